@@ -1,0 +1,356 @@
+/* api.c - Livy's REST API over the store: batches and /version. */
+#include "api.h"
+#include "batchreq.h"
+#include "launcher.h"
+#include "livy.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define RETRY "Retry-After: 1\r\n"
+
+static void unavailable(struct http_req *r)
+{
+	http_send_msg(r, 503, RETRY, "The database is unavailable; try again shortly.");
+}
+
+static json_object *str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+/* The presented log: "stdout: ", the stored lines, "\nstderr: " (Livy 0.7+ for
+ * batches, whose stderr is merged into stdout). */
+#define LOG_HEAD "stdout: "
+#define LOG_TAIL "\nstderr: "
+
+static json_object *batch_json(const struct store_batch *b)
+{
+	json_object *o = json_object_new_object(), *info = json_object_new_object();
+	json_object *log = json_object_new_array(), *tail = json_tokener_parse(b->log_tail);
+	size_t ntail = tail ? json_object_array_length(tail) : 0;
+
+	json_object_object_add(o, "id", json_object_new_int64(b->id));
+	json_object_object_add(o, "name", str_or_null(b->name));
+	json_object_object_add(o, "owner", str_or_null(b->owner));
+	json_object_object_add(o, "proxyUser", str_or_null(b->proxy_user));
+	json_object_object_add(o, "state", str_or_null(b->state));
+	json_object_object_add(o, "appId", str_or_null(b->app_id));
+	json_object_object_add(info, "driverLogUrl", str_or_null(b->driver_log_url));
+	json_object_object_add(info, "sparkUiUrl", str_or_null(b->spark_ui_url));
+	json_object_object_add(info, "executorLogUrls", NULL);
+	json_object_object_add(o, "appInfo", info);
+	/* the last 10 presented lines */
+	if (b->log_lines < 9)
+		json_object_array_add(log, json_object_new_string(LOG_HEAD));
+	for (size_t i = 0; i < ntail; i++)
+		json_object_array_add(log, json_object_get(json_object_array_get_idx(tail, i)));
+	json_object_array_add(log, json_object_new_string(LOG_TAIL));
+	json_object_object_add(o, "log", log);
+	json_object_put(tail);
+	return o;
+}
+
+/* Query integer `name` (default dflt).  Returns 0, or -1 after answering 400. */
+static int query_int(struct http_req *r, const char *name, int dflt, int *out, bool *given)
+{
+	char buf[64], msg[128];
+	const char *v = http_query(r, name, buf, sizeof buf);
+
+	if (given)
+		*given = v != NULL;
+	if (!v) {
+		*out = dflt;
+		return 0;
+	}
+	if (livy_parse_int(v, out, msg, sizeof msg) < 0) {
+		http_send_msg(r, 400, NULL, "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* An all-digit key must fit Livy's int; a name is anything else. */
+static int check_key(struct http_req *r, const char *key)
+{
+	char msg[128];
+	int id;
+
+	if (strspn(key, "0123456789") == strlen(key) &&
+	    livy_parse_int(key, &id, msg, sizeof msg) < 0) {
+		http_send_msg(r, 400, NULL, "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void not_found(struct http_req *r, const char *key)
+{
+	http_send_msg(r, 404, NULL, "Session '%s' not found.", key);
+}
+
+static void batch_list(struct http_req *r, struct store *s, const struct cfg *c)
+{
+	struct store_batches bs;
+	json_object *o, *list;
+	int from, size;
+
+	if (query_int(r, "from", 0, &from, NULL) < 0 || query_int(r, "size", 100, &size, NULL) < 0)
+		return;
+	if (store_batch_list(s, from, size, c, &bs) != STORE_OK)
+		return unavailable(r);
+	o = json_object_new_object();
+	list = json_object_new_array_ext(bs.n);
+	json_object_object_add(o, "from", json_object_new_int(from));
+	json_object_object_add(o, "total", json_object_new_int64(bs.total));
+	for (int i = 0; i < bs.n; i++)
+		json_object_array_add(list, batch_json(&bs.v[i]));
+	json_object_object_add(o, "sessions", list);
+	http_send_json(r, 200, o, NULL);
+	json_object_put(o);
+	store_batches_free(&bs);
+}
+
+static void batch_create(struct http_req *r, struct store *s, const struct cfg *c)
+{
+	struct breq q;
+	struct store_new_batch nb;
+	struct store_batch b;
+	json_object *argv, *o;
+	char msg[8192], loc[64];
+	long long id;
+	int rc;
+
+	rc = breq_parse(&q, r->body ? r->body : "", r->body_len, r->remote_user, c, msg, sizeof msg);
+	if (rc)
+		return http_send_msg(r, rc, NULL, "%s", msg);
+	argv = launch_build_argv(&q, c);
+	nb.name = q.name;
+	nb.owner = r->remote_user;
+	nb.proxy_user = q.proxy_user[0] ? q.proxy_user : NULL;
+	nb.request_json = r->body;
+	nb.argv_json = json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN);
+	rc = store_batch_create(s, &nb, c, &id, msg, sizeof msg);
+	if (rc == STORE_REJECT)
+		http_send_msg(r, 400, NULL, "%s", msg);
+	else if (rc != STORE_OK)
+		unavailable(r);
+	else {
+		log_info("batch %lld: created by %s for %s", id, r->remote_user ? r->remote_user : "-",
+			 q.file);
+		memset(&b, 0, sizeof b);
+		b.id = id;
+		b.name = nb.name;
+		b.owner = nb.owner;
+		b.proxy_user = nb.proxy_user;
+		b.state = "starting";
+		b.log_tail = "[]";
+		o = batch_json(&b);
+		snprintf(loc, sizeof loc, "Location: /batches/%lld\r\n", id);
+		http_send_json(r, 201, o, loc);
+		json_object_put(o);
+	}
+	json_object_put(argv);
+	breq_free(&q);
+}
+
+static void batch_get(struct http_req *r, struct store *s, const struct cfg *c, const char *key,
+		      const char *what)
+{
+	struct store_batches bs;
+	json_object *o;
+	int rc = store_batch_get(s, key, c, &bs);
+
+	if (rc == STORE_NOTFOUND)
+		return not_found(r, key);
+	if (rc != STORE_OK)
+		return unavailable(r);
+	if (!strcmp(what, "state")) {
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int64(bs.v[0].id));
+		json_object_object_add(o, "state", json_object_new_string(bs.v[0].state));
+	} else {
+		o = batch_json(&bs.v[0]);
+	}
+	http_send_json(r, 200, o, NULL);
+	json_object_put(o);
+	store_batches_free(&bs);
+}
+
+static void batch_log(struct http_req *r, struct store *s, const struct cfg *c, const char *key)
+{
+	struct store_batches bs;
+	struct store_lines lines;
+	json_object *o, *list;
+	long first, count, n, lo, hi;
+	int from, size, rc;
+	bool has_from;
+
+	if (query_int(r, "from", 0, &from, &has_from) < 0 ||
+	    query_int(r, "size", 100, &size, NULL) < 0)
+		return;
+	rc = store_batch_get(s, key, c, &bs);
+	if (rc == STORE_NOTFOUND)
+		return not_found(r, key);
+	if (rc != STORE_OK)
+		return unavailable(r);
+	n = bs.v[0].log_lines;
+	livy_log_window(n + 2, has_from, from, size, &first, &count);
+	/* presented index i is stored line i-1 for 1 <= i <= n */
+	lo = first > 1 ? first : 1;
+	hi = first + count < n + 1 ? first + count : n + 1;
+	if (store_batch_log(s, bs.v[0].id, lo - 1, hi > lo ? hi - lo : 0, &lines) != STORE_OK) {
+		store_batches_free(&bs);
+		return unavailable(r);
+	}
+	list = json_object_new_array_ext((int)count);
+	for (long i = first, k = 0; i < first + count; i++) {
+		if (i == 0)
+			json_object_array_add(list, json_object_new_string(LOG_HEAD));
+		else if (i == n + 1)
+			json_object_array_add(list, json_object_new_string(LOG_TAIL));
+		else if (k < lines.n)
+			json_object_array_add(list, json_object_new_string(lines.v[k++]));
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(bs.v[0].id));
+	json_object_object_add(o, "from", json_object_new_int64(first));
+	json_object_object_add(o, "total", json_object_new_int64(n + 2));
+	json_object_object_add(o, "log", list);
+	http_send_json(r, 200, o, NULL);
+	json_object_put(o);
+	store_lines_free(&lines);
+	store_batches_free(&bs);
+}
+
+static void batch_delete(struct http_req *r, struct store *s, const struct cfg *c,
+			 const char *key)
+{
+	long long id;
+	int rc = store_batch_delete(s, key, c, &id);
+
+	if (rc == STORE_NOTFOUND)
+		return not_found(r, key);
+	if (rc != STORE_OK)
+		return unavailable(r);
+	log_info("batch %lld: deleted by %s", id, r->remote_user ? r->remote_user : "-");
+	http_send_msg(r, 200, NULL, "deleted");
+}
+
+static void version(struct http_req *r)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "url", json_object_new_string(""));
+	json_object_object_add(o, "branch", json_object_new_string(""));
+	json_object_object_add(o, "revision", json_object_new_string(""));
+	json_object_object_add(o, "version", json_object_new_string(LIVY_VERSION));
+	json_object_object_add(o, "date", json_object_new_string(""));
+	json_object_object_add(o, "user", json_object_new_string(""));
+	http_send_json(r, 200, o, NULL);
+	json_object_put(o);
+}
+
+static bool is(const struct http_req *r, const char *m)
+{
+	return !strcmp(r->method, m) || (!strcmp(m, "GET") && !strcmp(r->method, "HEAD"));
+}
+
+static void not_allowed(struct http_req *r, const char *allow)
+{
+	char h[96];
+
+	snprintf(h, sizeof h, "Allow: %s\r\n", allow);
+	http_send_msg(r, 405, h, "Method %s is not allowed here; use %s", r->method, allow);
+}
+
+/* Livy's API versioning: Accept: application/vnd.livy.v<ver>[+json], only 0.1. */
+static int check_accept(struct http_req *r)
+{
+	const char *a = FCGX_GetParam("HTTP_ACCEPT", r->fcgx->envp);
+	const char *p = a ? strstr(a, "application/vnd.livy.v") : NULL;
+	char ver[32];
+
+	if (!p)
+		return 0;
+	p += strlen("application/vnd.livy.v");
+	snprintf(ver, sizeof ver, "%.*s", (int)strcspn(p, "+,; "), p);
+	if (!strcmp(ver, "0.1"))
+		return 0;
+	http_send_msg(r, 406, NULL, "No value found for '%s'", ver);
+	return -1;
+}
+
+/* Split "/a/b/c" into at most 4 segments; returns the count, -1 if too many. */
+static int split_path(const char *path, char seg[4][256])
+{
+	int n = 0;
+	const char *p = path;
+
+	while (*p == '/')
+		p++;
+	while (*p) {
+		size_t len = strcspn(p, "/");
+		if (n == 4 || len >= 256)
+			return -1;
+		memcpy(seg[n], p, len);
+		seg[n++][len] = '\0';
+		p += len;
+		if (*p == '/' && p[1] == '\0' && n > 1)
+			return -1;          /* "/batches/1/state/" is 404, "/batches/" is the list */
+		while (*p == '/')
+			p++;
+	}
+	return n;
+}
+
+static void batches(struct http_req *r, struct store *s, const struct cfg *c, char seg[4][256],
+		    int n)
+{
+	if (n == 1) {
+		if (is(r, "GET"))
+			return batch_list(r, s, c);
+		if (is(r, "POST"))
+			return batch_create(r, s, c);
+		return not_allowed(r, "POST, GET, HEAD");
+	}
+	if (check_key(r, seg[1]) < 0)
+		return;
+	if (n == 2) {
+		if (is(r, "GET"))
+			return batch_get(r, s, c, seg[1], "batch");
+		if (is(r, "DELETE"))
+			return batch_delete(r, s, c, seg[1]);
+		return not_allowed(r, "DELETE, GET, HEAD");
+	}
+	if (n == 3 && (!strcmp(seg[2], "state") || !strcmp(seg[2], "log"))) {
+		if (!is(r, "GET"))
+			return not_allowed(r, "GET, HEAD");
+		if (!strcmp(seg[2], "state"))
+			return batch_get(r, s, c, seg[1], "state");
+		return batch_log(r, s, c, seg[1]);
+	}
+	http_send_msg(r, 404, NULL, "Not found: %s", r->path);
+}
+
+void api_handle(struct http_req *r, struct store *s, const struct cfg *c)
+{
+	char seg[4][256];
+	int n = split_path(r->path, seg);
+
+	if (n == 1 && !strcmp(seg[0], "version")) {
+		if (!is(r, "GET"))
+			return not_allowed(r, "GET, HEAD");
+		return version(r);
+	}
+	if (n >= 1 && !strcmp(seg[0], "batches")) {
+		if (check_accept(r) < 0)
+			return;
+		if (!s)
+			return unavailable(r);
+		return batches(r, s, c, seg, n);
+	}
+	http_send_msg(r, 404, NULL, "Not found: %s", r->path);
+}

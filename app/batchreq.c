@@ -1,0 +1,377 @@
+/* batchreq.c - POST /batches body: field validators, Livy's rules, final conf. */
+#include "batchreq.h"
+#include "livy.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+enum ftype { F_STR, F_MEM, F_INT, F_LIST, F_MAP };
+
+/* Livy's CreateBatchRequest, in the order its error message lists them. */
+static const struct field {
+	const char *name;
+	enum ftype type;
+} fields[] = {
+	{"executorCores", F_INT}, {"className", F_STR}, {"conf", F_MAP},
+	{"driverMemory", F_MEM}, {"name", F_STR}, {"driverCores", F_INT},
+	{"pyFiles", F_LIST}, {"archives", F_LIST}, {"executorMemory", F_MEM},
+	{"files", F_LIST}, {"jars", F_LIST}, {"proxyUser", F_STR},
+	{"numExecutors", F_INT}, {"file", F_STR}, {"args", F_LIST}, {"queue", F_STR},
+};
+#define NFIELDS (sizeof fields / sizeof fields[0])
+
+/* Livy's spark conf keys that hold file lists, and the request field merged in. */
+static const struct {
+	const char *key, *field;
+} list_keys[] = {
+	{"spark.jars", "jars"}, {"spark.files", "files"},
+	{"spark.yarn.dist.archives", "archives"}, {"spark.submit.pyFiles", "pyFiles"},
+	{"spark.archives", NULL}, {"spark.yarn.dist.files", NULL}, {"spark.yarn.dist.jars", NULL},
+};
+
+/* Scalars become text as Jackson coerces them; anything else is refused. */
+static const char *scalar_text(json_object *v)
+{
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+	case json_type_int:
+	case json_type_double:
+	case json_type_boolean:
+		return json_object_get_string(v);
+	default:
+		return NULL;
+	}
+}
+
+static int check_int(json_object *v, const char *name, char *msg, size_t msglen)
+{
+	long long x;
+	char m[128];
+	int i;
+
+	if (json_object_is_type(v, json_type_int)) {
+		x = json_object_get_int64(v);
+	} else if (json_object_is_type(v, json_type_string) &&
+		   livy_parse_int(json_object_get_string(v), &i, m, sizeof m) == 0) {
+		x = i;          /* Airflow sends "2"; Livy answers that with a 500 */
+	} else {
+		snprintf(msg, msglen, "Field \"%s\" must be an integer, got %s", name,
+			 json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+		return -1;
+	}
+	if (x < (strcmp(name, "numExecutors") ? 1 : 0) || x > 100000) {
+		snprintf(msg, msglen, "Field \"%s\" is out of range: %lld", name, x);
+		return -1;
+	}
+	return 0;
+}
+
+static int check_mem(const char *s, const char *name, char *msg, size_t msglen)
+{
+	const char *p = s;
+
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (p > s && (!*p || (strchr("kmgtpKMGTP", *p) &&
+			      (!p[1] || (strchr("bB", p[1]) && !p[2])))))
+		return 0;
+	snprintf(msg, msglen, "Field \"%s\" is not a memory size such as 512m or 2g: \"%s\"",
+		 name, s);
+	return -1;
+}
+
+static int check_field(const struct field *f, json_object *v, char *msg, size_t msglen)
+{
+	switch (f->type) {
+	case F_STR:
+	case F_MEM:
+		if (!scalar_text(v)) {
+			snprintf(msg, msglen, "Field \"%s\" must be a string", f->name);
+			return -1;
+		}
+		return f->type == F_MEM ? check_mem(scalar_text(v), f->name, msg, msglen) : 0;
+	case F_INT:
+		return check_int(v, f->name, msg, msglen);
+	case F_LIST:
+		if (!json_object_is_type(v, json_type_array))
+			break;
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (!scalar_text(json_object_array_get_idx(v, i))) {
+				snprintf(msg, msglen, "Field \"%s\" must be a list of strings", f->name);
+				return -1;
+			}
+		return 0;
+	case F_MAP:
+		if (!json_object_is_type(v, json_type_object)) {
+			snprintf(msg, msglen, "Field \"%s\" must be an object of strings", f->name);
+			return -1;
+		}
+		json_object_object_foreach(v, k, val) {
+			if (!val || !scalar_text(val)) {
+				snprintf(msg, msglen, "Field \"%s\": the value of \"%s\" must be a string",
+					 f->name, k);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	snprintf(msg, msglen, "Field \"%s\" must be a list of strings", f->name);
+	return -1;
+}
+
+static void unknown_field_msg(const char *key, char *msg, size_t msglen)
+{
+	size_t n = (size_t)snprintf(msg, msglen,
+		"Unrecognized field \"%s\" (class org.apache.livy.server.batch.CreateBatchRequest), "
+		"not marked as ignorable (%zu known properties: ", key, NFIELDS);
+	for (size_t i = 0; i < NFIELDS && n < msglen; i++)
+		n += (size_t)snprintf(msg + n, msglen - n, "%s\"%s\"", i ? ", " : "", fields[i].name);
+	if (n < msglen)
+		snprintf(msg + n, msglen - n, "])");
+}
+
+/* Field value, or NULL when absent or JSON null (null means absent). */
+static json_object *get(json_object *body, const char *name)
+{
+	json_object *v = NULL;
+
+	json_object_object_get_ex(body, name, &v);
+	return v;
+}
+
+static const char *get_str(json_object *body, const char *name)
+{
+	json_object *v = get(body, name);
+	return v ? scalar_text(v) : NULL;
+}
+
+/* Append the resolved entries of a comma/space separated value or list to out. */
+static int resolve_into(json_object *out, const char *value, const struct cfg *c,
+			char *msg, size_t msglen)
+{
+	char buf[8192], resolved[4096], why[4200], *save = NULL;
+
+	snprintf(buf, sizeof buf, "%s", value);
+	for (char *t = strtok_r(buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save)) {
+		if (livy_resolve_uri(t, c->whitelist, c->n_whitelist, resolved, sizeof resolved,
+				     why, sizeof why) < 0) {
+			snprintf(msg, msglen, "Rejected, Reason: %s", why);
+			return -1;
+		}
+		json_object_array_add(out, json_object_new_string(resolved));
+	}
+	return 0;
+}
+
+/* Resolve one list-valued key: request field entries, then the conf's own value. */
+static int merge_list_key(json_object *conf, const char *key, json_object *field,
+			  const struct cfg *c, char *msg, size_t msglen)
+{
+	json_object *all = json_object_new_array(), *v = NULL;
+	char joined[16384];
+	size_t n = 0;
+	int rc = 0;
+
+	for (size_t i = 0; field && i < json_object_array_length(field) && !rc; i++)
+		rc = resolve_into(all, scalar_text(json_object_array_get_idx(field, i)), c,
+				  msg, msglen);
+	if (!rc && json_object_object_get_ex(conf, key, &v))
+		rc = resolve_into(all, scalar_text(v), c, msg, msglen);
+	joined[0] = '\0';
+	for (size_t i = 0; !rc && i < json_object_array_length(all); i++)
+		n += (size_t)snprintf(joined + n, n < sizeof joined ? sizeof joined - n : 0, "%s%s",
+				      i ? "," : "",
+				      json_object_get_string(json_object_array_get_idx(all, i)));
+	json_object_put(all);
+	if (rc)
+		return -1;
+	if (n >= sizeof joined) {
+		snprintf(msg, msglen, "Rejected, Reason: the list %s is too long", key);
+		return -1;
+	}
+	if (n)
+		json_object_object_add(conf, key, json_object_new_string(joined));
+	else
+		json_object_object_del(conf, key);
+	return 0;
+}
+
+static int build_conf(struct breq *r, const struct cfg *c, char *msg, size_t msglen)
+{
+	static const struct {
+		const char *field, *key;
+	} resources[] = {
+		{"driverMemory", "spark.driver.memory"}, {"driverCores", "spark.driver.cores"},
+		{"executorMemory", "spark.executor.memory"},
+		{"executorCores", "spark.executor.cores"},
+		{"numExecutors", "spark.executor.instances"},
+	};
+	json_object *req = get(r->body, "conf");
+	char bad[2048];
+	size_t nb = 0;
+
+	r->conf = json_object_new_object();
+	if (req) {
+		json_object_object_foreach(req, k, v) {
+			if (cfg_is_blacklisted(c, k))
+				nb += (size_t)snprintf(bad + nb, nb < sizeof bad ? sizeof bad - nb : 0,
+						       "%s%s", nb ? ", " : "", k);
+			json_object_object_add(r->conf, k, json_object_new_string(scalar_text(v)));
+		}
+	}
+	if (nb) {
+		snprintf(msg, msglen,
+			 "Rejected, Reason: Blacklisted configuration values in session config: %s",
+			 bad);
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof list_keys / sizeof list_keys[0]; i++)
+		if ((list_keys[i].field && get(r->body, list_keys[i].field)) ||
+		    json_object_object_get_ex(r->conf, list_keys[i].key, NULL))
+			if (merge_list_key(r->conf, list_keys[i].key,
+					   list_keys[i].field ? get(r->body, list_keys[i].field) : NULL,
+					   c, msg, msglen) < 0)
+				return -1;
+	for (int i = 0; i < c->n_file_list_keys; i++)
+		if (json_object_object_get_ex(r->conf, c->file_list_keys[i], NULL) &&
+		    merge_list_key(r->conf, c->file_list_keys[i], NULL, c, msg, msglen) < 0)
+			return -1;
+	json_object_object_add(r->conf, "spark.master", json_object_new_string(c->spark_master));
+	if (c->deploy_mode[0])
+		json_object_object_add(r->conf, "spark.submit.deployMode",
+				       json_object_new_string(c->deploy_mode));
+	if (!strncmp(c->spark_master, "yarn", 4))
+		json_object_object_add(r->conf, "spark.yarn.submit.waitAppCompletion",
+				       json_object_new_string("false"));
+	for (size_t i = 0; i < sizeof resources / sizeof resources[0]; i++) {
+		const char *v = get_str(r->body, resources[i].field);
+		if (v)
+			json_object_object_add(r->conf, resources[i].key, json_object_new_string(v));
+	}
+	return 0;
+}
+
+static int check_proxy_user(struct breq *r, const char *remote_user, const struct cfg *c,
+			    char *msg, size_t msglen)
+{
+	const char *target = get_str(r->body, "proxyUser");
+
+	r->proxy_user[0] = '\0';
+	if (!c->impersonation)
+		return 0;               /* Livy drops proxyUser silently */
+	if (target && remote_user && strcmp(target, remote_user)) {
+		snprintf(msg, msglen, "User '%s' not allowed to impersonate 'Some(%s)'.",
+			 remote_user, target);
+		return 403;
+	}
+	snprintf(r->proxy_user, sizeof r->proxy_user, "%s",
+		 target ? target : remote_user ? remote_user : "");
+	return 0;
+}
+
+static int parse_body(struct breq *r, const char *text, size_t len, char *msg, size_t msglen)
+{
+	json_tokener *tok;
+	enum json_tokener_error jerr;
+
+	if (len == 0) {
+		snprintf(msg, msglen, "The request body is empty: a JSON object is expected");
+		return -1;
+	}
+	tok = json_tokener_new_ex(32);
+	r->body = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_success && json_tokener_get_parse_end(tok) < len) {
+		size_t end = json_tokener_get_parse_end(tok);
+		while (end < len && isspace((unsigned char)text[end]))
+			end++;
+		if (end < len) {
+			snprintf(msg, msglen, "Malformed JSON: unexpected data at offset %zu", end);
+			json_tokener_free(tok);
+			return -1;
+		}
+	}
+	if (jerr != json_tokener_success) {
+		snprintf(msg, msglen, "Malformed JSON: %s at offset %zu",
+			 jerr == json_tokener_continue ? "unexpected end of input"
+						      : json_tokener_error_desc(jerr),
+			 json_tokener_get_parse_end(tok));
+		json_tokener_free(tok);
+		json_object_put(r->body);
+		r->body = NULL;
+		return -1;
+	}
+	json_tokener_free(tok);
+	if (!json_object_is_type(r->body, json_type_object)) {
+		snprintf(msg, msglen, "The request body must be a JSON object");
+		return -1;
+	}
+	return 0;
+}
+
+int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_user,
+	       const struct cfg *c, char *msg, size_t msglen)
+{
+	const char *file;
+	json_object *args;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	if (parse_body(r, text, len, msg, msglen) < 0)
+		goto bad;
+	json_object_object_foreach(r->body, key, val) {
+		size_t i;
+		for (i = 0; i < NFIELDS && strcmp(fields[i].name, key); i++)
+			;
+		if (i == NFIELDS) {
+			unknown_field_msg(key, msg, msglen);
+			goto bad;
+		}
+		if (val && check_field(&fields[i], val, msg, msglen) < 0)
+			goto bad;
+	}
+	r->name = get_str(r->body, "name");
+	r->class_name = get_str(r->body, "className");
+	r->queue = get_str(r->body, "queue");
+	if (r->name && !livy_name_valid(r->name)) {
+		snprintf(msg, msglen, "Rejected, Reason: Invalid session name: %s", r->name);
+		goto bad;
+	}
+	if ((rc = check_proxy_user(r, remote_user, c, msg, msglen)) != 0) {
+		breq_free(r);
+		return rc;
+	}
+	file = get_str(r->body, "file");
+	if (!file || !*file) {
+		snprintf(msg, msglen, "Rejected, Reason: requirement failed: File is required.");
+		goto bad;
+	}
+	if (build_conf(r, c, msg, msglen) < 0)
+		goto bad;
+	{
+		char why[4200];
+		if (livy_resolve_uri(file, c->whitelist, c->n_whitelist, r->file, sizeof r->file,
+				     why, sizeof why) < 0) {
+			snprintf(msg, msglen, "Rejected, Reason: %s", why);
+			goto bad;
+		}
+	}
+	r->args = json_object_new_array();
+	args = get(r->body, "args");
+	for (size_t i = 0; args && i < json_object_array_length(args); i++)
+		json_object_array_add(r->args, json_object_new_string(
+			scalar_text(json_object_array_get_idx(args, i))));
+	return 0;
+bad:
+	breq_free(r);
+	return 400;
+}
+
+void breq_free(struct breq *r)
+{
+	json_object_put(r->body);
+	json_object_put(r->conf);
+	json_object_put(r->args);
+	r->body = r->conf = r->args = NULL;
+}

@@ -1,0 +1,311 @@
+/* config.c - livy.conf and spark-blacklist.conf. */
+#include "config.h"
+#include "livy.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const char *builtin_blacklist[] = {
+	"spark.master", "spark.submit.deployMode", "spark.yarn.jar", "spark.yarn.jars",
+	"spark.yarn.archive", "livy.rsc.server.idle-timeout",
+};
+
+/* Livy keys that are accepted for compatibility and have no effect here. */
+static const char *ignored_keys[] = {
+	"livy.server.host", "livy.server.port", "livy.keystore", "livy.keystore.password",
+	"livy.key-password", "livy.keystore.type", "livy.server.request-header.size",
+	"livy.server.response-header.size", "livy.server.send-server-version",
+	"livy.environment", "livy.spark.version", "livy.spark.scala-version",
+	"livy.spark.scalaVersion", "livy.server.session.timeout-check",
+	"livy.server.session.timeout-check.skip-busy", "livy.server.session.timeout",
+	"livy.server.session.ttl-check", "livy.server.session.ttl",
+	"livy.server.heartbeat-watchdog.interval", "livy.session.staging-dir",
+	"livy.file.upload.max.size", "livy.cache-log.size", "livy.server.recovery.mode",
+	"livy.server.recovery.state-store", "livy.server.recovery.state-store.url",
+	"livy.server.zookeeper.url", "livy.server.access-control.enabled",
+	"livy.server.access-control.allowed-users", "livy.server.access-control.modify-users",
+	"livy.server.access-control.view-users", "livy.superusers",
+	"livy.server.csrf-protection.enabled", "livy.server.security-headers.enabled",
+	"livy.server.auth.type", "livy.server.request-log-retain.days", "livy.ui.enabled",
+	"livy.ui.basePath", "livy.repl.enable-hive-context", "livy.rsc.retained-statements",
+	"livy.server.yarn.app-lookup-timeout", "livy.server.yarn.poll-interval",
+	"livy.rsc.sql.num-rows", "livy.rsc.jars", "livy.repl.jars", "livy.pyspark.archives",
+};
+
+void cfg_defaults(struct cfg *c)
+{
+	const char *home = getenv("SPARK_HOME");
+
+	memset(c, 0, sizeof *c);
+	snprintf(c->spark_master, sizeof c->spark_master, "local");
+	snprintf(c->spark_home, sizeof c->spark_home, "%s", home ? home : "");
+	c->state_retain_sec = 600;
+	c->max_creation = 100;
+	for (size_t i = 0; i < sizeof builtin_blacklist / sizeof builtin_blacklist[0]; i++)
+		snprintf(c->blacklist[c->n_blacklist++], sizeof c->blacklist[0], "%s",
+			 builtin_blacklist[i]);
+}
+
+static int set_bool(bool *dst, const char *key, const char *v, char *err, size_t errlen)
+{
+	if (!strcasecmp(v, "true"))
+		*dst = true;
+	else if (!strcasecmp(v, "false"))
+		*dst = false;
+	else {
+		snprintf(err, errlen, "%s: expected true or false, got '%s'", key, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int set_str(char *dst, size_t len, const char *key, const char *v, char *err,
+		   size_t errlen)
+{
+	if (strlen(v) >= len) {
+		snprintf(err, errlen, "%s: value longer than %zu bytes", key, len - 1);
+		return -1;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+/* Split a comma/space separated list into fixed slots. */
+static int set_list(char (*dst)[1024], int *n, const char *key, const char *v,
+		    bool want_abs_dir, char *err, size_t errlen)
+{
+	char buf[4096], *save = NULL;
+
+	*n = 0;
+	if (set_str(buf, sizeof buf, key, v, err, errlen) < 0)
+		return -1;
+	for (char *tok = strtok_r(buf, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+		char real[PATH_MAX];
+		if (*n == CFG_MAX_LIST) {
+			snprintf(err, errlen, "%s: more than %d entries", key, CFG_MAX_LIST);
+			return -1;
+		}
+		if (want_abs_dir && tok[0] != '/') {
+			snprintf(err, errlen, "%s: '%s' is not an absolute path", key, tok);
+			return -1;
+		}
+		if (want_abs_dir && realpath(tok, real))
+			tok = real;
+		if (set_str(dst[(*n)++], 1024, key, tok, err, errlen) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int set_long(long *dst, const char *key, const char *v, long min, char *err,
+		    size_t errlen)
+{
+	char *end;
+	long x;
+
+	errno = 0;
+	x = strtol(v, &end, 10);
+	if (errno || end == v || *end || x < min) {
+		snprintf(err, errlen, "%s: expected a whole number >= %ld, got '%s'", key, min, v);
+		return -1;
+	}
+	*dst = x;
+	return 0;
+}
+
+static int cfg_set(struct cfg *c, const char *key, const char *v, const char *where,
+		   char *err, size_t errlen)
+{
+	char msg[256];
+
+	if (!strcmp(key, "livy.spark.master")) {
+		if (!*v) {
+			snprintf(err, errlen, "%s: must not be empty", key);
+			return -1;
+		}
+		return set_str(c->spark_master, sizeof c->spark_master, key, v, err, errlen);
+	}
+	if (!strcmp(key, "livy.spark.deploy-mode") || !strcmp(key, "livy.spark.deployMode")) {
+		if (*v && strcmp(v, "client") && strcmp(v, "cluster")) {
+			snprintf(err, errlen, "%s: expected client or cluster, got '%s'", key, v);
+			return -1;
+		}
+		return set_str(c->deploy_mode, sizeof c->deploy_mode, key, v, err, errlen);
+	}
+	if (!strcmp(key, "livy.server.spark-home"))
+		return set_str(c->spark_home, sizeof c->spark_home, key, v, err, errlen);
+	if (!strcmp(key, "livy.server.session.state-retain.sec")) {
+		long long ms;
+		if (livy_parse_time_ms(v, &ms, msg, sizeof msg) < 0) {
+			snprintf(err, errlen, "%s: %s", key, msg);
+			return -1;
+		}
+		c->state_retain_sec = (long)(ms / 1000);
+		return 0;
+	}
+	if (!strcmp(key, "livy.server.session.max-creation"))
+		return set_long(&c->max_creation, key, v, 1, err, errlen);
+	if (!strcmp(key, "livy.impersonation.enabled"))
+		return set_bool(&c->impersonation, key, v, err, errlen);
+	if (!strcmp(key, "livy.server.session.allow-custom-classpath"))
+		return set_bool(&c->allow_custom_classpath, key, v, err, errlen);
+	if (!strcmp(key, "livy.file.local-dir-whitelist"))
+		return set_list(c->whitelist, &c->n_whitelist, key, v, true, err, errlen);
+	if (!strcmp(key, "livy.spark.file-list-configs")) {
+		char tmp[CFG_MAX_LIST][1024];
+		if (set_list(tmp, &c->n_file_list_keys, key, v, false, err, errlen) < 0)
+			return -1;
+		for (int i = 0; i < c->n_file_list_keys; i++)
+			if (set_str(c->file_list_keys[i], sizeof c->file_list_keys[0], key,
+				    tmp[i], err, errlen) < 0)
+				return -1;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof ignored_keys / sizeof ignored_keys[0]; i++)
+		if (!strcmp(key, ignored_keys[i]))
+			return 0;
+	log_warn("%s: unknown key %s ignored", where, key);
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,
+			char *err, size_t errlen)
+{
+	char *copy = strdup(text), *save = NULL, *line;
+	int lineno = 0, rc = 0;
+
+	if (!copy) {
+		snprintf(err, errlen, "%s: out of memory", origin);
+		return -1;
+	}
+	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *key, *val, where[1100];
+		size_t k;
+
+		lineno++;
+		key = trim(line);
+		if (!*key || *key == '#' || *key == '!')
+			continue;
+		k = strcspn(key, "= \t:");
+		val = key + k;
+		if (*val) {
+			*val++ = '\0';
+			val = trim(val);
+			if (*val == '=' || *val == ':')
+				val = trim(val + 1);
+		}
+		snprintf(where, sizeof where, "%s", origin);
+		if (cfg_set(c, key, val, where, err, errlen) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+void cfg_parse_blacklist(struct cfg *c, const char *text)
+{
+	char *copy = strdup(text), *save = NULL;
+
+	if (!copy)
+		return;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *k = trim(l);
+		if (!*k || *k == '#' || cfg_is_blacklisted(c, k) || c->n_blacklist == CFG_MAX_LIST)
+			continue;
+		snprintf(c->blacklist[c->n_blacklist++], sizeof c->blacklist[0], "%s", k);
+	}
+	free(copy);
+}
+
+bool cfg_is_blacklisted(const struct cfg *c, const char *key)
+{
+	for (int i = 0; i < c->n_blacklist; i++)
+		if (!strcmp(c->blacklist[i], key))
+			return true;
+	if (!c->allow_custom_classpath &&
+	    !strcmp(key, "spark.submit.proxyUser.allowCustomClasspathInClusterMode"))
+		return true;
+	return false;
+}
+
+/* Whole file into a NUL-terminated buffer; NULL if absent (errno ENOENT) or on error. */
+static char *read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (!f)
+		return NULL;
+	do {
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap += 8192);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+	} while (n > 0);
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+int cfg_load(struct cfg *c)
+{
+	const char *dir = getenv("LIVY_CONF_DIR");
+	char path[1200], err[512];
+	char *text;
+
+	cfg_defaults(c);
+	if (!dir || !*dir)
+		return 0;
+	snprintf(path, sizeof path, "%s/livy.conf", dir);
+	text = read_file(path);
+	if (text) {
+		int rc = cfg_parse_livy_conf(c, text, path, err, sizeof err);
+		free(text);
+		if (rc < 0) {
+			log_error("config %s: %s", path, err);
+			return -1;
+		}
+	} else if (errno != ENOENT) {
+		log_error("config %s: %s", path, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof path, "%s/spark-blacklist.conf", dir);
+	text = read_file(path);
+	if (text) {
+		cfg_parse_blacklist(c, text);
+		free(text);
+	}
+	if (!c->spark_home[0]) {
+		log_error("config: neither livy.server.spark-home nor SPARK_HOME is set");
+		return -1;
+	}
+	return 0;
+}

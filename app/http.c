@@ -1,0 +1,154 @@
+/* http.c - FastCGI request in, JSON response out. */
+#include "http.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *param(FCGX_Request *f, const char *name)
+{
+	const char *v = FCGX_GetParam(name, f->envp);
+	return v ? v : "";
+}
+
+int http_begin(struct http_req *r, FCGX_Request *f)
+{
+	const char *cl;
+	char *end;
+	long long len;
+	size_t got = 0;
+
+	memset(r, 0, sizeof *r);
+	r->fcgx = f;
+	r->method = param(f, "REQUEST_METHOD");
+	r->path = param(f, "DOCUMENT_URI");
+	r->query = param(f, "QUERY_STRING");
+	r->remote_user = *param(f, "REMOTE_USER") ? param(f, "REMOTE_USER") : NULL;
+	cl = param(f, "CONTENT_LENGTH");
+	if (!*cl)
+		return 0;
+	errno = 0;
+	len = strtoll(cl, &end, 10);
+	if (errno || *end || len < 0)
+		return 400;
+	if (len > HTTP_MAX_BODY)
+		return 413;
+	r->body = malloc((size_t)len + 1);
+	if (!r->body)
+		return 500;
+	while (got < (size_t)len) {
+		int n = FCGX_GetStr(r->body + got, (int)((size_t)len - got), f->in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	r->body[got] = '\0';
+	r->body_len = got;
+	return got == (size_t)len ? 0 : 400;
+}
+
+void http_done(struct http_req *r)
+{
+	free(r->body);
+	r->body = NULL;
+}
+
+static int hexval(int c)
+{
+	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+}
+
+/* Decode n bytes of a form-encoded value into buf. */
+static void form_decode(const char *s, size_t n, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 1 < len; i++) {
+		if (s[i] == '+')
+			buf[o++] = ' ';
+		else if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)s[i + 1]) &&
+			 isxdigit((unsigned char)s[i + 2])) {
+			buf[o++] = (char)(hexval((unsigned char)s[i + 1]) * 16 +
+					  hexval((unsigned char)s[i + 2]));
+			i += 2;
+		} else
+			buf[o++] = s[i];
+	}
+	buf[o] = '\0';
+}
+
+const char *http_query(const struct http_req *r, const char *name, char *buf, size_t len)
+{
+	size_t nlen = strlen(name);
+
+	for (const char *p = r->query; *p;) {
+		size_t seg = strcspn(p, "&");
+		const char *eq = memchr(p, '=', seg);
+		size_t klen = eq ? (size_t)(eq - p) : seg;
+		if (klen == nlen && !memcmp(p, name, nlen)) {
+			if (eq)
+				form_decode(eq + 1, seg - klen - 1, buf, len);
+			else
+				buf[0] = '\0';
+			return buf;
+		}
+		p += seg;
+		if (*p)
+			p++;
+	}
+	return NULL;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 413: return "Payload Too Large";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Unknown";
+	}
+}
+
+void http_send_json(struct http_req *r, int status, json_object *body, const char *headers)
+{
+	const char *text = json_object_to_json_string_ext(
+		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t len = strlen(text);
+	char head[512];
+	int n;
+
+	n = snprintf(head, sizeof head,
+		     "Status: %d %s\r\nContent-Type: application/json; charset=UTF-8\r\n"
+		     "Content-Length: %zu\r\n%s\r\n",
+		     status, reason(status), len, headers ? headers : "");
+	if (n < 0 || (size_t)n >= sizeof head ||
+	    FCGX_PutStr(head, n, r->fcgx->out) < 0 ||
+	    FCGX_PutStr(text, (int)len, r->fcgx->out) < 0)
+		log_warn("%s %s: response not sent: %s", r->method, r->path,
+			 strerror(FCGX_GetError(r->fcgx->out)));
+}
+
+void http_send_msg(struct http_req *r, int status, const char *headers, const char *fmt, ...)
+{
+	char msg[8192];
+	json_object *o = json_object_new_object();
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	json_object_object_add(o, "msg", json_object_new_string(msg));
+	http_send_json(r, status, o, headers);
+	json_object_put(o);
+}

@@ -1,0 +1,219 @@
+/* master.c - prefork master: socket, workers, one monitor, respawn, graceful stop. */
+#include "master.h"
+#include "log.h"
+#include "store.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#define MAX_CHILDREN 65
+#define STOP_GRACE 10           /* seconds before SIGKILL */
+#define CRASH_LIMIT 10          /* crashes per minute before the master gives up */
+
+struct child {
+	pid_t pid;
+	bool monitor;
+	time_t started;
+};
+
+static int lock_socket(const char *path)
+{
+	char lock[1100];
+	int fd;
+
+	snprintf(lock, sizeof lock, "%s.lock", path);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		log_error("socket %s: %s", path, fd < 0 ? strerror(errno)
+			  : "another instance holds it (lock file busy)");
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	return fd;              /* kept open for the life of the master */
+}
+
+/* A listening unix socket at path, mode 0660.  Returns the fd or -1 (logged). */
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un a;
+	int fd;
+
+	memset(&a, 0, sizeof a);
+	a.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof a.sun_path) {
+		log_error("socket %s: path longer than %zu bytes", path, sizeof a.sun_path - 1);
+		return -1;
+	}
+	strcpy(a.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_error("socket %s: %s", path, strerror(errno));
+		return -1;
+	}
+	unlink(path);           /* stale: the lock file says nobody else serves it */
+	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || chmod(path, 0660) < 0 ||
+	    listen(fd, 1024) < 0) {
+		log_error("socket %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int lfd,
+			 bool monitor, const sigset_t *old)
+{
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		log_error("fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, old, NULL);
+	if (monitor) {
+		close(lfd);
+		log_init(o->instance, "monitor");
+		_exit(monitor_main(c, &o->mon));
+	}
+	log_init(o->instance, "worker");
+	_exit(worker_main(lfd, c, o->instance));
+}
+
+static int migrate(const struct master_opts *o)
+{
+	char app[128];
+	struct store *s;
+	int rc;
+
+	snprintf(app, sizeof app, "tacitus/%s/master", o->instance);
+	for (int tries = 0; !(s = store_open(app)); tries++) {
+		if (tries == 30)
+			return -1;
+		sleep(1);
+	}
+	rc = store_migrate(s, o->sql_dir);
+	store_close(s);
+	return rc;
+}
+
+static void stop_children(struct child *kids, int n)
+{
+	time_t deadline = time(NULL) + STOP_GRACE;
+	int alive;
+
+	for (int i = 0; i < n; i++)
+		if (kids[i].pid > 0)
+			kill(kids[i].pid, SIGTERM);
+	do {
+		alive = 0;
+		for (int i = 0; i < n; i++) {
+			if (kids[i].pid > 0 && waitpid(kids[i].pid, NULL, WNOHANG) == kids[i].pid)
+				kids[i].pid = 0;
+			alive += kids[i].pid > 0;
+		}
+		if (alive)
+			usleep(50000);
+	} while (alive && time(NULL) < deadline);
+	for (int i = 0; i < n; i++)
+		if (kids[i].pid > 0) {
+			log_warn("child %d did not stop in %ds: SIGKILL", (int)kids[i].pid, STOP_GRACE);
+			kill(kids[i].pid, SIGKILL);
+			waitpid(kids[i].pid, NULL, 0);
+		}
+}
+
+int master_main(const struct cfg *c, const struct master_opts *o)
+{
+	struct child kids[MAX_CHILDREN];
+	sigset_t set, old;
+	time_t crash_window = time(NULL);
+	int n = o->workers + 1, lfd, lockfd, crashes = 0, rc = 0;
+
+	log_init(o->instance, "master");
+	if (n > MAX_CHILDREN) {
+		log_error("at most %d workers", MAX_CHILDREN - 1);
+		return 1;
+	}
+	if ((lockfd = lock_socket(o->socket_path)) < 0)
+		return 1;
+	if (migrate(o) < 0) {
+		log_error("database migrations failed; not starting");
+		return 1;
+	}
+	if ((lfd = listen_unix(o->socket_path)) < 0)
+		return 1;
+	if (FCGX_Init() != 0) {
+		log_error("FCGX_Init failed");
+		return 1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	for (int i = 0; i < n; i++) {
+		kids[i].monitor = i == 0;
+		kids[i].started = time(NULL);
+		kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, &old);
+	}
+	log_info("serving %s with %d workers and a monitor", o->socket_path, o->workers);
+	for (;;) {
+		struct timespec tick = {1, 0};
+		int sig = sigtimedwait(&set, NULL, &tick);
+		pid_t pid;
+		int st;
+
+		if (sig == SIGTERM || sig == SIGINT)
+			break;
+		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			for (int i = 0; i < n; i++) {
+				if (kids[i].pid != pid)
+					continue;
+				log_warn("%s %d exited (%s %d); starting another",
+					 kids[i].monitor ? "monitor" : "worker", (int)pid,
+					 WIFSIGNALED(st) ? "signal" : "status",
+					 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+				kids[i].pid = 0;
+				if (time(NULL) - crash_window > 60) {
+					crash_window = time(NULL);
+					crashes = 0;
+				}
+				crashes++;
+			}
+		}
+		if (crashes > CRASH_LIMIT) {
+			log_error("more than %d crashes in a minute; giving up", CRASH_LIMIT);
+			rc = 1;
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			if (kids[i].pid == 0 && time(NULL) - kids[i].started >= 1) {
+				kids[i].started = time(NULL);
+				kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, &old);
+			}
+	}
+	log_info("stopping");
+	stop_children(kids, n);
+	close(lfd);
+	unlink(o->socket_path);
+	close(lockfd);
+	return rc;
+}

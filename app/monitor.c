@@ -1,0 +1,251 @@
+/* monitor.c - the per-instance maintenance loop: launch, track, kill, adopt. */
+#include "monitor.h"
+#include "launcher.h"
+#include "log.h"
+#include "shim.h"
+#include "store.h"
+#include "track.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CLAIM_PER_CYCLE 8
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+struct mon {
+	const struct cfg *cfg;
+	const struct monitor_opts *o;
+	struct store *s;
+	char host[256];
+	char boot_id[64];
+	char spark_submit[1100];
+};
+
+/* Store new output of job j (all of it when final); keeps j->log_* current. */
+static int store_output(struct mon *m, struct store_job *j, bool final)
+{
+	for (;;) {
+		json_object *lines = json_object_new_array();
+		struct track_facts f = {{0}, {0}};
+		long long off = j->log_offset;
+		int n = track_read_output(j->job_dir, &off, final, lines, &f);
+		int rc = STORE_OK;
+
+		if (n < 0)
+			log_warn("batch %lld: cannot read %s/output: %s", j->id, j->job_dir,
+				 strerror(errno));
+		if (n > 0 || off != j->log_offset)
+			rc = store_append_log(m->s, j->id, m->o->instance, j->log_lines,
+					      json_object_to_json_string_ext(lines, JSON_C_TO_STRING_PLAIN),
+					      off, f.app_id[0] ? f.app_id : NULL,
+					      f.ui_url[0] ? f.ui_url : NULL);
+		json_object_put(lines);
+		if (rc != STORE_OK)
+			return -1;
+		j->log_lines += n > 0 ? n : 0;
+		j->log_offset = off;
+		if (n <= 0 || !final)
+			return 0;
+	}
+}
+
+/* One line of our own in the batch's log, e.g. why it ended. */
+static void note(struct mon *m, struct store_job *j, const char *text)
+{
+	json_object *a = json_object_new_array();
+
+	json_object_array_add(a, json_object_new_string(text));
+	if (store_append_log(m->s, j->id, m->o->instance, j->log_lines,
+			     json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
+			     j->log_offset, NULL, NULL) == STORE_OK)
+		j->log_lines++;
+	json_object_put(a);
+}
+
+static void end_job(struct mon *m, struct store_job *j, const char *to, int code,
+		    const char *reason)
+{
+	char line[600];
+
+	snprintf(line, sizeof line, "tacitus: %s", reason);
+	note(m, j, line);
+	store_transition(m->s, j->id, m->o->instance, j->state, to, code, reason);
+}
+
+static void launch(struct mon *m, struct store_job *j)
+{
+	char dir[1200], what[64];
+	struct launch_proc p;
+	json_object *args;
+
+	snprintf(what, sizeof what, "batch %lld", j->id);
+	if (j->deleted) {
+		end_job(m, j, "killed", -1, "deleted before it was launched");
+		return;
+	}
+	snprintf(dir, sizeof dir, "%s/jobs/batch-%lld", m->o->var_dir, j->id);
+	j->job_dir = dir;
+	if (mkdir(dir, 0750) < 0) {
+		/* an earlier launch may have started it: never run a job twice */
+		log_error("%s: cannot create %s: %s", what, dir, strerror(errno));
+		end_job(m, j, "dead", -1, errno == EEXIST
+			? "an earlier launch attempt of this batch had an unknown outcome; not launched again"
+			: "cannot create the job folder");
+		return;
+	}
+	args = json_tokener_parse(j->argv_json);
+	if (!args || launch_spawn(m->o->self, dir, m->spark_submit, args, what, &p) < 0) {
+		json_object_put(args);
+		end_job(m, j, "dead", -1, "the job shim could not be started");
+		return;
+	}
+	json_object_put(args);
+	log_info("%s: launched %s (pid %d) in %s", what, m->spark_submit, (int)p.pid, dir);
+	if (store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir) != STORE_OK) {
+		log_error("%s: launch not recorded; killing process group %d", what, (int)p.pid);
+		kill(-p.pid, SIGKILL);
+	}
+}
+
+/* A launched job: store output, carry out a delete, end it when its process is gone. */
+static void watch(struct mon *m, struct store_job *j)
+{
+	char reason[256];
+	int code, signaled;
+
+	if (!j->pid || !j->job_dir) {
+		launch(m, j);       /* claimed by this instance before a restart */
+		return;
+	}
+	if (store_output(m, j, false) < 0)
+		return;
+	if (launch_alive(j->pid, j->pid_start)) {
+		if (!j->deleted)
+			return;
+		if (j->kill_age < 0) {
+			log_info("batch %lld: deleted; SIGTERM to process group %d", j->id, (int)j->pid);
+			launch_kill_group(j->pid, j->pid_start, SIGTERM);
+			store_kill_sent(m->s, j->id, m->o->instance);
+		} else if (j->kill_age >= m->o->kill_grace) {
+			log_info("batch %lld: still alive after %ds; SIGKILL to process group %d",
+				 j->id, m->o->kill_grace, (int)j->pid);
+			launch_kill_group(j->pid, j->pid_start, SIGKILL);
+		}
+		return;
+	}
+	/* the shim is gone: take the rest of the output, then the verdict */
+	kill(-j->pid, SIGKILL);     /* stragglers of the group, e.g. an orphaned driver */
+	if (store_output(m, j, true) < 0)
+		return;
+	if (shim_read_status(j->job_dir, &code, &signaled) < 0) {
+		end_job(m, j, j->deleted ? "killed" : "dead", -1,
+			j->deleted ? "killed on request" :
+			"the job process ended without an exit status (lost with its host or killed)");
+		return;
+	}
+	if (j->deleted) {
+		snprintf(reason, sizeof reason, "killed on request (%s %d)",
+			 signaled ? "signal" : "exit code", signaled ? code - 128 : code);
+		end_job(m, j, "killed", code, reason);
+	} else if (code == 0) {
+		store_transition(m->s, j->id, m->o->instance, j->state, "success", 0,
+				 "spark-submit exited with code 0");
+	} else {
+		snprintf(reason, sizeof reason, "spark-submit %s %d",
+			 signaled ? "was killed by signal" : "exited with code",
+			 signaled ? code - 128 : code);
+		end_job(m, j, "dead", code, reason);
+	}
+}
+
+static void cycle(struct mon *m)
+{
+	struct store_jobs jobs;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;                   /* our shims: their status is in their folder */
+	if (store_renew_leases(m->s, m->o->instance, m->o->lease_ttl) != STORE_OK)
+		return;
+	if (store_adopt(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl, &jobs) ==
+	    STORE_OK) {
+		for (int i = 0; i < jobs.n; i++)
+			log_info("batch %lld: adopted (lease of its owner expired)", jobs.v[i].id);
+		store_jobs_free(&jobs);
+	}
+	if (store_claim(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
+			CLAIM_PER_CYCLE, &jobs) == STORE_OK) {
+		for (int i = 0; i < jobs.n && !stopping; i++)
+			launch(m, &jobs.v[i]);
+		store_jobs_free(&jobs);
+	}
+	if (store_my_jobs(m->s, m->o->instance, &jobs) == STORE_OK) {
+		for (int i = 0; i < jobs.n && !stopping; i++)
+			watch(m, &jobs.v[i]);
+		store_jobs_free(&jobs);
+	}
+}
+
+/* Sleep until a notification, SIGTERM or timeout_ms. */
+static void wait_for_work(struct mon *m, int timeout_ms)
+{
+	struct pollfd p = {.fd = store_socket(m->s), .events = POLLIN};
+
+	if (p.fd < 0 || poll(&p, 1, timeout_ms) <= 0)
+		return;
+	store_drain_notifies(m->s);
+}
+
+int monitor_main(const struct cfg *c, const struct monitor_opts *o)
+{
+	struct sigaction sa;
+	struct mon m;
+	char app[128], jobs[1100];
+
+	memset(&m, 0, sizeof m);
+	m.cfg = c;
+	m.o = o;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	if (gethostname(m.host, sizeof m.host) < 0 || launch_boot_id(m.boot_id, sizeof m.boot_id) < 0)
+		return 1;
+	m.host[sizeof m.host - 1] = '\0';
+	snprintf(m.spark_submit, sizeof m.spark_submit, "%s/bin/spark-submit", c->spark_home);
+	snprintf(jobs, sizeof jobs, "%s/jobs", o->var_dir);
+	if (mkdir(jobs, 0750) < 0 && errno != EEXIST) {
+		log_error("monitor: cannot create %s: %s", jobs, strerror(errno));
+		return 1;
+	}
+	snprintf(app, sizeof app, "tacitus/%s/monitor/%d", o->instance, (int)getpid());
+	log_info("monitor: started on %s, spark-submit %s", m.host, m.spark_submit);
+	while (!stopping) {
+		if (!m.s && (m.s = store_open(app)) && store_listen(m.s) < 0) {
+			store_close(m.s);
+			m.s = NULL;
+		}
+		if (!m.s || store_ensure(m.s) < 0) {
+			sleep(1);
+			continue;
+		}
+		cycle(&m);
+		wait_for_work(&m, 1000);
+	}
+	log_info("monitor: stopping; running jobs keep running");
+	store_close(m.s);
+	return 0;
+}

@@ -1,0 +1,272 @@
+#!/bin/sh
+# stack.sh - install, start and stop the whole Tacitus stack from this checkout:
+# PostgreSQL 15 (run by the OS user postgres), N app instances, nginx (TLS + basic auth).
+#
+#   sh app/stack.sh deps     install missing Debian packages and the pinned Python venv
+#   sh app/stack.sh start    start everything that is not running yet (safe to repeat)
+#   sh app/stack.sh stop     stop everything started from TACITUS_VAR
+#   sh app/stack.sh env      print the environment of this stack (for psql, tests)
+#
+# Settings (environment): TACITUS_VAR (runtime folder, default ./var), TACITUS_PORT
+# (8998), TACITUS_INSTANCES (2), TACITUS_WORKERS (workers per instance, 3),
+# TACITUS_USER / TACITUS_PASSWORD (default: tacitus / generated, kept in
+# TACITUS_VAR/credentials), TACITUS_PGPORT (55432), TACITUS_BIN (build/tacitus),
+# LIVY_CONF_DIR (default: TACITUS_VAR/conf, made from app/conf on first start),
+# TACITUS_PG_FAST=1 (no fsync: throwaway test clusters only).
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VAR=${TACITUS_VAR:-$ROOT/var}
+PORT=${TACITUS_PORT:-8998}
+INSTANCES=${TACITUS_INSTANCES:-2}
+WORKERS=${TACITUS_WORKERS:-3}
+PGPORT=${TACITUS_PGPORT:-55432}
+BIN=${TACITUS_BIN:-$ROOT/build/tacitus}
+PGBIN=/usr/lib/postgresql/15/bin
+VENV=$ROOT/.venv
+DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libpq-dev openssl valgrind python3-venv curl"
+
+say() { printf 'tacitus: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+as_pg() {
+	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+deps() {
+	missing=""
+	for p in $DEBS; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+			missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		say "installing Debian packages:$missing"
+		[ "$(id -u)" = 0 ] || die "run as root to install:$missing"
+		apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+	fi
+	stamp=$(cat "$ROOT/app/requirements.txt" "$ROOT/tests/requirements.txt" | md5sum | cut -c1-32)
+	if [ "$(cat "$VENV/.tacitus-reqs" 2>/dev/null)" != "$stamp" ]; then
+		say "installing the pinned Python packages into .venv"
+		[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
+		"$VENV/bin/pip" install -q --disable-pip-version-check \
+			-r "$ROOT/app/requirements.txt" -r "$ROOT/tests/requirements.txt"
+		echo "$stamp" > "$VENV/.tacitus-reqs"
+	fi
+}
+
+spark_home() {
+	"$VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))'
+}
+
+# PostgreSQL's folder must be reachable by the postgres user; a checkout under a
+# private home is not, so the cluster then lives under /tmp (linked from VAR/pg).
+pg_dirs() {
+	if [ ! -e "$VAR/pg" ]; then
+		if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$VAR"; then
+			alt=/tmp/tacitus-pg-$(printf %s "$VAR" | md5sum | cut -c1-8)
+			say "warning: postgres cannot reach $VAR; its cluster lives in $alt"
+			mkdir -p "$alt"
+			ln -s "$alt" "$VAR/pg"
+		else
+			mkdir -p "$VAR/pg"
+		fi
+		[ "$(id -u)" = 0 ] && chown postgres: "$VAR/pg/"
+		chmod 700 "$VAR/pg/"
+	fi
+	PGDIR=$(cd "$VAR/pg" && pwd -P)
+	SOCKDIR=$PGDIR
+	# unix socket paths are limited to 107 bytes
+	if [ ${#SOCKDIR} -gt 80 ]; then
+		SOCKDIR=/tmp/tacitus-sock-$(printf %s "$VAR" | md5sum | cut -c1-8)
+		mkdir -p "$SOCKDIR"
+		[ "$(id -u)" = 0 ] && chown postgres: "$SOCKDIR"
+	fi
+}
+
+pg_start() {
+	pg_dirs
+	if [ ! -f "$PGDIR/data/PG_VERSION" ]; then
+		say "creating the PostgreSQL cluster in $PGDIR/data"
+		as_pg "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U tacitus -E UTF8 \
+			--locale=C.UTF-8 --no-sync >"$PGDIR/initdb.log" 2>&1 ||
+			die "initdb failed: see $PGDIR/initdb.log"
+	fi
+	if ! as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1; then
+		opts="-c listen_addresses='' -k $SOCKDIR -p $PGPORT -c max_connections=200"
+		[ "${TACITUS_PG_FAST:-0}" = 1 ] &&
+			opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+		as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgresql.log" -w -t 60 \
+			start -o "$opts" >/dev/null || die "PostgreSQL did not start: see $PGDIR/postgresql.log"
+	fi
+	psql_q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'tacitus'" | grep -q 1 ||
+		psql_q -d postgres -qc "CREATE DATABASE tacitus"
+}
+
+psql_q() { psql -h "$SOCKDIR" -p "$PGPORT" -U tacitus -X -v ON_ERROR_STOP=1 "$@"; }
+
+credentials() {
+	umask 077
+	if [ -n "${TACITUS_USER:-}" ] && [ -n "${TACITUS_PASSWORD:-}" ]; then
+		printf '%s\n%s\n' "$TACITUS_USER" "$TACITUS_PASSWORD" > "$VAR/credentials"
+	elif [ ! -f "$VAR/credentials" ]; then
+		printf '%s\n%s\n' "${TACITUS_USER:-tacitus}" \
+			"$(openssl rand -base64 24 | tr -d '/+=' | cut -c1-20)" > "$VAR/credentials"
+	fi
+	USER_NAME=$(sed -n 1p "$VAR/credentials")
+	PASSWORD=$(sed -n 2p "$VAR/credentials")
+	# nginx's {SSHA}: base64(sha1(password . salt) . salt); cheap to check per request
+	salt=$(openssl rand -hex 4)
+	hash=$(printf %s%s "$PASSWORD" "$salt" | openssl dgst -sha1 -binary |
+		{ cat; printf %s "$salt"; } | base64 -w0)
+	printf '%s:{SSHA}%s\n' "$USER_NAME" "$hash" > "$VAR/nginx/htpasswd"
+	umask 022
+}
+
+nginx_start() {
+	mkdir -p "$VAR/nginx/conf" "$VAR/nginx/logs" "$VAR/nginx/tmp"
+	if [ ! -f "$VAR/nginx/server.crt" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=localhost" \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+			-keyout "$VAR/nginx/server.key" -out "$VAR/nginx/server.crt" 2>/dev/null
+		chmod 600 "$VAR/nginx/server.key"
+	fi
+	credentials
+	upstreams=""
+	i=1
+	while [ "$i" -le "$INSTANCES" ]; do
+		upstreams="$upstreams    server unix:$VAR/run/app-$i.sock max_fails=1 fail_timeout=2s;\\n"
+		i=$((i + 1))
+	done
+	nginx_user=""
+	[ "$(id -u)" = 0 ] && nginx_user="user root root;"
+	sed -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$PORT|g" \
+	    -e "s|@USER@|$nginx_user|g" -e "s|@UPSTREAMS@|$upstreams|" \
+	    "$ROOT/nginx/nginx.conf.in" > "$VAR/nginx/conf/nginx.conf"
+	cp "$ROOT/nginx/fastcgi_params" "$VAR/nginx/conf/fastcgi_params"
+	if alive "$VAR/nginx/nginx.pid"; then
+		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e logs/error.log -s reload
+	else
+		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e logs/error.log ||
+			die "nginx did not start: see $VAR/nginx/logs/error.log"
+	fi
+}
+
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+app_start() {
+	mkdir -p "$VAR/run" "$VAR/log" "$VAR/files"
+	chmod 700 "$VAR/run"
+	if [ -z "${LIVY_CONF_DIR:-}" ]; then
+		LIVY_CONF_DIR=$VAR/conf
+		if [ ! -f "$VAR/conf/livy.conf" ]; then
+			mkdir -p "$VAR/conf"
+			sed -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" "$ROOT/app/conf/livy.conf" > "$VAR/conf/livy.conf"
+			cp "$ROOT/app/conf/spark-blacklist.conf" "$VAR/conf/"
+		fi
+	fi
+	SPARK_HOME=${SPARK_HOME:-$(spark_home)}
+	export LIVY_CONF_DIR SPARK_HOME PYSPARK_PYTHON="$VENV/bin/python" \
+		PYSPARK_DRIVER_PYTHON="$VENV/bin/python" PGHOST="$SOCKDIR" PGPORT="$PGPORT" \
+		PGDATABASE=tacitus PGUSER=tacitus
+	"$BIN" check-config || die "invalid configuration in $LIVY_CONF_DIR"
+	i=1
+	while [ "$i" -le "$INSTANCES" ]; do
+		if ! alive "$VAR/run/app-$i.pid"; then
+			setsid "$BIN" serve --instance "app-$i" --socket "$VAR/run/app-$i.sock" \
+				--var "$VAR" --sql "$ROOT/sql" --workers "$WORKERS" \
+				</dev/null >>"$VAR/log/app-$i.log" 2>&1 &
+			echo $! > "$VAR/run/app-$i.pid"
+		fi
+		i=$((i + 1))
+	done
+	i=1
+	while [ "$i" -le "$INSTANCES" ]; do
+		n=0
+		until [ -S "$VAR/run/app-$i.sock" ]; do
+			n=$((n + 1))
+			[ $n -lt 300 ] && alive "$VAR/run/app-$i.pid" ||
+				die "instance app-$i did not start: see $VAR/log/app-$i.log"
+			sleep 0.1
+		done
+		i=$((i + 1))
+	done
+}
+
+wait_https() {
+	n=0
+	until curl -fsS -o /dev/null --cacert "$VAR/nginx/server.crt" -u "$USER_NAME:$PASSWORD" \
+		"https://127.0.0.1:$PORT/version" 2>/dev/null; do
+		n=$((n + 1))
+		[ $n -lt 100 ] || die "https://127.0.0.1:$PORT/version does not answer"
+		sleep 0.1
+	done
+}
+
+start() {
+	[ -x "$BIN" ] || die "$BIN is not built (make all)"
+	mkdir -p "$VAR"
+	pg_start
+	app_start
+	nginx_start
+	wait_https
+	cat <<MSG
+Tacitus serves the Livy API at https://127.0.0.1:$PORT
+  user:      $USER_NAME
+  password:  $PASSWORD
+  CA file:   $VAR/nginx/server.crt
+  livy.conf: $LIVY_CONF_DIR/livy.conf (whitelisted local folders: $VAR/files, $ROOT/tests/jobs)
+  logs:      $VAR/log/  (nginx: $VAR/nginx/logs/)
+Try:
+  curl --cacert $VAR/nginx/server.crt -u $USER_NAME:$PASSWORD \\
+       -H 'Content-Type: application/json' \\
+       -d '{"file": "$ROOT/tests/jobs/ok.py"}' https://127.0.0.1:$PORT/batches
+MSG
+}
+
+stop_pid() {    # stop_pid FILE SIGNAL: signal, then wait up to 15 s
+	[ -f "$1" ] || return 0
+	pid=$(cat "$1")
+	if kill -"$2" "$pid" 2>/dev/null; then
+		n=0
+		while kill -0 "$pid" 2>/dev/null && [ $n -lt 150 ]; do sleep 0.1; n=$((n + 1)); done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+	fi
+	rm -f "$1"
+}
+
+stop() {
+	stop_pid "$VAR/nginx/nginx.pid" QUIT
+	for f in "$VAR"/run/app-*.pid; do
+		[ -e "$f" ] && stop_pid "$f" TERM
+	done
+	if [ -e "$VAR/pg" ]; then
+		pg_dirs
+		if as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1; then
+			as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null
+		fi
+	fi
+	say "stopped (running Spark jobs keep running; they are taken over at the next start)"
+}
+
+print_env() {
+	pg_dirs
+	USER_NAME=$(sed -n 1p "$VAR/credentials")
+	PASSWORD=$(sed -n 2p "$VAR/credentials")
+	cat <<ENV
+TACITUS_URL=https://127.0.0.1:$PORT
+TACITUS_USER=$USER_NAME
+TACITUS_PASSWORD=$PASSWORD
+TACITUS_CA=$VAR/nginx/server.crt
+TACITUS_VAR=$VAR
+TACITUS_PSQL=psql -X -h $SOCKDIR -p $PGPORT -U tacitus -d tacitus
+ENV
+}
+
+case "${1:-}" in
+deps) deps ;;
+start) start ;;
+stop) stop ;;
+env) print_env ;;
+*) die "usage: sh app/stack.sh deps|start|stop|env" ;;
+esac

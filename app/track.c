@@ -1,0 +1,124 @@
+/* track.c - the local tracker: new lines of a job's output and what Spark says in them. */
+#include "track.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void track_sanitize(char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = (unsigned char)buf[i];
+		size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		bool ok = n > 0 && i + n <= len && c != 0;
+
+		for (size_t k = 1; ok && k < n; k++)
+			ok = ((unsigned char)buf[i + k] >> 6) == 2;
+		if (ok && n == 2 && c < 0xc2)
+			ok = false;                         /* overlong */
+		if (ok && n == 3) {
+			unsigned char d = (unsigned char)buf[i + 1];
+			ok = !(c == 0xe0 && d < 0xa0) && !(c == 0xed && d >= 0xa0);
+		}
+		if (ok && n == 4) {
+			unsigned char d = (unsigned char)buf[i + 1];
+			ok = c <= 0xf4 && !(c == 0xf0 && d < 0x90) && !(c == 0xf4 && d >= 0x90);
+		}
+		if (!ok) {
+			buf[i++] = '?';
+			continue;
+		}
+		i += n;
+	}
+}
+
+void track_scan_line(const char *line, struct track_facts *f)
+{
+	const char *p;
+	char host[128];
+	int port;
+
+	if ((p = strstr(line, "Submitted application application_")) ||
+	    (p = strstr(line, "Application report for application_"))) {
+		p = strstr(p, "application_");
+		snprintf(f->app_id, sizeof f->app_id, "%.*s", (int)strspn(p,
+			 "application_0123456789"), p);
+	}
+	if ((p = strstr(line, "Successfully started service 'SparkUI' on port ")) &&
+	    sscanf(p + strlen("Successfully started service 'SparkUI' on port "), "%d", &port) == 1) {
+		if (gethostname(host, sizeof host) < 0)
+			snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		snprintf(f->ui_url, sizeof f->ui_url, "http://%s:%d", host, port);
+	}
+	if ((p = strstr(line, "Bound SparkUI to ")) && (p = strstr(p, "started at ")))
+		snprintf(f->ui_url, sizeof f->ui_url, "%.*s", (int)strcspn(p + 11, " \r"), p + 11);
+	if ((p = strstr(line, "tracking URL: http")))
+		snprintf(f->ui_url, sizeof f->ui_url, "%.*s", (int)strcspn(p + 15, " \r"), p + 15);
+}
+
+static void add_line(json_object *lines, char *s, size_t len, struct track_facts *facts)
+{
+	if (len && s[len - 1] == '\r')
+		len--;
+	while (len > TRACK_MAX_LINE) {
+		add_line(lines, s, TRACK_MAX_LINE, facts);
+		s += TRACK_MAX_LINE;
+		len -= TRACK_MAX_LINE;
+	}
+	{
+		char saved = s[len];
+		s[len] = '\0';
+		track_scan_line(s, facts);
+		s[len] = saved;
+	}
+	json_object_array_add(lines, json_object_new_string_len(s, (int)len));
+}
+
+int track_read_output(const char *dir, long long *offset, bool final, json_object *lines,
+		      struct track_facts *facts)
+{
+	char path[4200], *buf;
+	ssize_t got;
+	size_t start = 0;
+	int fd, count = 0;
+
+	snprintf(path, sizeof path, "%s/output", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	buf = malloc(TRACK_MAX_READ + 1);
+	if (!buf) {
+		close(fd);
+		return -1;
+	}
+	got = pread(fd, buf, TRACK_MAX_READ, (off_t)*offset);
+	close(fd);
+	if (got < 0) {
+		free(buf);
+		return -1;
+	}
+	track_sanitize(buf, (size_t)got);
+	for (size_t i = 0; i < (size_t)got; i++) {
+		if (buf[i] != '\n')
+			continue;
+		add_line(lines, buf + start, i - start, facts);
+		count++;
+		start = i + 1;
+	}
+	/* a last piece without newline: kept for the next read, unless the job ended
+	 * or the piece alone fills the buffer */
+	if (start < (size_t)got && (final || (start == 0 && got == TRACK_MAX_READ))) {
+		add_line(lines, buf + start, (size_t)got - start, facts);
+		count++;
+		start = (size_t)got;
+	}
+	*offset += (long long)start;
+	free(buf);
+	return count;
+}

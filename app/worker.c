@@ -1,0 +1,51 @@
+/* worker.c - the FastCGI accept loop of one request worker. */
+#include "worker.h"
+#include "api.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+/* A usable connection, or NULL: the request then gets a 503. */
+static struct store *connected(struct store **s, const char *app)
+{
+	if (!*s)
+		*s = store_open(app);
+	else if (store_ensure(*s) < 0)
+		return NULL;
+	return *s;
+}
+
+int worker_main(int listen_fd, const struct cfg *c, const char *instance)
+{
+	FCGX_Request f;
+	struct store *s = NULL;
+	char app[128];
+
+	snprintf(app, sizeof app, "tacitus/%s/worker/%d", instance, (int)getpid());
+	if (FCGX_InitRequest(&f, listen_fd, 0) != 0) {
+		log_error("FCGX_InitRequest failed");
+		return 1;
+	}
+	s = store_open(app);
+	while (FCGX_Accept_r(&f) == 0) {
+		struct http_req r;
+		int rc = http_begin(&r, &f);
+
+		if (rc == 413)
+			http_send_msg(&r, 413, NULL, "The request body is larger than %d bytes",
+				      HTTP_MAX_BODY);
+		else if (rc)
+			http_send_msg(&r, rc, NULL, "The request body could not be read");
+		else
+			api_handle(&r, connected(&s, app), c);
+		http_done(&r);
+		FCGX_Finish_r(&f);
+	}
+	store_close(s);
+	return 0;
+}

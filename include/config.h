@@ -1,0 +1,52 @@
+/* config.h - livy.conf and spark-blacklist.conf: the settings Tacitus honours.
+ *
+ * The module owns struct cfg: it reads LIVY_CONF_DIR/livy.conf (Java-properties
+ * style, "key = value" or "key value", '#' and '!' comments), checks every value,
+ * warns about keys it does not know and refuses values it cannot use, naming the
+ * key.  Nothing else in Tacitus parses livy.conf.
+ */
+#ifndef TACITUS_CONFIG_H
+#define TACITUS_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CFG_MAX_LIST 32
+
+struct cfg {
+	char spark_master[256];        /* livy.spark.master (local) */
+	char deploy_mode[32];          /* livy.spark.deploy-mode ("" = not set) */
+	char spark_home[1024];         /* livy.server.spark-home, else $SPARK_HOME */
+	long state_retain_sec;         /* livy.server.session.state-retain.sec (600) */
+	long max_creation;             /* livy.server.session.max-creation (100) */
+	bool impersonation;            /* livy.impersonation.enabled (false) */
+	bool allow_custom_classpath;   /* livy.server.session.allow-custom-classpath */
+	int n_whitelist;               /* livy.file.local-dir-whitelist */
+	char whitelist[CFG_MAX_LIST][1024];
+	int n_blacklist;               /* spark-blacklist.conf + built-in keys */
+	char blacklist[CFG_MAX_LIST][128];
+	int n_file_list_keys;          /* livy.spark.file-list-configs */
+	char file_list_keys[CFG_MAX_LIST][128];
+};
+
+/* Fill *c with Livy's defaults (spark_home from $SPARK_HOME, the built-in blacklist). */
+void cfg_defaults(struct cfg *c);
+
+/* Apply the text of a livy.conf to *c.  `origin` names the text in messages.
+ * Unknown keys are logged as warnings.  Returns 0, or -1 after writing a message
+ * that names the key and the bad value into err (size errlen). Pure: no I/O but logging. */
+int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,
+			char *err, size_t errlen);
+
+/* Apply the text of a spark-blacklist.conf: one Spark key per line, comments allowed. */
+void cfg_parse_blacklist(struct cfg *c, const char *text);
+
+/* Load the configuration: defaults, then $LIVY_CONF_DIR/livy.conf and
+ * $LIVY_CONF_DIR/spark-blacklist.conf when they exist.  Returns 0, or -1 after
+ * logging why (a message naming the key for an invalid value). */
+int cfg_load(struct cfg *c);
+
+/* True when `key` is blacklisted for user requests. */
+bool cfg_is_blacklisted(const struct cfg *c, const char *key);
+
+#endif

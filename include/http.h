@@ -1,0 +1,47 @@
+/* http.h - the HTTP edge of a request worker: one FastCGI request in, JSON out.
+ *
+ * The module owns what crosses the FastCGI boundary: the parameters nginx sends
+ * (method, decoded path, query, REMOTE_USER), the request body (read whole, with
+ * a size cap), and the response (status line, headers, a json-c body).  Only
+ * fcgiapp.h is used, never fcgi_stdio.h.
+ */
+#ifndef TACITUS_HTTP_H
+#define TACITUS_HTTP_H
+
+#include <stddef.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#define HTTP_MAX_BODY (1024 * 1024)
+
+struct http_req {
+	FCGX_Request *fcgx;
+	const char *method;         /* REQUEST_METHOD; valid until the request ends */
+	const char *path;           /* DOCUMENT_URI: decoded and normalised by nginx */
+	const char *query;          /* QUERY_STRING, "" when absent */
+	const char *remote_user;    /* REMOTE_USER set by nginx, NULL when empty */
+	char *body;                 /* NUL-terminated, owned; NULL when none */
+	size_t body_len;
+};
+
+/* Fill *r from the FastCGI request f and read the body (at most HTTP_MAX_BODY
+ * bytes).  Returns 0, or an HTTP status (413 too large, 400 short body) that the
+ * caller should answer with.  http_done releases the body. */
+int http_begin(struct http_req *r, FCGX_Request *f);
+void http_done(struct http_req *r);
+
+/* The decoded value of query parameter `name` into buf; NULL when absent.
+ * When the parameter is repeated, the first one counts. */
+const char *http_query(const struct http_req *r, const char *name, char *buf, size_t len);
+
+/* Answer with status and `body` serialised (plain, no slash escaping).  Extra
+ * headers, each ending in "\r\n", may be given (NULL = none).  Does not take
+ * ownership of body. */
+void http_send_json(struct http_req *r, int status, json_object *body, const char *headers);
+
+/* Answer status with Livy's error body {"msg": "..."}. */
+void http_send_msg(struct http_req *r, int status, const char *headers, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,55 @@
+/* launcher.h - spark-submit command lines and the processes that run them.
+ *
+ * The module owns everything between "this batch should run" and a process
+ * group on this host: the argument vector as Livy builds it (§4.1), the spawn of
+ * the job shim (posix_spawn, argv array, own session and process group, stdin
+ * from /dev/null, every other fd closed), process identity (boot id, pid, start
+ * time) and killing a whole group.  Only the monitor calls the spawning half.
+ */
+#ifndef TACITUS_LAUNCHER_H
+#define TACITUS_LAUNCHER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include <json-c/json.h>
+
+#include "batchreq.h"
+
+/* spark-submit's arguments after argv[0], as a new JSON array of strings
+ * (caller owns it): --name, --class, --conf k=v (spark.submit.pyFiles as
+ * --py-files), --proxy-user (only when impersonation is on), --queue, the file,
+ * then args.  Returns NULL only when out of memory. */
+json_object *launch_build_argv(const struct breq *r, const struct cfg *c);
+
+struct launch_proc {
+	pid_t pid;                  /* the shim; also the process group id */
+	long long start_ticks;      /* field 22 of /proc/<pid>/stat */
+	char boot_id[64];
+};
+
+/* Start `tacitus job-shim <dir> <spark-submit> <args...>` for one job.
+ * `self` is the path of the tacitus binary, `spark_submit` the program, `args` a
+ * JSON array of strings; `dir` must exist (the shim writes output and
+ * exit_status there).  The child gets its own session (pgid = pid), default
+ * signal dispositions and mask, stdin /dev/null, stdout/stderr to dir/shim.log,
+ * and no other fd of ours.  Returns 0 and fills *p, or -1 after logging (with
+ * `what`, e.g. "batch 7") why nothing was started. */
+int launch_spawn(const char *self, const char *dir, const char *spark_submit,
+		 json_object *args, const char *what, struct launch_proc *p);
+
+/* This host's boot id (from /proc/sys/kernel/random/boot_id) into buf. */
+int launch_boot_id(char *buf, size_t len);
+
+/* Start time of pid in clock ticks since boot; -1 if it does not exist. Sets
+ * *zombie when the process has exited and waits to be reaped. */
+long long launch_start_ticks(pid_t pid, bool *zombie);
+
+/* True when pid is alive (not a zombie) and is the process started at start_ticks. */
+bool launch_alive(pid_t pid, long long start_ticks);
+
+/* Signal the process group pgid, after checking that its leader is still the
+ * process identified by start_ticks.  Returns 0, or -1 (errno ESRCH) if gone. */
+int launch_kill_group(pid_t pgid, long long start_ticks, int sig);
+
+#endif

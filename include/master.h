@@ -1,0 +1,26 @@
+/* master.h - the prefork master of one instance.
+ *
+ * The module owns the instance's process tree: it applies the migrations, opens
+ * the unix socket nginx connects to (mode 0660, a stale socket replaced, a live
+ * one refused), forks M request workers and one monitor, respawns them when they
+ * die (with backoff; it gives up after too many crashes in a minute), and on
+ * SIGTERM/SIGINT stops them gracefully, SIGKILL after a grace period.
+ */
+#ifndef TACITUS_MASTER_H
+#define TACITUS_MASTER_H
+
+#include "config.h"
+#include "monitor.h"
+
+struct master_opts {
+	const char *instance;       /* e.g. "app-1": log prefix and lease owner */
+	const char *socket_path;
+	const char *sql_dir;        /* migrations */
+	int workers;
+	struct monitor_opts mon;
+};
+
+/* Run the instance until SIGTERM.  Returns the process exit code. */
+int master_main(const struct cfg *c, const struct master_opts *o);
+
+#endif

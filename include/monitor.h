@@ -1,0 +1,28 @@
+/* monitor.h - the monitor of one instance: the only process that launches jobs.
+ *
+ * The module owns the maintenance loop (as pgbouncer's janitor walks all pools):
+ * each cycle it renews its leases, claims batches to launch, adopts batches whose
+ * owner's lease expired on this host, launches through the job shim, stores new
+ * output lines, carries out kills of deleted batches, and ends batches whose
+ * process is gone, with the exit status the shim wrote.  A NOTIFY wakes it; a
+ * one-second timer is the fallback.  It never parses HTTP.
+ */
+#ifndef TACITUS_MONITOR_H
+#define TACITUS_MONITOR_H
+
+#include "config.h"
+
+struct monitor_opts {
+	const char *instance;       /* lease owner name, stable across restarts */
+	const char *self;           /* path of the tacitus binary (the job shim) */
+	const char *var_dir;        /* jobs go in var_dir/jobs/batch-<id> */
+	int lease_ttl;              /* seconds */
+	int kill_grace;             /* seconds between SIGTERM and SIGKILL */
+};
+
+/* Run until SIGTERM.  Jobs keep running when the monitor stops; whoever holds
+ * their lease next (this instance restarted, or another one) takes them over.
+ * Returns the process exit code. */
+int monitor_main(const struct cfg *c, const struct monitor_opts *o);
+
+#endif

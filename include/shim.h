@@ -1,0 +1,21 @@
+/* shim.h - the job shim: parent of one spark-submit, writer of its exit status.
+ *
+ * The monitor starts `tacitus job-shim DIR PROGRAM ARGS...` in a session of its
+ * own.  The shim starts PROGRAM in the same process group with stdin from
+ * /dev/null and stdout+stderr appended to DIR/output, waits for it, and writes
+ * DIR/exit_status atomically ("exit N" or "signal N"; "exit 127" when PROGRAM
+ * could not be started, with the reason in DIR/output).  So the status survives
+ * a restart of the monitor: any monitor on this host can read it later.
+ */
+#ifndef TACITUS_SHIM_H
+#define TACITUS_SHIM_H
+
+/* Entry point of the job-shim mode; argv[0] is DIR.  Returns the process exit
+ * code (0 once the status file is written, 1 when it could not be). */
+int shim_main(int argc, char **argv);
+
+/* Read DIR/exit_status.  Returns 0 and sets *code (the exit code, or 128+signal)
+ * and *signaled; -1 if there is no status (yet). */
+int shim_read_status(const char *dir, int *code, int *signaled);
+
+#endif

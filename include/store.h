@@ -1,0 +1,163 @@
+/* store.h - all SQL: the PostgreSQL connection, migrations, batches, logs, leases.
+ *
+ * The module owns every statement Tacitus sends (parameters only, never values
+ * built into SQL text) and the connection of its process: one struct store per
+ * process, opened after fork, re-opened by store_ensure when PostgreSQL went away
+ * (LISTEN redone).  Every state change of a batch goes through one guarded
+ * statement that also writes a batch_event row with the reason.
+ *
+ * Results that carry strings keep the PGresult they point into: free them with
+ * the matching *_free function.  Functions return STORE_OK, STORE_NOTFOUND,
+ * STORE_REJECT (a rule said no; msg says which) or STORE_ERROR (logged once
+ * here; the caller answers 503).
+ */
+#ifndef TACITUS_STORE_H
+#define TACITUS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_REJECT = 2, STORE_ERROR = -1 };
+
+struct store;
+
+/* Connect with libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER) and the
+ * given application_name.  Returns NULL after logging the reason. */
+struct store *store_open(const char *app_name);
+void store_close(struct store *s);
+
+/* Reconnect if the connection broke (and LISTEN again if store_listen was
+ * called).  Returns 0 when the connection is usable, -1 (logged) when not. */
+int store_ensure(struct store *s);
+
+/* Apply sql/NNN_*.sql files of `dir` not yet applied, in order, under an
+ * advisory lock so that concurrent starters wait.  A changed applied file is an
+ * error.  Returns 0 or -1 (logged). */
+int store_migrate(struct store *s, const char *dir);
+
+/* ---- the API side ---- */
+
+struct store_batch {
+	long long id;
+	const char *name, *owner, *proxy_user, *state;   /* NULL = SQL NULL */
+	const char *app_id, *spark_ui_url, *driver_log_url;
+	long log_lines;             /* lines stored */
+	const char *log_tail;       /* JSON array of the last stored lines (at most 9) */
+};
+
+struct store_batches {
+	void *res;                  /* PGresult the strings point into */
+	long total;                 /* visible batches (lists only) */
+	int n;
+	struct store_batch *v;
+};
+void store_batches_free(struct store_batches *b);
+
+struct store_new_batch {
+	const char *name, *owner, *proxy_user;  /* NULL = none */
+	const char *request_json, *argv_json;
+};
+
+/* Insert a batch in state starting and wake the monitors.  Refuses (STORE_REJECT,
+ * Livy's message in msg) a name already used by a visible batch, and a
+ * creation while max_creation batches are starting or running in all
+ * instances together.  Sets *id. */
+int store_batch_create(struct store *s, const struct store_new_batch *nb,
+		       const struct cfg *c, long long *id, char *msg, size_t msglen);
+
+/* One visible batch by id (key all digits) or name. */
+int store_batch_get(struct store *s, const char *key, const struct cfg *c,
+		    struct store_batches *out);
+
+/* Visible batches in id order: sets out->total, then the rows [from, from+size)
+ * of Livy's list window. */
+int store_batch_list(struct store *s, long from, long size, const struct cfg *c,
+		     struct store_batches *out);
+
+struct store_lines {
+	void *res;
+	int n;
+	const char **v;
+};
+void store_lines_free(struct store_lines *l);
+
+/* Stored log lines [first, first+count) of batch id, in order. */
+int store_batch_log(struct store *s, long long id, long first, long count,
+		    struct store_lines *out);
+
+/* Hide a visible batch from the API now; its monitor kills it if it runs.
+ * Sets *id.  STORE_NOTFOUND if there is no such visible batch. */
+int store_batch_delete(struct store *s, const char *key, const struct cfg *c,
+		       long long *id);
+
+/* ---- the monitor side ---- */
+
+/* LISTEN for new and deleted batches; store_socket is then the fd to poll and
+ * store_drain_notifies consumes what arrived (returns how many, -1 on error). */
+int store_listen(struct store *s);
+int store_socket(struct store *s);
+int store_drain_notifies(struct store *s);
+
+/* Extend the leases of every batch `owner` holds.  Returns 0 or STORE_ERROR. */
+int store_renew_leases(struct store *s, const char *owner, int ttl_sec);
+
+struct store_job {
+	long long id;
+	const char *argv_json;      /* claim only */
+	const char *job_dir;        /* NULL until launched */
+	const char *host, *boot_id;
+	pid_t pid;                  /* 0 until launched */
+	long long pid_start;
+	long long log_offset;
+	long log_lines;
+	bool deleted;
+	double kill_age;            /* seconds since the first kill signal, -1 = none */
+	const char *state;
+};
+
+struct store_jobs {
+	void *res;
+	int n;
+	struct store_job *v;
+};
+void store_jobs_free(struct store_jobs *j);
+
+/* Claim up to `limit` batches waiting to be launched (oldest first, SKIP LOCKED,
+ * so two monitors never claim the same one) and record this host on them. */
+int store_claim(struct store *s, const char *owner, const char *host, const char *boot_id,
+		int ttl_sec, int limit, struct store_jobs *out);
+
+/* Batches `owner` holds that were launched or are being launched. */
+int store_my_jobs(struct store *s, const char *owner, struct store_jobs *out);
+
+/* Take over batches whose lease expired (any owner) on this host and boot, so
+ * that the caller can adopt or end them.  Returns them like store_my_jobs. */
+int store_adopt(struct store *s, const char *owner, const char *host, const char *boot_id,
+		int ttl_sec, struct store_jobs *out);
+
+/* Record the launch of batch id (state starting -> running). STORE_NOTFOUND when
+ * the lease was lost. */
+int store_launched(struct store *s, long long id, const char *owner, pid_t pid,
+		   long long pid_start, const char *job_dir);
+
+/* Append `lines` (a JSON array of strings) as the next log lines of batch id
+ * and move its stored output offset to new_offset, in one statement; optionally
+ * record app_id / spark_ui_url (NULL = unchanged).  STORE_NOTFOUND when the lease
+ * was lost or another writer moved on. */
+int store_append_log(struct store *s, long long id, const char *owner, long first_line,
+		     const char *lines_json, long long new_offset, const char *app_id,
+		     const char *spark_ui_url);
+
+/* The one place a batch changes state: from `from` to `to` when `owner` holds
+ * it, with exit_code (-1 = none) and a reason kept in batch_event and logged.
+ * STORE_NOTFOUND when the guard failed. */
+int store_transition(struct store *s, long long id, const char *owner, const char *from,
+		     const char *to, int exit_code, const char *reason);
+
+/* Note that the first kill signal was sent to batch id. */
+int store_kill_sent(struct store *s, long long id, const char *owner);
+
+#endif
