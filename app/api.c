@@ -161,7 +161,7 @@ static void batch_get(struct http_req *r, struct store *s, const struct cfg *c, 
 {
 	struct store_batches bs;
 	json_object *o;
-	int rc = store_batch_get(s, key, c, &bs);
+	int rc = store_batch_get(s, key, strcmp(what, "state") != 0, c, &bs);
 
 	if (rc == STORE_NOTFOUND)
 		return not_found(r, key);
@@ -191,7 +191,7 @@ static void batch_log(struct http_req *r, struct store *s, const struct cfg *c, 
 	if (query_int(r, "from", 0, &from, &has_from) < 0 ||
 	    query_int(r, "size", 100, &size, NULL) < 0)
 		return;
-	rc = store_batch_get(s, key, c, &bs);
+	rc = store_batch_get(s, key, false, c, &bs);
 	if (rc == STORE_NOTFOUND)
 		return not_found(r, key);
 	if (rc != STORE_OK)

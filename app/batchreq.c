@@ -280,7 +280,8 @@ static int parse_body(struct breq *r, const char *text, size_t len, char *msg, s
 		return -1;
 	}
 	tok = json_tokener_new_ex(32);
-	r->body = json_tokener_parse_ex(tok, text, (int)len);
+	/* the terminating NUL tells the tokener the input ends ("null", "12") */
+	r->body = json_tokener_parse_ex(tok, text, (int)len + 1);
 	jerr = json_tokener_get_error(tok);
 	if (jerr == json_tokener_success && json_tokener_get_parse_end(tok) < len) {
 		size_t end = json_tokener_get_parse_end(tok);

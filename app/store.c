@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,19 +17,23 @@
 #define MIGRATION_LOCK "7420001"
 #define ADMISSION_LOCK "7420002"
 
+#define MAX_PREPARED 64
+
 struct store {
 	PGconn *conn;
 	bool listening;
+	int n_prepared;             /* statements prepared on this session, by text */
+	const char *prepared[MAX_PREPARED];
 };
 
 /* The visible-batch filter; $R is the retain time in seconds. */
 #define VISIBLE(R) "b.deleted_at IS NULL AND (b.finished_at IS NULL OR " \
 	"b.finished_at > now() - " R "::int * interval '1 second')"
 
-#define BATCH_COLUMNS "b.id, b.name, b.owner, b.proxy_user, b.state, b.app_id, " \
-	"b.spark_ui_url, b.driver_log_url, b.log_lines, " \
-	"COALESCE((SELECT json_agg(l.line ORDER BY l.line_no) FROM batch_log l " \
-	"WHERE l.batch_id = b.id AND l.line_no >= b.log_lines - 9), '[]')"
+#define BATCH_HEAD "b.id, b.name, b.owner, b.proxy_user, b.state, b.app_id, " \
+	"b.spark_ui_url, b.driver_log_url, b.log_lines, "
+#define BATCH_COLUMNS BATCH_HEAD "b.log_tail"
+#define BATCH_COLUMNS_NO_LOG BATCH_HEAD "'[]'"
 
 /* Server notices ("already exists, skipping") are not events worth a line. */
 static void quiet_notice(void *arg, const char *message)
@@ -89,15 +94,51 @@ int store_ensure(struct store *s)
 		return -1;
 	}
 	log_info("database: reconnected");
+	s->n_prepared = 0;          /* a new session: nothing is prepared */
 	return setup_session(s);
+}
+
+/* The name of sql as a prepared statement of this session (prepared on first
+ * use: planning costs as much as running the hot queries); NULL on failure. */
+static const char *prepared(struct store *s, const char *what, const char *sql, int n,
+			    char *name, size_t len)
+{
+	PGresult *r;
+	int i;
+
+	for (i = 0; i < s->n_prepared && s->prepared[i] != sql; i++)
+		;
+	snprintf(name, len, "t%d", i);
+	if (i < s->n_prepared)
+		return name;
+	if (i == MAX_PREPARED)
+		return NULL;
+	r = PQprepare(s->conn, name, sql, n, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		log_error("database: preparing %s failed: %s", what, PQerrorMessage(s->conn));
+		PQclear(r);
+		return NULL;
+	}
+	PQclear(r);
+	s->prepared[s->n_prepared++] = sql;
+	return name;
 }
 
 /* Run one statement; on failure log it with `what` and return NULL. */
 static PGresult *run(struct store *s, const char *what, const char *sql, int n,
 		     const char *const *params)
 {
-	PGresult *r = PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
+	char name[16];
+	PGresult *r = NULL;
+	ExecStatusType st;
+
+	if (n > 0 && prepared(s, what, sql, n, name, sizeof name))
+		r = PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0);
+	else if (n > 0 && s->n_prepared < MAX_PREPARED)
+		return NULL;        /* logged */
+	else
+		r = PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(r);
 
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
 		return r;
@@ -338,7 +379,7 @@ fail:
 	return STORE_ERROR;
 }
 
-int store_batch_get(struct store *s, const char *key, const struct cfg *c,
+int store_batch_get(struct store *s, const char *key, bool with_log, const struct cfg *c,
 		    struct store_batches *out)
 {
 	char retain[32];
@@ -348,11 +389,17 @@ int store_batch_get(struct store *s, const char *key, const struct cfg *c,
 	memset(out, 0, sizeof *out);
 	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
 	if (all_digits(key))
-		r = run(s, "batch get", "SELECT " BATCH_COLUMNS " FROM batch b "
-			"WHERE b.id = $1::bigint AND " VISIBLE("$2"), 2, p);
+		r = run(s, "batch get", with_log
+			? "SELECT " BATCH_COLUMNS " FROM batch b WHERE b.id = $1::bigint AND "
+			  VISIBLE("$2")
+			: "SELECT " BATCH_COLUMNS_NO_LOG " FROM batch b WHERE b.id = $1::bigint AND "
+			  VISIBLE("$2"), 2, p);
 	else
-		r = run(s, "batch get by name", "SELECT " BATCH_COLUMNS " FROM batch b "
-			"WHERE b.name = $1 AND " VISIBLE("$2") " ORDER BY b.id DESC LIMIT 1", 2, p);
+		r = run(s, "batch get by name", with_log
+			? "SELECT " BATCH_COLUMNS " FROM batch b WHERE b.name = $1 AND "
+			  VISIBLE("$2") " ORDER BY b.id DESC LIMIT 1"
+			: "SELECT " BATCH_COLUMNS_NO_LOG " FROM batch b WHERE b.name = $1 AND "
+			  VISIBLE("$2") " ORDER BY b.id DESC LIMIT 1", 2, p);
 	if (!r)
 		return STORE_ERROR;
 	fill_batches(r, out);
@@ -372,19 +419,25 @@ int store_batch_list(struct store *s, long from, long size, const struct cfg *c,
 	long first, count;
 
 	memset(out, 0, sizeof *out);
+	livy_list_window(LONG_MAX, from, size, &first, &count);
 	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
-	r = run(s, "batch count", "SELECT count(*) FROM batch b WHERE " VISIBLE("$1"), 1, p);
-	if (!r)
-		return STORE_ERROR;
-	out->total = atol(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	livy_list_window(out->total, from, size, &first, &count);
 	snprintf(off, sizeof off, "%ld", first);
 	snprintf(lim, sizeof lim, "%ld", count);
-	r = run(s, "batch list", "SELECT " BATCH_COLUMNS " FROM batch b WHERE " VISIBLE("$1")
-		" ORDER BY b.id OFFSET $2::bigint LIMIT $3::bigint", 3, p);
+	/* The visible set is found first (partial indexes: its cost is what is visible,
+	 * not the history), then paged; the total rides on every row, and on a row of
+	 * NULLs when the page is empty. */
+	r = run(s, "batch list",
+		"WITH v AS MATERIALIZED (SELECT b.id FROM batch b WHERE " VISIBLE("$1") "), "
+		"page AS (SELECT id FROM v ORDER BY id OFFSET $2::bigint LIMIT $3::bigint) "
+		"SELECT " BATCH_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
+		"LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id", 3, p);
 	if (!r)
 		return STORE_ERROR;
+	out->total = atol(PQgetvalue(r, 0, 10));
+	if (PQgetisnull(r, 0, 0)) {
+		out->res = r;
+		return STORE_OK;
+	}
 	fill_batches(r, out);
 	return STORE_OK;
 }
@@ -616,6 +669,9 @@ int store_append_log(struct store *s, long long id, const char *owner, long firs
 	snprintf(off, sizeof off, "%lld", new_offset);
 	r = run(s, "log append",
 		"WITH ok AS (UPDATE batch SET log_lines = $3::int + json_array_length($4::json), "
+		"log_tail = (SELECT COALESCE(json_agg(x ORDER BY n), '[]') FROM (SELECT x, n "
+		"FROM jsonb_array_elements(log_tail::jsonb || $4::jsonb) WITH ORDINALITY AS t(x, n) "
+		"ORDER BY n DESC LIMIT 9) q), "
 		"log_offset = $5::bigint, app_id = COALESCE($6, app_id), "
 		"spark_ui_url = COALESCE($7, spark_ui_url) "
 		"WHERE id = $1::bigint AND lease_owner = $2 AND log_lines = $3::int RETURNING id), "

@@ -24,7 +24,7 @@ struct breq {
 	char proxy_user[256];       /* effective proxy user, "" = none */
 };
 
-/* Parse and check `len` bytes of `text` from user `remote_user` (NULL = no
+/* Parse and check `len` bytes of `text` (NUL-terminated) from user `remote_user` (NULL = no
  * authentication).  On success fills *r (release with breq_free) and returns 0.
  * On refusal returns the HTTP status (400, 403) with Livy's message in msg; *r then
  * holds nothing to free. */

@@ -68,8 +68,9 @@ struct store_new_batch {
 int store_batch_create(struct store *s, const struct store_new_batch *nb,
 		       const struct cfg *c, long long *id, char *msg, size_t msglen);
 
-/* One visible batch by id (key all digits) or name. */
-int store_batch_get(struct store *s, const char *key, const struct cfg *c,
+/* One visible batch by id (key all digits) or name; log_tail stays "[]" unless
+ * with_log. */
+int store_batch_get(struct store *s, const char *key, bool with_log, const struct cfg *c,
 		    struct store_batches *out);
 
 /* Visible batches in id order: sets out->total, then the rows [from, from+size)

@@ -31,11 +31,14 @@ CREATE TABLE batch (
     job_dir          text,
     kill_sent_at     timestamptz,
     log_offset       bigint NOT NULL DEFAULT 0,   -- bytes of job_dir/output stored
-    log_lines        int NOT NULL DEFAULT 0       -- lines stored in batch_log
+    log_lines        int NOT NULL DEFAULT 0,      -- lines stored in batch_log
+    log_tail         json NOT NULL DEFAULT '[]'   -- the last 9 of them, for the batch object
 );
 
--- what the API can see; finished rows drop out after state-retain
-CREATE INDEX batch_live ON batch (id) WHERE deleted_at IS NULL;
+-- what the API can see: unfinished rows, and finished ones inside state-retain; both
+-- scans cost what is visible, not the size of the history
+CREATE INDEX batch_active ON batch (id) WHERE deleted_at IS NULL AND finished_at IS NULL;
+CREATE INDEX batch_finished ON batch (finished_at) WHERE deleted_at IS NULL;
 CREATE INDEX batch_name ON batch (name) WHERE deleted_at IS NULL AND name IS NOT NULL;
 -- what monitors claim and watch
 CREATE INDEX batch_unclaimed ON batch (id) WHERE state = 'starting' AND lease_owner IS NULL;

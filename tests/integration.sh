@@ -1,0 +1,55 @@
+#!/bin/sh
+# integration.sh - start a throwaway stack of its own (ASan+UBSan build of tacitus, real
+# PostgreSQL, nginx and Spark), run the black-box tests over HTTPS, stop and clean up.
+# Fails when a test fails or when a sanitizer reported anything in the app's logs.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VAR=$(mktemp -d /tmp/tacitus-it.XXXXXX)
+chmod 755 "$VAR"
+
+free_port() {   # a port of 127.0.0.1 nobody listens on, from a range of our own
+	p=$1
+	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
+	echo "$p"
+}
+
+export TACITUS_VAR="$VAR"
+export TACITUS_PORT=$(free_port 18998)
+export TACITUS_PGPORT=$(free_port 55440)
+export TACITUS_BIN="$ROOT/build/asan/tacitus"
+export TACITUS_PG_FAST=1 TACITUS_INSTANCES=2 TACITUS_WORKERS=2
+export TACITUS_USER=it-user TACITUS_PASSWORD="it-$(openssl rand -hex 8)"
+export LIVY_CONF_DIR="$VAR/conf"
+export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
+export TACITUS_JOBS="$ROOT/tests/jobs"
+mkdir -p "$LIVY_CONF_DIR" /tmp/tacitus-wl
+cat > "$LIVY_CONF_DIR/livy.conf" <<CONF
+livy.spark.master = local[1]
+livy.server.session.state-retain.sec = 600s
+livy.server.session.max-creation = 100
+livy.file.local-dir-whitelist = $TACITUS_JOBS, /tmp/tacitus-wl
+CONF
+cp "$ROOT/app/conf/spark-blacklist.conf" "$LIVY_CONF_DIR/"
+
+status=1
+cleanup() {
+	sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true
+	if [ "$status" = 0 ]; then
+		rm -rf "$VAR"
+	else
+		echo "integration: failed; logs kept in $VAR" >&2
+		tail -n 40 "$VAR"/log/app-*.log >&2 || true
+	fi
+}
+trap cleanup EXIT
+
+sh "$ROOT/app/stack.sh" start >/dev/null
+eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
+"$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/tests/integration"
+sh "$ROOT/app/stack.sh" stop >/dev/null
+if grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" "$VAR"/log/app-*.log >/dev/null 2>&1; then
+	echo "integration: sanitizer reports in the app logs:" >&2
+	grep -h -A20 -E "AddressSanitizer|LeakSanitizer|runtime error:" "$VAR"/log/app-*.log >&2
+	exit 1
+fi
+status=0

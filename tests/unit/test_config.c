@@ -1,0 +1,53 @@
+/* test_config.c - livy.conf parsing: values, errors that name the key, the blacklist. */
+#include "config.h"
+#include "unit.h"
+
+void test_config(void)
+{
+	struct cfg c;
+	char err[512];
+
+	cfg_defaults(&c);
+	CHECK_STR(c.spark_master, "local");
+	CHECK(c.state_retain_sec == 600 && c.max_creation == 100 && c.n_whitelist == 0);
+	CHECK(cfg_is_blacklisted(&c, "spark.master"));
+	CHECK(cfg_is_blacklisted(&c, "spark.submit.proxyUser.allowCustomClasspathInClusterMode"));
+	CHECK(!cfg_is_blacklisted(&c, "spark.executor.memory"));
+
+	CHECK(cfg_parse_livy_conf(&c,
+		"# comment\n! also a comment\n"
+		"livy.spark.master = yarn\n"
+		"livy.spark.deploy-mode cluster\n"
+		"livy.server.session.state-retain.sec = 10m\n"
+		"livy.server.session.max-creation=7\n"
+		"livy.file.local-dir-whitelist = /data/a, /data/b\n"
+		"livy.server.recovery.mode = recovery\n"
+		"livy.some.unknown.key = 1\n", "test", err, sizeof err) == 0);
+	CHECK_STR(c.spark_master, "yarn");
+	CHECK_STR(c.deploy_mode, "cluster");
+	CHECK(c.state_retain_sec == 600);
+	CHECK(c.max_creation == 7);
+	CHECK(c.n_whitelist == 2);
+	CHECK_STR(c.whitelist[1], "/data/b");
+
+	cfg_defaults(&c);
+	CHECK(cfg_parse_livy_conf(&c, "livy.server.session.max-creation = lots\n", "t", err,
+				  sizeof err) == -1);
+	CHECK(strstr(err, "livy.server.session.max-creation") != NULL);
+	CHECK(cfg_parse_livy_conf(&c, "livy.spark.deploy-mode = sideways\n", "t", err, sizeof err) == -1);
+	CHECK(strstr(err, "livy.spark.deploy-mode") != NULL);
+	CHECK(cfg_parse_livy_conf(&c, "livy.file.local-dir-whitelist = relative/dir\n", "t", err,
+				  sizeof err) == -1);
+	CHECK(strstr(err, "livy.file.local-dir-whitelist") != NULL);
+	CHECK(cfg_parse_livy_conf(&c, "livy.server.session.state-retain.sec = 1x\n", "t", err,
+				  sizeof err) == -1);
+	CHECK(strstr(err, "Invalid suffix") != NULL);
+	CHECK(cfg_parse_livy_conf(&c, "livy.impersonation.enabled = maybe\n", "t", err, sizeof err) == -1);
+
+	cfg_defaults(&c);
+	cfg_parse_blacklist(&c, "# keys\nspark.custom.key\n\nspark.master\n");
+	CHECK(cfg_is_blacklisted(&c, "spark.custom.key"));
+	CHECK(c.n_blacklist == 7);
+	c.allow_custom_classpath = true;
+	CHECK(!cfg_is_blacklisted(&c, "spark.submit.proxyUser.allowCustomClasspathInClusterMode"));
+}

@@ -1,0 +1,101 @@
+/* test_livy.c - windows, parameters, names, URIs. */
+#include "livy.h"
+#include "unit.h"
+
+static void window(long total, bool has_from, long from, long size, long want_first,
+		   long want_count)
+{
+	long first, count;
+
+	livy_log_window(total, has_from, from, size, &first, &count);
+	CHECK(first == want_first && count == want_count);
+}
+
+static void list(long total, long from, long size, long want_first, long want_count)
+{
+	long first, count;
+
+	livy_list_window(total, from, size, &first, &count);
+	CHECK(first == want_first && count == want_count);
+}
+
+static void uri(const char *in, int want, const char *out)
+{
+	static const char wl[2][1024] = {"/tmp/wl", "/data/jobs"};
+	char got[4096], msg[4096];
+	int rc = livy_resolve_uri(in, wl, 2, got, sizeof got, msg, sizeof msg);
+
+	CHECK(rc == want);
+	CHECK_STR(rc == 0 ? got : msg, out);
+}
+
+void test_livy(void)
+{
+	char msg[128];
+	long long ms;
+	int v;
+
+	/* Livy's log window: default is the tail of 100 */
+	window(250, false, 0, 100, 150, 100);
+	window(30, false, 0, 100, 0, 30);
+	window(30, true, 10, 5, 10, 5);
+	window(30, true, 28, 5, 28, 2);
+	window(30, true, 100, 5, 100, 0);           /* past the end: echoed, empty */
+	window(30, true, 0, -1, 0, 30);             /* negative size = all */
+	window(30, false, 0, 0, 30, 0);             /* size 0 echoes from = total */
+	window(30, true, -5, 10, 20, 10);           /* negative from = tail */
+	window(0, false, 0, 100, 0, 0);
+	/* lists: Scala slice(from, from + size) */
+	list(8, 0, 100, 0, 8);
+	list(8, 2, 3, 2, 3);
+	list(8, 0, -1, 0, 0);                       /* size -1 is empty on lists */
+	list(8, -1, 8, 0, 7);
+	list(8, 100, 5, 100, 0);
+	list(8, -2, 2, 0, 0);
+
+	CHECK(livy_parse_int("42", &v, msg, sizeof msg) == 0 && v == 42);
+	CHECK(livy_parse_int("-7", &v, msg, sizeof msg) == 0 && v == -7);
+	CHECK(livy_parse_int("2147483647", &v, msg, sizeof msg) == 0 && v == 2147483647);
+	CHECK(livy_parse_int("2147483648", &v, msg, sizeof msg) == -1);
+	CHECK(livy_parse_int("abc", &v, msg, sizeof msg) == -1);
+	CHECK_STR(msg, "For input string: \"abc\"");
+	CHECK(livy_parse_int("", &v, msg, sizeof msg) == -1);
+	CHECK(livy_parse_int(" 1", &v, msg, sizeof msg) == -1);
+
+	CHECK(livy_parse_time_ms("600s", &ms, msg, sizeof msg) == 0 && ms == 600000);
+	CHECK(livy_parse_time_ms(" 5min ", &ms, msg, sizeof msg) == 0 && ms == 300000);
+	CHECK(livy_parse_time_ms("1H", &ms, msg, sizeof msg) == 0 && ms == 3600000);
+	CHECK(livy_parse_time_ms("100", &ms, msg, sizeof msg) == 0 && ms == 100);
+	CHECK(livy_parse_time_ms("2us", &ms, msg, sizeof msg) == 0 && ms == 0);
+	CHECK(livy_parse_time_ms("10 s", &ms, msg, sizeof msg) == -1);
+	CHECK_STR(msg, "Invalid time string: 10 s");
+	CHECK(livy_parse_time_ms("1.5h", &ms, msg, sizeof msg) == -1);
+	CHECK(livy_parse_time_ms("1x", &ms, msg, sizeof msg) == -1);
+	CHECK_STR(msg, "Invalid suffix: \"x\"");
+	CHECK(livy_parse_time_ms("-5s", &ms, msg, sizeof msg) == -1);
+	CHECK_STR(msg, "Invalid value: -5");
+
+	CHECK(livy_name_valid("nightly"));
+	CHECK(livy_name_valid("job1"));
+	CHECK(!livy_name_valid("123"));
+	CHECK(!livy_name_valid(""));
+
+	uri("/tmp/wl/a.py", 0, "/tmp/wl/a.py");
+	uri("file:///tmp/wl/a.py", 0, "/tmp/wl/a.py");
+	uri("file:/data/jobs/x.jar", 0, "/data/jobs/x.jar");
+	uri("file://host/data/jobs/x.jar", 0, "/data/jobs/x.jar");
+	uri("/tmp/wl/sub/../b.py", 0, "/tmp/wl/b.py");
+	uri("/tmp/wl/../../etc/passwd", -1,
+	    "requirement failed: Local path /etc/passwd cannot be added to user sessions.");
+	uri("/tmp/wlx/a.py", -1,
+	    "requirement failed: Local path /tmp/wlx/a.py cannot be added to user sessions.");
+	uri("rel/x.py", -1, "requirement failed: Path 'rel/x.py' is not absolute.");
+	uri("hdfs://nn/apps/x.jar", 0, "hdfs://nn/apps/x.jar");
+	uri("local:/opt/x.jar", 0, "local:/opt/x.jar");
+	uri("/tmp/wl/a b.py", -1,
+	    "java.net.URISyntaxException: Illegal character in path at index 9: /tmp/wl/a b.py");
+	uri("/tmp/wl/a%20b.py", 0, "/tmp/wl/a b.py");
+
+	CHECK(livy_batch_state_final("success") && livy_batch_state_final("dead"));
+	CHECK(!livy_batch_state_final("running") && !livy_batch_state_final("starting"));
+}
