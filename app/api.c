@@ -29,8 +29,8 @@ static json_object *str_or_null(const char *s)
 static json_object *batch_json(const struct store_batch *b)
 {
 	json_object *o = json_object_new_object(), *info = json_object_new_object();
-	json_object *log = json_object_new_array(), *tail = json_tokener_parse(b->log_tail);
-	size_t ntail = tail ? json_object_array_length(tail) : 0;
+	json_object *log = json_object_new_array();
+	const char *p = b->log_tail;
 
 	json_object_object_add(o, "id", json_object_new_int64(b->id));
 	json_object_object_add(o, "name", str_or_null(b->name));
@@ -45,11 +45,13 @@ static json_object *batch_json(const struct store_batch *b)
 	/* the last 10 presented lines */
 	if (b->log_lines < 9)
 		json_object_array_add(log, json_object_new_string(LOG_HEAD));
-	for (size_t i = 0; i < ntail; i++)
-		json_object_array_add(log, json_object_get(json_object_array_get_idx(tail, i)));
+	for (long i = 0; p && i < (b->log_lines < 9 ? b->log_lines : 9); i++) {
+		size_t len = strcspn(p, "\n");
+		json_object_array_add(log, json_object_new_string_len(p, (int)len));
+		p = p[len] ? p + len + 1 : NULL;
+	}
 	json_object_array_add(log, json_object_new_string(LOG_TAIL));
 	json_object_object_add(o, "log", log);
-	json_object_put(tail);
 	return o;
 }
 
@@ -146,7 +148,7 @@ static void batch_create(struct http_req *r, struct store *s, const struct cfg *
 		b.owner = nb.owner;
 		b.proxy_user = nb.proxy_user;
 		b.state = "starting";
-		b.log_tail = "[]";
+		b.log_tail = "";
 		o = batch_json(&b);
 		snprintf(loc, sizeof loc, "Location: /batches/%lld\r\n", id);
 		http_send_json(r, 201, o, loc);

@@ -33,7 +33,7 @@ struct store {
 #define BATCH_HEAD "b.id, b.name, b.owner, b.proxy_user, b.state, b.app_id, " \
 	"b.spark_ui_url, b.driver_log_url, b.log_lines, "
 #define BATCH_COLUMNS BATCH_HEAD "b.log_tail"
-#define BATCH_COLUMNS_NO_LOG BATCH_HEAD "'[]'"
+#define BATCH_COLUMNS_NO_LOG BATCH_HEAD "''"
 
 /* Server notices ("already exists, skipping") are not events worth a line. */
 static void quiet_notice(void *arg, const char *message)
@@ -669,8 +669,10 @@ int store_append_log(struct store *s, long long id, const char *owner, long firs
 	snprintf(off, sizeof off, "%lld", new_offset);
 	r = run(s, "log append",
 		"WITH ok AS (UPDATE batch SET log_lines = $3::int + json_array_length($4::json), "
-		"log_tail = (SELECT COALESCE(json_agg(x ORDER BY n), '[]') FROM (SELECT x, n "
-		"FROM jsonb_array_elements(log_tail::jsonb || $4::jsonb) WITH ORDINALITY AS t(x, n) "
+		"log_tail = (SELECT COALESCE(string_agg(x, E'\\n' ORDER BY n), '') FROM (SELECT x, n "
+		"FROM unnest(CASE WHEN log_lines = 0 THEN '{}' WHEN log_tail = '' THEN '{\"\"}' "
+		"ELSE string_to_array(log_tail, E'\\n') END || "
+		"ARRAY(SELECT json_array_elements_text($4::json))) WITH ORDINALITY AS t(x, n) "
 		"ORDER BY n DESC LIMIT 9) q), "
 		"log_offset = $5::bigint, app_id = COALESCE($6, app_id), "
 		"spark_ui_url = COALESCE($7, spark_ui_url) "

@@ -45,7 +45,7 @@ struct store_batch {
 	const char *name, *owner, *proxy_user, *state;   /* NULL = SQL NULL */
 	const char *app_id, *spark_ui_url, *driver_log_url;
 	long log_lines;             /* lines stored */
-	const char *log_tail;       /* JSON array of the last stored lines (at most 9) */
+	const char *log_tail;       /* the last min(9, log_lines) stored lines, joined by '\n' */
 };
 
 struct store_batches {
@@ -68,7 +68,7 @@ struct store_new_batch {
 int store_batch_create(struct store *s, const struct store_new_batch *nb,
 		       const struct cfg *c, long long *id, char *msg, size_t msglen);
 
-/* One visible batch by id (key all digits) or name; log_tail stays "[]" unless
+/* One visible batch by id (key all digits) or name; log_tail is "" unless
  * with_log. */
 int store_batch_get(struct store *s, const char *key, bool with_log, const struct cfg *c,
 		    struct store_batches *out);

@@ -32,7 +32,7 @@ CREATE TABLE batch (
     kill_sent_at     timestamptz,
     log_offset       bigint NOT NULL DEFAULT 0,   -- bytes of job_dir/output stored
     log_lines        int NOT NULL DEFAULT 0,      -- lines stored in batch_log
-    log_tail         json NOT NULL DEFAULT '[]'   -- the last 9 of them, for the batch object
+    log_tail         text NOT NULL DEFAULT ''     -- the last min(9, log_lines) of them, joined by \n
 );
 
 -- what the API can see: unfinished rows, and finished ones inside state-retain; both

@@ -29,7 +29,7 @@ FROM generate_series(1, 1000);
 INSERT INTO batch_log (batch_id, line_no, line)
 SELECT b.id, g, '26/11/25 12:00:00 INFO DAGScheduler: Job ' || g || ' finished: count at x.py:12'
 FROM batch b, generate_series(0, 19) g;
-UPDATE batch SET log_lines = 20, log_tail = (SELECT jsonb_agg(line ORDER BY line_no)
+UPDATE batch SET log_lines = 20, log_tail = (SELECT string_agg(line, E'\n' ORDER BY line_no)
   FROM batch_log WHERE batch_id = batch.id AND line_no >= 11);
 VACUUM ANALYZE;
 SQL
