@@ -35,30 +35,33 @@ struct mon {
 	char spark_submit[1100];
 };
 
-/* Store new output of job j (all of it when final); keeps j->log_* current. */
+/* Store new lines of job j's stdout, then of its stderr (all of it when final),
+ * in one statement per round; keeps j's offsets and line count current. */
 static int store_output(struct mon *m, struct store_job *j, bool final)
 {
 	for (;;) {
 		json_object *lines = json_object_new_array();
 		struct track_facts f = {{0}, {0}};
-		long long off = j->log_offset;
-		int n = track_read_output(j->job_dir, &off, final, lines, &f);
-		int rc = STORE_OK;
+		long long out = j->out_offset, err = j->err_offset;
+		int n1 = track_read_output(j->job_dir, "stdout", &out, final, lines, &f);
+		int n2 = track_read_output(j->job_dir, "stderr", &err, final, lines, &f);
+		int n = (n1 > 0 ? n1 : 0) + (n2 > 0 ? n2 : 0), rc = STORE_OK;
 
-		if (n < 0)
-			log_warn("batch %lld: cannot read %s/output: %s", j->id, j->job_dir,
+		if (n1 < 0 || n2 < 0)
+			log_warn("batch %lld: cannot read the output in %s: %s", j->id, j->job_dir,
 				 strerror(errno));
-		if (n > 0 || off != j->log_offset)
+		if (n > 0 || out != j->out_offset || err != j->err_offset)
 			rc = store_append_log(m->s, j->id, m->o->instance, j->log_lines,
 					      json_object_to_json_string_ext(lines, JSON_C_TO_STRING_PLAIN),
-					      off, f.app_id[0] ? f.app_id : NULL,
+					      out, err, f.app_id[0] ? f.app_id : NULL,
 					      f.ui_url[0] ? f.ui_url : NULL);
 		json_object_put(lines);
 		if (rc != STORE_OK)
 			return -1;
-		j->log_lines += n > 0 ? n : 0;
-		j->log_offset = off;
-		if (n <= 0 || !final)
+		j->log_lines += n;
+		j->out_offset = out;
+		j->err_offset = err;
+		if (n == 0 || !final)
 			return 0;
 	}
 }
@@ -71,7 +74,7 @@ static void note(struct mon *m, struct store_job *j, const char *text)
 	json_object_array_add(a, json_object_new_string(text));
 	if (store_append_log(m->s, j->id, m->o->instance, j->log_lines,
 			     json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
-			     j->log_offset, NULL, NULL) == STORE_OK)
+			     j->out_offset, j->err_offset, NULL, NULL) == STORE_OK)
 		j->log_lines++;
 	json_object_put(a);
 }

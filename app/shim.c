@@ -48,7 +48,7 @@ int shim_main(int argc, char **argv)
 	posix_spawnattr_t at;
 	struct sigaction sa;
 	sigset_t none, all;
-	char out_path[4200], status[64];
+	char out_path[4200], err_path[4200], status[64];
 	pid_t pid;
 	int rc, st, fd;
 
@@ -62,11 +62,12 @@ int shim_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	snprintf(out_path, sizeof out_path, "%s/output", argv[0]);
+	snprintf(out_path, sizeof out_path, "%s/stdout", argv[0]);
+	snprintf(err_path, sizeof err_path, "%s/stderr", argv[0]);
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	posix_spawnattr_init(&at);
 	sigemptyset(&none);
@@ -78,7 +79,7 @@ int shim_main(int argc, char **argv)
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	if (rc != 0) {
-		fd = open(out_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		if (fd >= 0) {
 			dprintf(fd, "tacitus: cannot start %s: %s\n", argv[1], strerror(rc));
 			close(fd);

@@ -544,8 +544,8 @@ int store_renew_leases(struct store *s, const char *owner, int ttl_sec)
 }
 
 #define JOB_COLUMNS "b.id, b.argv::text, b.job_dir, b.host, b.boot_id, b.pid, b.pid_start, " \
-	"b.log_offset, b.log_lines, b.deleted_at IS NOT NULL, " \
-	"COALESCE(extract(epoch FROM now() - b.kill_sent_at), -1), b.state"
+	"b.out_offset, b.log_lines, b.deleted_at IS NOT NULL, " \
+	"COALESCE(extract(epoch FROM now() - b.kill_sent_at), -1), b.state, b.err_offset"
 
 static void fill_jobs(PGresult *r, struct store_jobs *out)
 {
@@ -561,7 +561,8 @@ static void fill_jobs(PGresult *r, struct store_jobs *out)
 		j->boot_id = col(r, i, 4);
 		j->pid = (pid_t)atol(PQgetvalue(r, i, 5));
 		j->pid_start = atoll(PQgetvalue(r, i, 6));
-		j->log_offset = atoll(PQgetvalue(r, i, 7));
+		j->out_offset = atoll(PQgetvalue(r, i, 7));
+		j->err_offset = atoll(PQgetvalue(r, i, 12));
 		j->log_lines = atol(PQgetvalue(r, i, 8));
 		j->deleted = !strcmp(PQgetvalue(r, i, 9), "t");
 		j->kill_age = atof(PQgetvalue(r, i, 10));
@@ -656,17 +657,18 @@ int store_launched(struct store *s, long long id, const char *owner, pid_t pid,
 }
 
 int store_append_log(struct store *s, long long id, const char *owner, long first_line,
-		     const char *lines_json, long long new_offset, const char *app_id,
-		     const char *spark_ui_url)
+		     const char *lines_json, long long out_offset, long long err_offset,
+		     const char *app_id, const char *spark_ui_url)
 {
-	char ids[32], first[32], off[32];
-	const char *p[7] = {ids, owner, first, lines_json, off, app_id, spark_ui_url};
+	char ids[32], first[32], off[32], eoff[32];
+	const char *p[8] = {ids, owner, first, lines_json, off, app_id, spark_ui_url, eoff};
 	PGresult *r;
 	int ok;
 
 	snprintf(ids, sizeof ids, "%lld", id);
 	snprintf(first, sizeof first, "%ld", first_line);
-	snprintf(off, sizeof off, "%lld", new_offset);
+	snprintf(off, sizeof off, "%lld", out_offset);
+	snprintf(eoff, sizeof eoff, "%lld", err_offset);
 	r = run(s, "log append",
 		"WITH ok AS (UPDATE batch SET log_lines = $3::int + json_array_length($4::json), "
 		"log_tail = (SELECT COALESCE(string_agg(x, E'\\n' ORDER BY n), '') FROM (SELECT x, n "
@@ -674,13 +676,13 @@ int store_append_log(struct store *s, long long id, const char *owner, long firs
 		"ELSE string_to_array(log_tail, E'\\n') END || "
 		"ARRAY(SELECT json_array_elements_text($4::json))) WITH ORDINALITY AS t(x, n) "
 		"ORDER BY n DESC LIMIT 9) q), "
-		"log_offset = $5::bigint, app_id = COALESCE($6, app_id), "
+		"out_offset = $5::bigint, err_offset = $8::bigint, app_id = COALESCE($6, app_id), "
 		"spark_ui_url = COALESCE($7, spark_ui_url) "
 		"WHERE id = $1::bigint AND lease_owner = $2 AND log_lines = $3::int RETURNING id), "
 		"ins AS (INSERT INTO batch_log (batch_id, line_no, line) "
 		"SELECT ok.id, $3::int + t.n::int - 1, t.l FROM ok, "
 		"json_array_elements_text($4::json) WITH ORDINALITY AS t(l, n) RETURNING 1) "
-		"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ins)", 7, p);
+		"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ins)", 8, p);
 	if (!r)
 		return STORE_ERROR;
 	ok = atoi(PQgetvalue(r, 0, 0)) == 1;

@@ -1,4 +1,4 @@
-/* track.c - the local tracker: new lines of a job's output and what Spark says in them. */
+/* track.c - the local tracker: new lines of a job's output files and what Spark says in them. */
 #include "track.h"
 
 #include <errno.h>
@@ -80,15 +80,15 @@ static void add_line(json_object *lines, char *s, size_t len, struct track_facts
 	json_object_array_add(lines, json_object_new_string_len(s, (int)len));
 }
 
-int track_read_output(const char *dir, long long *offset, bool final, json_object *lines,
-		      struct track_facts *facts)
+int track_read_output(const char *dir, const char *name, long long *offset, bool final,
+		      json_object *lines, struct track_facts *facts)
 {
 	char path[4200], *buf;
 	ssize_t got;
 	size_t start = 0;
 	int fd, count = 0;
 
-	snprintf(path, sizeof path, "%s/output", dir);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;

@@ -2,9 +2,10 @@
  *
  * The monitor starts `tacitus job-shim DIR PROGRAM ARGS...` in a session of its
  * own.  The shim starts PROGRAM in the same process group with stdin from
- * /dev/null and stdout+stderr appended to DIR/output, waits for it, and writes
- * DIR/exit_status atomically ("exit N" or "signal N"; "exit 127" when PROGRAM
- * could not be started, with the reason in DIR/output).  So the status survives
+ * /dev/null, stdout and stderr appended to DIR/stdout and DIR/stderr (two files:
+ * a line of one stream is never cut by a line of the other), waits for it, and
+ * writes DIR/exit_status atomically ("exit N" or "signal N"; "exit 127" when
+ * PROGRAM could not be started, with the reason in DIR/stderr).  So the status survives
  * a restart of the monitor: any monitor on this host can read it later.
  */
 #ifndef TACITUS_SHIM_H

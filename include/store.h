@@ -112,7 +112,7 @@ struct store_job {
 	const char *host, *boot_id;
 	pid_t pid;                  /* 0 until launched */
 	long long pid_start;
-	long long log_offset;
+	long long out_offset, err_offset;   /* bytes of DIR/stdout, DIR/stderr stored */
 	long log_lines;
 	bool deleted;
 	double kill_age;            /* seconds since the first kill signal, -1 = none */
@@ -145,12 +145,12 @@ int store_launched(struct store *s, long long id, const char *owner, pid_t pid,
 		   long long pid_start, const char *job_dir);
 
 /* Append `lines` (a JSON array of strings) as the next log lines of batch id
- * and move its stored output offset to new_offset, in one statement; optionally
+ * and move its stored output offsets to out_offset/err_offset, in one statement; optionally
  * record app_id / spark_ui_url (NULL = unchanged).  STORE_NOTFOUND when the lease
  * was lost or another writer moved on. */
 int store_append_log(struct store *s, long long id, const char *owner, long first_line,
-		     const char *lines_json, long long new_offset, const char *app_id,
-		     const char *spark_ui_url);
+		     const char *lines_json, long long out_offset, long long err_offset,
+		     const char *app_id, const char *spark_ui_url);
 
 /* The one place a batch changes state: from `from` to `to` when `owner` holds
  * it, with exit_code (-1 = none) and a reason kept in batch_event and logged.

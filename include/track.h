@@ -1,6 +1,6 @@
 /* track.h - the local tracker: what a job's output file says.
  *
- * The module owns reading DIR/output of a locally launched job: new complete
+ * The module owns reading DIR/stdout and DIR/stderr of a locally launched job: new complete
  * lines from a byte offset, made valid UTF-8 text for PostgreSQL, and the facts
  * Spark prints there (application id, Spark UI address).  Cluster trackers
  * (YARN, standalone) sit beside it.
@@ -21,13 +21,13 @@ struct track_facts {
 	char ui_url[256];
 };
 
-/* Read at most TRACK_MAX_READ bytes of dir/output from *offset.  Complete lines
+/* Read at most TRACK_MAX_READ bytes of dir/name from *offset.  Complete lines
  * (and, when `final`, a last unterminated one) are appended to `lines` (a JSON
  * array) and *offset moves past them; facts found in them are set in *facts.
  * Returns the number of lines, or -1 when the file cannot be read (a missing
  * file is 0 lines). */
-int track_read_output(const char *dir, long long *offset, bool final, json_object *lines,
-		      struct track_facts *facts);
+int track_read_output(const char *dir, const char *name, long long *offset, bool final,
+		      json_object *lines, struct track_facts *facts);
 
 /* Look for the application id and the Spark UI address in one line. */
 void track_scan_line(const char *line, struct track_facts *facts);

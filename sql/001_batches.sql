@@ -30,7 +30,8 @@ CREATE TABLE batch (
     pid_start        bigint,                  -- its start time in clock ticks since boot
     job_dir          text,
     kill_sent_at     timestamptz,
-    log_offset       bigint NOT NULL DEFAULT 0,   -- bytes of job_dir/output stored
+    out_offset       bigint NOT NULL DEFAULT 0,   -- bytes of job_dir/stdout stored
+    err_offset       bigint NOT NULL DEFAULT 0,   -- bytes of job_dir/stderr stored
     log_lines        int NOT NULL DEFAULT 0,      -- lines stored in batch_log
     log_tail         text NOT NULL DEFAULT ''     -- the last min(9, log_lines) of them, joined by \n
 );

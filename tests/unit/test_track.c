@@ -10,7 +10,7 @@ static void write_file(const char *dir, const char *text, size_t len)
 	char path[512];
 	FILE *f;
 
-	snprintf(path, sizeof path, "%s/output", dir);
+	snprintf(path, sizeof path, "%s/stdout", dir);
 	f = fopen(path, "ab");
 	fwrite(text, 1, len, f);
 	fclose(f);
@@ -32,21 +32,21 @@ void test_track(void)
 	CHECK(strstr(f.ui_url, ":4041") != NULL && !strncmp(f.ui_url, "http://", 7));
 
 	CHECK(mkdtemp(dir) != NULL);
-	CHECK(track_read_output(dir, &off, false, lines, &f) == 0);     /* no file yet */
+	CHECK(track_read_output(dir, "stdout", &off, false, lines, &f) == 0);     /* no file yet */
 	write_file(dir, "one\ntwo\r\nthr", 12);
-	CHECK(track_read_output(dir, &off, false, lines, &f) == 2);
+	CHECK(track_read_output(dir, "stdout", &off, false, lines, &f) == 2);
 	CHECK(off == 9);
 	write_file(dir, "ee\nfour", 7);
-	CHECK(track_read_output(dir, &off, false, lines, &f) == 1);
-	CHECK(track_read_output(dir, &off, true, lines, &f) == 1);      /* the unterminated tail */
+	CHECK(track_read_output(dir, "stdout", &off, false, lines, &f) == 1);
+	CHECK(track_read_output(dir, "stdout", &off, true, lines, &f) == 1);      /* the unterminated tail */
 	CHECK(off == 19);
 	CHECK(json_object_array_length(lines) == 4);
 	CHECK_STR(json_object_get_string(json_object_array_get_idx(lines, 1)), "two");
 	CHECK_STR(json_object_get_string(json_object_array_get_idx(lines, 2)), "three");
 	CHECK_STR(json_object_get_string(json_object_array_get_idx(lines, 3)), "four");
-	CHECK(track_read_output(dir, &off, true, lines, &f) == 0);
+	CHECK(track_read_output(dir, "stdout", &off, true, lines, &f) == 0);
 	json_object_put(lines);
-	snprintf(path, sizeof path, "%s/output", dir);
+	snprintf(path, sizeof path, "%s/stdout", dir);
 	unlink(path);
 	rmdir(dir);
 }
