@@ -69,6 +69,8 @@ int shim_main(int argc, char **argv)
 	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
 	posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
 	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	/* Spark leaves spark-warehouse/, metastore_db/ and derby.log in its cwd */
+	posix_spawn_file_actions_addchdir_np(&fa, argv[0]);
 	posix_spawnattr_init(&at);
 	sigemptyset(&none);
 	sigfillset(&all);

@@ -1,7 +1,7 @@
 /* shim.h - the job shim: parent of one spark-submit, writer of its exit status.
  *
  * The monitor starts `tacitus job-shim DIR PROGRAM ARGS...` in a session of its
- * own.  The shim starts PROGRAM in the same process group with stdin from
+ * own.  The shim starts PROGRAM in DIR, in the same process group, with stdin from
  * /dev/null, stdout and stderr appended to DIR/stdout and DIR/stderr (two files:
  * a line of one stream is never cut by a line of the other), waits for it, and
  * writes DIR/exit_status atomically ("exit N" or "signal N"; "exit 127" when

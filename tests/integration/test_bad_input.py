@@ -1,0 +1,229 @@
+"""Rejected requests: status, {"msg": ...} body, and no trace left behind.
+
+Every rejected POST /batches must
+  * answer 4xx with a JSON body {"msg": <non-empty string>} (exact Livy text where it matters),
+  * add no row to table `batch` and no batch to GET /batches (Livy leaves "ghost" batches; we don't),
+  * start no spark-submit (a background /proc scanner watches for one during the whole module).
+
+No real Spark job is meant to start in this module.  If the server wrongly accepts a request,
+the created batch is deleted at once and the test fails.
+"""
+
+import json
+import time
+import uuid
+
+import pytest
+
+import tacitus_testlib as tl
+
+FILE_REQUIRED = "Rejected, Reason: requirement failed: File is required."
+NOT_ALLOWED = "cannot be added to user sessions."
+
+
+@pytest.fixture(scope="module", autouse=True)
+def spark_watch(cfg):
+    w = tl.SparkSubmitWatch(cfg.var).start()
+    yield w
+    w.stop()
+
+
+def J(obj):
+    return json.dumps(obj).encode()
+
+
+def _cleanup_if_created(tac, r):
+    """A request that should have been rejected was accepted: delete what it created."""
+    if 200 <= r.status_code < 300:
+        try:
+            bid = r.json().get("id")
+        except (ValueError, AttributeError):
+            bid = None
+        if bid is not None:
+            tac.delete_quietly(bid)
+
+
+def expect_rejected(tac, spark_watch, send, status=400, json_msg=True, what="", **msg_checks):
+    """Send a request that must be rejected; check status, body, and that nothing was created."""
+    before = tac.counts()
+    r = send()
+    _cleanup_if_created(tac, r)
+    msg = None
+    if json_msg:
+        msg = tl.error_msg(r, status, **msg_checks)
+    else:
+        assert r.status_code == status, f"expected {status}: {tl.describe(r)}"
+    tac.assert_no_new_batch(before, what or tl.describe(r))
+    started = spark_watch.new()
+    assert not started, f"{what}: a spark-submit was started for a rejected request: {started}"
+    return r, msg
+
+
+def post_raw(tac, data):
+    return tac.api.post("/batches", data=data, headers={"Content-Type": "application/json"})
+
+
+# --------------------------------------------------------------------------- POST /batches bodies
+
+POST_CASES = [
+    # JSON that is not a CreateBatchRequest at all
+    pytest.param(lambda c: b'{"file": "' + c.job("ok.py").encode() + b'", "args": [', {},
+                 id="malformed-json"),
+    pytest.param(lambda c: b"", {}, id="empty-body"),
+    pytest.param(lambda c: b"null", {}, id="json-null"),
+    pytest.param(lambda c: b"[]", {}, id="json-array"),
+    pytest.param(lambda c: b'"x"', {}, id="json-string"),
+    pytest.param(lambda c: b"42", {}, id="json-number"),
+    # unknown fields (batches have no kind/ttl: unknown too)
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "foo": 1}), {"contains": "foo"},
+                 id="unknown-field"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "kind": "pyspark"}), {"contains": "kind"},
+                 id="session-field-kind"),
+    # wrong types
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "args": "x"}), {}, id="args-string"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": "x"}), {}, id="conf-string"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "jars": {"a": 1}}), {}, id="jars-object"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": {"spark.executor.memory": {"a": 1}}}), {},
+                 id="conf-value-object"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "numExecutors": "abc"}), {},
+                 id="numExecutors-abc"),
+    # file required
+    pytest.param(lambda c: J({"args": ["x"]}), {"exact": FILE_REQUIRED}, id="file-missing"),
+    pytest.param(lambda c: J({}), {"exact": FILE_REQUIRED}, id="empty-object"),
+    pytest.param(lambda c: J({"file": None}), {"exact": FILE_REQUIRED}, id="file-null"),
+    pytest.param(lambda c: J({"file": ""}), {}, id="file-empty-string"),
+    # paths and the whitelist
+    pytest.param(lambda c: J({"file": "rel/x.py"}),
+                 {"exact": "Rejected, Reason: requirement failed: Path 'rel/x.py' is not absolute."},
+                 id="file-relative"),
+    pytest.param(lambda c: J({"file": "/etc/passwd"}),
+                 {"exact": "Rejected, Reason: requirement failed: Local path /etc/passwd "
+                           "cannot be added to user sessions."},
+                 id="file-outside-whitelist"),
+    pytest.param(lambda c: J({"file": "/tmp/tacitus-wl/../../etc/passwd"}), {"contains": NOT_ALLOWED},
+                 id="file-dotdot-escape"),
+    pytest.param(lambda c: J({"file": "file:///etc/passwd"}), {"contains": NOT_ALLOWED},
+                 id="file-uri-outside-whitelist"),
+    pytest.param(lambda c: J({"file": "/tmp/tacitus-wl-evil/x.py"}), {"contains": NOT_ALLOWED},
+                 id="file-whitelist-prefix-trick"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "jars": ["/etc/passwd"]}),
+                 {"exact": "Rejected, Reason: requirement failed: Local path /etc/passwd "
+                           "cannot be added to user sessions."},
+                 id="jars-outside-whitelist"),
+    # configuration
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": {"spark.master": "yarn"}}),
+                 {"startswith": "Rejected, Reason: Blacklisted configuration values in session config: "
+                                "spark.master"},
+                 id="conf-blacklisted-spark-master"),
+    # names
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "name": "12345"}), {"contains": "12345"},
+                 id="name-all-digits"),
+]
+
+
+@pytest.mark.parametrize("make_body,checks", POST_CASES)
+def test_bad_post_is_rejected_without_trace(cfg, tac, spark_watch, make_body, checks):
+    data = make_body(cfg)
+    expect_rejected(tac, spark_watch, lambda: post_raw(tac, data), 400,
+                    what=f"POST /batches {data[:120]!r}", **checks)
+
+
+# --------------------------------------------------------------------------- GET with bad parameters / ids
+
+@pytest.mark.parametrize("params", [{"from": "abc"}, {"size": "abc"}, {"from": "0", "size": "abc"}],
+                         ids=["from", "size", "size-with-from"])
+def test_list_rejects_non_numeric_params(tac, params):
+    r = tac.api.get("/batches", params=params)
+    tl.error_msg(r, 400, exact='For input string: "abc"')
+
+
+@pytest.mark.parametrize("method,suffix", [("GET", ""), ("GET", "/state"), ("GET", "/log"), ("DELETE", "")],
+                         ids=["get", "state", "log", "delete"])
+def test_unknown_id_is_404(tac, method, suffix):
+    r = tac.api.request(method, f"/batches/999999{suffix}")
+    tl.error_msg(r, 404, exact="Session '999999' not found.")
+
+
+def test_unknown_name_is_404(tac):
+    name = f"nm-missing-{uuid.uuid4().hex[:10]}"
+    tl.error_msg(tac.api.get(f"/batches/{name}"), 404, exact=f"Session '{name}' not found.")
+    tl.error_msg(tac.api.get(f"/batches/{name}/state"), 404, exact=f"Session '{name}' not found.")
+
+
+def test_negative_id_is_looked_up_as_a_name(tac):
+    # "-1" is not all digits, so (like Livy) it is a name, and no batch has that name.
+    tl.error_msg(tac.api.get("/batches/-1"), 404, exact="Session '-1' not found.")
+
+
+def test_id_overflowing_int_is_400(tac):
+    big = "99999999999999999999"
+    tl.error_msg(tac.api.get(f"/batches/{big}"), 400, exact=f'For input string: "{big}"')
+
+
+# --------------------------------------------------------------------------- method, size, auth
+
+def test_wrong_method_is_405_with_allow(cfg, tac, spark_watch):
+    r, _ = expect_rejected(
+        tac, spark_watch,
+        lambda: tac.api.put("/batches", data=J({"file": cfg.job("ok.py")}),
+                            headers={"Content-Type": "application/json"}),
+        405, json_msg=False, what="PUT /batches")
+    allow = r.headers.get("Allow")
+    assert allow, f"405 without an Allow header: {tl.describe(r)}"
+    methods = {m.strip().upper() for m in allow.split(",")}
+    assert {"GET", "POST"} <= methods, f"Allow {allow!r} should list GET and POST"
+    assert "PUT" not in methods, f"Allow {allow!r} lists the method it refused"
+
+
+def test_oversized_body_is_413(cfg, tac, spark_watch):
+    data = J({"file": cfg.job("ok.py"), "args": ["x" * (2 * 1024 * 1024)]})
+    assert len(data) > 2 * 1024 * 1024
+    r, _ = expect_rejected(tac, spark_watch, lambda: post_raw(tac, data), 413, json_msg=False,
+                           what="2 MiB POST /batches")
+    if r.headers.get("Content-Type", "").lower().startswith("application/json"):
+        tl.error_msg(r, 413)
+
+
+def _check_401(r):
+    assert r.status_code == 401, f"expected 401: {tl.describe(r)}"
+    assert r.headers.get("WWW-Authenticate", "").lower().startswith("basic"), \
+        f"a 401 must carry 'WWW-Authenticate: Basic ...': {r.headers.get('WWW-Authenticate')!r}"
+
+
+def test_no_credentials_is_401(tac, unauth_api):
+    for path in ("/batches", "/batches/999999", "/batches/999999/log"):
+        _check_401(unauth_api.get(path))
+
+
+def test_wrong_password_is_401(cfg):
+    bad = tl.Api(cfg, auth=(cfg.user, cfg.password + "-wrong"))
+    try:
+        _check_401(bad.get("/batches"))
+        _check_401(bad.get("/batches/999999/state"))
+    finally:
+        bad.close()
+
+
+def test_unknown_user_is_401(cfg):
+    bad = tl.Api(cfg, auth=(f"nobody-{uuid.uuid4().hex[:6]}", cfg.password))
+    try:
+        _check_401(bad.get("/batches"))
+    finally:
+        bad.close()
+
+
+def test_post_without_credentials_creates_nothing(cfg, tac, spark_watch, unauth_api):
+    body = J({"file": cfg.job("ok.py")})
+    r, _ = expect_rejected(
+        tac, spark_watch,
+        lambda: unauth_api.post("/batches", data=body, headers={"Content-Type": "application/json"}),
+        401, json_msg=False, what="unauthenticated POST /batches")
+    _check_401(r)
+
+
+# --------------------------------------------------------------------------- keep last
+
+def test_no_spark_submit_was_started_by_this_module(spark_watch):
+    time.sleep(2.0)  # give a late, asynchronous launcher the chance to show up
+    started = spark_watch.new()
+    assert not started, f"rejected requests started spark-submit processes: {started}"
