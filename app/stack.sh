@@ -24,7 +24,7 @@ PGPORT=${TACITUS_PGPORT:-55432}
 BIN=${TACITUS_BIN:-$ROOT/build/tacitus}
 PGBIN=/usr/lib/postgresql/15/bin
 VENV=$ROOT/.venv
-DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libpq-dev openssl valgrind python3-venv curl"
+DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libpq-dev openssl valgrind python3-venv curl iproute2"
 
 say() { printf 'tacitus: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -46,7 +46,7 @@ trap cleanup EXIT
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
 "$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/tests/integration"
-sh "$ROOT/app/stack.sh" stop >/dev/null
+sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1
 if grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" "$VAR"/log/app-*.log >/dev/null 2>&1; then
 	echo "integration: sanitizer reports in the app logs:" >&2
 	grep -h -A20 -E "AddressSanitizer|LeakSanitizer|runtime error:" "$VAR"/log/app-*.log >&2
