@@ -115,6 +115,43 @@ static void batch_list(struct http_req *r, struct store *s, const struct cfg *c)
 	store_batches_free(&bs);
 }
 
+/* The batch a repeated Idempotency-Key refers to, as it is now. */
+static void batch_replay(struct http_req *r, struct store *s, const struct cfg *c, long long id)
+{
+	struct store_batches bs;
+	char key[32], loc[64];
+	json_object *o;
+	int rc;
+
+	snprintf(key, sizeof key, "%lld", id);
+	rc = store_batch_get(s, key, true, c, &bs);
+	if (rc == STORE_NOTFOUND)
+		return http_send_msg(r, 404, NULL, "The batch created with this Idempotency-Key "
+				     "(%lld) is no longer available", id);
+	if (rc != STORE_OK)
+		return unavailable(r);
+	o = batch_json(&bs.v[0]);
+	snprintf(loc, sizeof loc, "Location: /batches/%lld\r\n", id);
+	http_send_json(r, 201, o, loc);
+	json_object_put(o);
+	store_batches_free(&bs);
+}
+
+/* Idempotency-Key: at most 255 printable ASCII characters.  NULL = none; "" = bad. */
+static const char *idempotency_key(struct http_req *r)
+{
+	const char *k = FCGX_GetParam("HTTP_IDEMPOTENCY_KEY", r->fcgx->envp);
+
+	if (!k)
+		return NULL;
+	if (!*k || strlen(k) > 255)
+		return "";
+	for (const char *p = k; *p; p++)
+		if (*p < 0x21 || *p > 0x7e)
+			return "";
+	return k;
+}
+
 static void batch_create(struct http_req *r, struct store *s, const struct cfg *c)
 {
 	struct breq q;
@@ -125,6 +162,10 @@ static void batch_create(struct http_req *r, struct store *s, const struct cfg *
 	long long id;
 	int rc;
 
+	nb.idempotency_key = idempotency_key(r);
+	if (nb.idempotency_key && !*nb.idempotency_key)
+		return http_send_msg(r, 400, NULL, "Idempotency-Key must be 1 to 255 printable "
+				     "ASCII characters");
 	rc = breq_parse(&q, r->body ? r->body : "", r->body_len, r->remote_user, c, msg, sizeof msg);
 	if (rc)
 		return http_send_msg(r, rc, NULL, "%s", msg);
@@ -137,6 +178,10 @@ static void batch_create(struct http_req *r, struct store *s, const struct cfg *
 	rc = store_batch_create(s, &nb, c, &id, msg, sizeof msg);
 	if (rc == STORE_REJECT)
 		http_send_msg(r, 400, NULL, "%s", msg);
+	else if (rc == STORE_CONFLICT)
+		http_send_msg(r, 422, NULL, "%s", msg);
+	else if (rc == STORE_REPLAYED)
+		batch_replay(r, s, c, id);
 	else if (rc != STORE_OK)
 		unavailable(r);
 	else {

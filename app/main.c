@@ -27,7 +27,10 @@ static int serve(int argc, char **argv, const struct cfg *c)
 		{"var", required_argument, NULL, 'v'}, {"sql", required_argument, NULL, 'q'},
 		{"workers", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
 	};
-	struct master_opts o = {.workers = 4, .mon = {.lease_ttl = 8, .kill_grace = 5}};
+	struct master_opts o = {
+		.workers = 4,
+		.mon = {.lease_ttl = 6, .kill_grace = 5, .orphan_grace = 120},
+	};
 	static char self[PATH_MAX];
 	ssize_t n;
 	int ch;

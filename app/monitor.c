@@ -189,6 +189,17 @@ static void cycle(struct mon *m)
 			log_info("batch %lld: adopted (lease of its owner expired)", jobs.v[i].id);
 		store_jobs_free(&jobs);
 	}
+	if (store_orphans(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
+			  m->o->orphan_grace, &jobs) == STORE_OK) {
+		for (int i = 0; i < jobs.n; i++) {
+			char why[512];
+			snprintf(why, sizeof why, "its monitor on %s stopped renewing the lease and the "
+				 "process cannot be checked from here; its outcome is unknown",
+				 jobs.v[i].host ? jobs.v[i].host : "?");
+			end_job(m, &jobs.v[i], "dead", -1, why);
+		}
+		store_jobs_free(&jobs);
+	}
 	if (store_claim(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
 			CLAIM_PER_CYCLE, &jobs) == STORE_OK) {
 		for (int i = 0; i < jobs.n && !stopping; i++)
@@ -248,7 +259,9 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		cycle(&m);
 		wait_for_work(&m, 1000);
 	}
-	log_info("monitor: stopping; running jobs keep running");
+	log_info("monitor: stopping; running jobs keep running and go to whoever adopts them");
+	if (m.s)
+		store_release_leases(m.s, o->instance);
 	store_close(m.s);
 	return 0;
 }

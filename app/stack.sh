@@ -6,6 +6,7 @@
 #   sh app/stack.sh start    start everything that is not running yet (safe to repeat)
 #   sh app/stack.sh stop     stop everything started from TACITUS_VAR
 #   sh app/stack.sh env      print the environment of this stack (for psql, tests)
+#   sh app/stack.sh pg-stop  stop PostgreSQL alone (sh app/stack.sh pg-start starts it again)
 #
 # Settings (environment): TACITUS_VAR (runtime folder, default ./var), TACITUS_PORT
 # (8998), TACITUS_INSTANCES (2), TACITUS_WORKERS (workers per instance, 3),
@@ -243,7 +244,7 @@ stop() {
 	if [ -e "$VAR/pg" ]; then
 		pg_dirs
 		if as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1; then
-			as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null
+			pg_stop
 		fi
 	fi
 	say "stopped (running Spark jobs keep running; they are taken over at the next start)"
@@ -263,10 +264,17 @@ TACITUS_PSQL=psql -X -h $SOCKDIR -p $PGPORT -U tacitus -d tacitus
 ENV
 }
 
+pg_stop() {
+	pg_dirs
+	as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null
+}
+
 case "${1:-}" in
 deps) deps ;;
+pg-stop) pg_stop ;;
+pg-start) pg_start ;;
 start) start ;;
 stop) stop ;;
 env) print_env ;;
-*) die "usage: sh app/stack.sh deps|start|stop|env" ;;
+*) die "usage: sh app/stack.sh deps|start|stop|env|pg-stop|pg-start" ;;
 esac

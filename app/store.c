@@ -22,6 +22,7 @@
 struct store {
 	PGconn *conn;
 	bool listening;
+	bool in_tx;                 /* between begin() and commit()/rollback() */
 	int n_prepared;             /* statements prepared on this session, by text */
 	const char *prepared[MAX_PREPARED];
 };
@@ -111,11 +112,12 @@ static const char *prepared(struct store *s, const char *what, const char *sql, 
 	snprintf(name, len, "t%d", i);
 	if (i < s->n_prepared)
 		return name;
-	if (i == MAX_PREPARED)
+	if (i == MAX_PREPARED) {
+		log_error("database: more than %d statements to prepare (%s)", MAX_PREPARED, what);
 		return NULL;
+	}
 	r = PQprepare(s->conn, name, sql, n, NULL);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		log_error("database: preparing %s failed: %s", what, PQerrorMessage(s->conn));
 		PQclear(r);
 		return NULL;
 	}
@@ -124,26 +126,42 @@ static const char *prepared(struct store *s, const char *what, const char *sql, 
 	return name;
 }
 
-/* Run one statement; on failure log it with `what` and return NULL. */
+static bool ok(PGresult *r)
+{
+	return PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK;
+}
+
+static PGresult *exec_once(struct store *s, const char *what, const char *sql, int n,
+			   const char *const *params)
+{
+	char name[16];
+
+	if (n == 0)
+		return PQexec(s->conn, sql);
+	if (!prepared(s, what, sql, n, name, sizeof name))
+		return NULL;
+	return PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0);
+}
+
+/* Run one statement; on failure log it with `what` and return NULL.  When the
+ * connection broke outside a transaction, reconnect and try once more: every
+ * such statement is a read or a write guarded by owner and state, so a second
+ * run changes nothing the first one did. */
 static PGresult *run(struct store *s, const char *what, const char *sql, int n,
 		     const char *const *params)
 {
-	char name[16];
-	PGresult *r = NULL;
-	ExecStatusType st;
+	PGresult *r = exec_once(s, what, sql, n, params);
 
-	if (n > 0 && prepared(s, what, sql, n, name, sizeof name))
-		r = PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0);
-	else if (n > 0 && s->n_prepared < MAX_PREPARED)
-		return NULL;        /* logged */
-	else
-		r = PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
-	st = PQresultStatus(r);
-
-	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+	if (!ok(r) && PQstatus(s->conn) == CONNECTION_BAD && !s->in_tx) {
+		PQclear(r);
+		r = store_ensure(s) == 0 ? exec_once(s, what, sql, n, params) : NULL;
+	}
+	if (ok(r))
 		return r;
 	log_error("database: %s failed: %s", what, PQerrorMessage(s->conn));
 	PQclear(r);
+	if (PQstatus(s->conn) == CONNECTION_BAD)
+		s->in_tx = false;   /* the server dropped it with the session */
 	return NULL;
 }
 
@@ -155,10 +173,27 @@ static int run_cmd(struct store *s, const char *what, const char *sql)
 	return r ? 0 : -1;
 }
 
+static int begin(struct store *s)
+{
+	if (run_cmd(s, "BEGIN", "BEGIN") < 0)
+		return -1;
+	s->in_tx = true;
+	return 0;
+}
+
+static int commit(struct store *s)
+{
+	int rc = run_cmd(s, "COMMIT", "COMMIT");
+
+	s->in_tx = false;
+	return rc;
+}
+
 static void rollback(struct store *s)
 {
 	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(s->conn, "ROLLBACK"));
+	s->in_tx = false;
 }
 
 static const char *col(PGresult *r, int row, int c)
@@ -261,7 +296,7 @@ int store_migrate(struct store *s, const char *dir)
 	}
 	closedir(d);
 	qsort(names, (size_t)n, sizeof names[0], cmp_names);
-	if (run_cmd(s, "BEGIN", "BEGIN") < 0)
+	if (begin(s) < 0)
 		goto out;
 	if (run_cmd(s, "migration lock", "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ")") < 0 ||
 	    run_cmd(s, "migration table",
@@ -271,7 +306,7 @@ int store_migrate(struct store *s, const char *dir)
 	for (int i = 0; i < n; i++)
 		if (apply_one(s, dir, names[i]) < 0)
 			goto out;
-	rc = run_cmd(s, "COMMIT", "COMMIT");
+	rc = commit(s);
 out:
 	if (rc < 0)
 		rollback(s);
@@ -329,19 +364,38 @@ int store_batch_create(struct store *s, const struct store_new_batch *nb,
 	PGresult *r = NULL;
 
 	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
-	if (run_cmd(s, "BEGIN", "BEGIN") < 0)
+	if (begin(s) < 0)
 		return STORE_ERROR;
 	/* admission: one creation at a time across every instance */
 	if (run_cmd(s, "admission lock", "SELECT pg_advisory_xact_lock(" ADMISSION_LOCK ")") < 0)
 		goto fail;
 	p[0] = nb->name;
 	p[1] = retain;
+	p[2] = nb->idempotency_key;
+	p[3] = nb->owner;
+	p[4] = nb->request_json;
 	r = run(s, "admission check",
 		"SELECT (SELECT count(*) FROM batch WHERE state IN ('starting', 'running')), "
-		"(SELECT b.id FROM batch b WHERE b.name = $1 AND " VISIBLE("$2") " LIMIT 1)",
-		2, p);
+		"(SELECT b.id FROM batch b WHERE b.name = $1 AND " VISIBLE("$2") " LIMIT 1), "
+		"k.id, k.request = $5::jsonb FROM (SELECT 1) one LEFT JOIN LATERAL "
+		"(SELECT id, request FROM batch WHERE idempotency_key = $3 AND "
+		"owner IS NOT DISTINCT FROM $4 AND created_at > now() - interval '24 hours' "
+		"ORDER BY id DESC LIMIT 1) k ON true", 5, p);
 	if (!r)
 		goto fail;
+	if (!PQgetisnull(r, 0, 2)) {            /* the key was used: a replay or a conflict */
+		*id = atoll(PQgetvalue(r, 0, 2));
+		if (!strcmp(PQgetvalue(r, 0, 3), "t")) {
+			PQclear(r);
+			rollback(s);
+			return STORE_REPLAYED;
+		}
+		snprintf(msg, msglen, "Idempotency-Key '%s' was used for batch %lld with another "
+			 "request body", nb->idempotency_key, *id);
+		PQclear(r);
+		rollback(s);
+		return STORE_CONFLICT;
+	}
 	if (atol(PQgetvalue(r, 0, 0)) >= c->max_creation) {
 		snprintf(msg, msglen, "Rejected, too many sessions are being created!");
 		goto reject;
@@ -357,17 +411,18 @@ int store_batch_create(struct store *s, const struct store_new_batch *nb,
 	p[2] = nb->proxy_user;
 	p[3] = nb->request_json;
 	p[4] = nb->argv_json;
+	p[5] = nb->idempotency_key;
 	r = run(s, "batch insert",
-		"WITH b AS (INSERT INTO batch (name, owner, proxy_user, request, argv) "
-		"VALUES ($1, $2, $3, $4::jsonb, $5::jsonb) RETURNING id), "
+		"WITH b AS (INSERT INTO batch (name, owner, proxy_user, request, argv, idempotency_key) "
+		"VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6) RETURNING id), "
 		"e AS (INSERT INTO batch_event (batch_id, to_state, actor, reason) "
 		"SELECT id, 'starting', $2, 'POST /batches' FROM b) "
-		"SELECT id, pg_notify('tacitus_batch', id::text) FROM b", 5, p);
+		"SELECT id, pg_notify('tacitus_batch', id::text) FROM b", 6, p);
 	if (!r)
 		goto fail;
 	*id = atoll(PQgetvalue(r, 0, 0));
 	PQclear(r);
-	if (run_cmd(s, "COMMIT", "COMMIT") < 0)
+	if (commit(s) < 0)
 		goto fail;
 	return STORE_OK;
 reject:
@@ -630,6 +685,34 @@ int store_adopt(struct store *s, const char *owner, const char *host, const char
 		"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
 		"$4::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS,
 		4, p, out);
+}
+
+int store_orphans(struct store *s, const char *owner, const char *host, const char *boot_id,
+		  int ttl_sec, int grace_sec, struct store_jobs *out)
+{
+	char ttl[16], grace[16];
+	const char *p[5] = {owner, host, boot_id, ttl, grace};
+
+	snprintf(ttl, sizeof ttl, "%d", ttl_sec);
+	snprintf(grace, sizeof grace, "%d", grace_sec);
+	return jobs_query(s, "orphans",
+		"WITH x AS (SELECT id FROM batch WHERE state IN ('starting', 'running') "
+		"AND lease_owner <> $1 AND ((host = $2 AND boot_id <> $3 AND lease_expires_at < now()) "
+		"OR (host <> $2 AND lease_expires_at < now() - $5::int * interval '1 second')) "
+		"FOR UPDATE SKIP LOCKED) "
+		"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
+		"$4::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS,
+		5, p, out);
+}
+
+int store_release_leases(struct store *s, const char *owner)
+{
+	const char *p[1] = {owner};
+	PGresult *r = run(s, "lease release", "UPDATE batch SET lease_expires_at = now() "
+			  "WHERE lease_owner = $1 AND state IN ('starting', 'running')", 1, p);
+
+	PQclear(r);
+	return r ? STORE_OK : STORE_ERROR;
 }
 
 int store_launched(struct store *s, long long id, const char *owner, pid_t pid,

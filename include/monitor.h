@@ -17,6 +17,7 @@ struct monitor_opts {
 	const char *self;           /* path of the tacitus binary (the job shim) */
 	const char *var_dir;        /* jobs go in var_dir/jobs/batch-<id> */
 	int lease_ttl;              /* seconds */
+	int orphan_grace;           /* seconds before another host's expired jobs end dead */
 	int kill_grace;             /* seconds between SIGTERM and SIGKILL */
 };
 

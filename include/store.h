@@ -20,7 +20,10 @@
 
 #include "config.h"
 
-enum { STORE_OK = 0, STORE_NOTFOUND = 1, STORE_REJECT = 2, STORE_ERROR = -1 };
+enum {
+	STORE_OK = 0, STORE_NOTFOUND = 1, STORE_REJECT = 2, STORE_CONFLICT = 3,
+	STORE_REPLAYED = 4, STORE_ERROR = -1
+};
 
 struct store;
 
@@ -59,12 +62,15 @@ void store_batches_free(struct store_batches *b);
 struct store_new_batch {
 	const char *name, *owner, *proxy_user;  /* NULL = none */
 	const char *request_json, *argv_json;
+	const char *idempotency_key;            /* NULL = none */
 };
 
 /* Insert a batch in state starting and wake the monitors.  Refuses (STORE_REJECT,
  * Livy's message in msg) a name already used by a visible batch, and a
  * creation while max_creation batches are starting or running in all
- * instances together.  Sets *id. */
+ * instances together.  Sets *id.  With an idempotency key that the same owner
+ * used in the last 24 hours: STORE_REPLAYED and the first batch's id when the
+ * request is the same JSON, STORE_CONFLICT (msg says why) when it is not. */
 int store_batch_create(struct store *s, const struct store_new_batch *nb,
 		       const struct cfg *c, long long *id, char *msg, size_t msglen);
 
@@ -138,6 +144,16 @@ int store_my_jobs(struct store *s, const char *owner, struct store_jobs *out);
  * that the caller can adopt or end them.  Returns them like store_my_jobs. */
 int store_adopt(struct store *s, const char *owner, const char *host, const char *boot_id,
 		int ttl_sec, struct store_jobs *out);
+
+/* Take over batches whose lease expired `grace_sec` ago on another host, or at
+ * all on this host under another boot id: their processes cannot be checked (or
+ * are gone), so the caller ends them. */
+int store_orphans(struct store *s, const char *owner, const char *host, const char *boot_id,
+		  int ttl_sec, int grace_sec, struct store_jobs *out);
+
+/* Let the leases of `owner` expire now (a graceful stop), so that another
+ * instance adopts its batches at once. */
+int store_release_leases(struct store *s, const char *owner);
 
 /* Record the launch of batch id (state starting -> running). STORE_NOTFOUND when
  * the lease was lost. */

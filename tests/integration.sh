@@ -17,7 +17,7 @@ export TACITUS_VAR="$VAR"
 export TACITUS_PORT=$(free_port 18998)
 export TACITUS_PGPORT=$(free_port 55440)
 export TACITUS_BIN="$ROOT/build/asan/tacitus"
-export TACITUS_PG_FAST=1 TACITUS_INSTANCES=2 TACITUS_WORKERS=2
+export TACITUS_PG_FAST=1 TACITUS_INSTANCES=3 TACITUS_WORKERS=2
 export TACITUS_USER=it-user TACITUS_PASSWORD="it-$(openssl rand -hex 8)"
 export LIVY_CONF_DIR="$VAR/conf"
 export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
