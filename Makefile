@@ -60,6 +60,9 @@ test: deps all unit integration
 
 bench: deps all
 	@sh tests/bench/run.sh
+	@sh tests/bench/submit.sh
+	@sh tests/bench/adopt.sh
+	@sh tests/bench/livy.sh
 
 clean:
 	rm -rf build

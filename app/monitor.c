@@ -7,6 +7,7 @@
 #include "track.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,11 +20,22 @@
 #define CLAIM_PER_CYCLE 8
 
 static volatile sig_atomic_t stopping;
+static int wake_pipe[2] = {-1, -1};     /* SIGCHLD -> a byte: a job shim ended */
 
 static void on_term(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+static void on_child(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	/* a full pipe means a wake-up is pending anyway */
+	(void)!write(wake_pipe[1], "", 1);
+	errno = saved;
 }
 
 struct mon {
@@ -213,14 +225,22 @@ static void cycle(struct mon *m)
 	}
 }
 
-/* Sleep until a notification, SIGTERM or timeout_ms. */
+/* Sleep until a notification, the end of a job shim of ours, SIGTERM or timeout_ms. */
 static void wait_for_work(struct mon *m, int timeout_ms)
 {
-	struct pollfd p = {.fd = store_socket(m->s), .events = POLLIN};
+	struct pollfd p[2] = {
+		{.fd = store_socket(m->s), .events = POLLIN},
+		{.fd = wake_pipe[0], .events = POLLIN},
+	};
+	char buf[64];
 
-	if (p.fd < 0 || poll(&p, 1, timeout_ms) <= 0)
+	if (poll(p, 2, timeout_ms) <= 0)
 		return;
-	store_drain_notifies(m->s);
+	if (p[1].revents & POLLIN)
+		while (read(wake_pipe[0], buf, sizeof buf) > 0)
+			;
+	if (p[0].revents & POLLIN)
+		store_drain_notifies(m->s);
 }
 
 int monitor_main(const struct cfg *c, const struct monitor_opts *o)
@@ -236,6 +256,13 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	if (pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		log_error("monitor: pipe: %s", strerror(errno));
+		return 1;
+	}
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP | SA_RESTART;
+	sigaction(SIGCHLD, &sa, NULL);
 	if (gethostname(m.host, sizeof m.host) < 0 || launch_boot_id(m.boot_id, sizeof m.boot_id) < 0)
 		return 1;
 	m.host[sizeof m.host - 1] = '\0';
