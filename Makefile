@@ -14,7 +14,8 @@ SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sani
 SRC     := $(wildcard app/*.c)
 HDR     := $(wildcard include/*.h)
 # modules without FastCGI or PostgreSQL: what the unit tests link
-PURE    := app/livy.c app/config.c app/batchreq.c app/launcher.c app/track.c app/log.c app/shim.c
+PURE    := app/livy.c app/config.c app/batchreq.c app/launcher.c app/track.c app/log.c app/shim.c \
+	   app/access.c
 UNIT    := $(wildcard tests/unit/*.c)
 
 export TACITUS_PORT ?= 8998

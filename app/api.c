@@ -1,5 +1,6 @@
 /* api.c - Livy's REST API over the store: batches and /version. */
 #include "api.h"
+#include "access.h"
 #include "batchreq.h"
 #include "launcher.h"
 #include "livy.h"
@@ -26,7 +27,17 @@ static json_object *str_or_null(const char *s)
 #define LOG_HEAD "stdout: "
 #define LOG_TAIL "\nstderr: "
 
-static json_object *batch_json(const struct store_batch *b)
+/* One request as the handlers see it. */
+struct call {
+	struct http_req *r;
+	struct store *s;
+	const struct cfg *c;
+	const char *user;           /* rights are checked for this user (doAs applied) */
+	const char *doas;           /* the doAs query parameter, NULL when absent */
+};
+
+/* The batch object; its log is [] for a caller without view access (as Livy). */
+static json_object *batch_json(const struct call *k, const struct store_batch *b)
 {
 	json_object *o = json_object_new_object(), *info = json_object_new_object();
 	json_object *log = json_object_new_array();
@@ -42,6 +53,9 @@ static json_object *batch_json(const struct store_batch *b)
 	json_object_object_add(info, "sparkUiUrl", str_or_null(b->spark_ui_url));
 	json_object_object_add(info, "executorLogUrls", NULL);
 	json_object_object_add(o, "appInfo", info);
+	json_object_object_add(o, "log", log);
+	if (!acl_can_view(k->c, k->user, b->owner, b->proxy_user))
+		return o;
 	/* the last 10 presented lines */
 	if (b->log_lines < 9)
 		json_object_array_add(log, json_object_new_string(LOG_HEAD));
@@ -51,7 +65,6 @@ static json_object *batch_json(const struct store_batch *b)
 		p = p[len] ? p + len + 1 : NULL;
 	}
 	json_object_array_add(log, json_object_new_string(LOG_TAIL));
-	json_object_object_add(o, "log", log);
 	return o;
 }
 
@@ -93,22 +106,23 @@ static void not_found(struct http_req *r, const char *key)
 	http_send_msg(r, 404, NULL, "Session '%s' not found.", key);
 }
 
-static void batch_list(struct http_req *r, struct store *s, const struct cfg *c)
+static void batch_list(struct call *k)
 {
+	struct http_req *r = k->r;
 	struct store_batches bs;
 	json_object *o, *list;
 	int from, size;
 
 	if (query_int(r, "from", 0, &from, NULL) < 0 || query_int(r, "size", 100, &size, NULL) < 0)
 		return;
-	if (store_batch_list(s, from, size, c, &bs) != STORE_OK)
+	if (store_batch_list(k->s, from, size, k->c, &bs) != STORE_OK)
 		return unavailable(r);
 	o = json_object_new_object();
 	list = json_object_new_array_ext(bs.n);
 	json_object_object_add(o, "from", json_object_new_int(from));
 	json_object_object_add(o, "total", json_object_new_int64(bs.total));
 	for (int i = 0; i < bs.n; i++)
-		json_object_array_add(list, batch_json(&bs.v[i]));
+		json_object_array_add(list, batch_json(k, &bs.v[i]));
 	json_object_object_add(o, "sessions", list);
 	http_send_json(r, 200, o, NULL);
 	json_object_put(o);
@@ -116,21 +130,22 @@ static void batch_list(struct http_req *r, struct store *s, const struct cfg *c)
 }
 
 /* The batch a repeated Idempotency-Key refers to, as it is now. */
-static void batch_replay(struct http_req *r, struct store *s, const struct cfg *c, long long id)
+static void batch_replay(struct call *k, long long id)
 {
+	struct http_req *r = k->r;
 	struct store_batches bs;
 	char key[32], loc[64];
 	json_object *o;
 	int rc;
 
 	snprintf(key, sizeof key, "%lld", id);
-	rc = store_batch_get(s, key, true, c, &bs);
+	rc = store_batch_get(k->s, key, true, k->c, &bs);
 	if (rc == STORE_NOTFOUND)
 		return http_send_msg(r, 404, NULL, "The batch created with this Idempotency-Key "
 				     "(%lld) is no longer available", id);
 	if (rc != STORE_OK)
 		return unavailable(r);
-	o = batch_json(&bs.v[0]);
+	o = batch_json(k, &bs.v[0]);
 	snprintf(loc, sizeof loc, "Location: /batches/%lld\r\n", id);
 	http_send_json(r, 201, o, loc);
 	json_object_put(o);
@@ -152,8 +167,10 @@ static const char *idempotency_key(struct http_req *r)
 	return k;
 }
 
-static void batch_create(struct http_req *r, struct store *s, const struct cfg *c)
+static void batch_create(struct call *k)
 {
+	struct http_req *r = k->r;
+	const struct cfg *c = k->c;
 	struct breq q;
 	struct store_new_batch nb;
 	struct store_batch b;
@@ -166,7 +183,8 @@ static void batch_create(struct http_req *r, struct store *s, const struct cfg *
 	if (nb.idempotency_key && !*nb.idempotency_key)
 		return http_send_msg(r, 400, NULL, "Idempotency-Key must be 1 to 255 printable "
 				     "ASCII characters");
-	rc = breq_parse(&q, r->body ? r->body : "", r->body_len, r->remote_user, c, msg, sizeof msg);
+	rc = breq_parse(&q, r->body ? r->body : "", r->body_len, r->remote_user, k->doas, c, msg,
+			sizeof msg);
 	if (rc)
 		return http_send_msg(r, rc, NULL, "%s", msg);
 	argv = launch_build_argv(&q, c);
@@ -175,13 +193,13 @@ static void batch_create(struct http_req *r, struct store *s, const struct cfg *
 	nb.proxy_user = q.proxy_user[0] ? q.proxy_user : NULL;
 	nb.request_json = r->body;
 	nb.argv_json = json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN);
-	rc = store_batch_create(s, &nb, c, &id, msg, sizeof msg);
+	rc = store_batch_create(k->s, &nb, c, &id, msg, sizeof msg);
 	if (rc == STORE_REJECT)
 		http_send_msg(r, 400, NULL, "%s", msg);
 	else if (rc == STORE_CONFLICT)
 		http_send_msg(r, 422, NULL, "%s", msg);
 	else if (rc == STORE_REPLAYED)
-		batch_replay(r, s, c, id);
+		batch_replay(k, id);
 	else if (rc != STORE_OK)
 		unavailable(r);
 	else {
@@ -194,7 +212,7 @@ static void batch_create(struct http_req *r, struct store *s, const struct cfg *
 		b.proxy_user = nb.proxy_user;
 		b.state = "starting";
 		b.log_tail = "";
-		o = batch_json(&b);
+		o = batch_json(k, &b);
 		snprintf(loc, sizeof loc, "Location: /batches/%lld\r\n", id);
 		http_send_json(r, 201, o, loc);
 		json_object_put(o);
@@ -203,12 +221,12 @@ static void batch_create(struct http_req *r, struct store *s, const struct cfg *
 	breq_free(&q);
 }
 
-static void batch_get(struct http_req *r, struct store *s, const struct cfg *c, const char *key,
-		      const char *what)
+static void batch_get(struct call *k, const char *key, const char *what)
 {
+	struct http_req *r = k->r;
 	struct store_batches bs;
 	json_object *o;
-	int rc = store_batch_get(s, key, strcmp(what, "state") != 0, c, &bs);
+	int rc = store_batch_get(k->s, key, strcmp(what, "state") != 0, k->c, &bs);
 
 	if (rc == STORE_NOTFOUND)
 		return not_found(r, key);
@@ -219,15 +237,16 @@ static void batch_get(struct http_req *r, struct store *s, const struct cfg *c, 
 		json_object_object_add(o, "id", json_object_new_int64(bs.v[0].id));
 		json_object_object_add(o, "state", json_object_new_string(bs.v[0].state));
 	} else {
-		o = batch_json(&bs.v[0]);
+		o = batch_json(k, &bs.v[0]);
 	}
 	http_send_json(r, 200, o, NULL);
 	json_object_put(o);
 	store_batches_free(&bs);
 }
 
-static void batch_log(struct http_req *r, struct store *s, const struct cfg *c, const char *key)
+static void batch_log(struct call *k, const char *key)
 {
+	struct http_req *r = k->r;
 	struct store_batches bs;
 	struct store_lines lines;
 	json_object *o, *list;
@@ -238,28 +257,33 @@ static void batch_log(struct http_req *r, struct store *s, const struct cfg *c, 
 	if (query_int(r, "from", 0, &from, &has_from) < 0 ||
 	    query_int(r, "size", 100, &size, NULL) < 0)
 		return;
-	rc = store_batch_get(s, key, false, c, &bs);
+	rc = store_batch_get(k->s, key, false, k->c, &bs);
 	if (rc == STORE_NOTFOUND)
 		return not_found(r, key);
 	if (rc != STORE_OK)
 		return unavailable(r);
+	if (!acl_can_view(k->c, k->user, bs.v[0].owner, bs.v[0].proxy_user)) {
+		http_send_msg(r, 403, NULL, "User '%s' may not see the log of batch %lld",
+			      k->user, bs.v[0].id);
+		return store_batches_free(&bs);
+	}
 	n = bs.v[0].log_lines;
 	livy_log_window(n + 2, has_from, from, size, &first, &count);
 	/* presented index i is stored line i-1 for 1 <= i <= n */
 	lo = first > 1 ? first : 1;
 	hi = first + count < n + 1 ? first + count : n + 1;
-	if (store_batch_log(s, bs.v[0].id, lo - 1, hi > lo ? hi - lo : 0, &lines) != STORE_OK) {
+	if (store_batch_log(k->s, bs.v[0].id, lo - 1, hi > lo ? hi - lo : 0, &lines) != STORE_OK) {
 		store_batches_free(&bs);
 		return unavailable(r);
 	}
 	list = json_object_new_array_ext((int)count);
-	for (long i = first, k = 0; i < first + count; i++) {
+	for (long i = first, next = 0; i < first + count; i++) {
 		if (i == 0)
 			json_object_array_add(list, json_object_new_string(LOG_HEAD));
 		else if (i == n + 1)
 			json_object_array_add(list, json_object_new_string(LOG_TAIL));
-		else if (k < lines.n)
-			json_object_array_add(list, json_object_new_string(lines.v[k++]));
+		else if (next < lines.n)
+			json_object_array_add(list, json_object_new_string(lines.v[next++]));
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(bs.v[0].id));
@@ -272,12 +296,23 @@ static void batch_log(struct http_req *r, struct store *s, const struct cfg *c, 
 	store_batches_free(&bs);
 }
 
-static void batch_delete(struct http_req *r, struct store *s, const struct cfg *c,
-			 const char *key)
+static void batch_delete(struct call *k, const char *key)
 {
+	struct http_req *r = k->r;
+	struct store_batches bs;
 	long long id;
-	int rc = store_batch_delete(s, key, c, &id);
+	int rc = store_batch_get(k->s, key, false, k->c, &bs);
 
+	if (rc == STORE_NOTFOUND)
+		return not_found(r, key);
+	if (rc != STORE_OK)
+		return unavailable(r);
+	if (!acl_can_modify(k->c, k->user, bs.v[0].owner, bs.v[0].proxy_user)) {
+		http_send_msg(r, 403, NULL, "User '%s' may not delete batch %lld", k->user, bs.v[0].id);
+		return store_batches_free(&bs);
+	}
+	store_batches_free(&bs);
+	rc = store_batch_delete(k->s, key, k->c, &id);
 	if (rc == STORE_NOTFOUND)
 		return not_found(r, key);
 	if (rc != STORE_OK)
@@ -353,39 +388,55 @@ static int split_path(const char *path, char seg[4][256])
 	return n;
 }
 
-static void batches(struct http_req *r, struct store *s, const struct cfg *c, char seg[4][256],
-		    int n)
+static void batches(struct call *k, char seg[4][256], int n)
 {
+	struct http_req *r = k->r;
+
 	if (n == 1) {
 		if (is(r, "GET"))
-			return batch_list(r, s, c);
+			return batch_list(k);
 		if (is(r, "POST"))
-			return batch_create(r, s, c);
+			return batch_create(k);
 		return not_allowed(r, "POST, GET, HEAD");
 	}
 	if (check_key(r, seg[1]) < 0)
 		return;
 	if (n == 2) {
 		if (is(r, "GET"))
-			return batch_get(r, s, c, seg[1], "batch");
+			return batch_get(k, seg[1], "batch");
 		if (is(r, "DELETE"))
-			return batch_delete(r, s, c, seg[1]);
+			return batch_delete(k, seg[1]);
 		return not_allowed(r, "DELETE, GET, HEAD");
 	}
 	if (n == 3 && (!strcmp(seg[2], "state") || !strcmp(seg[2], "log"))) {
 		if (!is(r, "GET"))
 			return not_allowed(r, "GET, HEAD");
 		if (!strcmp(seg[2], "state"))
-			return batch_get(r, s, c, seg[1], "state");
-		return batch_log(r, s, c, seg[1]);
+			return batch_get(k, seg[1], "state");
+		return batch_log(k, seg[1]);
 	}
 	http_send_msg(r, 404, NULL, "Not found: %s", r->path);
 }
 
+/* Livy's CSRF filter: a changing request must carry X-Requested-By. */
+static bool csrf_ok(const struct http_req *r, const struct cfg *c)
+{
+	return !c->csrf || is(r, "GET") || !strcmp(r->method, "OPTIONS") ||
+	       FCGX_GetParam("HTTP_X_REQUESTED_BY", r->fcgx->envp);
+}
+
 void api_handle(struct http_req *r, struct store *s, const struct cfg *c)
 {
-	char seg[4][256];
+	char seg[4][256], doas[256];
 	int n = split_path(r->path, seg);
+	struct call k = {.r = r, .s = s, .c = c};
+
+	if (!acl_allowed(c, r->remote_user))
+		return http_send_msg(r, 403, NULL, "User not authorised to use Livy.");
+	if (!csrf_ok(r, c))
+		return http_send_msg(r, 400, NULL, "Missing Required Header for CSRF protection.");
+	k.doas = http_query(r, "doAs", doas, sizeof doas);
+	k.user = acl_effective_user(c, r->remote_user, k.doas);
 
 	if (n == 1 && !strcmp(seg[0], "version")) {
 		if (!is(r, "GET"))
@@ -397,7 +448,7 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c)
 			return;
 		if (!s)
 			return unavailable(r);
-		return batches(r, s, c, seg, n);
+		return batches(&k, seg, n);
 	}
 	http_send_msg(r, 404, NULL, "Not found: %s", r->path);
 }

@@ -1,5 +1,6 @@
 /* batchreq.c - POST /batches body: field validators, Livy's rules, final conf. */
 #include "batchreq.h"
+#include "access.h"
 #include "livy.h"
 
 #include <ctype.h>
@@ -252,24 +253,6 @@ static int build_conf(struct breq *r, const struct cfg *c, char *msg, size_t msg
 	return 0;
 }
 
-static int check_proxy_user(struct breq *r, const char *remote_user, const struct cfg *c,
-			    char *msg, size_t msglen)
-{
-	const char *target = get_str(r->body, "proxyUser");
-
-	r->proxy_user[0] = '\0';
-	if (!c->impersonation)
-		return 0;               /* Livy drops proxyUser silently */
-	if (target && remote_user && strcmp(target, remote_user)) {
-		snprintf(msg, msglen, "User '%s' not allowed to impersonate 'Some(%s)'.",
-			 remote_user, target);
-		return 403;
-	}
-	snprintf(r->proxy_user, sizeof r->proxy_user, "%s",
-		 target ? target : remote_user ? remote_user : "");
-	return 0;
-}
-
 static int parse_body(struct breq *r, const char *text, size_t len, char *msg, size_t msglen)
 {
 	json_tokener *tok;
@@ -312,7 +295,7 @@ static int parse_body(struct breq *r, const char *text, size_t len, char *msg, s
 }
 
 int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_user,
-	       const struct cfg *c, char *msg, size_t msglen)
+	       const char *doas, const struct cfg *c, char *msg, size_t msglen)
 {
 	const char *file;
 	json_object *args;
@@ -339,7 +322,9 @@ int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_
 		snprintf(msg, msglen, "Rejected, Reason: Invalid session name: %s", r->name);
 		goto bad;
 	}
-	if ((rc = check_proxy_user(r, remote_user, c, msg, msglen)) != 0) {
+	/* doAs in the query wins over proxyUser in the body */
+	if ((rc = acl_impersonate(c, remote_user, doas ? doas : get_str(r->body, "proxyUser"),
+				  r->proxy_user, sizeof r->proxy_user, msg, msglen)) != 0) {
 		breq_free(r);
 		return rc;
 	}

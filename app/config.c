@@ -28,10 +28,7 @@ static const char *ignored_keys[] = {
 	"livy.server.heartbeat-watchdog.interval", "livy.session.staging-dir",
 	"livy.file.upload.max.size", "livy.cache-log.size", "livy.server.recovery.mode",
 	"livy.server.recovery.state-store", "livy.server.recovery.state-store.url",
-	"livy.server.zookeeper.url", "livy.server.access-control.enabled",
-	"livy.server.access-control.allowed-users", "livy.server.access-control.modify-users",
-	"livy.server.access-control.view-users", "livy.superusers",
-	"livy.server.csrf-protection.enabled", "livy.server.security-headers.enabled",
+	"livy.server.zookeeper.url", "livy.server.security-headers.enabled",
 	"livy.server.auth.type", "livy.server.request-log-retain.days", "livy.ui.enabled",
 	"livy.ui.basePath", "livy.repl.enable-hive-context", "livy.rsc.retained-statements",
 	"livy.server.yarn.app-lookup-timeout", "livy.server.yarn.poll-interval",
@@ -47,6 +44,8 @@ void cfg_defaults(struct cfg *c)
 	snprintf(c->spark_home, sizeof c->spark_home, "%s", home ? home : "");
 	c->state_retain_sec = 600;
 	c->max_creation = 100;
+	c->allowed_users.n = 1;
+	snprintf(c->allowed_users.name[0], sizeof c->allowed_users.name[0], "*");
 	for (size_t i = 0; i < sizeof builtin_blacklist / sizeof builtin_blacklist[0]; i++)
 		snprintf(c->blacklist[c->n_blacklist++], sizeof c->blacklist[0], "%s",
 			 builtin_blacklist[i]);
@@ -155,6 +154,20 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_bool(&c->impersonation, key, v, err, errlen);
 	if (!strcmp(key, "livy.server.session.allow-custom-classpath"))
 		return set_bool(&c->allow_custom_classpath, key, v, err, errlen);
+	if (!strcmp(key, "livy.server.csrf-protection.enabled") ||
+	    !strcmp(key, "livy.server.csrf_protection.enabled"))
+		return set_bool(&c->csrf, key, v, err, errlen);
+	if (!strcmp(key, "livy.server.access-control.enabled") ||
+	    !strcmp(key, "livy.server.access_control.enabled"))
+		return set_bool(&c->access_control, key, v, err, errlen);
+	if (!strcmp(key, "livy.server.access-control.allowed-users"))
+		return set_list(c->allowed_users.name, &c->allowed_users.n, key, v, false, err, errlen);
+	if (!strcmp(key, "livy.server.access-control.view-users"))
+		return set_list(c->view_users.name, &c->view_users.n, key, v, false, err, errlen);
+	if (!strcmp(key, "livy.server.access-control.modify-users"))
+		return set_list(c->modify_users.name, &c->modify_users.n, key, v, false, err, errlen);
+	if (!strcmp(key, "livy.superusers"))
+		return set_list(c->superusers.name, &c->superusers.n, key, v, false, err, errlen);
 	if (!strcmp(key, "livy.file.local-dir-whitelist"))
 		return set_list(c->whitelist, &c->n_whitelist, key, v, true, err, errlen);
 	if (!strcmp(key, "livy.spark.file-list-configs")) {

@@ -25,11 +25,13 @@ struct breq {
 };
 
 /* Parse and check `len` bytes of `text` (NUL-terminated) from user `remote_user` (NULL = no
- * authentication).  On success fills *r (release with breq_free) and returns 0.
+ * authentication), who asks to act as `doas` (the doAs query parameter; NULL =
+ * none, then the body's proxyUser counts).  On success fills *r (release with
+ * breq_free) and returns 0.
  * On refusal returns the HTTP status (400, 403) with Livy's message in msg; *r then
  * holds nothing to free. */
 int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_user,
-	       const struct cfg *c, char *msg, size_t msglen);
+	       const char *doas, const struct cfg *c, char *msg, size_t msglen);
 
 /* Release what breq_parse allocated; safe on a zeroed struct. */
 void breq_free(struct breq *r);

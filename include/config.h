@@ -27,6 +27,12 @@ struct cfg {
 	char blacklist[CFG_MAX_LIST][128];
 	int n_file_list_keys;          /* livy.spark.file-list-configs */
 	char file_list_keys[CFG_MAX_LIST][128];
+	bool csrf;                     /* livy.server.csrf-protection.enabled */
+	bool access_control;           /* livy.server.access-control.enabled */
+	struct cfg_users {             /* user lists; "*" = everybody */
+		int n;
+		char name[CFG_MAX_LIST][1024];
+	} allowed_users, view_users, modify_users, superusers;
 };
 
 /* Fill *c with Livy's defaults (spark_home from $SPARK_HOME, the built-in blacklist). */

@@ -9,6 +9,7 @@ int main(void)
 	test_config();
 	test_batchreq();
 	test_track();
+	test_access();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed != 0;
 }

@@ -7,7 +7,7 @@ static struct cfg c;
 
 static int parse(const char *body, struct breq *r, char *msg, size_t len)
 {
-	return breq_parse(r, body, strlen(body), "alice", &c, msg, len);
+	return breq_parse(r, body, strlen(body), "alice", NULL, &c, msg, len);
 }
 
 /* The body must be refused with `status` and a message containing `part`. */

@@ -23,5 +23,6 @@ void test_livy(void);
 void test_config(void);
 void test_batchreq(void);
 void test_track(void);
+void test_access(void);
 
 #endif

@@ -1,0 +1,65 @@
+/* access.c - Livy's access filter, view/modify rights and impersonation. */
+#include "access.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static bool listed(const struct cfg_users *l, const char *user)
+{
+	for (int i = 0; i < l->n; i++)
+		if (!strcmp(l->name[i], "*") || !strcmp(l->name[i], user))
+			return true;
+	return false;
+}
+
+static bool same(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+bool acl_allowed(const struct cfg *c, const char *user)
+{
+	if (!c->access_control || !user)
+		return true;
+	return listed(&c->allowed_users, user) || listed(&c->view_users, user) ||
+	       listed(&c->modify_users, user) || listed(&c->superusers, user);
+}
+
+bool acl_can_modify(const struct cfg *c, const char *user, const char *owner, const char *proxy)
+{
+	if (!c->access_control || !user)
+		return true;
+	return same(user, owner) || same(user, proxy) || listed(&c->superusers, user) ||
+	       listed(&c->modify_users, user);
+}
+
+bool acl_can_view(const struct cfg *c, const char *user, const char *owner, const char *proxy)
+{
+	return acl_can_modify(c, user, owner, proxy) || listed(&c->view_users, user);
+}
+
+static bool may_impersonate(const struct cfg *c, const char *user, const char *target)
+{
+	return !user || same(user, target) || listed(&c->superusers, user);
+}
+
+int acl_impersonate(const struct cfg *c, const char *user, const char *target, char *out,
+		    size_t outlen, char *msg, size_t msglen)
+{
+	out[0] = '\0';
+	if (!c->impersonation)
+		return 0;               /* Livy drops proxyUser and doAs silently */
+	if (target && !may_impersonate(c, user, target)) {
+		snprintf(msg, msglen, "User '%s' not allowed to impersonate 'Some(%s)'.", user, target);
+		return 403;
+	}
+	snprintf(out, outlen, "%s", target ? target : user ? user : "");
+	return 0;
+}
+
+const char *acl_effective_user(const struct cfg *c, const char *user, const char *doas)
+{
+	if (doas && *doas && c->impersonation && may_impersonate(c, user, doas))
+		return doas;
+	return user;
+}

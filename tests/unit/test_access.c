@@ -1,0 +1,49 @@
+/* test_access.c - Livy's access filter, view/modify rights and impersonation. */
+#include "access.h"
+#include "unit.h"
+
+void test_access(void)
+{
+	struct cfg c;
+	char out[256], msg[256], err[256];
+
+	cfg_defaults(&c);
+	/* access control off: everybody may do everything */
+	CHECK(acl_allowed(&c, "mallory"));
+	CHECK(acl_can_view(&c, "mallory", "alice", NULL));
+	CHECK(acl_can_modify(&c, "mallory", "alice", NULL));
+
+	CHECK(cfg_parse_livy_conf(&c,
+		"livy.server.access-control.enabled = true\n"
+		"livy.server.access-control.allowed-users = alice, bob\n"
+		"livy.server.access-control.view-users = victor\n"
+		"livy.server.access-control.modify-users = mo\n"
+		"livy.superusers = root\n"
+		"livy.impersonation.enabled = true\n", "t", err, sizeof err) == 0);
+	CHECK(acl_allowed(&c, "alice") && acl_allowed(&c, "victor") && acl_allowed(&c, "root"));
+	CHECK(!acl_allowed(&c, "mallory"));
+	CHECK(acl_allowed(&c, NULL));                       /* no authentication: passes */
+
+	CHECK(acl_can_view(&c, "alice", "alice", NULL));
+	CHECK(acl_can_view(&c, "bob", "alice", "bob"));     /* the proxy user */
+	CHECK(!acl_can_view(&c, "bob", "alice", NULL));
+	CHECK(acl_can_view(&c, "victor", "alice", NULL));
+	CHECK(!acl_can_modify(&c, "victor", "alice", NULL));
+	CHECK(acl_can_modify(&c, "mo", "alice", NULL) && acl_can_view(&c, "mo", "alice", NULL));
+	CHECK(acl_can_modify(&c, "root", "alice", NULL));
+
+	CHECK(acl_impersonate(&c, "alice", NULL, out, sizeof out, msg, sizeof msg) == 0);
+	CHECK_STR(out, "alice");                            /* runs as the caller by default */
+	CHECK(acl_impersonate(&c, "alice", "alice", out, sizeof out, msg, sizeof msg) == 0);
+	CHECK(acl_impersonate(&c, "alice", "bob", out, sizeof out, msg, sizeof msg) == 403);
+	CHECK_STR(msg, "User 'alice' not allowed to impersonate 'Some(bob)'.");
+	CHECK(acl_impersonate(&c, "root", "bob", out, sizeof out, msg, sizeof msg) == 0);
+	CHECK_STR(out, "bob");
+	CHECK_STR(acl_effective_user(&c, "root", "bob"), "bob");
+	CHECK_STR(acl_effective_user(&c, "alice", "bob"), "alice");
+
+	c.impersonation = false;                            /* dropped silently */
+	CHECK(acl_impersonate(&c, "alice", "bob", out, sizeof out, msg, sizeof msg) == 0);
+	CHECK_STR(out, "");
+	CHECK_STR(acl_effective_user(&c, "root", "bob"), "root");
+}
