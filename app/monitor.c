@@ -114,12 +114,18 @@ static void launch(struct mon *m, struct store_job *j)
 	}
 	snprintf(dir, sizeof dir, "%s/jobs/batch-%lld", m->o->var_dir, j->id);
 	j->job_dir = dir;
-	if (mkdir(dir, 0750) < 0) {
-		/* an earlier launch may have started it: never run a job twice */
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
 		log_error("%s: cannot create %s: %s", what, dir, strerror(errno));
-		end_job(m, j, "dead", -1, errno == EEXIST
-			? "an earlier launch attempt of this batch had an unknown outcome; not launched again"
-			: "cannot create the job folder");
+		end_job(m, j, "dead", -1, "cannot create the job folder");
+		return;
+	}
+	/* An earlier attempt whose monitor died between mkdir and recording the
+	 * launch: if its shim ever started, that is the launch (never run a job
+	 * twice); if not, nothing ran and the job starts now. */
+	if (shim_read_pid(dir, &p.pid, &p.start_ticks) == 0) {
+		log_info("%s: the job shim %d of an earlier launch attempt is the launch", what,
+			 (int)p.pid);
+		store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir);
 		return;
 	}
 	args = json_tokener_parse(j->argv_json);

@@ -1,5 +1,6 @@
 /* shim.c - the job shim: runs one spark-submit and records how it ended. */
 #include "shim.h"
+#include "launcher.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,13 +21,14 @@ static void on_signal(int sig)
 	got_signal = sig;       /* the group got it too; keep waiting for the child */
 }
 
-static int write_status(const char *dir, const char *text)
+/* Write DIR/name atomically (temporary file, fsync, rename). */
+static int write_file(const char *dir, const char *name, const char *text)
 {
 	char tmp[4200], final[4200];
 	int fd, ok;
 
-	snprintf(tmp, sizeof tmp, "%s/exit_status.tmp", dir);
-	snprintf(final, sizeof final, "%s/exit_status", dir);
+	snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
+	snprintf(final, sizeof final, "%s/%s", dir, name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
 		return -1;
@@ -54,6 +56,12 @@ int shim_main(int argc, char **argv)
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: tacitus job-shim DIR PROGRAM [ARGS...]\n");
+		return 1;
+	}
+	snprintf(status, sizeof status, "%d %lld\n", (int)getpid(),
+		 launch_start_ticks(getpid(), NULL));
+	if (write_file(argv[0], "shim.pid", status) < 0) {
+		perror("job-shim: shim.pid");
 		return 1;
 	}
 	memset(&sa, 0, sizeof sa);
@@ -86,16 +94,32 @@ int shim_main(int argc, char **argv)
 			dprintf(fd, "tacitus: cannot start %s: %s\n", argv[1], strerror(rc));
 			close(fd);
 		}
-		return write_status(argv[0], "exit 127\n") < 0;
+		return write_file(argv[0], "exit_status", "exit 127\n") < 0;
 	}
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
-			return write_status(argv[0], "exit 255\n") < 0;
+			return write_file(argv[0], "exit_status", "exit 255\n") < 0;
 	if (WIFSIGNALED(st))
 		snprintf(status, sizeof status, "signal %d\n", WTERMSIG(st));
 	else
 		snprintf(status, sizeof status, "exit %d\n", WEXITSTATUS(st));
-	return write_status(argv[0], status) < 0;
+	return write_file(argv[0], "exit_status", status) < 0;
+}
+
+int shim_read_pid(const char *dir, pid_t *pid, long long *start_ticks)
+{
+	char path[4200];
+	FILE *f;
+	int p, ok;
+
+	snprintf(path, sizeof path, "%s/shim.pid", dir);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%d %lld", &p, start_ticks) == 2;
+	fclose(f);
+	*pid = p;
+	return ok ? 0 : -1;
 }
 
 int shim_read_status(const char *dir, int *code, int *signaled)

@@ -153,7 +153,12 @@ nginx_start() {
 	fi
 }
 
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# alive PIDFILE: the process runs (a killed one waiting to be reaped does not count)
+alive() {
+	[ -f "$1" ] || return 1
+	state=$(sed 's/.*) \(.\).*/\1/' "/proc/$(cat "$1")/stat" 2>/dev/null) || return 1
+	[ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
 
 app_start() {
 	mkdir -p "$VAR/run" "$VAR/log" "$VAR/files"
@@ -174,6 +179,7 @@ app_start() {
 	i=1
 	while [ "$i" -le "$INSTANCES" ]; do
 		if ! alive "$VAR/run/app-$i.pid"; then
+			rm -f "$VAR/run/app-$i.sock"    # a dead instance's; the wait below is for the new one
 			setsid "$BIN" serve --instance "app-$i" --socket "$VAR/run/app-$i.sock" \
 				--var "$VAR" --sql "$ROOT/sql" --workers "$WORKERS" \
 				</dev/null >>"$VAR/log/app-$i.log" 2>&1 &

@@ -687,6 +687,52 @@ int store_adopt(struct store *s, const char *owner, const char *host, const char
 		4, p, out);
 }
 
+/* The process a launch started; NULL for other state changes. */
+struct launch {
+	pid_t pid;
+	long long pid_start;
+	const char *job_dir;
+};
+
+/* Every state change: one guarded statement that also records the event (and, for
+ * a launch, the process), so that no crash can leave half of it behind. */
+static int transition(struct store *s, long long id, const char *owner, const char *from,
+		      const char *to, int exit_code, const char *reason, const struct launch *l)
+{
+	char ids[32], code[16], pids[16], starts[32];
+	const char *p[9] = {ids, owner, from, to, exit_code >= 0 ? code : NULL, reason,
+			    l ? pids : NULL, l ? starts : NULL, l ? l->job_dir : NULL};
+	PGresult *r;
+	int n;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(code, sizeof code, "%d", exit_code);
+	snprintf(pids, sizeof pids, "%d", l ? (int)l->pid : 0);
+	snprintf(starts, sizeof starts, "%lld", l ? l->pid_start : 0);
+	r = run(s, "state change",
+		"WITH u AS (UPDATE batch SET state = $4, exit_code = COALESCE($5::int, exit_code), "
+		"finished_at = CASE WHEN $4 IN ('success', 'dead', 'killed') THEN now() END, "
+		"lease_expires_at = CASE WHEN $4 IN ('success', 'dead', 'killed') THEN NULL "
+		"ELSE lease_expires_at END, "
+		"pid = COALESCE($7::int, pid), pid_start = COALESCE($8::bigint, pid_start), "
+		"job_dir = COALESCE($9, job_dir), "
+		"launched_at = CASE WHEN $7::int IS NULL THEN launched_at ELSE now() END "
+		"WHERE id = $1::bigint AND lease_owner = $2 AND state = $3 RETURNING id) "
+		"INSERT INTO batch_event (batch_id, from_state, to_state, actor, reason) "
+		"SELECT id, $3, $4, $2, $6 FROM u", 9, p);
+	if (!r)
+		return STORE_ERROR;
+	n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	if (n != 1) {
+		log_warn("batch %lld: %s -> %s refused: not held by %s in state %s", id, from, to,
+			 owner, from);
+		return STORE_NOTFOUND;
+	}
+	log_info("batch %lld: %s -> %s: %s", id, from, to, reason);
+	return STORE_OK;
+}
+
 int store_orphans(struct store *s, const char *owner, const char *host, const char *boot_id,
 		  int ttl_sec, int grace_sec, struct store_jobs *out)
 {
@@ -718,25 +764,11 @@ int store_release_leases(struct store *s, const char *owner)
 int store_launched(struct store *s, long long id, const char *owner, pid_t pid,
 		   long long pid_start, const char *job_dir)
 {
-	char ids[32], pids[32], starts[32], reason[96];
-	const char *p[5] = {ids, owner, pids, starts, job_dir};
-	PGresult *r;
-	int n;
+	char reason[96];
+	struct launch l = {pid, pid_start, job_dir};
 
-	snprintf(ids, sizeof ids, "%lld", id);
-	snprintf(pids, sizeof pids, "%d", (int)pid);
-	snprintf(starts, sizeof starts, "%lld", pid_start);
-	r = run(s, "launch record", "UPDATE batch SET pid = $3::int, pid_start = $4::bigint, "
-		"job_dir = $5, launched_at = now() WHERE id = $1::bigint AND lease_owner = $2 "
-		"AND state = 'starting'", 5, p);
-	if (!r)
-		return STORE_ERROR;
-	n = atoi(PQcmdTuples(r));
-	PQclear(r);
-	if (n != 1)
-		return STORE_NOTFOUND;
 	snprintf(reason, sizeof reason, "spark-submit started (job shim pid %d)", (int)pid);
-	return store_transition(s, id, owner, "starting", "running", -1, reason);
+	return transition(s, id, owner, "starting", "running", -1, reason, &l);
 }
 
 int store_append_log(struct store *s, long long id, const char *owner, long first_line,
@@ -776,32 +808,7 @@ int store_append_log(struct store *s, long long id, const char *owner, long firs
 int store_transition(struct store *s, long long id, const char *owner, const char *from,
 		     const char *to, int exit_code, const char *reason)
 {
-	char ids[32], code[16];
-	const char *p[6] = {ids, owner, from, to, exit_code >= 0 ? code : NULL, reason};
-	PGresult *r;
-	int n;
-
-	snprintf(ids, sizeof ids, "%lld", id);
-	snprintf(code, sizeof code, "%d", exit_code);
-	r = run(s, "state change",
-		"WITH u AS (UPDATE batch SET state = $4, exit_code = COALESCE($5::int, exit_code), "
-		"finished_at = CASE WHEN $4 IN ('success', 'dead', 'killed') THEN now() END, "
-		"lease_expires_at = CASE WHEN $4 IN ('success', 'dead', 'killed') THEN NULL "
-		"ELSE lease_expires_at END "
-		"WHERE id = $1::bigint AND lease_owner = $2 AND state = $3 RETURNING id) "
-		"INSERT INTO batch_event (batch_id, from_state, to_state, actor, reason) "
-		"SELECT id, $3, $4, $2, $6 FROM u", 6, p);
-	if (!r)
-		return STORE_ERROR;
-	n = atoi(PQcmdTuples(r));
-	PQclear(r);
-	if (n != 1) {
-		log_warn("batch %lld: %s -> %s refused: not held by %s in state %s", id, from, to,
-			 owner, from);
-		return STORE_NOTFOUND;
-	}
-	log_info("batch %lld: %s -> %s: %s", id, from, to, reason);
-	return STORE_OK;
+	return transition(s, id, owner, from, to, exit_code, reason, NULL);
 }
 
 int store_kill_sent(struct store *s, long long id, const char *owner)

@@ -11,9 +11,17 @@
 #ifndef TACITUS_SHIM_H
 #define TACITUS_SHIM_H
 
-/* Entry point of the job-shim mode; argv[0] is DIR.  Returns the process exit
+#include <sys/types.h>
+
+/* Entry point of the job-shim mode; argv[0] is DIR.  Before anything else the
+ * shim writes DIR/shim.pid ("PID STARTTICKS"), so that whoever finds the folder
+ * knows whether a shim ever ran there and which process it is.  Returns the process exit
  * code (0 once the status file is written, 1 when it could not be). */
 int shim_main(int argc, char **argv);
+
+/* Read DIR/shim.pid.  Returns 0 and sets *pid and *start_ticks, or -1 if no shim
+ * ever started in DIR. */
+int shim_read_pid(const char *dir, pid_t *pid, long long *start_ticks);
 
 /* Read DIR/exit_status.  Returns 0 and sets *code (the exit code, or 128+signal)
  * and *signaled; -1 if there is no status (yet). */

@@ -155,8 +155,8 @@ int store_orphans(struct store *s, const char *owner, const char *host, const ch
  * instance adopts its batches at once. */
 int store_release_leases(struct store *s, const char *owner);
 
-/* Record the launch of batch id (state starting -> running). STORE_NOTFOUND when
- * the lease was lost. */
+/* Record the launch of batch id: its process and folder and the change
+ * starting -> running, in one statement.  STORE_NOTFOUND when the lease was lost. */
 int store_launched(struct store *s, long long id, const char *owner, pid_t pid,
 		   long long pid_start, const char *job_dir);
 

@@ -1,0 +1,132 @@
+"""Livy's access control, impersonation and CSRF filter, as several real users over HTTPS.
+
+The module restarts the instances with a livy.conf that turns them on, adds users to
+nginx's htpasswd, and puts the harness's configuration back at the end.
+"""
+
+import base64
+import hashlib
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+import tacitus_testlib as tl
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+USERS = ["alice", "bob", "victor", "mallory"]
+CSRF = {"X-Requested-By": "tests"}
+
+
+def stack(*args):
+    subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), *args], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def ssha(password):
+    salt = os.urandom(4).hex().encode()
+    digest = hashlib.sha1(password.encode() + salt).digest()
+    return "{SSHA}" + base64.b64encode(digest + salt).decode()
+
+
+@pytest.fixture(scope="module")
+def users(cfg):
+    conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
+    saved = conf + ".saved"
+    shutil.copy(conf, saved)
+    with open(conf, "a") as f:
+        f.write("livy.server.access-control.enabled = true\n"
+                "livy.server.access-control.allowed-users = alice, bob\n"
+                "livy.server.access-control.view-users = victor\n"
+                f"livy.superusers = {cfg.user}\n"
+                "livy.impersonation.enabled = true\n"
+                "livy.server.csrf-protection.enabled = true\n")
+    stack("stop")
+    stack("start")
+    passwords = {u: uuid.uuid4().hex for u in USERS}
+    with open(os.path.join(cfg.var, "nginx", "htpasswd"), "a") as f:
+        for u, p in passwords.items():
+            f.write(f"{u}:{ssha(p)}\n")
+    apis = {u: tl.Api(cfg, auth=(u, p)) for u, p in passwords.items()}
+    apis["root"] = tl.Api(cfg)
+    yield apis
+    for a in apis.values():
+        a.close()
+    shutil.move(saved, conf)
+    stack("stop")
+    stack("start")
+
+
+def post(api, body, **kw):
+    return api.post("/batches", json=body, headers=CSRF, **kw)
+
+
+def wait_done(api, bid):
+    deadline = time.monotonic() + tl.JOB_TIMEOUT
+    while time.monotonic() < deadline:
+        st = tl.json_body(api.get(f"/batches/{bid}/state"), 200)["state"]
+        if st in tl.TERMINAL:
+            return st
+        time.sleep(tl.POLL_INTERVAL)
+    pytest.fail(f"batch {bid} did not finish")
+
+
+def test_access_rules_between_users(cfg, users):
+    a, b, v, m, root = (users[u] for u in ("alice", "bob", "victor", "mallory", "root"))
+    job = {"file": cfg.job("quick.py"), "args": [f"acl-{uuid.uuid4().hex[:8]}"]}
+
+    # CSRF: a changing request without X-Requested-By is refused and creates nothing
+    before = tac_rows(cfg)
+    tl.error_msg(a.post("/batches", json=job), 400,
+                 exact="Missing Required Header for CSRF protection.")
+    assert tac_rows(cfg) == before
+
+    # mallory is not in any list
+    tl.error_msg(m.get("/batches"), 403, exact="User not authorised to use Livy.")
+    tl.error_msg(post(m, job), 403, exact="User not authorised to use Livy.")
+    assert tac_rows(cfg) == before
+
+    r = post(a, job)
+    obj = tl.json_body(r, 201)
+    bid = obj["id"]
+    assert obj["owner"] == "alice" and obj["proxyUser"] == "alice", obj
+    assert wait_done(a, bid) == "success"
+    assert tl.json_body(a.get(f"/batches/{bid}"), 200)["log"], "the owner sees the log"
+
+    # bob: may use the API, sees the batch but not its log, may not delete it
+    seen = tl.json_body(b.get(f"/batches/{bid}"), 200)
+    assert seen["state"] == "success" and seen["log"] == [], seen
+    tl.error_msg(b.get(f"/batches/{bid}/log"), 403)
+    tl.error_msg(b.delete(f"/batches/{bid}", headers=CSRF), 403)
+    # a header a client forges changes nothing: nginx's REMOTE_USER is the only source
+    forged = {"Remote-User": "alice", "X-Remote-User": "alice", "REMOTE_USER": "alice"}
+    assert tl.json_body(b.get(f"/batches/{bid}", headers=forged), 200)["log"] == []
+    tl.error_msg(b.get(f"/batches/{bid}/log", headers=forged), 403)
+
+    # victor is a view user: the log yes, deleting no
+    assert tl.json_body(v.get(f"/batches/{bid}/log?from=0&size=1000"), 200)["log"]
+    tl.error_msg(v.delete(f"/batches/{bid}", headers=CSRF), 403)
+
+    # impersonation: alice may not act as bob; the superuser may, by proxyUser or doAs
+    tl.error_msg(post(a, dict(job, proxyUser="bob")), 403,
+                 exact="User 'alice' not allowed to impersonate 'Some(bob)'.")
+    tl.error_msg(a.post("/batches?doAs=bob", json=job, headers=CSRF), 403,
+                 exact="User 'alice' not allowed to impersonate 'Some(bob)'.")
+    as_bob = tl.json_body(root.post("/batches?doAs=bob", json=job, headers=CSRF), 201)
+    assert as_bob["owner"] == cfg.user and as_bob["proxyUser"] == "bob", as_bob
+    assert wait_done(root, as_bob["id"]) == "success"
+    argv = tl.Psql(cfg.psql).query(f"SELECT argv::text FROM batch WHERE id = {as_bob['id']}")
+    assert '"--proxy-user", "bob"' in argv, argv
+    # bob is the proxy user of that batch: he sees its log
+    assert tl.json_body(b.get(f"/batches/{as_bob['id']}"), 200)["log"]
+
+    # the superuser may delete alice's batch
+    assert tl.json_body(root.delete(f"/batches/{bid}", headers=CSRF), 200) == {"msg": "deleted"}
+    tl.error_msg(a.get(f"/batches/{bid}"), 404)
+
+
+def tac_rows(cfg):
+    return int(tl.Psql(cfg.psql).query("SELECT count(*) FROM batch"))

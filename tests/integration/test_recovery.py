@@ -1,0 +1,703 @@
+"""Several stateless instances: crash recovery, no lost or doubled job, PostgreSQL outages.
+
+These tests break the stack on purpose and put it back together afterwards:
+
+    idempotency   Idempotency-Key rules on POST /batches (replay, conflict, bad keys)
+    chaos         a burst of concurrent POSTs (some keyed, each keyed one sent twice) while one
+                  whole instance is killed -9: every batch runs exactly once and succeeds
+    adoption      kill -9 the instance holding a running batch: another adopts it, reads its
+                  exit status, and the batch succeeds with its whole log
+    restart       stack.sh stop + start: states kept, a job running across it succeeds, ids go on
+    postgres      PostgreSQL stopped and started under light read load: 503 + Retry-After
+                  while down, 200 again within ~2 s, nothing lost, jobs still launched
+    max-creation  livy.server.session.max-creation counts batches of every instance together
+
+Every Spark job here is tests/jobs/quick.py (a real spark-submit of a Python file without a
+SparkSession).  The stack is driven through app/stack.sh with the environment the harness
+exported (TACITUS_VAR, TACITUS_INSTANCES, LIVY_CONF_DIR, ...), so it acts on the same stack.
+A module fixture puts livy.conf back and restarts missing instances whatever happens, so that
+the harness's own stop still works.  This module must stay last in collection order.
+"""
+
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+import tacitus_testlib as tl
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+STACK = os.path.join(ROOT, "app", "stack.sh")
+INSTANCES = int(os.environ.get("TACITUS_INSTANCES", "2"))
+TOO_MANY = "Rejected, too many sessions are being created!"
+ACTIVE = ("starting", "running")
+LEASE_TAKEOVER = 15.0      # s from kill -9 until another instance holds the lease (6 s lease)
+PG_RECOVERY = 3.0          # s from pg-start returning until requests are 200 again (~2 s + slack)
+
+
+# --------------------------------------------------------------------------- helpers
+
+def wait_until(pred, timeout, what, interval=0.25):
+    """Poll pred() until it returns something truthy; fail the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for "
+                        f"{what() if callable(what) else what}")
+        time.sleep(interval)
+
+
+def stack(cmd, timeout=240):
+    """sh app/stack.sh CMD on the harness's stack; output goes to files (daemons keep fds)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        p = subprocess.run(["sh", STACK, cmd], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                           timeout=timeout)
+        err.seek(0)
+        text = err.read()
+    assert p.returncode == 0, f"sh app/stack.sh {cmd} failed ({p.returncode}): {text[-2000:]}"
+    return text
+
+
+def pid_file(cfg, n):
+    return os.path.join(cfg.var, "run", f"app-{n}.pid")
+
+
+def master_pid(cfg, n):
+    try:
+        with open(pid_file(cfg, n)) as f:
+            return int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def pid_gone(pid):
+    """No such process at all (not even a zombie): what stack.sh's `kill -0` needs to see."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def group_members(pgid):
+    """Live (non-zombie) processes of process group pgid."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        rest = stat[stat.rindex(")") + 2:].split()
+        if rest[0] != "Z" and int(rest[2]) == pgid:
+            out.append(int(name))
+    return out
+
+
+def socket_listens(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(2)
+    try:
+        s.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
+def kill_instance(cfg, n):
+    """kill -9 the whole process group of instance app-n (master, workers, monitor)."""
+    pid = master_pid(cfg, n)
+    assert pid and tl.pid_alive(pid), f"app-{n} is not running (pid file says {pid})"
+    os.killpg(pid, signal.SIGKILL)
+    # init reaps the master a moment later; stack.sh start restarts only a pid that is gone
+    wait_until(lambda: pid_gone(pid) and not group_members(pid), 30,
+               lambda: f"app-{n} (pid {pid}) to vanish; group left: {group_members(pid)}")
+    return pid
+
+
+def ensure_instances(cfg):
+    """Start whatever is missing (killed instances, nginx, PostgreSQL) and wait until every
+    instance listens on its socket again."""
+    for n in range(1, INSTANCES + 1):
+        pid = master_pid(cfg, n)
+        if pid and not tl.pid_alive(pid):       # killed: wait until init reaped it
+            wait_until(lambda: pid_gone(pid), 30, f"pid {pid} of app-{n} to be reaped")
+    stack("start")
+    for n in range(1, INSTANCES + 1):
+        pid = master_pid(cfg, n)
+        assert pid and tl.pid_alive(pid), f"app-{n} is not running after stack.sh start"
+        sock = os.path.join(cfg.var, "run", f"app-{n}.sock")
+        wait_until(lambda: socket_listens(sock), 30, f"app-{n} to listen on {sock}")
+
+
+def db_rows(db, sql):
+    out = db.query(sql)
+    return [line.split("|") for line in out.splitlines()] if out else []
+
+
+def running_events(db, bid):
+    return int(db.query(f"select count(*) from batch_event where batch_id={int(bid)} "
+                        f"and to_state='running'"))
+
+
+def batch_row(db, bid):
+    """(state, lease_owner, exit_code, pid) of a batch from the table."""
+    r = db_rows(db, f"select state, coalesce(lease_owner,''), coalesce(exit_code::text,''), "
+                    f"coalesce(pid::text,'') from batch where id={int(bid)}")
+    assert r, f"batch {bid} has no row in table batch"
+    return tuple(r[0])
+
+
+def markers(tac, bid, token):
+    """How often the job's "start" and "end" lines appear in its whole log (via the API)."""
+    log = tac.full_log(bid)
+    return log.count(f"TACITUS-QUICK {token} start"), log.count(f"TACITUS-QUICK {token} end")
+
+
+def db_markers(db, bid, token):
+    return int(db.query(f"select count(*) from batch_log where batch_id={int(bid)} "
+                        f"and line='TACITUS-QUICK {token} start'"))
+
+
+def active_count(db):
+    return int(db.query("select count(*) from batch where state in ('starting','running')"))
+
+
+def wait_db_terminal(db, ids, timeout=tl.JOB_TIMEOUT):
+    """Wait until every batch in ids is success/dead/killed in the table; {id: state}."""
+    ids = sorted(set(int(i) for i in ids))
+    if not ids:
+        return {}
+    q = f"select id, state from batch where id in ({','.join(map(str, ids))})"
+
+    def done():
+        st = {int(i): s for i, s in db_rows(db, q)}
+        return st if len(st) == len(ids) and all(s not in ACTIVE for s in st.values()) else None
+
+    return wait_until(done, timeout,
+                      lambda: f"batches to end; table says {db_rows(db, q)}", interval=1.0)
+
+
+def quick(cfg, token, seconds=None):
+    body = {"file": cfg.job("quick.py"), "args": [token]}
+    if seconds is not None:
+        body["args"].append(str(seconds))
+    return body
+
+
+def check_ran_once(tac, bid, token, state="success"):
+    """A finished quick.py batch: the wanted state, exit code 0, launched once, whole log."""
+    st, owner, code, _ = batch_row(tac.db, bid)
+    assert st == state, f"batch {bid} ({token}) ended {st!r}, want {state!r}; " \
+                        f"log tail {tac.log_tail(bid)!r}"
+    if state == "success":
+        assert code == "0", f"batch {bid} ({token}): exit_code {code!r}, want 0"
+    n = running_events(tac.db, bid)
+    assert n == 1, f"batch {bid} ({token}): {n} batch_event rows to 'running' (launched {n} times)"
+    start, end = markers(tac, bid, token)
+    assert start == 1, f"batch {bid} ({token}): 'start' marker {start} times in its log"
+    assert end == 1, f"batch {bid} ({token}): 'end' marker {end} times in its log"
+
+
+def check_503(resp):
+    """A 503 while something is down: JSON {"msg"} and a usable Retry-After."""
+    tl.error_msg(resp, 503)
+    ra = resp.headers.get("Retry-After")
+    assert ra is not None and ra.strip().isdigit(), \
+        f"503 without an integer Retry-After header ({ra!r}): {tl.describe(resp)}"
+
+
+# --------------------------------------------------------------------------- module fixture
+
+@pytest.fixture(scope="module", autouse=True)
+def stack_guard(cfg):
+    """Whatever the tests do: livy.conf comes back and every instance runs at the end."""
+    assert INSTANCES >= 2, f"these tests need several instances, TACITUS_INSTANCES={INSTANCES}"
+    assert os.path.isfile(cfg.job("quick.py")), "tests/jobs/quick.py is missing"
+    conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
+    with open(conf) as f:
+        original = f.read()
+    yield
+    with open(conf) as f:
+        changed = f.read() != original
+    if changed:
+        with open(conf, "w") as f:
+            f.write(original)
+        stack("stop")
+    ensure_instances(cfg)
+
+
+@pytest.fixture()
+def run_id():
+    return uuid.uuid4().hex[:10]
+
+
+# --------------------------------------------------------------------------- 1. idempotency
+
+def test_idempotency_key_replays_conflicts_and_rejects(cfg, tac, run_id):
+    db = tac.db
+    key = f"it-{run_id}"
+    token = f"idem-{run_id}"
+    body = quick(cfg, token)
+
+    r1 = tac.api.post("/batches", json=body, headers={"Idempotency-Key": key})
+    b1 = tl.check_batch_object(tl.json_body(r1, 201), "first keyed POST")
+    bid = b1["id"]
+    r2 = tac.api.post("/batches", json=body, headers={"Idempotency-Key": key})
+    b2 = tl.check_batch_object(tl.json_body(r2, 201), "repeated keyed POST")
+    assert b2["id"] == bid, f"same key and body gave ids {bid} and {b2['id']}"
+    assert r1.headers.get("Location") == r2.headers.get("Location") == f"/batches/{bid}", \
+        f"Locations {r1.headers.get('Location')!r}, {r2.headers.get('Location')!r}"
+    n = int(db.query(f"select count(*) from batch where idempotency_key='{key}'"))
+    assert n == 1, f"{n} rows carry Idempotency-Key {key} after two identical POSTs"
+
+    # same key, another body: 422, nothing stored
+    before = tac.counts()
+    other = quick(cfg, token + "-other")
+    r = tac.api.post("/batches", json=other, headers={"Idempotency-Key": key})
+    tl.error_msg(r, 422)
+    tac.assert_no_new_batch(before, "same key, other body")
+
+    # bad keys: 400, nothing stored, no row with the key
+    for bad in ["", "k" * 256, "tab\tinside", "bell\x07", "cl\u00e9"]:
+        before = tac.counts()
+        r = tac.api.post("/batches", json=quick(cfg, f"{token}-bad"),
+                         headers={"Idempotency-Key": bad.encode("latin-1")})
+        tl.error_msg(r, 400)
+        tac.assert_no_new_batch(before, f"Idempotency-Key {bad[:20]!r}...")
+    n = int(db.query(f"select count(*) from batch where request->'args'->>0 = '{token}-bad'"))
+    assert n == 0, f"{n} rows were stored for POSTs with a bad Idempotency-Key"
+
+    # the longest valid key (255 printable characters) is accepted
+    long_key = ("L" + run_id + "~!") * 40
+    long_key = long_key[:255]
+    rl = tac.api.post("/batches", json=quick(cfg, f"{token}-long"),
+                      headers={"Idempotency-Key": long_key})
+    lid = tl.json_body(rl, 201)["id"]
+
+    wait_db_terminal(db, [bid, lid])
+    check_ran_once(tac, bid, token)
+    check_ran_once(tac, lid, f"{token}-long")
+
+    # after the end, the key still answers the same batch, as it is now
+    r3 = tac.api.post("/batches", json=body, headers={"Idempotency-Key": key})
+    b3 = tl.json_body(r3, 201)
+    assert b3["id"] == bid and b3["state"] == "success", f"replay after the end: {b3!r}"
+    assert running_events(db, bid) == 1, "a replay launched the batch again"
+    n = int(db.query(f"select count(*) from batch where idempotency_key='{key}'"))
+    assert n == 1, f"{n} rows carry Idempotency-Key {key} after three identical POSTs"
+
+
+# --------------------------------------------------------------------------- 2. chaos
+
+@dataclass
+class Client:
+    slot: int
+    token: str
+    key: object                   # str or None
+    body: dict
+    attempts: list = field(default_factory=list)   # (t_sent, status or exception text)
+    bad: list = field(default_factory=list)        # descriptions of unacceptable answers
+    final: object = None          # last status
+    id: object = None             # batch id of a 201/200
+
+
+def _post_like_a_client(cfg, c, t0, stagger):
+    """POST once; on 503 retry (honouring Retry-After) only if an Idempotency-Key was sent."""
+    api = tl.Api(cfg)
+    headers = {"Idempotency-Key": c.key} if c.key else {}
+    try:
+        time.sleep(max(0.0, t0 + c.slot * stagger - time.monotonic()))
+        deadline = time.monotonic() + 90
+        while True:
+            t = time.monotonic()
+            try:
+                r = api.post("/batches", json=c.body, headers=headers, timeout=(10, 60))
+            except requests.RequestException as e:
+                c.attempts.append((t, repr(e)))
+                c.bad.append(f"transport error: {e!r}")
+                return
+            c.attempts.append((t, r.status_code))
+            c.final = r.status_code
+            if r.status_code in (200, 201):
+                try:
+                    c.id = r.json()["id"]
+                except (ValueError, KeyError, TypeError):
+                    c.bad.append(f"no id: {tl.describe(r)}")
+                loc = r.headers.get("Location")
+                if r.status_code == 201 and loc != f"/batches/{c.id}":
+                    c.bad.append(f"Location {loc!r} for id {c.id}")
+                return
+            if r.status_code != 503:
+                c.bad.append(tl.describe(r))
+                return
+            try:
+                check_503(r)
+            except AssertionError as e:
+                c.bad.append(str(e))
+            if not c.key or time.monotonic() > deadline:
+                return              # without a key a 503 is an unknown outcome: no retry
+            ra = r.headers.get("Retry-After", "1").strip()
+            time.sleep(min(float(ra) if ra.isdigit() else 1.0, 5.0))
+    finally:
+        api.close()
+
+
+def test_chaos_burst_with_an_instance_killed(cfg, tac, run_id):
+    db = tac.db
+    victim = INSTANCES
+    prefix = f"chaos-{run_id}-"
+    n_batches, n_keyed, stagger = 20, 5, 0.06
+    keyed = set(random.sample(range(n_batches), n_keyed))
+    clients = []
+    slots = list(range(n_batches))
+    random.shuffle(slots)
+    for i in range(n_batches):
+        token = f"{prefix}{i:02d}"
+        body = quick(cfg, token, 2)
+        key = f"ck-{run_id}-{i:02d}" if i in keyed else None
+        for _ in range(2 if key else 1):       # a keyed POST is sent twice at once
+            clients.append(Client(slots[i], token, key, body))
+
+    t0 = time.monotonic() + 0.5
+    kill_at = t0 + (n_batches // 2) * stagger
+    try:
+        with ThreadPoolExecutor(max_workers=len(clients)) as ex:
+            futs = [ex.submit(_post_like_a_client, cfg, c, t0, stagger) for c in clients]
+            time.sleep(max(0.0, kill_at - time.monotonic()))
+            t_kill = time.monotonic()
+            kill_instance(cfg, victim)
+            held = db_rows(db, f"select id, state from batch where lease_owner = 'app-{victim}' "
+                               f"and state in ('starting', 'running') order by id")
+            for f in futs:
+                f.result(timeout=180)
+        # restart only once the others took over what the victim held (6 s leases); a
+        # restarted app-N would simply go on with the batches leased to app-N
+        wait_until(lambda: not db_rows(db, f"select id from batch where lease_owner = "
+                                           f"'app-{victim}' and state in ('starting', 'running')"),
+                   LEASE_TAKEOVER, f"the other instances to take over the batches of app-{victim}")
+    finally:
+        ensure_instances(cfg)
+    print(f"chaos: app-{victim} held {held} when it was killed")
+
+    # ---- what the clients saw
+    bad = [f"{c.token} key={c.key}: {b}" for c in clients for b in c.bad]
+    assert not bad, "unacceptable answers during the burst:\n" + "\n".join(bad)
+    firsts = [c.attempts[0][0] for c in clients if c.attempts]
+    assert min(firsts) < t_kill < max(firsts), \
+        "the instance was not killed in the middle of the burst (test timing is off)"
+    for c in clients:
+        if c.key:
+            assert c.final == 201, f"keyed {c.token}: retries ended with {c.attempts}"
+    by_key = {}
+    for c in clients:
+        if c.key:
+            by_key.setdefault(c.key, set()).add(c.id)
+    for k, ids in by_key.items():
+        assert len(ids) == 1, f"Idempotency-Key {k} sent twice got different ids {ids}"
+    unknown = sorted(c.token for c in clients if not c.key and c.final == 503)
+    n503 = sum(1 for c in clients for _, st in c.attempts if st == 503)
+    print(f"chaos: {len(clients)} clients, {n503} answers 503, unknown outcome: {unknown}")
+
+    # ---- what the database holds
+    rows = db_rows(db, f"select id, request->'args'->>0, coalesce(idempotency_key,'') "
+                       f"from batch where request->'args'->>0 like '{prefix}%' order by id")
+    by_token = {}
+    for bid, token, key in rows:
+        by_token.setdefault(token, []).append((int(bid), key))
+    doubled = {t: v for t, v in by_token.items() if len(v) != 1}
+    assert not doubled, f"tokens stored more than once (doubled jobs): {doubled}"
+    for c in clients:
+        got = by_token.get(c.token, [])
+        if c.id is not None:
+            assert got == [(c.id, c.key or "")], \
+                f"{c.token}: answered id {c.id} (key {c.key}) but the table holds {got}"
+    expected = {c.token for c in clients if c.id is not None}
+    lost = expected - set(by_token)
+    assert not lost, f"batches answered 201 but not stored: {sorted(lost)}"
+    extra = set(by_token) - expected - set(unknown)
+    assert not extra, f"stored batches no request can account for: {sorted(extra)}"
+    ids = [v[0][0] for v in by_token.values()]
+    assert len(set(ids)) == len(ids), f"ids are shared between tokens: {by_token}"
+
+    # ---- every stored batch runs exactly once and succeeds
+    states = wait_db_terminal(db, ids)
+    not_ok = {t: (v[0][0], states[v[0][0]]) for t, v in by_token.items()
+              if states[v[0][0]] != "success"}
+    assert not not_ok, f"burst batches that did not succeed: {not_ok} " \
+                       f"(unknown-outcome tokens: {unknown})"
+    for token, v in sorted(by_token.items()):
+        check_ran_once(tac, v[0][0], token)
+    moved = db_rows(db, f"select b.id, e.actor, b.lease_owner from batch b join batch_event e "
+                        f"on e.batch_id = b.id and e.to_state = 'running' where b.id in "
+                        f"({','.join(map(str, ids))}) and e.actor is distinct from b.lease_owner")
+    print(f"chaos: launched by one instance, ended by another (id, launcher, last owner): {moved}")
+
+
+# --------------------------------------------------------------------------- 3. adoption
+
+def test_running_batch_is_adopted_after_kill_9(cfg, tac, run_id):
+    db = tac.db
+    token = f"adopt-{run_id}"
+    r, bid = tac.create_batch(quick(cfg, token, 25))
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    killed = None
+    try:
+        wait_until(lambda: batch_row(db, bid)[0] == "running" and db_markers(db, bid, token) == 1,
+                   120, lambda: f"batch {bid} running with its start marker: {batch_row(db, bid)}")
+        st, owner, _, pid = batch_row(db, bid)
+        m = re.fullmatch(r"app-(\d+)", owner)
+        assert m, f"batch {bid}: lease_owner {owner!r} is not an instance name"
+        assert markers(tac, bid, token) == (1, 0), "the job ended before the kill (too fast)"
+        killed = int(m.group(1))
+        t_kill = time.monotonic()
+        kill_instance(cfg, killed)
+        assert tl.pid_alive(int(pid)), f"the job shim {pid} died with its instance {owner}"
+
+        def taken_over():
+            s, o, _, _ = batch_row(db, bid)
+            assert s == "running", f"batch {bid} became {s!r} while its owner was dead"
+            return o if o and o != owner else None
+
+        new_owner = wait_until(taken_over, LEASE_TAKEOVER - (time.monotonic() - t_kill),
+                               f"another instance to take the lease of batch {bid} from {owner}")
+        assert re.fullmatch(r"app-\d+", new_owner), f"new lease_owner {new_owner!r}"
+    finally:
+        if killed is not None:
+            ensure_instances(cfg)
+
+    wait_db_terminal(db, [bid], timeout=120)
+    check_ran_once(tac, bid, token)
+    actor = db.query(f"select actor from batch_event where batch_id={bid} and to_state='success'")
+    assert actor == new_owner, f"success recorded by {actor!r}, the adopter was {new_owner!r}"
+
+
+# --------------------------------------------------------------------------- 4. restart
+
+def test_stop_and_start_keep_states_and_ids(cfg, tac, run_id):
+    db = tac.db
+    token = f"restart-{run_id}"
+    r, bid = tac.create_batch(quick(cfg, token, 12))
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    wait_until(lambda: batch_row(db, bid)[0] == "running" and db_markers(db, bid, token) == 1,
+               120, lambda: f"batch {bid} running with its start marker: {batch_row(db, bid)}")
+    shim = int(batch_row(db, bid)[3])
+    before = {int(i): s for i, s in db_rows(db, "select id, state from batch")}
+    max_id = max(before)
+
+    try:
+        stack("stop")
+        for n in range(1, INSTANCES + 1):
+            assert master_pid(cfg, n) is None, f"app-{n} still has a pid file after stop"
+        assert tl.pid_alive(shim), "a graceful stop must leave running jobs running"
+    finally:
+        ensure_instances(cfg)
+
+    after = {int(i): s for i, s in db_rows(db, "select id, state from batch")}
+    missing = set(before) - set(after)
+    assert not missing, f"rows lost across the restart: {sorted(missing)}"
+    for i, s in before.items():
+        if s in ACTIVE:
+            assert tl.BATCH_STATE_RANK[after[i]] >= tl.BATCH_STATE_RANK[s], \
+                f"batch {i} went back from {s!r} to {after[i]!r}"
+        else:
+            assert after[i] == s, f"batch {i} was {s!r} before the restart, {after[i]!r} after"
+
+    wait_db_terminal(db, [bid], timeout=120)
+    check_ran_once(tac, bid, token)
+
+    token2 = f"restart-new-{run_id}"
+    r, new_id = tac.create_batch(quick(cfg, token2))
+    assert new_id is not None, f"POST after the restart failed: {tl.describe(r)}"
+    assert new_id > max_id, f"id {new_id} after the restart is not above the old max {max_id}"
+    wait_db_terminal(db, [new_id])
+    check_ran_once(tac, new_id, token2)
+
+
+# --------------------------------------------------------------------------- 5. PostgreSQL
+
+@dataclass
+class Seen:
+    t0: float
+    t1: float
+    path: str
+    status: object                # int, or exception text
+    resp: object = None
+
+
+def _reader(cfg, bid, stop, seen):
+    api = tl.Api(cfg)
+    paths = [f"/batches/{bid}/state", "/batches"]
+    i = 0
+    try:
+        while not stop.is_set():
+            path = paths[i % 2]
+            i += 1
+            t0 = time.monotonic()
+            try:
+                r = api.get(path, timeout=(5, 30))
+                seen.append(Seen(t0, time.monotonic(), path, r.status_code, r))
+            except requests.RequestException as e:
+                seen.append(Seen(t0, time.monotonic(), path, repr(e)))
+            stop.wait(0.05)
+    finally:
+        api.close()
+
+
+def test_postgres_restart_under_read_load(cfg, tac, run_id):
+    db = tac.db
+    token = f"pg-{run_id}"
+    r, bid = tac.create_batch(quick(cfg, token, 5))     # runs across the outage
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    wait_until(lambda: batch_row(db, bid)[0] == "running", 120, f"batch {bid} to run")
+    ids_before = {int(i) for (i,) in db_rows(db, "select id from batch")}
+
+    seen, stop = [], threading.Event()
+    th = threading.Thread(target=_reader, args=(cfg, bid, stop, seen), daemon=True)
+    th.start()
+    pg_down = False
+    try:
+        time.sleep(0.5)
+        stack("pg-stop")
+        pg_down = True
+        t_down = time.monotonic()
+        wait_until(lambda: {s.path for s in seen if s.t0 > t_down and s.status == 503}
+                   == {f"/batches/{bid}/state", "/batches"}, 20,
+                   "a 503 from both endpoints while PostgreSQL is down")
+        time.sleep(1.0)
+        t_up_call = time.monotonic()
+        stack("pg-start")
+        pg_down = False
+        t_up = time.monotonic()
+        time.sleep(PG_RECOVERY + 2.0)
+    finally:
+        if pg_down:
+            stack("pg-start")
+        stop.set()
+        th.join(timeout=60)
+
+    print(f"postgres: {len(seen)} reads, {sum(s.status == 503 for s in seen)} got 503; "
+          f"non-200 after pg-start: {[(round(s.t0 - t_up, 2), s.status) for s in seen if s.t0 >= t_up and s.status != 200]}")
+    errors = [f"{s.path}: {s.status}" for s in seen if not isinstance(s.status, int)]
+    assert not errors, f"transport errors: {errors[:5]}"
+    odd = [tl.describe(s.resp) for s in seen if s.status not in (200, 503)]
+    assert not odd, f"answers other than 200/503: {odd[:5]}"
+    for s in seen:
+        if s.status == 503:
+            check_503(s.resp)
+    during = [s for s in seen if s.t0 > t_down and s.t1 < t_up_call]
+    assert during and all(s.status == 503 for s in during), \
+        f"while PostgreSQL was down: {[(s.path, s.status) for s in during if s.status != 503]}"
+    late = [s for s in seen if s.t0 >= t_up and s.status != 200]
+    if late:
+        worst = max(s.t0 for s in late) - t_up
+        assert worst < PG_RECOVERY, \
+            f"still {late[-1].status} {worst:.1f} s after pg-start returned (want < {PG_RECOVERY} s)"
+    ok_after = {s.path for s in seen if s.t0 >= t_up + PG_RECOVERY and s.status == 200}
+    assert ok_after == {f"/batches/{bid}/state", "/batches"}, \
+        f"no 200 from both endpoints after recovery: {ok_after}"
+
+    ids_after = {int(i) for (i,) in db_rows(db, "select id from batch")}
+    assert ids_after == ids_before, \
+        f"rows changed across the outage: lost {sorted(ids_before - ids_after)}, " \
+        f"new {sorted(ids_after - ids_before)}"
+    wait_db_terminal(db, [bid], timeout=120)
+    check_ran_once(tac, bid, token)
+
+    token2 = f"pg-new-{run_id}"
+    r, new_id = tac.create_batch(quick(cfg, token2))
+    assert new_id is not None, f"POST after the outage failed: {tl.describe(r)}"
+    wait_db_terminal(db, [new_id])
+    check_ran_once(tac, new_id, token2)
+
+
+# --------------------------------------------------------------------------- 6. max-creation
+
+def _set_max_creation(conf, text, value):
+    line = f"livy.server.session.max-creation = {value}"
+    pat = re.compile(r"(?m)^\s*livy\.server\.session\.max-creation\s*=.*$")
+    new = pat.sub(line, text) if pat.search(text) else text.rstrip("\n") + "\n" + line + "\n"
+    with open(conf, "w") as f:
+        f.write(new)
+
+
+def test_max_creation_counts_every_instance(cfg, tac, run_id):
+    db = tac.db
+    conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
+    with open(conf) as f:
+        original = f.read()
+    wait_until(lambda: active_count(db) == 0, tl.JOB_TIMEOUT,
+               lambda: f"no batch starting/running before the test ({active_count(db)} are)")
+    sleepers, extra, cid = [], [], None
+    try:
+        _set_max_creation(conf, original, 2)
+        stack("stop")
+        ensure_instances(cfg)
+
+        for name in ("a", "b"):
+            r, bid = tac.create_batch(quick(cfg, f"max-{run_id}-{name}", 20))
+            assert bid is not None, f"sleeper {name} under the limit rejected: {tl.describe(r)}"
+            sleepers.append(bid)
+
+        def over_limit(what):
+            # one per instance in a row: nginx's round-robin spreads them over the instances
+            for k in range(INSTANCES):
+                before = tac.counts()
+                r = tac.api.post("/batches", json=quick(cfg, f"max-{run_id}-over"))
+                if r.status_code == 201:
+                    extra.append(r.json()["id"])
+                tl.error_msg(r, 400, exact=TOO_MANY)
+                tac.assert_no_new_batch(before, f"{what}, POST {k + 1}")
+
+        over_limit("two batches just created")
+        wait_until(lambda: all(batch_row(db, b)[0] == "running" for b in sleepers), 120,
+                   "both sleepers to run")
+        over_limit("two batches running")
+        n = int(db.query(f"select count(*) from batch where request->'args'->>0 "
+                         f"= 'max-{run_id}-over'"))
+        assert n == 0, f"{n} rows stored for rejected POSTs"
+
+        # a killed batch no longer counts
+        r = tac.api.delete(f"/batches/{sleepers[0]}")
+        assert r.status_code == 200, f"DELETE failed: {tl.describe(r)}"
+        wait_until(lambda: batch_row(db, sleepers[0])[0] == "killed", 60,
+                   lambda: f"sleeper a to be killed: {batch_row(db, sleepers[0])}")
+        r, cid = tac.create_batch(quick(cfg, f"max-{run_id}-c"))
+        assert cid is not None, f"POST with one active batch rejected: {tl.describe(r)}"
+    finally:
+        for b in sleepers + extra:
+            if batch_row(db, b)[0] in ACTIVE:
+                tac.delete_quietly(b)
+        with open(conf, "w") as f:
+            f.write(original)
+        stack("stop")
+        ensure_instances(cfg)
+
+    states = wait_db_terminal(db, sleepers + [cid])
+    assert [states[b] for b in sleepers] == ["killed", "killed"], \
+        f"both sleepers should have ended killed: {states}"
+    check_ran_once(tac, cid, f"max-{run_id}-c")
+    # the restored limit (100) is in effect again
+    r, bid = tac.create_batch(quick(cfg, f"max-{run_id}-d"))
+    assert bid is not None, f"POST after restoring livy.conf failed: {tl.describe(r)}"
+    wait_db_terminal(db, [bid])
