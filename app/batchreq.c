@@ -9,6 +9,10 @@
 
 enum ftype { F_STR, F_MEM, F_INT, F_LIST, F_MAP };
 
+/* Limits: a request past them is refused with a clear message. */
+#define MAX_ENTRIES 1000        /* items of a list, entries of conf */
+#define MAX_TEXT 65536          /* bytes of one string */
+
 /* Livy's CreateBatchRequest, in the order its error message lists them. */
 static const struct field {
 	const char *name;
@@ -82,6 +86,14 @@ static int check_mem(const char *s, const char *name, char *msg, size_t msglen)
 	return -1;
 }
 
+static int too_long(const char *s, const char *name, char *msg, size_t msglen)
+{
+	if (strlen(s) <= MAX_TEXT)
+		return 0;
+	snprintf(msg, msglen, "Field \"%s\": a value is longer than %d bytes", name, MAX_TEXT);
+	return -1;
+}
+
 static int check_field(const struct field *f, json_object *v, char *msg, size_t msglen)
 {
 	switch (f->type) {
@@ -91,21 +103,35 @@ static int check_field(const struct field *f, json_object *v, char *msg, size_t 
 			snprintf(msg, msglen, "Field \"%s\" must be a string", f->name);
 			return -1;
 		}
+		if (too_long(scalar_text(v), f->name, msg, msglen) < 0)
+			return -1;
 		return f->type == F_MEM ? check_mem(scalar_text(v), f->name, msg, msglen) : 0;
 	case F_INT:
 		return check_int(v, f->name, msg, msglen);
 	case F_LIST:
 		if (!json_object_is_type(v, json_type_array))
 			break;
-		for (size_t i = 0; i < json_object_array_length(v); i++)
-			if (!scalar_text(json_object_array_get_idx(v, i))) {
+		if (json_object_array_length(v) > MAX_ENTRIES) {
+			snprintf(msg, msglen, "Field \"%s\" has more than %d items", f->name, MAX_ENTRIES);
+			return -1;
+		}
+		for (size_t i = 0; i < json_object_array_length(v); i++) {
+			const char *t = scalar_text(json_object_array_get_idx(v, i));
+			if (!t) {
 				snprintf(msg, msglen, "Field \"%s\" must be a list of strings", f->name);
 				return -1;
 			}
+			if (too_long(t, f->name, msg, msglen) < 0)
+				return -1;
+		}
 		return 0;
 	case F_MAP:
 		if (!json_object_is_type(v, json_type_object)) {
 			snprintf(msg, msglen, "Field \"%s\" must be an object of strings", f->name);
+			return -1;
+		}
+		if (json_object_object_length(v) > MAX_ENTRIES) {
+			snprintf(msg, msglen, "Field \"%s\" has more than %d entries", f->name, MAX_ENTRIES);
 			return -1;
 		}
 		json_object_object_foreach(v, k, val) {
@@ -114,6 +140,9 @@ static int check_field(const struct field *f, json_object *v, char *msg, size_t 
 					 f->name, k);
 				return -1;
 			}
+			if (too_long(k, f->name, msg, msglen) < 0 ||
+			    too_long(scalar_text(val), f->name, msg, msglen) < 0)
+				return -1;
 		}
 		return 0;
 	}

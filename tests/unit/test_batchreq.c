@@ -109,6 +109,18 @@ void test_batchreq(void)
 	/* depth is bounded */
 	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}",
 		400, "Malformed JSON");
+	{       /* limits: 1001 args, a 70 KB value */
+		static char big[80000];
+		size_t n = (size_t)snprintf(big, sizeof big, "{\"file\": \"/jobs/a.py\", \"args\": [");
+		for (int i = 0; i < 1001; i++)
+			n += (size_t)snprintf(big + n, sizeof big - n, "%s\"%d\"", i ? "," : "", i);
+		snprintf(big + n, sizeof big - n, "]}");
+		refused(big, 400, "\"args\" has more than 1000 items");
+		n = (size_t)snprintf(big, sizeof big, "{\"file\": \"/jobs/a.py\", \"name\": \"");
+		memset(big + n, 'x', 70000);
+		snprintf(big + n + 70000, sizeof big - n - 70000, "\"}");
+		refused(big, 400, "longer than 65536 bytes");
+	}
 	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\", \"driverMemory\": \"512M\", \"executorMemory\": \"2gb\"}"),
 		  "[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=512M\","
 		  "\"--conf\",\"spark.executor.memory=2gb\",\"/jobs/pi.py\"]");
