@@ -15,6 +15,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: tacitus serve --instance NAME --socket PATH --var DIR --sql DIR [--workers N]\n"
+		"                     [--no-monitor]   (API only: this host launches no job)\n"
 		"       tacitus check-config\n"
 		"       tacitus job-shim DIR PROGRAM [ARGS...]\n"
 		"Database: libpq's PGHOST, PGPORT, PGDATABASE, PGUSER.  livy.conf: $LIVY_CONF_DIR.\n");
@@ -25,7 +26,8 @@ static int serve(int argc, char **argv, const struct cfg *c)
 	static const struct option opts[] = {
 		{"instance", required_argument, NULL, 'i'}, {"socket", required_argument, NULL, 's'},
 		{"var", required_argument, NULL, 'v'}, {"sql", required_argument, NULL, 'q'},
-		{"workers", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
+		{"workers", required_argument, NULL, 'w'}, {"no-monitor", no_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
 	};
 	struct master_opts o = {
 		.workers = 4,
@@ -42,6 +44,7 @@ static int serve(int argc, char **argv, const struct cfg *c)
 		case 'v': o.mon.var_dir = optarg; break;
 		case 'q': o.sql_dir = optarg; break;
 		case 'w': o.workers = atoi(optarg); break;
+		case 'n': o.no_monitor = true; break;
 		default: usage(); return 2;
 		}
 	}

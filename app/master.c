@@ -145,7 +145,7 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	struct child kids[MAX_CHILDREN];
 	sigset_t set, old;
 	time_t crash_window = time(NULL);
-	int n = o->workers + 1, lfd, lockfd, crashes = 0, rc = 0;
+	int n = o->workers + !o->no_monitor, lfd, lockfd, crashes = 0, rc = 0;
 
 	log_init(o->instance, "master");
 	if (n > MAX_CHILDREN) {
@@ -170,11 +170,12 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, &old);
 	for (int i = 0; i < n; i++) {
-		kids[i].monitor = i == 0;
+		kids[i].monitor = i == 0 && !o->no_monitor;
 		kids[i].started = time(NULL);
 		kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, &old);
 	}
-	log_info("serving %s with %d workers and a monitor", o->socket_path, o->workers);
+	log_info("serving %s with %d workers%s", o->socket_path, o->workers,
+		 o->no_monitor ? " and no monitor" : " and a monitor");
 	for (;;) {
 		struct timespec tick = {1, 0};
 		int sig = sigtimedwait(&set, NULL, &tick);

@@ -15,9 +15,19 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
-#define CLAIM_PER_CYCLE 8
+#define CLAIM_PER_CYCLE 32
+#define MIN_CYCLE_MS 50         /* notifications arriving faster are handled together */
+
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static volatile sig_atomic_t stopping;
 static int wake_pipe[2] = {-1, -1};     /* SIGCHLD -> a byte: a job shim ended */
@@ -193,14 +203,13 @@ static void watch(struct mon *m, struct store_job *j)
 	}
 }
 
-static void cycle(struct mon *m)
+/* Once a second: renew this monitor's leases, adopt and end what others left. */
+static int maintain(struct mon *m)
 {
 	struct store_jobs jobs;
 
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;                   /* our shims: their status is in their folder */
 	if (store_renew_leases(m->s, m->o->instance, m->o->lease_ttl) != STORE_OK)
-		return;
+		return -1;
 	if (store_adopt(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl, &jobs) ==
 	    STORE_OK) {
 		for (int i = 0; i < jobs.n; i++)
@@ -218,6 +227,16 @@ static void cycle(struct mon *m)
 		}
 		store_jobs_free(&jobs);
 	}
+	return 0;
+}
+
+/* On every wake-up: launch what waits, watch what runs. */
+static void cycle(struct mon *m)
+{
+	struct store_jobs jobs;
+
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;                   /* our shims: their status is in their folder */
 	if (store_claim(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
 			CLAIM_PER_CYCLE, &jobs) == STORE_OK) {
 		for (int i = 0; i < jobs.n && !stopping; i++)
@@ -254,6 +273,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	struct sigaction sa;
 	struct mon m;
 	char app[128], jobs[1100];
+	long long last_maintenance = 0, started;
 
 	memset(&m, 0, sizeof m);
 	m.cfg = c;
@@ -289,8 +309,19 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 			sleep(1);
 			continue;
 		}
+		if (now_ms() - last_maintenance >= 1000) {
+			if (maintain(&m) < 0)
+				continue;
+			last_maintenance = now_ms();
+		}
+		started = now_ms();
 		cycle(&m);
-		wait_for_work(&m, 1000);
+		/* a burst of POSTs sends a NOTIFY each: let them gather for a moment
+		 * instead of running a cycle per notification */
+		if (now_ms() - started < MIN_CYCLE_MS)
+			poll(NULL, 0, (int)(MIN_CYCLE_MS - (now_ms() - started)));
+		wait_for_work(&m, 1000 - (int)(now_ms() - last_maintenance) > 0
+			      ? 1000 - (int)(now_ms() - last_maintenance) : 0);
 	}
 	log_info("monitor: stopping; running jobs keep running and go to whoever adopts them");
 	if (m.s)

@@ -13,7 +13,8 @@
 # TACITUS_USER / TACITUS_PASSWORD (default: tacitus / generated, kept in
 # TACITUS_VAR/credentials), TACITUS_PGPORT (55432), TACITUS_BIN (build/tacitus),
 # LIVY_CONF_DIR (default: TACITUS_VAR/conf, made from app/conf on first start),
-# TACITUS_PG_FAST=1 (no fsync: throwaway test clusters only).
+# TACITUS_PG_FAST=1 (no fsync: throwaway test clusters only), TACITUS_NO_MONITOR=1
+# (API-only instances: nothing is launched from this host).
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -176,12 +177,14 @@ app_start() {
 		PYSPARK_DRIVER_PYTHON="$VENV/bin/python" PGHOST="$SOCKDIR" PGPORT="$PGPORT" \
 		PGDATABASE=tacitus PGUSER=tacitus
 	"$BIN" check-config || die "invalid configuration in $LIVY_CONF_DIR"
+	NO_MONITOR=""
+	[ "${TACITUS_NO_MONITOR:-0}" = 1 ] && NO_MONITOR=--no-monitor
 	i=1
 	while [ "$i" -le "$INSTANCES" ]; do
 		if ! alive "$VAR/run/app-$i.pid"; then
 			rm -f "$VAR/run/app-$i.sock"    # a dead instance's; the wait below is for the new one
 			setsid "$BIN" serve --instance "app-$i" --socket "$VAR/run/app-$i.sock" \
-				--var "$VAR" --sql "$ROOT/sql" --workers "$WORKERS" \
+				--var "$VAR" --sql "$ROOT/sql" --workers "$WORKERS" $NO_MONITOR \
 				</dev/null >>"$VAR/log/app-$i.log" 2>&1 &
 			echo $! > "$VAR/run/app-$i.pid"
 		fi

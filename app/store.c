@@ -359,11 +359,12 @@ static bool all_digits(const char *s)
 int store_batch_create(struct store *s, const struct store_new_batch *nb,
 		       const struct cfg *c, long long *id, char *msg, size_t msglen)
 {
-	char retain[32];
+	char retain[32], maxc[32];
 	const char *p[6];
 	PGresult *r = NULL;
 
 	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
+	snprintf(maxc, sizeof maxc, "%ld", c->max_creation);
 	if (begin(s) < 0)
 		return STORE_ERROR;
 	/* admission: one creation at a time across every instance */
@@ -374,13 +375,15 @@ int store_batch_create(struct store *s, const struct store_new_batch *nb,
 	p[2] = nb->idempotency_key;
 	p[3] = nb->owner;
 	p[4] = nb->request_json;
+	p[5] = maxc;
 	r = run(s, "admission check",
-		"SELECT (SELECT count(*) FROM batch WHERE state IN ('starting', 'running')), "
+		"SELECT (SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN ('starting', 'running') "
+		"LIMIT $6::bigint) live), "
 		"(SELECT b.id FROM batch b WHERE b.name = $1 AND " VISIBLE("$2") " LIMIT 1), "
 		"k.id, k.request = $5::jsonb FROM (SELECT 1) one LEFT JOIN LATERAL "
 		"(SELECT id, request FROM batch WHERE idempotency_key = $3 AND "
 		"owner IS NOT DISTINCT FROM $4 AND created_at > now() - interval '24 hours' "
-		"ORDER BY id DESC LIMIT 1) k ON true", 5, p);
+		"ORDER BY id DESC LIMIT 1) k ON true", 6, p);
 	if (!r)
 		goto fail;
 	if (!PQgetisnull(r, 0, 2)) {            /* the key was used: a replay or a conflict */

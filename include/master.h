@@ -9,6 +9,8 @@
 #ifndef TACITUS_MASTER_H
 #define TACITUS_MASTER_H
 
+#include <stdbool.h>
+
 #include "config.h"
 #include "monitor.h"
 
@@ -17,6 +19,7 @@ struct master_opts {
 	const char *socket_path;
 	const char *sql_dir;        /* migrations */
 	int workers;
+	bool no_monitor;            /* an API-only instance: this host launches nothing */
 	struct monitor_opts mon;
 };
 

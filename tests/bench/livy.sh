@@ -73,7 +73,7 @@ run_one() {     # run_one tacitus|livy
 		url="http://127.0.0.1:18999/batches/$id/state"; get="$L"
 	fi
 	t1=$(ms)
-	until $get "$url" | grep -q '"success"'; do sleep 0.02; done
+	until $get "$url" | grep -q '"success"'; do sleep 0.1; done
 	echo "$((t1 - t0)) $(($(ms) - t0)) $id"
 }
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
