@@ -7,12 +7,15 @@
 #   sh app/stack.sh stop     stop everything started from TACITUS_VAR
 #   sh app/stack.sh env      print the environment of this stack (for psql, tests)
 #   sh app/stack.sh pg-stop  stop PostgreSQL alone (sh app/stack.sh pg-start starts it again)
+#   sh app/stack.sh client-cert NAME   issue a client certificate for NAME (TACITUS_AUTH=cert)
 #
 # Settings (environment): TACITUS_VAR (runtime folder, default ./var), TACITUS_PORT
 # (8998), TACITUS_INSTANCES (2), TACITUS_WORKERS (workers per instance, 3),
 # TACITUS_USER / TACITUS_PASSWORD (default: tacitus / generated, kept in
 # TACITUS_VAR/credentials), TACITUS_PGPORT (55432), TACITUS_BIN (build/tacitus),
 # LIVY_CONF_DIR (default: TACITUS_VAR/conf, made from app/conf on first start),
+# TACITUS_TLS_CERT / TACITUS_TLS_KEY (default: a self-signed pair made on first start),
+# TACITUS_AUTH (basic, cert or request: nginx/auth-*.conf) and TACITUS_AUTH_URL,
 # TACITUS_PG_FAST=1 (no fsync: throwaway test clusters only), TACITUS_NO_MONITOR=1
 # (API-only instances: nothing is launched from this host).
 set -eu
@@ -24,6 +27,7 @@ INSTANCES=${TACITUS_INSTANCES:-2}
 WORKERS=${TACITUS_WORKERS:-3}
 PGPORT=${TACITUS_PGPORT:-55432}
 BIN=${TACITUS_BIN:-$ROOT/build/tacitus}
+AUTH=${TACITUS_AUTH:-basic}
 PGBIN=/usr/lib/postgresql/15/bin
 VENV=$ROOT/.venv
 DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libpq-dev openssl valgrind python3-venv curl iproute2"
@@ -127,13 +131,23 @@ credentials() {
 
 nginx_start() {
 	mkdir -p "$VAR/nginx/conf" "$VAR/nginx/logs" "$VAR/nginx/tmp"
-	if [ ! -f "$VAR/nginx/server.crt" ]; then
+	CERT=${TACITUS_TLS_CERT:-$VAR/nginx/server.crt}
+	KEY=${TACITUS_TLS_KEY:-$VAR/nginx/server.key}
+	if [ -z "${TACITUS_TLS_CERT:-}" ] && [ ! -f "$VAR/nginx/server.crt" ]; then
 		openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=localhost" \
 			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
 			-keyout "$VAR/nginx/server.key" -out "$VAR/nginx/server.crt" 2>/dev/null
 		chmod 600 "$VAR/nginx/server.key"
 	fi
 	credentials
+	case "$AUTH" in
+	basic) ;;
+	cert) client_cert "$USER_NAME" >/dev/null ;;
+	request) [ -n "${TACITUS_AUTH_URL:-}" ] || die "TACITUS_AUTH=request needs TACITUS_AUTH_URL" ;;
+	*) die "TACITUS_AUTH must be basic, cert or request, not '$AUTH'" ;;
+	esac
+	sed -e "s|@VAR@|$VAR|g" -e "s|@AUTH_URL@|${TACITUS_AUTH_URL:-}|g" \
+	    "$ROOT/nginx/auth-$AUTH.conf" > "$VAR/nginx/conf/auth.conf"
 	upstreams=""
 	i=1
 	while [ "$i" -le "$INSTANCES" ]; do
@@ -142,7 +156,8 @@ nginx_start() {
 	done
 	nginx_user=""
 	[ "$(id -u)" = 0 ] && nginx_user="user root root;"
-	sed -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$PORT|g" \
+	sed -e "s|@CERT@|$CERT|g" -e "s|@KEY@|$KEY|g" \
+	    -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$PORT|g" \
 	    -e "s|@USER@|$nginx_user|g" -e "s|@UPSTREAMS@|$upstreams|" \
 	    "$ROOT/nginx/nginx.conf.in" > "$VAR/nginx/conf/nginx.conf"
 	cp "$ROOT/nginx/fastcgi_params" "$VAR/nginx/conf/fastcgi_params"
@@ -155,6 +170,28 @@ nginx_start() {
 }
 
 # alive PIDFILE: the process runs (a killed one waiting to be reaped does not count)
+# client_cert NAME: a client certificate for NAME (its CN), signed by the stack's
+# client CA (made on first use); prints the paths of the certificate and key.
+client_cert() {
+	d=$VAR/nginx/clients
+	mkdir -p "$d"
+	chmod 700 "$d"
+	if [ ! -f "$VAR/nginx/client-ca.crt" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 825 -subj "/CN=Tacitus client CA" \
+			-keyout "$VAR/nginx/client-ca.key" -out "$VAR/nginx/client-ca.crt" 2>/dev/null
+		chmod 600 "$VAR/nginx/client-ca.key"
+	fi
+	if [ ! -f "$d/$1.crt" ]; then
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=$1" -keyout "$d/$1.key" \
+			-out "$d/$1.csr" 2>/dev/null
+		openssl x509 -req -in "$d/$1.csr" -CA "$VAR/nginx/client-ca.crt" \
+			-CAkey "$VAR/nginx/client-ca.key" -CAcreateserial -days 825 \
+			-out "$d/$1.crt" 2>/dev/null
+		rm -f "$d/$1.csr"
+	fi
+	echo "$d/$1.crt $d/$1.key"
+}
+
 alive() {
 	[ -f "$1" ] || return 1
 	state=$(sed 's/.*) \(.\).*/\1/' "/proc/$(cat "$1")/stat" 2>/dev/null) || return 1
@@ -205,8 +242,8 @@ app_start() {
 
 wait_https() {
 	n=0
-	until curl -fsS -o /dev/null --cacert "$VAR/nginx/server.crt" -u "$USER_NAME:$PASSWORD" \
-		"https://127.0.0.1:$PORT/version" 2>/dev/null; do
+	# any HTTP answer will do (401 included): nginx and an instance are up
+	until [ "$(curl -s -k -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PORT/version")" -gt 0 ]; do
 		n=$((n + 1))
 		[ $n -lt 100 ] || die "https://127.0.0.1:$PORT/version does not answer"
 		sleep 0.1
@@ -221,10 +258,10 @@ start() {
 	nginx_start
 	wait_https
 	cat <<MSG
-Tacitus serves the Livy API at https://127.0.0.1:$PORT
+Tacitus serves the Livy API at https://127.0.0.1:$PORT ($AUTH authentication)
   user:      $USER_NAME
   password:  $PASSWORD
-  CA file:   $VAR/nginx/server.crt
+  CA file:   $CERT
   livy.conf: $LIVY_CONF_DIR/livy.conf (whitelisted local folders: $VAR/files, $ROOT/tests/jobs)
   logs:      $VAR/log/  (nginx: $VAR/nginx/logs/)
 Try:
@@ -281,9 +318,10 @@ pg_stop() {
 case "${1:-}" in
 deps) deps ;;
 pg-stop) pg_stop ;;
+client-cert) [ -n "${2:-}" ] || die "usage: sh app/stack.sh client-cert NAME"; client_cert "$2" ;;
 pg-start) pg_start ;;
 start) start ;;
 stop) stop ;;
 env) print_env ;;
-*) die "usage: sh app/stack.sh deps|start|stop|env|pg-stop|pg-start" ;;
+*) die "usage: sh app/stack.sh deps|start|stop|env|pg-stop|pg-start|client-cert NAME" ;;
 esac

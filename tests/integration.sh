@@ -45,7 +45,7 @@ trap cleanup EXIT
 
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
-"$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider "$ROOT/tests/integration"
+"$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider ${TACITUS_TESTS:-"$ROOT/tests/integration"}
 sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1
 if grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" "$VAR"/log/app-*.log >/dev/null 2>&1; then
 	echo "integration: sanitizer reports in the app logs:" >&2

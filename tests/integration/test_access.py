@@ -60,8 +60,8 @@ def users(cfg):
     stack("start")
 
 
-def post(api, body, **kw):
-    return api.post("/batches", json=body, headers=CSRF, **kw)
+def post(api, body, headers=None, **kw):
+    return api.post("/batches", json=body, headers=dict(CSRF, **(headers or {})), **kw)
 
 
 def wait_done(api, bid):
@@ -128,5 +128,44 @@ def test_access_rules_between_users(cfg, users):
     tl.error_msg(a.get(f"/batches/{bid}"), 404)
 
 
+def settle(api, path, status, timeout=10.0):
+    """nginx -s reload returns before the new workers serve: wait for the new rules."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = api.get(path)
+        if r.status_code == status or time.monotonic() > deadline:
+            return r
+        time.sleep(0.2)
+
+
 def tac_rows(cfg):
     return int(tl.Psql(cfg.psql).query("SELECT count(*) FROM batch"))
+
+
+def test_client_certificates_name_the_user(cfg, users):
+    env = dict(os.environ, TACITUS_AUTH="cert")
+    subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "start"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    try:
+        out = subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "client-cert", "alice"],
+                             env=env, check=True, capture_output=True, text=True).stdout.split()
+        alice = tl.Api(cfg, auth=None)
+        alice.s.cert = (out[0], out[1])
+        nobody = tl.Api(cfg, auth=None)
+        try:
+            tl.json_body(settle(alice, "/batches", 200), 200)
+            r = nobody.get("/batches")
+            assert r.status_code == 401 and r.json()["msg"], tl.describe(r)
+            # basic credentials are no way in when certificates are asked for
+            tl.error_msg(users["root"].get("/batches"), 401)
+            job = {"file": cfg.job("quick.py"), "args": ["cert"]}
+            forged = {"Remote-User": "bob", "X-Remote-User": "bob"}
+            obj = tl.json_body(post(alice, job, headers=forged), 201)
+            assert obj["owner"] == "alice" and obj["proxyUser"] == "alice", obj
+            assert wait_done(alice, obj["id"]) == "success"
+        finally:
+            alice.close()
+            nobody.close()
+    finally:
+        stack("start")          # back to basic auth (TACITUS_AUTH of the harness)
+    tl.json_body(settle(users["root"], "/batches", 200), 200)
