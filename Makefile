@@ -3,6 +3,7 @@
 #   make stop   stop what make run started
 #   make test   install, build, unit tests (plain, ASan+UBSan, valgrind), integration tests
 #   make bench  benchmarks (not in CI)
+#   make fuzz   libFuzzer harnesses, FUZZ_SECONDS each (60); make test runs them 5 s each
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -20,7 +21,12 @@ UNIT    := $(wildcard tests/unit/*.c)
 
 export TACITUS_PORT ?= 8998
 
-.PHONY: all deps run stop test unit integration bench clean
+FUZZERS := batchreq query livyconf window
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
+	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+
+.PHONY: all deps run stop test unit integration bench clean fuzz fuzz-smoke
 all: build/tacitus build/asan/tacitus
 
 build/tacitus: $(SRC) $(HDR) | build
@@ -36,6 +42,21 @@ build/unit: $(UNIT) $(PURE) $(HDR) | build
 build/asan/unit: $(UNIT) $(PURE) $(HDR) | build
 	@mkdir -p build/asan
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) -Itests/unit -o $@ $(UNIT) $(PURE) -ljson-c
+
+build/fuzz/%: tests/fuzz/fuzz_%.c $(PURE) app/http.c $(HDR) | build
+	@mkdir -p build/fuzz
+	clang $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(PURE) app/http.c -ljson-c -lfcgi
+
+# Each harness runs on a scratch copy of its seed corpus (tests/fuzz/corpus/NAME).
+fuzz fuzz-smoke: $(addprefix build/fuzz/,$(FUZZERS))
+	@for f in $(FUZZERS); do \
+		rm -rf build/fuzz/corpus-$$f && cp -r tests/fuzz/corpus/$$f build/fuzz/corpus-$$f && \
+		build/fuzz/$$f -max_total_time=$(if $(filter fuzz-smoke,$@),5,$(FUZZ_SECONDS)) \
+			-max_len=4096 -print_final_stats=1 -artifact_prefix=build/fuzz/$$f- \
+			build/fuzz/corpus-$$f \
+			> build/fuzz/$$f.log 2>&1 || { tail -n 30 build/fuzz/$$f.log; exit 1; }; \
+		echo "fuzz $$f: $$(grep -m1 -o 'Done [0-9]* runs in [0-9]* second' build/fuzz/$$f.log), no crash"; \
+	done
 
 build:
 	@mkdir -p build
@@ -57,7 +78,7 @@ unit: build/unit build/asan/unit
 integration: build/asan/tacitus
 	@sh tests/integration.sh
 
-test: deps all unit integration
+test: deps all unit fuzz-smoke integration
 
 bench: deps all
 	@sh tests/bench/run.sh
