@@ -6,9 +6,12 @@ nginx's htpasswd, and puts the harness's configuration back at the end.
 
 import base64
 import hashlib
+import http.server
 import os
+import socket
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 
@@ -39,7 +42,7 @@ def users(cfg):
     shutil.copy(conf, saved)
     with open(conf, "a") as f:
         f.write("livy.server.access-control.enabled = true\n"
-                "livy.server.access-control.allowed-users = alice, bob\n"
+                "livy.server.access-control.allowed-users = alice, bob, tok-user\n"
                 "livy.server.access-control.view-users = victor\n"
                 f"livy.superusers = {cfg.user}\n"
                 "livy.impersonation.enabled = true\n"
@@ -169,3 +172,60 @@ def test_client_certificates_name_the_user(cfg, users):
     finally:
         stack("start")          # back to basic auth (TACITUS_AUTH of the harness)
     tl.json_body(settle(users["root"], "/batches", 200), 200)
+
+
+class _TokenService(http.server.BaseHTTPRequestHandler):
+    """An external authentication service: one good token, for user tok-user."""
+
+    def do_GET(self):
+        if self.headers.get("Authorization") == "Bearer good-token":
+            self.send_response(204)
+            self.send_header("X-Auth-User", "tok-user")
+        else:
+            self.send_response(401)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_auth_request_asks_an_external_service(cfg, users):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    service = http.server.HTTPServer(("127.0.0.1", port), _TokenService)
+    threading.Thread(target=service.serve_forever, daemon=True).start()
+    env = dict(os.environ, TACITUS_AUTH="request", TACITUS_AUTH_URL=f"http://127.0.0.1:{port}/auth")
+    subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "start"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    good = tl.Api(cfg, auth=None)
+    good.s.headers["Authorization"] = "Bearer good-token"
+    bad = tl.Api(cfg, auth=None)
+    bad.s.headers["Authorization"] = "Bearer forged"
+    try:
+        tl.json_body(settle(good, "/batches", 200), 200)
+        r = bad.get("/batches")
+        assert r.status_code == 401 and r.json()["msg"], tl.describe(r)
+        # the service's user is the owner; what the client claims is not
+        body = {"file": cfg.job("quick.py"), "args": ["token"]}
+        obj = tl.json_body(post(good, body, headers={"Remote-User": "root"}), 201)
+        assert obj["owner"] == "tok-user", obj
+        assert wait_done(good, obj["id"]) == "success"
+    finally:
+        good.close()
+        bad.close()
+        service.shutdown()
+        stack("start")
+    tl.json_body(settle(users["root"], "/batches", 200), 200)
+
+
+def test_security_headers_and_no_version(api):
+    r = api.get("/version")
+    h = r.headers
+    assert h.get("X-Content-Type-Options") == "nosniff", h
+    assert h.get("X-Frame-Options") == "SAMEORIGIN", h
+    assert h.get("X-XSS-Protection") == "1; mode=block", h
+    assert "default-src 'self'" in h.get("Content-Security-Policy", ""), h
+    assert h.get("Strict-Transport-Security", "").startswith("max-age="), h
+    assert h.get("Server") == "nginx", f"the server version leaks: {h.get('Server')!r}"
+    assert h["Content-Type"].startswith("application/json"), h
