@@ -30,7 +30,7 @@ BIN=${TACITUS_BIN:-$ROOT/build/tacitus}
 AUTH=${TACITUS_AUTH:-basic}
 PGBIN=/usr/lib/postgresql/15/bin
 VENV=$ROOT/.venv
-DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libpq-dev openssl valgrind python3-venv curl iproute2 clang"
+DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libpq-dev openssl valgrind python3-venv curl iproute2 clang wrk"
 
 say() { printf 'tacitus: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

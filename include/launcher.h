@@ -30,7 +30,7 @@ struct launch_proc {
 
 /* Start `tacitus job-shim <dir> <spark-submit> <args...>` for one job.
  * `self` is the path of the tacitus binary, `spark_submit` the program, `args` a
- * JSON array of strings; `dir` must exist (the shim writes output and
+ * JSON array of strings; `dir` must exist (the shim writes stdout, stderr, shim.pid and
  * exit_status there).  The child gets its own session (pgid = pid), default
  * signal dispositions and mask, stdin /dev/null, stdout/stderr to dir/shim.log,
  * and no other fd of ours.  Returns 0 and fills *p, or -1 after logging (with

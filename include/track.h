@@ -1,4 +1,4 @@
-/* track.h - the local tracker: what a job's output file says.
+/* track.h - the local tracker: what a job's output files say.
  *
  * The module owns reading DIR/stdout and DIR/stderr of a locally launched job: new complete
  * lines from a byte offset, made valid UTF-8 text for PostgreSQL, and the facts
