@@ -115,14 +115,43 @@ int launch_kill_group(pid_t pgid, long long start_ticks, int sig)
 	return kill(-pgid, sig);
 }
 
+int launch_exec(char *const argv[], const char *out_path, const char *err_path,
+		const char *dir, bool new_session, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t none, all;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
+	if (err_path)
+		posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_APPEND,
+						 0640);
+	else
+		posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);  /* sockets, the database, pipes */
+	if (dir)
+		posix_spawn_file_actions_addchdir_np(&fa, dir);
+	posix_spawnattr_init(&at);
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawnattr_setsigmask(&at, &none);     /* a blocked SIGTERM would make it unkillable */
+	posix_spawnattr_setsigdefault(&at, &all);   /* an ignored signal would survive exec */
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+				      (new_session ? POSIX_SPAWN_SETSID : 0));
+	rc = posix_spawn(pid, argv[0], &fa, &at, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+	return rc;
+}
+
 int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 		 json_object *args, const char *what, struct launch_proc *p)
 {
 	size_t n = json_object_array_length(args);
 	const char **argv = calloc(n + 5, sizeof *argv);
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t none, all;
 	char log_path[4200];
 	int rc;
 
@@ -137,22 +166,7 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 	for (size_t i = 0; i < n; i++)
 		argv[4 + i] = json_object_get_string(json_object_array_get_idx(args, i));
 	snprintf(log_path, sizeof log_path, "%s/shim.log", dir);
-
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
-	posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK |
-				      POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(&p->pid, self, &fa, &at, (char *const *)argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	rc = launch_exec((char *const *)argv, log_path, NULL, NULL, true, &p->pid);
 	free(argv);
 	if (rc != 0) {
 		log_error("%s: cannot start the job shim %s: %s", what, self, strerror(rc));

@@ -203,6 +203,11 @@ static void watch(struct mon *m, struct store_job *j)
 	}
 }
 
+static bool same(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
 /* Once a second: renew this monitor's leases, adopt and end what others left. */
 static int maintain(struct mon *m)
 {
@@ -210,20 +215,20 @@ static int maintain(struct mon *m)
 
 	if (store_renew_leases(m->s, m->o->instance, m->o->lease_ttl) != STORE_OK)
 		return -1;
-	if (store_adopt(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl, &jobs) ==
-	    STORE_OK) {
-		for (int i = 0; i < jobs.n; i++)
-			log_info("batch %lld: adopted (lease of its owner expired)", jobs.v[i].id);
-		store_jobs_free(&jobs);
-	}
-	if (store_orphans(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
-			  m->o->orphan_grace, &jobs) == STORE_OK) {
+	if (store_take_over(m->s, m->o->instance, m->host, m->o->lease_ttl, m->o->orphan_grace,
+			    &jobs) == STORE_OK) {
 		for (int i = 0; i < jobs.n; i++) {
+			struct store_job *j = &jobs.v[i];
 			char why[512];
+
+			if (same(j->host, m->host) && same(j->boot_id, m->boot_id)) {
+				log_info("batch %lld: adopted (lease of its owner expired)", j->id);
+				continue;       /* watched from the next cycle on */
+			}
 			snprintf(why, sizeof why, "its monitor on %s stopped renewing the lease and the "
 				 "process cannot be checked from here; its outcome is unknown",
-				 jobs.v[i].host ? jobs.v[i].host : "?");
-			end_job(m, &jobs.v[i], "dead", -1, why);
+				 j->host ? j->host : "?");
+			end_job(m, j, "dead", -1, why);
 		}
 		store_jobs_free(&jobs);
 	}

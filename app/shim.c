@@ -5,14 +5,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
 
 static volatile sig_atomic_t got_signal;
 
@@ -46,10 +44,7 @@ static int write_file(const char *dir, const char *name, const char *text)
 
 int shim_main(int argc, char **argv)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
 	struct sigaction sa;
-	sigset_t none, all;
 	char out_path[4200], err_path[4200], status[64];
 	pid_t pid;
 	int rc, st, fd;
@@ -72,22 +67,9 @@ int shim_main(int argc, char **argv)
 
 	snprintf(out_path, sizeof out_path, "%s/stdout", argv[0]);
 	snprintf(err_path, sizeof err_path, "%s/stderr", argv[0]);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
-	posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-	/* Spark leaves spark-warehouse/, metastore_db/ and derby.log in its cwd */
-	posix_spawn_file_actions_addchdir_np(&fa, argv[0]);
-	posix_spawnattr_init(&at);
-	sigemptyset(&none);
-	sigfillset(&all);
-	posix_spawnattr_setsigmask(&at, &none);
-	posix_spawnattr_setsigdefault(&at, &all);
-	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawn(&pid, argv[1], &fa, &at, argv + 1, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&at);
+	/* same process group as the shim; in DIR, since Spark leaves spark-warehouse/,
+	 * metastore_db/ and derby.log in its cwd */
+	rc = launch_exec(argv + 1, out_path, err_path, argv[0], false, &pid);
 	if (rc != 0) {
 		fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		if (fd >= 0) {
@@ -106,35 +88,41 @@ int shim_main(int argc, char **argv)
 	return write_file(argv[0], "exit_status", status) < 0;
 }
 
-int shim_read_pid(const char *dir, pid_t *pid, long long *start_ticks)
+/* The first line of DIR/name, or -1 when there is none. */
+static int read_line(const char *dir, const char *name, char *buf, int len)
 {
 	char path[4200];
 	FILE *f;
-	int p, ok;
+	int ok;
 
-	snprintf(path, sizeof path, "%s/shim.pid", dir);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	ok = fscanf(f, "%d %lld", &p, start_ticks) == 2;
+	ok = fgets(buf, len, f) != NULL;
 	fclose(f);
-	*pid = p;
 	return ok ? 0 : -1;
+}
+
+int shim_read_pid(const char *dir, pid_t *pid, long long *start_ticks)
+{
+	char line[64];
+	int p;
+
+	if (read_line(dir, "shim.pid", line, sizeof line) < 0 ||
+	    sscanf(line, "%d %lld", &p, start_ticks) != 2)
+		return -1;
+	*pid = p;
+	return 0;
 }
 
 int shim_read_status(const char *dir, int *code, int *signaled)
 {
-	char path[4200], word[16];
-	FILE *f;
-	int n, ok;
+	char line[64], word[16];
+	int n;
 
-	snprintf(path, sizeof path, "%s/exit_status", dir);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	ok = fscanf(f, "%15s %d", word, &n) == 2;
-	fclose(f);
-	if (!ok)
+	if (read_line(dir, "exit_status", line, sizeof line) < 0 ||
+	    sscanf(line, "%15s %d", word, &n) != 2)
 		return -1;
 	*signaled = !strcmp(word, "signal");
 	*code = *signaled ? 128 + n : n;

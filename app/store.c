@@ -674,19 +674,20 @@ int store_my_jobs(struct store *s, const char *owner, struct store_jobs *out)
 			  1, p, out);
 }
 
-int store_adopt(struct store *s, const char *owner, const char *host, const char *boot_id,
-		int ttl_sec, struct store_jobs *out)
+int store_take_over(struct store *s, const char *owner, const char *host, int ttl_sec,
+		    int grace_sec, struct store_jobs *out)
 {
-	char ttl[16];
-	const char *p[4] = {owner, host, boot_id, ttl};
+	char ttl[16], grace[16];
+	const char *p[4] = {owner, host, ttl, grace};
 
 	snprintf(ttl, sizeof ttl, "%d", ttl_sec);
-	return jobs_query(s, "adopt",
+	snprintf(grace, sizeof grace, "%d", grace_sec);
+	return jobs_query(s, "take over",
 		"WITH x AS (SELECT id FROM batch WHERE state IN ('starting', 'running') "
-		"AND lease_expires_at < now() AND lease_owner <> $1 AND host = $2 AND boot_id = $3 "
-		"FOR UPDATE SKIP LOCKED) "
+		"AND lease_owner <> $1 AND (lease_expires_at < now() - $4::int * interval '1 second' "
+		"OR (host = $2 AND lease_expires_at < now())) FOR UPDATE SKIP LOCKED) "
 		"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
-		"$4::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS,
+		"$3::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS,
 		4, p, out);
 }
 
@@ -734,24 +735,6 @@ static int transition(struct store *s, long long id, const char *owner, const ch
 	}
 	log_info("batch %lld: %s -> %s: %s", id, from, to, reason);
 	return STORE_OK;
-}
-
-int store_orphans(struct store *s, const char *owner, const char *host, const char *boot_id,
-		  int ttl_sec, int grace_sec, struct store_jobs *out)
-{
-	char ttl[16], grace[16];
-	const char *p[5] = {owner, host, boot_id, ttl, grace};
-
-	snprintf(ttl, sizeof ttl, "%d", ttl_sec);
-	snprintf(grace, sizeof grace, "%d", grace_sec);
-	return jobs_query(s, "orphans",
-		"WITH x AS (SELECT id FROM batch WHERE state IN ('starting', 'running') "
-		"AND lease_owner <> $1 AND ((host = $2 AND boot_id <> $3 AND lease_expires_at < now()) "
-		"OR (host <> $2 AND lease_expires_at < now() - $5::int * interval '1 second')) "
-		"FOR UPDATE SKIP LOCKED) "
-		"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
-		"$4::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS,
-		5, p, out);
 }
 
 int store_release_leases(struct store *s, const char *owner)

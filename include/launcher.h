@@ -28,6 +28,15 @@ struct launch_proc {
 	char boot_id[64];
 };
 
+/* The one way Tacitus starts a process: argv[0] (a path) with argv, no shell,
+ * stdin from /dev/null, stdout appended to out_path and stderr to err_path (to
+ * out_path too when err_path is NULL), every other fd closed, default signal
+ * dispositions and an empty signal mask, in `dir` unless NULL, and in a session
+ * and process group of its own when new_session.  Returns 0 and sets *pid, or the
+ * error number of the failure (nothing was started); logs nothing. */
+int launch_exec(char *const argv[], const char *out_path, const char *err_path,
+		const char *dir, bool new_session, pid_t *pid);
+
 /* Start `tacitus job-shim <dir> <spark-submit> <args...>` for one job.
  * `self` is the path of the tacitus binary, `spark_submit` the program, `args` a
  * JSON array of strings; `dir` must exist (the shim writes stdout, stderr, shim.pid and

@@ -140,16 +140,13 @@ int store_claim(struct store *s, const char *owner, const char *host, const char
 /* Batches `owner` holds that were launched or are being launched. */
 int store_my_jobs(struct store *s, const char *owner, struct store_jobs *out);
 
-/* Take over batches whose lease expired (any owner) on this host and boot, so
- * that the caller can adopt or end them.  Returns them like store_my_jobs. */
-int store_adopt(struct store *s, const char *owner, const char *host, const char *boot_id,
-		int ttl_sec, struct store_jobs *out);
-
-/* Take over batches whose lease expired `grace_sec` ago on another host, or at
- * all on this host under another boot id: their processes cannot be checked (or
- * are gone), so the caller ends them. */
-int store_orphans(struct store *s, const char *owner, const char *host, const char *boot_id,
-		  int ttl_sec, int grace_sec, struct store_jobs *out);
+/* Take over batches whose owner stopped renewing its lease: on this host as soon
+ * as the lease expired, elsewhere `grace_sec` later.  The caller adopts those of
+ * its own host and boot (their processes can be checked) and ends the others
+ * (gone with a reboot, or on a host it cannot see).  Returns them like
+ * store_my_jobs. */
+int store_take_over(struct store *s, const char *owner, const char *host, int ttl_sec,
+		    int grace_sec, struct store_jobs *out);
 
 /* Let the leases of `owner` expire now (a graceful stop), so that another
  * instance adopts its batches at once. */
