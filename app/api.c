@@ -1,5 +1,7 @@
-/* api.c - Livy's REST API over the store: batches and /version. */
+/* api.c - Livy's REST API over the store: routing, batches, /version, shared helpers. */
 #include "api.h"
+#include "driverapi.h"
+#include "sessions.h"
 #include "access.h"
 #include "batchreq.h"
 #include "launcher.h"
@@ -12,12 +14,12 @@
 
 #define RETRY "Retry-After: 1\r\n"
 
-static void unavailable(struct http_req *r)
+void api_unavailable(struct http_req *r)
 {
 	http_send_msg(r, 503, RETRY, "The database is unavailable; try again shortly.");
 }
 
-static json_object *str_or_null(const char *s)
+json_object *api_str_or_null(const char *s)
 {
 	return s ? json_object_new_string(s) : NULL;
 }
@@ -27,49 +29,45 @@ static json_object *str_or_null(const char *s)
 #define LOG_HEAD "stdout: "
 #define LOG_TAIL "\nstderr: "
 
-/* One request as the handlers see it. */
-struct call {
-	struct http_req *r;
-	struct store *s;
-	const struct cfg *c;
-	const char *user;           /* rights are checked for this user (doAs applied) */
-	const char *doas;           /* the doAs query parameter, NULL when absent */
-};
+
+void api_log_tail(json_object *log, long log_lines, const char *tail)
+{
+	const char *p = tail;
+
+	if (log_lines < 9)
+		json_object_array_add(log, json_object_new_string(LOG_HEAD));
+	for (long i = 0; p && i < (log_lines < 9 ? log_lines : 9); i++) {
+		size_t len = strcspn(p, "\n");
+		json_object_array_add(log, json_object_new_string_len(p, (int)len));
+		p = p[len] ? p + len + 1 : NULL;
+	}
+	json_object_array_add(log, json_object_new_string(LOG_TAIL));
+}
 
 /* The batch object; its log is [] for a caller without view access (as Livy). */
 static json_object *batch_json(const struct call *k, const struct store_batch *b)
 {
 	json_object *o = json_object_new_object(), *info = json_object_new_object();
 	json_object *log = json_object_new_array();
-	const char *p = b->log_tail;
 
 	json_object_object_add(o, "id", json_object_new_int64(b->id));
-	json_object_object_add(o, "name", str_or_null(b->name));
-	json_object_object_add(o, "owner", str_or_null(b->owner));
-	json_object_object_add(o, "proxyUser", str_or_null(b->proxy_user));
-	json_object_object_add(o, "state", str_or_null(b->state));
-	json_object_object_add(o, "appId", str_or_null(b->app_id));
-	json_object_object_add(info, "driverLogUrl", str_or_null(b->driver_log_url));
-	json_object_object_add(info, "sparkUiUrl", str_or_null(b->spark_ui_url));
+	json_object_object_add(o, "name", api_str_or_null(b->name));
+	json_object_object_add(o, "owner", api_str_or_null(b->owner));
+	json_object_object_add(o, "proxyUser", api_str_or_null(b->proxy_user));
+	json_object_object_add(o, "state", api_str_or_null(b->state));
+	json_object_object_add(o, "appId", api_str_or_null(b->app_id));
+	json_object_object_add(info, "driverLogUrl", api_str_or_null(b->driver_log_url));
+	json_object_object_add(info, "sparkUiUrl", api_str_or_null(b->spark_ui_url));
 	json_object_object_add(info, "executorLogUrls", NULL);
 	json_object_object_add(o, "appInfo", info);
 	json_object_object_add(o, "log", log);
-	if (!acl_can_view(k->c, k->user, b->owner, b->proxy_user))
-		return o;
-	/* the last 10 presented lines */
-	if (b->log_lines < 9)
-		json_object_array_add(log, json_object_new_string(LOG_HEAD));
-	for (long i = 0; p && i < (b->log_lines < 9 ? b->log_lines : 9); i++) {
-		size_t len = strcspn(p, "\n");
-		json_object_array_add(log, json_object_new_string_len(p, (int)len));
-		p = p[len] ? p + len + 1 : NULL;
-	}
-	json_object_array_add(log, json_object_new_string(LOG_TAIL));
+	if (acl_can_view(k->c, k->user, b->owner, b->proxy_user))
+		api_log_tail(log, b->log_lines, b->log_tail);
 	return o;
 }
 
 /* Query integer `name` (default dflt).  Returns 0, or -1 after answering 400. */
-static int query_int(struct http_req *r, const char *name, int dflt, int *out, bool *given)
+int api_query_int(struct http_req *r, const char *name, int dflt, int *out, bool *given)
 {
 	char buf[64], msg[128];
 	const char *v = http_query(r, name, buf, sizeof buf);
@@ -88,7 +86,7 @@ static int query_int(struct http_req *r, const char *name, int dflt, int *out, b
 }
 
 /* An all-digit key must fit Livy's int; a name is anything else. */
-static int check_key(struct http_req *r, const char *key)
+int api_check_key(struct http_req *r, const char *key)
 {
 	char msg[128];
 	int id;
@@ -101,7 +99,7 @@ static int check_key(struct http_req *r, const char *key)
 	return 0;
 }
 
-static void not_found(struct http_req *r, const char *key)
+void api_not_found(struct http_req *r, const char *key)
 {
 	http_send_msg(r, 404, NULL, "Session '%s' not found.", key);
 }
@@ -113,10 +111,10 @@ static void batch_list(struct call *k)
 	json_object *o, *list;
 	int from, size;
 
-	if (query_int(r, "from", 0, &from, NULL) < 0 || query_int(r, "size", 100, &size, NULL) < 0)
+	if (api_query_int(r, "from", 0, &from, NULL) < 0 || api_query_int(r, "size", 100, &size, NULL) < 0)
 		return;
 	if (store_batch_list(k->s, from, size, k->c, &bs) != STORE_OK)
-		return unavailable(r);
+		return api_unavailable(r);
 	o = json_object_new_object();
 	list = json_object_new_array_ext(bs.n);
 	json_object_object_add(o, "from", json_object_new_int(from));
@@ -144,7 +142,7 @@ static void batch_replay(struct call *k, long long id)
 		return http_send_msg(r, 404, NULL, "The batch created with this Idempotency-Key "
 				     "(%lld) is no longer available", id);
 	if (rc != STORE_OK)
-		return unavailable(r);
+		return api_unavailable(r);
 	o = batch_json(k, &bs.v[0]);
 	snprintf(loc, sizeof loc, "Location: /batches/%lld\r\n", id);
 	http_send_json(r, 201, o, loc);
@@ -201,7 +199,7 @@ static void batch_create(struct call *k)
 	else if (rc == STORE_REPLAYED)
 		batch_replay(k, id);
 	else if (rc != STORE_OK)
-		unavailable(r);
+		api_unavailable(r);
 	else {
 		log_info("batch %lld: created by %s for %s", id, r->remote_user ? r->remote_user : "-",
 			 q.file);
@@ -229,9 +227,9 @@ static void batch_get(struct call *k, const char *key, const char *what)
 	int rc = store_batch_get(k->s, key, strcmp(what, "state") != 0, k->c, &bs);
 
 	if (rc == STORE_NOTFOUND)
-		return not_found(r, key);
+		return api_not_found(r, key);
 	if (rc != STORE_OK)
-		return unavailable(r);
+		return api_unavailable(r);
 	if (!strcmp(what, "state")) {
 		o = json_object_new_object();
 		json_object_object_add(o, "id", json_object_new_int64(bs.v[0].id));
@@ -244,38 +242,24 @@ static void batch_get(struct call *k, const char *key, const char *what)
 	store_batches_free(&bs);
 }
 
-static void batch_log(struct call *k, const char *key)
+void api_send_log(struct call *k, long long shown_id, long long job_id, long n)
 {
 	struct http_req *r = k->r;
-	struct store_batches bs;
 	struct store_lines lines;
 	json_object *o, *list;
-	long first, count, n, lo, hi;
-	int from, size, rc;
+	long first, count, lo, hi;
+	int from, size;
 	bool has_from;
 
-	if (query_int(r, "from", 0, &from, &has_from) < 0 ||
-	    query_int(r, "size", 100, &size, NULL) < 0)
+	if (api_query_int(r, "from", 0, &from, &has_from) < 0 ||
+	    api_query_int(r, "size", 100, &size, NULL) < 0)
 		return;
-	rc = store_batch_get(k->s, key, false, k->c, &bs);
-	if (rc == STORE_NOTFOUND)
-		return not_found(r, key);
-	if (rc != STORE_OK)
-		return unavailable(r);
-	if (!acl_can_view(k->c, k->user, bs.v[0].owner, bs.v[0].proxy_user)) {
-		http_send_msg(r, 403, NULL, "User '%s' may not see the log of batch %lld",
-			      k->user, bs.v[0].id);
-		return store_batches_free(&bs);
-	}
-	n = bs.v[0].log_lines;
 	livy_log_window(n + 2, has_from, from, size, &first, &count);
 	/* presented index i is stored line i-1 for 1 <= i <= n */
 	lo = first > 1 ? first : 1;
 	hi = first + count < n + 1 ? first + count : n + 1;
-	if (store_batch_log(k->s, bs.v[0].id, lo - 1, hi > lo ? hi - lo : 0, &lines) != STORE_OK) {
-		store_batches_free(&bs);
-		return unavailable(r);
-	}
+	if (store_batch_log(k->s, job_id, lo - 1, hi > lo ? hi - lo : 0, &lines) != STORE_OK)
+		return api_unavailable(r);
 	list = json_object_new_array_ext((int)count);
 	for (long i = first, next = 0; i < first + count; i++) {
 		if (i == 0)
@@ -286,13 +270,30 @@ static void batch_log(struct call *k, const char *key)
 			json_object_array_add(list, json_object_new_string(lines.v[next++]));
 	}
 	o = json_object_new_object();
-	json_object_object_add(o, "id", json_object_new_int64(bs.v[0].id));
+	json_object_object_add(o, "id", json_object_new_int64(shown_id));
 	json_object_object_add(o, "from", json_object_new_int64(first));
 	json_object_object_add(o, "total", json_object_new_int64(n + 2));
 	json_object_object_add(o, "log", list);
 	http_send_json(r, 200, o, NULL);
 	json_object_put(o);
 	store_lines_free(&lines);
+}
+
+static void batch_log(struct call *k, const char *key)
+{
+	struct http_req *r = k->r;
+	struct store_batches bs;
+	int rc = store_batch_get(k->s, key, false, k->c, &bs);
+
+	if (rc == STORE_NOTFOUND)
+		return api_not_found(r, key);
+	if (rc != STORE_OK)
+		return api_unavailable(r);
+	if (!acl_can_view(k->c, k->user, bs.v[0].owner, bs.v[0].proxy_user))
+		http_send_msg(r, 403, NULL, "User '%s' may not see the log of batch %lld",
+			      k->user, bs.v[0].id);
+	else
+		api_send_log(k, bs.v[0].id, bs.v[0].id, bs.v[0].log_lines);
 	store_batches_free(&bs);
 }
 
@@ -304,9 +305,9 @@ static void batch_delete(struct call *k, const char *key)
 	int rc = store_batch_get(k->s, key, false, k->c, &bs);
 
 	if (rc == STORE_NOTFOUND)
-		return not_found(r, key);
+		return api_not_found(r, key);
 	if (rc != STORE_OK)
-		return unavailable(r);
+		return api_unavailable(r);
 	if (!acl_can_modify(k->c, k->user, bs.v[0].owner, bs.v[0].proxy_user)) {
 		http_send_msg(r, 403, NULL, "User '%s' may not delete batch %lld", k->user, bs.v[0].id);
 		return store_batches_free(&bs);
@@ -314,9 +315,9 @@ static void batch_delete(struct call *k, const char *key)
 	store_batches_free(&bs);
 	rc = store_batch_delete(k->s, key, k->c, &id);
 	if (rc == STORE_NOTFOUND)
-		return not_found(r, key);
+		return api_not_found(r, key);
 	if (rc != STORE_OK)
-		return unavailable(r);
+		return api_unavailable(r);
 	log_info("batch %lld: deleted by %s", id, r->remote_user ? r->remote_user : "-");
 	http_send_msg(r, 200, NULL, "deleted");
 }
@@ -335,12 +336,12 @@ static void version(struct http_req *r)
 	json_object_put(o);
 }
 
-static bool is(const struct http_req *r, const char *m)
+bool api_is(const struct http_req *r, const char *m)
 {
 	return !strcmp(r->method, m) || (!strcmp(m, "GET") && !strcmp(r->method, "HEAD"));
 }
 
-static void not_allowed(struct http_req *r, const char *allow)
+void api_not_allowed(struct http_req *r, const char *allow)
 {
 	char h[96];
 
@@ -365,8 +366,8 @@ static int check_accept(struct http_req *r)
 	return -1;
 }
 
-/* Split "/a/b/c" into at most 4 segments; returns the count, -1 if too many. */
-static int split_path(const char *path, char seg[4][256])
+/* Split "/a/b/c" into at most API_SEGMENTS segments; returns the count, -1 if too many. */
+static int split_path(const char *path, char seg[API_SEGMENTS][256])
 {
 	int n = 0;
 	const char *p = path;
@@ -375,7 +376,7 @@ static int split_path(const char *path, char seg[4][256])
 		p++;
 	while (*p) {
 		size_t len = strcspn(p, "/");
-		if (n == 4 || len >= 256)
+		if (n == API_SEGMENTS || len >= 256)
 			return -1;
 		memcpy(seg[n], p, len);
 		seg[n++][len] = '\0';
@@ -388,29 +389,29 @@ static int split_path(const char *path, char seg[4][256])
 	return n;
 }
 
-static void batches(struct call *k, char seg[4][256], int n)
+static void batches(struct call *k, char seg[API_SEGMENTS][256], int n)
 {
 	struct http_req *r = k->r;
 
 	if (n == 1) {
-		if (is(r, "GET"))
+		if (api_is(r, "GET"))
 			return batch_list(k);
-		if (is(r, "POST"))
+		if (api_is(r, "POST"))
 			return batch_create(k);
-		return not_allowed(r, "POST, GET, HEAD");
+		return api_not_allowed(r, "POST, GET, HEAD");
 	}
-	if (check_key(r, seg[1]) < 0)
+	if (api_check_key(r, seg[1]) < 0)
 		return;
 	if (n == 2) {
-		if (is(r, "GET"))
+		if (api_is(r, "GET"))
 			return batch_get(k, seg[1], "batch");
-		if (is(r, "DELETE"))
+		if (api_is(r, "DELETE"))
 			return batch_delete(k, seg[1]);
-		return not_allowed(r, "DELETE, GET, HEAD");
+		return api_not_allowed(r, "DELETE, GET, HEAD");
 	}
 	if (n == 3 && (!strcmp(seg[2], "state") || !strcmp(seg[2], "log"))) {
-		if (!is(r, "GET"))
-			return not_allowed(r, "GET, HEAD");
+		if (!api_is(r, "GET"))
+			return api_not_allowed(r, "GET, HEAD");
 		if (!strcmp(seg[2], "state"))
 			return batch_get(k, seg[1], "state");
 		return batch_log(k, seg[1]);
@@ -421,15 +422,19 @@ static void batches(struct call *k, char seg[4][256], int n)
 /* Livy's CSRF filter: a changing request must carry X-Requested-By. */
 static bool csrf_ok(const struct http_req *r, const struct cfg *c)
 {
-	return !c->csrf || is(r, "GET") || !strcmp(r->method, "OPTIONS") ||
+	return !c->csrf || api_is(r, "GET") || !strcmp(r->method, "OPTIONS") ||
 	       FCGX_GetParam("HTTP_X_REQUESTED_BY", r->fcgx->envp);
 }
 
 void api_handle(struct http_req *r, struct store *s, const struct cfg *c)
 {
-	char seg[4][256], doas[256];
-	int n = split_path(r->path, seg);
+	char seg[API_SEGMENTS][256], doas[256];
+	int n;
 	struct call k = {.r = r, .s = s, .c = c};
+
+	if (!strcmp(r->path, "/driver/sync"))       /* no user: the driver's secret */
+		return driver_sync(r, s);
+	n = split_path(r->path, seg);
 
 	if (!acl_allowed(c, r->remote_user))
 		return http_send_msg(r, 403, NULL, "User not authorised to use Livy.");
@@ -439,16 +444,23 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c)
 	k.user = acl_effective_user(c, r->remote_user, k.doas);
 
 	if (n == 1 && !strcmp(seg[0], "version")) {
-		if (!is(r, "GET"))
-			return not_allowed(r, "GET, HEAD");
+		if (!api_is(r, "GET"))
+			return api_not_allowed(r, "GET, HEAD");
 		return version(r);
 	}
 	if (n >= 1 && !strcmp(seg[0], "batches")) {
 		if (check_accept(r) < 0)
 			return;
 		if (!s)
-			return unavailable(r);
+			return api_unavailable(r);
 		return batches(&k, seg, n);
+	}
+	if (n >= 1 && !strcmp(seg[0], "sessions")) {
+		if (check_accept(r) < 0)
+			return;
+		if (!s)
+			return api_unavailable(r);
+		return sessions_route(&k, seg, n);
 	}
 	http_send_msg(r, 404, NULL, "Not found: %s", r->path);
 }

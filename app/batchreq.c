@@ -1,30 +1,64 @@
-/* batchreq.c - POST /batches body: field validators, Livy's rules, final conf. */
+/* batchreq.c - POST /batches and POST /sessions bodies: field validators, Livy's rules, final conf. */
 #include "batchreq.h"
 #include "access.h"
 #include "livy.h"
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-enum ftype { F_STR, F_MEM, F_INT, F_LIST, F_MAP };
+enum ftype { F_STR, F_MEM, F_INT, F_LIST, F_MAP, F_KIND, F_TIME, F_SECONDS };
 
 /* Limits: a request past them is refused with a clear message. */
 #define MAX_ENTRIES 1000        /* items of a list, entries of conf */
 #define MAX_TEXT 65536          /* bytes of one string */
 
-/* Livy's CreateBatchRequest, in the order its error message lists them. */
-static const struct field {
+struct field {
 	const char *name;
 	enum ftype type;
-} fields[] = {
+};
+
+/* Livy's CreateBatchRequest, in the order its error message lists them. */
+static const struct field batch_fields[] = {
 	{"executorCores", F_INT}, {"className", F_STR}, {"conf", F_MAP},
 	{"driverMemory", F_MEM}, {"name", F_STR}, {"driverCores", F_INT},
 	{"pyFiles", F_LIST}, {"archives", F_LIST}, {"executorMemory", F_MEM},
 	{"files", F_LIST}, {"jars", F_LIST}, {"proxyUser", F_STR},
 	{"numExecutors", F_INT}, {"file", F_STR}, {"args", F_LIST}, {"queue", F_STR},
 };
-#define NFIELDS (sizeof fields / sizeof fields[0])
+
+/* Livy's CreateInteractiveRequest, likewise. */
+static const struct field session_fields[] = {
+	{"executorCores", F_INT}, {"conf", F_MAP}, {"driverMemory", F_MEM}, {"name", F_STR},
+	{"driverCores", F_INT}, {"idleTimeout", F_TIME}, {"pyFiles", F_LIST},
+	{"archives", F_LIST}, {"kind", F_KIND}, {"files", F_LIST}, {"jars", F_LIST},
+	{"proxyUser", F_STR}, {"numExecutors", F_INT}, {"heartbeatTimeoutInSecond", F_SECONDS},
+	{"ttl", F_TIME}, {"queue", F_STR}, {"executorMemory", F_MEM},
+};
+
+static const struct form {
+	const char *class_name;
+	const struct field *fields;
+	size_t n;
+} batch_form = {"org.apache.livy.server.batch.CreateBatchRequest", batch_fields,
+		sizeof batch_fields / sizeof batch_fields[0]},
+  session_form = {"org.apache.livy.server.interactive.CreateInteractiveRequest",
+		  session_fields, sizeof session_fields / sizeof session_fields[0]};
+
+/* Livy's session kinds and their aliases, canonical name first. */
+static const char *const kinds[][2] = {
+	{"spark", "scala"}, {"pyspark", "python"}, {"sparkr", "r"}, {"sql", NULL},
+	{"shared", NULL},
+};
+
+const char *breq_kind(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof kinds / sizeof kinds[0]; i++)
+		if (!strcmp(name, kinds[i][0]) || (kinds[i][1] && !strcmp(name, kinds[i][1])))
+			return kinds[i][0];
+	return NULL;
+}
 
 /* Livy's spark conf keys that hold file lists, and the request field merged in. */
 static const struct {
@@ -65,7 +99,8 @@ static int check_int(json_object *v, const char *name, char *msg, size_t msglen)
 			 json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
 		return -1;
 	}
-	if (x < (strcmp(name, "numExecutors") ? 1 : 0) || x > 100000) {
+	if (x < (strcmp(name, "numExecutors") && strcmp(name, "heartbeatTimeoutInSecond") ? 1 : 0) ||
+	    x > 100000000) {
 		snprintf(msg, msglen, "Field \"%s\" is out of range: %lld", name, x);
 		return -1;
 	}
@@ -107,7 +142,29 @@ static int check_field(const struct field *f, json_object *v, char *msg, size_t 
 			return -1;
 		return f->type == F_MEM ? check_mem(scalar_text(v), f->name, msg, msglen) : 0;
 	case F_INT:
+	case F_SECONDS:
 		return check_int(v, f->name, msg, msglen);
+	case F_KIND:
+		if (!json_object_is_type(v, json_type_string) || !breq_kind(json_object_get_string(v))) {
+			snprintf(msg, msglen, "Invalid kind: %s (through reference chain: "
+				 "org.apache.livy.server.interactive.CreateInteractiveRequest[\"kind\"])",
+				 scalar_text(v) ? scalar_text(v) : "?");
+			return -1;
+		}
+		return 0;
+	case F_TIME: {
+		long long ms;
+		char why[256];
+		if (!json_object_is_type(v, json_type_string)) {
+			snprintf(msg, msglen, "Field \"%s\" must be a time string such as 10m", f->name);
+			return -1;
+		}
+		if (livy_parse_time_ms(json_object_get_string(v), &ms, why, sizeof why) < 0) {
+			snprintf(msg, msglen, "Rejected, Reason: %s", why);
+			return -1;
+		}
+		return 0;
+	}
 	case F_LIST:
 		if (!json_object_is_type(v, json_type_array))
 			break;
@@ -150,13 +207,14 @@ static int check_field(const struct field *f, json_object *v, char *msg, size_t 
 	return -1;
 }
 
-static void unknown_field_msg(const char *key, char *msg, size_t msglen)
+static void unknown_field_msg(const struct form *f, const char *key, char *msg, size_t msglen)
 {
 	size_t n = (size_t)snprintf(msg, msglen,
-		"Unrecognized field \"%s\" (class org.apache.livy.server.batch.CreateBatchRequest), "
-		"not marked as ignorable (%zu known properties: ", key, NFIELDS);
-	for (size_t i = 0; i < NFIELDS && n < msglen; i++)
-		n += (size_t)snprintf(msg + n, msglen - n, "%s\"%s\"", i ? ", " : "", fields[i].name);
+		"Unrecognized field \"%s\" (class %s), not marked as ignorable (%zu known "
+		"properties: ", key, f->class_name, f->n);
+	for (size_t i = 0; i < f->n && n < msglen; i++)
+		n += (size_t)snprintf(msg + n, msglen - n, "%s\"%s\"", i ? ", " : "",
+				      f->fields[i].name);
 	if (n < msglen)
 		snprintf(msg + n, msglen - n, "])");
 }
@@ -323,11 +381,12 @@ static int parse_body(struct breq *r, const char *text, size_t len, char *msg, s
 	return 0;
 }
 
-int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_user,
-	       const char *doas, const struct cfg *c, char *msg, size_t msglen)
+/* What both requests share: the field table, names, impersonation, the conf.
+ * Returns 0, or the HTTP status with the message in msg (r then holds nothing). */
+static int parse_common(struct breq *r, const struct form *form, const char *text, size_t len,
+			const char *remote_user, const char *doas, const struct cfg *c,
+			char *msg, size_t msglen)
 {
-	const char *file;
-	json_object *args;
 	int rc;
 
 	memset(r, 0, sizeof *r);
@@ -335,13 +394,13 @@ int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_
 		goto bad;
 	json_object_object_foreach(r->body, key, val) {
 		size_t i;
-		for (i = 0; i < NFIELDS && strcmp(fields[i].name, key); i++)
+		for (i = 0; i < form->n && strcmp(form->fields[i].name, key); i++)
 			;
-		if (i == NFIELDS) {
-			unknown_field_msg(key, msg, msglen);
+		if (i == form->n) {
+			unknown_field_msg(form, key, msg, msglen);
 			goto bad;
 		}
-		if (val && check_field(&fields[i], val, msg, msglen) < 0)
+		if (val && check_field(&form->fields[i], val, msg, msglen) < 0)
 			goto bad;
 	}
 	r->name = get_str(r->body, "name");
@@ -357,20 +416,33 @@ int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_
 		breq_free(r);
 		return rc;
 	}
+	if (build_conf(r, c, msg, msglen) < 0)
+		goto bad;
+	return 0;
+bad:
+	breq_free(r);
+	return 400;
+}
+
+int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_user,
+	       const char *doas, const struct cfg *c, char *msg, size_t msglen)
+{
+	const char *file;
+	json_object *args;
+	char why[4200];
+	int rc = parse_common(r, &batch_form, text, len, remote_user, doas, c, msg, msglen);
+
+	if (rc)
+		return rc;
 	file = get_str(r->body, "file");
 	if (!file || !*file) {
 		snprintf(msg, msglen, "Rejected, Reason: requirement failed: File is required.");
 		goto bad;
 	}
-	if (build_conf(r, c, msg, msglen) < 0)
+	if (livy_resolve_uri(file, c->whitelist, c->n_whitelist, r->file, sizeof r->file,
+			     why, sizeof why) < 0) {
+		snprintf(msg, msglen, "Rejected, Reason: %s", why);
 		goto bad;
-	{
-		char why[4200];
-		if (livy_resolve_uri(file, c->whitelist, c->n_whitelist, r->file, sizeof r->file,
-				     why, sizeof why) < 0) {
-			snprintf(msg, msglen, "Rejected, Reason: %s", why);
-			goto bad;
-		}
 	}
 	r->args = json_object_new_array();
 	args = get(r->body, "args");
@@ -381,6 +453,41 @@ int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_
 bad:
 	breq_free(r);
 	return 400;
+}
+
+/* A time field in ms, -1 when absent (already validated). */
+static long long time_field(json_object *body, const char *name)
+{
+	long long ms = -1;
+	char why[256];
+	const char *v = get_str(body, name);
+
+	if (v && livy_parse_time_ms(v, &ms, why, sizeof why) < 0)
+		ms = -1;
+	return ms;
+}
+
+int breq_parse_session(struct breq *r, const char *text, size_t len, const char *remote_user,
+		       const char *doas, const struct cfg *c, char *msg, size_t msglen)
+{
+	int rc = parse_common(r, &session_form, text, len, remote_user, doas, c, msg, msglen);
+	json_object *hb;
+
+	if (rc)
+		return rc;
+	r->kind = get_str(r->body, "kind") ? breq_kind(get_str(r->body, "kind")) : "shared";
+	if (!strcmp(r->kind, "sparkr") && !c->sparkr) {
+		snprintf(msg, msglen, "Rejected, Reason: kind sparkr needs R and SparkR, which this "
+			 "server does not have");
+		breq_free(r);
+		return 400;
+	}
+	r->ttl_ms = time_field(r->body, "ttl");
+	r->idle_timeout_ms = time_field(r->body, "idleTimeout");
+	hb = get(r->body, "heartbeatTimeoutInSecond");
+	r->heartbeat_sec = hb ? (int)strtol(scalar_text(hb), NULL, 10) : 0;
+	r->args = json_object_new_array();
+	return 0;
 }
 
 void breq_free(struct breq *r)

@@ -22,10 +22,8 @@ static const char *ignored_keys[] = {
 	"livy.key-password", "livy.keystore.type", "livy.server.request-header.size",
 	"livy.server.response-header.size", "livy.server.send-server-version",
 	"livy.environment", "livy.spark.version", "livy.spark.scala-version",
-	"livy.spark.scalaVersion", "livy.server.session.timeout-check",
-	"livy.server.session.timeout-check.skip-busy", "livy.server.session.timeout",
-	"livy.server.session.ttl-check", "livy.server.session.ttl",
-	"livy.server.heartbeat-watchdog.interval", "livy.session.staging-dir",
+	"livy.spark.scalaVersion", "livy.server.heartbeat-watchdog.interval",
+	"livy.session.staging-dir",
 	"livy.file.upload.max.size", "livy.cache-log.size", "livy.server.recovery.mode",
 	"livy.server.recovery.state-store", "livy.server.recovery.state-store.url",
 	"livy.server.zookeeper.url", "livy.server.security-headers.enabled",
@@ -44,6 +42,10 @@ void cfg_defaults(struct cfg *c)
 	snprintf(c->spark_home, sizeof c->spark_home, "%s", home ? home : "");
 	c->state_retain_sec = 600;
 	c->max_creation = 100;
+	c->timeout_check = true;
+	c->session_timeout_ms = 3600LL * 1000;
+	c->session_ttl_ms = 8 * 3600LL * 1000;
+	c->warm_pool = 1;
 	c->allowed_users.n = 1;
 	snprintf(c->allowed_users.name[0], sizeof c->allowed_users.name[0], "*");
 	for (size_t i = 0; i < sizeof builtin_blacklist / sizeof builtin_blacklist[0]; i++)
@@ -148,6 +150,23 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		c->state_retain_sec = (long)(ms / 1000);
 		return 0;
 	}
+	if (!strcmp(key, "livy.server.session.timeout-check"))
+		return set_bool(&c->timeout_check, key, v, err, errlen);
+	if (!strcmp(key, "livy.server.session.timeout-check.skip-busy"))
+		return set_bool(&c->timeout_skip_busy, key, v, err, errlen);
+	if (!strcmp(key, "livy.server.session.ttl-check"))
+		return set_bool(&c->ttl_check, key, v, err, errlen);
+	if (!strcmp(key, "livy.server.session.timeout") || !strcmp(key, "livy.server.session.ttl")) {
+		long long ms;
+		if (livy_parse_time_ms(v, &ms, msg, sizeof msg) < 0) {
+			snprintf(err, errlen, "%s: %s", key, msg);
+			return -1;
+		}
+		*(strstr(key, "ttl") ? &c->session_ttl_ms : &c->session_timeout_ms) = ms;
+		return 0;
+	}
+	if (!strcmp(key, "tacitus.session.warm-pool"))
+		return set_long(&c->warm_pool, key, v, 0, err, errlen);
 	if (!strcmp(key, "livy.server.session.max-creation"))
 		return set_long(&c->max_creation, key, v, 1, err, errlen);
 	if (!strcmp(key, "livy.impersonation.enabled"))

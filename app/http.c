@@ -123,8 +123,12 @@ static const char *reason(int status)
 
 void http_send_json(struct http_req *r, int status, json_object *body, const char *headers)
 {
-	const char *text = json_object_to_json_string_ext(
-		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	http_send_json_text(r, status, json_object_to_json_string_ext(
+		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), headers);
+}
+
+void http_send_json_text(struct http_req *r, int status, const char *text, const char *headers)
+{
 	size_t len = strlen(text);
 	char head[512];
 	int n;

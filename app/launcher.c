@@ -47,6 +47,39 @@ json_object *launch_build_argv(const struct breq *r, const struct cfg *c)
 	return a;
 }
 
+json_object *launch_driver_argv(const struct breq *r, const struct cfg *c, bool pooled)
+{
+	struct breq d = *r;
+	json_object *args = json_object_new_array(), *a;
+
+	add(args, "--callback"), add(args, c->callback_url);
+	add(args, "--cafile"), add(args, c->callback_cafile);
+	add(args, "--secret-file"), add(args, LAUNCH_SECRET_FILE);
+	d.name = pooled || !r->name ? "livy-session" : r->name;
+	d.class_name = NULL;
+	d.args = args;
+	snprintf(d.file, sizeof d.file, "%s", c->driver_script);
+	a = launch_build_argv(&d, c);
+	json_object_put(args);
+	return a;
+}
+
+json_object *launch_pool_argv(const struct cfg *c)
+{
+	static const char body[] = "{\"kind\": \"pyspark\"}";
+	struct breq r;
+	char msg[256];
+	json_object *a;
+
+	if (breq_parse_session(&r, body, sizeof body - 1, NULL, NULL, c, msg, sizeof msg) != 0) {
+		log_error("warm pool: the default session request is refused: %s", msg);
+		return NULL;
+	}
+	a = launch_driver_argv(&r, c, true);
+	breq_free(&r);
+	return a;
+}
+
 int launch_boot_id(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");

@@ -16,17 +16,22 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: tacitus serve --instance NAME --socket PATH --var DIR --sql DIR [--workers N]\n"
 		"                     [--no-monitor]   (API only: this host launches no job)\n"
+		"                     [--driver-script app/repl.py] [--callback URL] [--callback-cafile PEM]\n"
+		"                     (sessions: the REPL driver and its way back to the API, .../driver)\n"
 		"       tacitus check-config\n"
 		"       tacitus job-shim DIR PROGRAM [ARGS...]\n"
 		"Database: libpq's PGHOST, PGPORT, PGDATABASE, PGUSER.  livy.conf: $LIVY_CONF_DIR.\n");
 }
 
-static int serve(int argc, char **argv, const struct cfg *c)
+static int serve(int argc, char **argv, struct cfg *c)
 {
 	static const struct option opts[] = {
 		{"instance", required_argument, NULL, 'i'}, {"socket", required_argument, NULL, 's'},
 		{"var", required_argument, NULL, 'v'}, {"sql", required_argument, NULL, 'q'},
 		{"workers", required_argument, NULL, 'w'}, {"no-monitor", no_argument, NULL, 'n'},
+		{"driver-script", required_argument, NULL, 'd'},
+		{"callback", required_argument, NULL, 'c'},
+		{"callback-cafile", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
 	struct master_opts o = {
@@ -45,6 +50,9 @@ static int serve(int argc, char **argv, const struct cfg *c)
 		case 'q': o.sql_dir = optarg; break;
 		case 'w': o.workers = atoi(optarg); break;
 		case 'n': o.no_monitor = true; break;
+		case 'd': snprintf(c->driver_script, sizeof c->driver_script, "%s", optarg); break;
+		case 'c': snprintf(c->callback_url, sizeof c->callback_url, "%s", optarg); break;
+		case 'a': snprintf(c->callback_cafile, sizeof c->callback_cafile, "%s", optarg); break;
 		default: usage(); return 2;
 		}
 	}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -55,7 +56,17 @@ struct mon {
 	char host[256];
 	char boot_id[64];
 	char spark_submit[1100];
+	char *pool_argv;            /* arguments of a warm-pool driver; NULL = no pool */
 };
+
+#define POOL "pyspark"
+
+/* "batch 7" or, for a session's driver (a batch row with a negative id), "driver 3". */
+static const char *label(const struct store_job *j, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s %lld", j->id < 0 ? "driver" : "batch", j->id < 0 ? -j->id : j->id);
+	return buf;
+}
 
 /* Store new lines of job j's stdout, then of its stderr (all of it when final),
  * in one statement per round; keeps j's offsets and line count current. */
@@ -69,9 +80,11 @@ static int store_output(struct mon *m, struct store_job *j, bool final)
 		int n2 = track_read_output(j->job_dir, "stderr", &err, final, lines, &f);
 		int n = (n1 > 0 ? n1 : 0) + (n2 > 0 ? n2 : 0), rc = STORE_OK;
 
-		if (n1 < 0 || n2 < 0)
-			log_warn("batch %lld: cannot read the output in %s: %s", j->id, j->job_dir,
-				 strerror(errno));
+		if (n1 < 0 || n2 < 0) {
+			char what[64];
+			log_warn("%s: cannot read the output in %s: %s", label(j, what, sizeof what),
+				 j->job_dir, strerror(errno));
+		}
 		if (n > 0 || out != j->out_offset || err != j->err_offset)
 			rc = store_append_log(m->s, j->id, m->o->instance, j->log_lines,
 					      json_object_to_json_string_ext(lines, JSON_C_TO_STRING_PLAIN),
@@ -111,18 +124,47 @@ static void end_job(struct mon *m, struct store_job *j, const char *to, int code
 	store_transition(m->s, j->id, m->o->instance, j->state, to, code, reason);
 }
 
+/* A session driver's secret: 32 random bytes in hex, in DIR/driver.secret (0600)
+ * for the driver, and its hash in the database for the workers. */
+static int hand_secret(struct mon *m, struct store_job *j, const char *dir, const char *what)
+{
+	unsigned char raw[32];
+	char hex[65], path[1300];
+	int fd, rc = -1;
+
+	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
+		log_error("%s: getrandom: %s", what, strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof raw; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	snprintf(path, sizeof path, "%s/" LAUNCH_SECRET_FILE, dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || write(fd, hex, 64) != 64 || write(fd, "\n", 1) != 1)
+		log_error("%s: cannot write %s: %s", what, path, strerror(errno));
+	else if (store_driver_secret(m->s, j->id, m->o->instance, hex) == STORE_OK)
+		rc = 0;
+	if (fd >= 0)
+		close(fd);
+	explicit_bzero(hex, sizeof hex);
+	return rc;
+}
+
 static void launch(struct mon *m, struct store_job *j)
 {
 	char dir[1200], what[64];
 	struct launch_proc p;
 	json_object *args;
 
-	snprintf(what, sizeof what, "batch %lld", j->id);
+	label(j, what, sizeof what);
 	if (j->deleted) {
 		end_job(m, j, "killed", -1, "deleted before it was launched");
 		return;
 	}
-	snprintf(dir, sizeof dir, "%s/jobs/batch-%lld", m->o->var_dir, j->id);
+	if (j->id < 0)
+		snprintf(dir, sizeof dir, "%s/jobs/driver-%lld", m->o->var_dir, -j->id);
+	else
+		snprintf(dir, sizeof dir, "%s/jobs/batch-%lld", m->o->var_dir, j->id);
 	j->job_dir = dir;
 	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
 		log_error("%s: cannot create %s: %s", what, dir, strerror(errno));
@@ -136,6 +178,10 @@ static void launch(struct mon *m, struct store_job *j)
 		log_info("%s: the job shim %d of an earlier launch attempt is the launch", what,
 			 (int)p.pid);
 		store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir);
+		return;
+	}
+	if (j->id < 0 && hand_secret(m, j, dir, what) < 0) {
+		end_job(m, j, "dead", -1, "the driver's secret could not be handed over");
 		return;
 	}
 	args = json_tokener_parse(j->argv_json);
@@ -155,9 +201,10 @@ static void launch(struct mon *m, struct store_job *j)
 /* A launched job: store output, carry out a delete, end it when its process is gone. */
 static void watch(struct mon *m, struct store_job *j)
 {
-	char reason[256];
+	char reason[600], what[64];
 	int code, signaled;
 
+	label(j, what, sizeof what);
 	if (!j->pid || !j->job_dir) {
 		launch(m, j);       /* claimed by this instance before a restart */
 		return;
@@ -168,12 +215,13 @@ static void watch(struct mon *m, struct store_job *j)
 		if (!j->deleted)
 			return;
 		if (j->kill_age < 0) {
-			log_info("batch %lld: deleted; SIGTERM to process group %d", j->id, (int)j->pid);
+			log_info("%s: %s; SIGTERM to process group %d", what,
+				 j->stop_reason ? j->stop_reason : "deleted", (int)j->pid);
 			launch_kill_group(j->pid, j->pid_start, SIGTERM);
 			store_kill_sent(m->s, j->id, m->o->instance);
 		} else if (j->kill_age >= m->o->kill_grace) {
-			log_info("batch %lld: still alive after %ds; SIGKILL to process group %d",
-				 j->id, m->o->kill_grace, (int)j->pid);
+			log_info("%s: still alive after %ds; SIGKILL to process group %d",
+				 what, m->o->kill_grace, (int)j->pid);
 			launch_kill_group(j->pid, j->pid_start, SIGKILL);
 		}
 		return;
@@ -188,7 +236,10 @@ static void watch(struct mon *m, struct store_job *j)
 			"the job process ended without an exit status (lost with its host or killed)");
 		return;
 	}
-	if (j->deleted) {
+	if (j->deleted && j->stop_reason) {
+		snprintf(reason, sizeof reason, "session stopped: %s", j->stop_reason);
+		end_job(m, j, "killed", code, reason);
+	} else if (j->deleted) {
 		snprintf(reason, sizeof reason, "killed on request (%s %d)",
 			 signaled ? "signal" : "exit code", signaled ? code - 128 : code);
 		end_job(m, j, "killed", code, reason);
@@ -222,7 +273,9 @@ static int maintain(struct mon *m)
 			char why[512];
 
 			if (same(j->host, m->host) && same(j->boot_id, m->boot_id)) {
-				log_info("batch %lld: adopted (lease of its owner expired)", j->id);
+				char what[64];
+				log_info("%s: adopted (lease of its owner expired)",
+					 label(j, what, sizeof what));
 				continue;       /* watched from the next cycle on */
 			}
 			snprintf(why, sizeof why, "its monitor on %s stopped renewing the lease and the "
@@ -231,6 +284,12 @@ static int maintain(struct mon *m)
 			end_job(m, j, "dead", -1, why);
 		}
 		store_jobs_free(&jobs);
+	}
+	if (store_session_expire(m->s, m->cfg) == STORE_ERROR)
+		return -1;
+	if (m->pool_argv) {
+		int added;
+		store_pool_refill(m->s, POOL, m->cfg->warm_pool, m->pool_argv, m->cfg, &added);
 	}
 	return 0;
 }
@@ -303,6 +362,11 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		log_error("monitor: cannot create %s: %s", jobs, strerror(errno));
 		return 1;
 	}
+	if (c->warm_pool > 0 && !strncmp(c->spark_master, "local", 5) && c->driver_script[0]) {
+		json_object *a = launch_pool_argv(c);
+		m.pool_argv = a ? strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN)) : NULL;
+		json_object_put(a);
+	}
 	snprintf(app, sizeof app, "tacitus/%s/monitor/%d", o->instance, (int)getpid());
 	log_info("monitor: started on %s, spark-submit %s", m.host, m.spark_submit);
 	while (!stopping) {
@@ -332,5 +396,6 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	if (m.s)
 		store_release_leases(m.s, o->instance);
 	store_close(m.s);
+	free(m.pool_argv);
 	return 0;
 }

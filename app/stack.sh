@@ -15,6 +15,7 @@
 # TACITUS_VAR/credentials), TACITUS_PGPORT (55432), TACITUS_BIN (build/tacitus),
 # LIVY_CONF_DIR (default: TACITUS_VAR/conf, made from app/conf on first start),
 # TACITUS_TLS_CERT / TACITUS_TLS_KEY (default: a self-signed pair made on first start),
+# TACITUS_CALLBACK_CAFILE (what session drivers trust for nginx; default: the certificate),
 # TACITUS_AUTH (basic, cert or request: nginx/auth-*.conf) and TACITUS_AUTH_URL,
 # TACITUS_PG_FAST=1 (no fsync: throwaway test clusters only), TACITUS_NO_MONITOR=1
 # (API-only instances: nothing is launched from this host).
@@ -222,6 +223,9 @@ app_start() {
 			rm -f "$VAR/run/app-$i.sock"    # a dead instance's; the wait below is for the new one
 			setsid "$BIN" serve --instance "app-$i" --socket "$VAR/run/app-$i.sock" \
 				--var "$VAR" --sql "$ROOT/sql" --workers "$WORKERS" $NO_MONITOR \
+				--driver-script "$ROOT/app/repl.py" \
+				--callback "https://127.0.0.1:$PORT/driver" \
+				--callback-cafile "${TACITUS_CALLBACK_CAFILE:-${TACITUS_TLS_CERT:-$VAR/nginx/server.crt}}" \
 				</dev/null >>"$VAR/log/app-$i.log" 2>&1 &
 			echo $! > "$VAR/run/app-$i.pid"
 		fi

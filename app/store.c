@@ -17,7 +17,7 @@
 #define MIGRATION_LOCK "7420001"
 #define ADMISSION_LOCK "7420002"
 
-#define MAX_PREPARED 64
+#define MAX_PREPARED 128
 
 struct store {
 	PGconn *conn;
@@ -485,7 +485,7 @@ int store_batch_list(struct store *s, long from, long size, const struct cfg *c,
 	 * not the history), then paged; the total rides on every row, and on a row of
 	 * NULLs when the page is empty. */
 	r = run(s, "batch list",
-		"WITH v AS MATERIALIZED (SELECT b.id FROM batch b WHERE " VISIBLE("$1") "), "
+		"WITH v AS MATERIALIZED (SELECT b.id FROM batch b WHERE b.id >= 0 AND " VISIBLE("$1") "), "
 		"page AS (SELECT id FROM v ORDER BY id OFFSET $2::bigint LIMIT $3::bigint) "
 		"SELECT " BATCH_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
 		"LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id", 3, p);
@@ -603,7 +603,8 @@ int store_renew_leases(struct store *s, const char *owner, int ttl_sec)
 
 #define JOB_COLUMNS "b.id, b.argv::text, b.job_dir, b.host, b.boot_id, b.pid, b.pid_start, " \
 	"b.out_offset, b.log_lines, b.deleted_at IS NOT NULL, " \
-	"COALESCE(extract(epoch FROM now() - b.kill_sent_at), -1), b.state, b.err_offset"
+	"COALESCE(extract(epoch FROM now() - b.kill_sent_at), -1), b.state, b.err_offset, " \
+	"(SELECT stop_reason FROM session WHERE driver_id = b.id)"
 
 static void fill_jobs(PGresult *r, struct store_jobs *out)
 {
@@ -625,6 +626,7 @@ static void fill_jobs(PGresult *r, struct store_jobs *out)
 		j->deleted = !strcmp(PQgetvalue(r, i, 9), "t");
 		j->kill_age = atof(PQgetvalue(r, i, 10));
 		j->state = PQgetvalue(r, i, 11);
+		j->stop_reason = col(r, i, 13);
 	}
 	if (!out->v)
 		out->n = 0;
@@ -808,4 +810,677 @@ int store_kill_sent(struct store *s, long long id, const char *owner)
 		"AND lease_owner = $2 AND kill_sent_at IS NULL", 2, p);
 	PQclear(r);
 	return r ? STORE_OK : STORE_ERROR;
+}
+
+/* ---- sessions ---- */
+
+/* The visible-session filter over session s joined with its driver b. */
+#define SESSION_VISIBLE(R) "s.deleted_at IS NULL AND (b.finished_at IS NULL OR " \
+	"b.finished_at > now() - " R "::int * interval '1 second')"
+
+#define SESSION_STATE "CASE WHEN b.finished_at IS NOT NULL THEN 'dead' " \
+	"WHEN b.deleted_at IS NOT NULL THEN 'shutting_down' " \
+	"WHEN b.state = 'running' AND b.repl_state IS NOT NULL THEN b.repl_state " \
+	"ELSE 'starting' END"
+
+#define SESSION_HEAD "s.id, s.name, s.owner, s.proxy_user, " SESSION_STATE ", s.kind, " \
+	"b.app_id, b.spark_ui_url, b.driver_log_url, b.log_lines, s.request::text, " \
+	"s.driver_id, s.heartbeat_sec, "
+#define SESSION_COLUMNS SESSION_HEAD "b.log_tail"
+#define SESSION_COLUMNS_NO_LOG SESSION_HEAD "''"
+
+static void fill_sessions(PGresult *r, struct store_sessions *out)
+{
+	out->res = r;
+	out->n = PQntuples(r);
+	out->v = calloc((size_t)out->n + 1, sizeof *out->v);
+	for (int i = 0; out->v && i < out->n; i++) {
+		struct store_session *x = &out->v[i];
+		x->id = atoll(PQgetvalue(r, i, 0));
+		x->name = col(r, i, 1);
+		x->owner = col(r, i, 2);
+		x->proxy_user = col(r, i, 3);
+		x->state = PQgetvalue(r, i, 4);
+		x->kind = PQgetvalue(r, i, 5);
+		x->app_id = col(r, i, 6);
+		x->spark_ui_url = col(r, i, 7);
+		x->driver_log_url = col(r, i, 8);
+		x->log_lines = atol(PQgetvalue(r, i, 9));
+		x->request = PQgetvalue(r, i, 10);
+		x->driver_id = atoll(PQgetvalue(r, i, 11));
+		x->heartbeat_sec = atoi(PQgetvalue(r, i, 12));
+		x->log_tail = PQgetvalue(r, i, 13);
+	}
+	if (!out->v)
+		out->n = 0;
+}
+
+void store_sessions_free(struct store_sessions *ss)
+{
+	PQclear(ss->res);
+	free(ss->v);
+	memset(ss, 0, sizeof *ss);
+}
+
+/* A new driver row for a session (pool NULL) or for a pool; its id into *id. */
+static int insert_driver(struct store *s, const char *owner, const char *proxy_user,
+			 const char *request_json, const char *argv_json, const char *pool,
+			 const char *reason, long long *id)
+{
+	const char *p[6] = {owner, proxy_user, request_json, argv_json, pool, reason};
+	PGresult *r = run(s, "driver insert",
+		"WITH b AS (INSERT INTO batch (id, owner, proxy_user, request, argv, pool) "
+		"VALUES (-nextval('driver_id_seq'), $1, $2, $3::jsonb, $4::jsonb, $5) RETURNING id), "
+		"e AS (INSERT INTO batch_event (batch_id, to_state, actor, reason) "
+		"SELECT id, 'starting', $1, $6 FROM b) "
+		"SELECT id, pg_notify('tacitus_batch', id::text) FROM b", 6, p);
+
+	if (!r)
+		return STORE_ERROR;
+	*id = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return STORE_OK;
+}
+
+/* Take a pooled driver with these arguments, idle ones first; 0 = none. */
+static int take_warm(struct store *s, const struct store_new_session *ns, long long *driver)
+{
+	const char *p[4] = {ns->pool, ns->pool_argv_json, ns->owner, ns->proxy_user};
+	PGresult *r = run(s, "warm driver",
+		"UPDATE batch SET pool = NULL, owner = $3, proxy_user = $4 WHERE id = "
+		"(SELECT id FROM batch WHERE pool = $1 AND state IN ('starting', 'running') "
+		"AND deleted_at IS NULL AND argv = $2::jsonb "
+		"ORDER BY repl_state = 'idle' DESC NULLS LAST, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+		"RETURNING id, pg_notify('tacitus_batch', 'pool')", 4, p);
+
+	if (!r)
+		return STORE_ERROR;
+	*driver = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
+	PQclear(r);
+	return STORE_OK;
+}
+
+static const char *ms_or_null(long long ms, char *buf, size_t len)
+{
+	if (ms < 0)
+		return NULL;
+	snprintf(buf, len, "%lld", ms);
+	return buf;
+}
+
+int store_session_create(struct store *s, const struct store_new_session *ns,
+			 const struct cfg *c, long long *id, bool *warm, char *msg, size_t msglen)
+{
+	char retain[32], maxc[32], hb[16], ttl[32], idle[32], drv[32];
+	const char *p[10];
+	long long driver = 0;
+	PGresult *r;
+	long live;
+
+	*warm = false;
+	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
+	snprintf(maxc, sizeof maxc, "%ld", c->max_creation);
+	if (begin(s) < 0)
+		return STORE_ERROR;
+	if (run_cmd(s, "admission lock", "SELECT pg_advisory_xact_lock(" ADMISSION_LOCK ")") < 0)
+		goto fail;
+	p[0] = ns->name;
+	p[1] = retain;
+	p[2] = maxc;
+	r = run(s, "session admission",
+		"SELECT (SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN ('starting', 'running') "
+		"LIMIT $3::bigint) live), (SELECT s.id FROM session s JOIN batch b ON b.id = s.driver_id "
+		"WHERE s.name = $1 AND " SESSION_VISIBLE("$2") " LIMIT 1)", 3, p);
+	if (!r)
+		goto fail;
+	live = atol(PQgetvalue(r, 0, 0));
+	if (!PQgetisnull(r, 0, 1)) {
+		snprintf(msg, msglen, "Rejected, Reason: Duplicate session name: Some(%s) for session %s",
+			 ns->name, PQgetvalue(r, 0, 1));
+		PQclear(r);
+		goto reject;
+	}
+	PQclear(r);
+	if (ns->pool && take_warm(s, ns, &driver) != STORE_OK)
+		goto fail;
+	*warm = driver != 0;
+	if (!driver) {
+		if (live >= c->max_creation) {
+			snprintf(msg, msglen, "Rejected, too many sessions are being created!");
+			goto reject;
+		}
+		if (insert_driver(s, ns->owner, ns->proxy_user, ns->request_json, ns->argv_json, NULL,
+				  "POST /sessions", &driver) != STORE_OK)
+			goto fail;
+	}
+	snprintf(drv, sizeof drv, "%lld", driver);
+	snprintf(hb, sizeof hb, "%d", ns->heartbeat_sec);
+	p[0] = ns->name;
+	p[1] = ns->owner;
+	p[2] = ns->proxy_user;
+	p[3] = ns->kind;
+	p[4] = ns->request_json;
+	p[5] = drv;
+	p[6] = hb;
+	p[7] = ms_or_null(ns->idle_timeout_ms, idle, sizeof idle);
+	p[8] = ms_or_null(ns->ttl_ms, ttl, sizeof ttl);
+	r = run(s, "session insert",
+		"INSERT INTO session (name, owner, proxy_user, kind, request, driver_id, heartbeat_sec, "
+		"idle_timeout_ms, ttl_ms) VALUES ($1, $2, $3, $4, $5::jsonb, $6::bigint, $7::int, "
+		"$8::bigint, $9::bigint) RETURNING id", 9, p);
+	if (!r)
+		goto fail;
+	*id = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (commit(s) < 0)
+		goto fail;
+	return STORE_OK;
+reject:
+	rollback(s);
+	return STORE_REJECT;
+fail:
+	rollback(s);
+	return STORE_ERROR;
+}
+
+int store_session_get(struct store *s, const char *key, bool with_log, const struct cfg *c,
+		      struct store_sessions *out)
+{
+	char retain[32];
+	const char *p[2] = {key, retain};
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
+	if (all_digits(key))
+		r = run(s, "session get", with_log
+			? "SELECT " SESSION_COLUMNS " FROM session s JOIN batch b ON b.id = s.driver_id "
+			  "WHERE s.id = $1::bigint AND " SESSION_VISIBLE("$2")
+			: "SELECT " SESSION_COLUMNS_NO_LOG " FROM session s JOIN batch b ON "
+			  "b.id = s.driver_id WHERE s.id = $1::bigint AND " SESSION_VISIBLE("$2"), 2, p);
+	else
+		r = run(s, "session get by name", with_log
+			? "SELECT " SESSION_COLUMNS " FROM session s JOIN batch b ON b.id = s.driver_id "
+			  "WHERE s.name = $1 AND " SESSION_VISIBLE("$2") " ORDER BY s.id DESC LIMIT 1"
+			: "SELECT " SESSION_COLUMNS_NO_LOG " FROM session s JOIN batch b ON "
+			  "b.id = s.driver_id WHERE s.name = $1 AND " SESSION_VISIBLE("$2")
+			  " ORDER BY s.id DESC LIMIT 1", 2, p);
+	if (!r)
+		return STORE_ERROR;
+	fill_sessions(r, out);
+	if (out->n == 0) {
+		store_sessions_free(out);
+		return STORE_NOTFOUND;
+	}
+	return STORE_OK;
+}
+
+int store_session_list(struct store *s, long from, long size, const struct cfg *c,
+		       struct store_sessions *out)
+{
+	char retain[32], off[32], lim[32];
+	const char *p[3] = {retain, off, lim};
+	PGresult *r;
+	long first, count;
+
+	memset(out, 0, sizeof *out);
+	livy_list_window(LONG_MAX, from, size, &first, &count);
+	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
+	snprintf(off, sizeof off, "%ld", first);
+	snprintf(lim, sizeof lim, "%ld", count);
+	r = run(s, "session list",
+		"WITH v AS MATERIALIZED (SELECT s.id FROM session s JOIN batch b ON b.id = s.driver_id "
+		"WHERE " SESSION_VISIBLE("$1") "), "
+		"page AS (SELECT id FROM v ORDER BY id OFFSET $2::bigint LIMIT $3::bigint) "
+		"SELECT " SESSION_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
+		"LEFT JOIN (page JOIN session s USING (id) JOIN batch b ON b.id = s.driver_id) ON true "
+		"ORDER BY s.id", 3, p);
+	if (!r)
+		return STORE_ERROR;
+	out->total = atol(PQgetvalue(r, 0, 14));
+	if (PQgetisnull(r, 0, 0)) {
+		out->res = r;
+		return STORE_OK;
+	}
+	fill_sessions(r, out);
+	return STORE_OK;
+}
+
+int store_session_touch(struct store *s, long long id)
+{
+	char ids[32];
+	const char *p[1] = {ids};
+	PGresult *r;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	r = run(s, "heartbeat", "UPDATE session SET heartbeat_at = now() WHERE id = $1::bigint "
+		"AND heartbeat_sec > 0", 1, p);
+	PQclear(r);
+	return r ? STORE_OK : STORE_ERROR;
+}
+
+int store_session_delete(struct store *s, long long id, const char *actor)
+{
+	char ids[32], reason[300];
+	const char *p[2] = {ids, reason};
+	PGresult *r;
+	int n;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(reason, sizeof reason, "DELETE /sessions/%lld by %s", id, actor ? actor : "-");
+	r = run(s, "session delete",
+		"WITH x AS (UPDATE session SET deleted_at = now(), "
+		"stop_reason = COALESCE(stop_reason, $2) WHERE id = $1::bigint AND deleted_at IS NULL "
+		"RETURNING driver_id), "
+		"k AS (UPDATE batch b SET deleted_at = COALESCE(b.deleted_at, now()) FROM x "
+		"WHERE b.id = x.driver_id RETURNING b.id) "
+		"SELECT pg_notify('tacitus_batch', id::text) FROM k", 2, p);
+	if (!r)
+		return STORE_ERROR;
+	n = PQntuples(r);
+	PQclear(r);
+	return n ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* ---- statements ---- */
+
+#define STATEMENT_COLUMNS "st.id, st.code, st.state, st.output::text, st.progress, " \
+	"st.started_ms, st.completed_ms"
+
+void store_statements_free(struct store_statements *st)
+{
+	PQclear(st->res);
+	free(st->v);
+	memset(st, 0, sizeof *st);
+}
+
+static void fill_statements(PGresult *r, struct store_statements *out)
+{
+	out->res = r;
+	out->n = PQntuples(r);
+	out->v = calloc((size_t)out->n + 1, sizeof *out->v);
+	for (int i = 0; out->v && i < out->n; i++) {
+		struct store_statement *x = &out->v[i];
+		x->id = atoi(PQgetvalue(r, i, 0));
+		x->code = PQgetvalue(r, i, 1);
+		x->state = PQgetvalue(r, i, 2);
+		x->output = col(r, i, 3);
+		x->progress = atof(PQgetvalue(r, i, 4));
+		x->started = atoll(PQgetvalue(r, i, 5));
+		x->completed = atoll(PQgetvalue(r, i, 6));
+	}
+	if (!out->v)
+		out->n = 0;
+}
+
+static void copy_col(PGresult *r, int c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", PQntuples(r) && !PQgetisnull(r, 0, c) ? PQgetvalue(r, 0, c) : "");
+}
+
+int store_statement_create(struct store *s, long long id, const char *code, const char *kind,
+			   int *stmt, char *wake, size_t wakelen)
+{
+	char ids[32];
+	const char *p[3] = {ids, code, kind};
+	PGresult *r;
+	int rc;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	r = run(s, "statement insert",
+		"WITH ok AS (UPDATE session s SET next_statement = s.next_statement + 1, "
+		"activity_at = now(), heartbeat_at = now() FROM batch b WHERE s.id = $1::bigint "
+		"AND s.deleted_at IS NULL AND b.id = s.driver_id AND b.state = 'running' "
+		"AND b.repl_state IS NOT NULL AND b.deleted_at IS NULL "
+		"RETURNING s.id, s.next_statement - 1 AS n, b.wake_addr), "
+		"ins AS (INSERT INTO statement (session_id, id, code, kind) "
+		"SELECT id, n, $2, $3 FROM ok RETURNING id) "
+		"SELECT n, wake_addr FROM ok", 3, p);
+	if (!r)
+		return STORE_ERROR;
+	rc = PQntuples(r) ? STORE_OK : STORE_REJECT;
+	if (rc == STORE_OK)
+		*stmt = atoi(PQgetvalue(r, 0, 0));
+	copy_col(r, 1, wake, wakelen);
+	PQclear(r);
+	return rc;
+}
+
+int store_statement_list(struct store *s, long long id, bool desc, long from, long size,
+			 struct store_statements *out)
+{
+	char ids[32], off[32], lim[32];
+	const char *p[3] = {ids, off, lim};
+	PGresult *r;
+	long first, count;
+
+	memset(out, 0, sizeof *out);
+	livy_list_window(LONG_MAX, from, size, &first, &count);
+	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(off, sizeof off, "%ld", first);
+	snprintf(lim, sizeof lim, "%ld", count);
+	/* the total rides on every row, and on a row of NULLs when the page is empty */
+	r = run(s, desc ? "statement list desc" : "statement list", desc
+		? "SELECT " STATEMENT_COLUMNS ", t.next_statement FROM session t LEFT JOIN LATERAL "
+		  "(SELECT * FROM statement WHERE session_id = t.id ORDER BY id DESC "
+		  "OFFSET $2::bigint LIMIT $3::bigint) st ON true WHERE t.id = $1::bigint "
+		  "ORDER BY st.id DESC"
+		: "SELECT " STATEMENT_COLUMNS ", t.next_statement FROM session t LEFT JOIN LATERAL "
+		  "(SELECT * FROM statement WHERE session_id = t.id ORDER BY id "
+		  "OFFSET $2::bigint LIMIT $3::bigint) st ON true WHERE t.id = $1::bigint "
+		  "ORDER BY st.id", 3, p);
+	if (!r)
+		return STORE_ERROR;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return STORE_NOTFOUND;
+	}
+	out->total = atol(PQgetvalue(r, 0, 7));
+	if (PQgetisnull(r, 0, 0)) {
+		out->res = r;
+		return STORE_OK;
+	}
+	fill_statements(r, out);
+	return STORE_OK;
+}
+
+int store_statement_get(struct store *s, long long id, int stmt, struct store_statements *out)
+{
+	char ids[32], sid[16];
+	const char *p[2] = {ids, sid};
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(sid, sizeof sid, "%d", stmt);
+	r = run(s, "statement get", "SELECT " STATEMENT_COLUMNS " FROM statement st "
+		"WHERE st.session_id = $1::bigint AND st.id = $2::int", 2, p);
+	if (!r)
+		return STORE_ERROR;
+	fill_statements(r, out);
+	if (out->n == 0) {
+		store_statements_free(out);
+		return STORE_NOTFOUND;
+	}
+	return STORE_OK;
+}
+
+int store_statement_cancel(struct store *s, long long id, int stmt, char *wake, size_t wakelen)
+{
+	char ids[32], sid[16];
+	const char *p[2] = {ids, sid};
+	PGresult *r;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(sid, sizeof sid, "%d", stmt);
+	r = run(s, "statement cancel",
+		"WITH c AS (UPDATE statement SET state = CASE state WHEN 'waiting' THEN 'cancelled' "
+		"ELSE 'cancelling' END, progress = CASE state WHEN 'waiting' THEN 1 ELSE progress END, "
+		"completed_ms = CASE state WHEN 'waiting' THEN "
+		"(extract(epoch FROM clock_timestamp()) * 1000)::bigint ELSE completed_ms END "
+		"WHERE session_id = $1::bigint AND id = $2::int AND state IN ('waiting', 'running') "
+		"RETURNING id), "
+		"a AS (UPDATE session SET activity_at = now(), heartbeat_at = now() "
+		"WHERE id = $1::bigint RETURNING driver_id) "
+		"SELECT b.wake_addr FROM a JOIN batch b ON b.id = a.driver_id", 2, p);
+	if (!r)
+		return STORE_ERROR;
+	copy_col(r, 0, wake, wakelen);
+	PQclear(r);
+	return STORE_OK;
+}
+
+int store_completion_create(struct store *s, long long id, const char *code, const char *kind,
+			    int cursor, long long *cid, char *wake, size_t wakelen)
+{
+	char ids[32], cur[16];
+	const char *p[4] = {ids, code, kind, cur};
+	PGresult *r;
+	int rc;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(cur, sizeof cur, "%d", cursor);
+	r = run(s, "completion insert",
+		"WITH ok AS (UPDATE session s SET activity_at = now(), heartbeat_at = now() "
+		"FROM batch b WHERE s.id = $1::bigint AND s.deleted_at IS NULL AND b.id = s.driver_id "
+		"AND b.state = 'running' AND b.repl_state IS NOT NULL AND b.deleted_at IS NULL "
+		"RETURNING s.id, b.wake_addr), "
+		"ins AS (INSERT INTO completion (session_id, code, kind, cursor_pos) "
+		"SELECT id, $2, $3, $4::int FROM ok RETURNING id) "
+		"SELECT (SELECT id FROM ins), wake_addr FROM ok", 4, p);
+	if (!r)
+		return STORE_ERROR;
+	rc = PQntuples(r) ? STORE_OK : STORE_REJECT;
+	if (rc == STORE_OK)
+		*cid = atoll(PQgetvalue(r, 0, 0));
+	copy_col(r, 1, wake, wakelen);
+	PQclear(r);
+	return rc;
+}
+
+int store_completion_result(struct store *s, long long cid, char **candidates)
+{
+	char ids[32];
+	const char *p[1] = {ids};
+	PGresult *r;
+	int rc = STORE_NOTFOUND;
+
+	snprintf(ids, sizeof ids, "%lld", cid);
+	r = run(s, "completion result", "SELECT candidates::text FROM completion WHERE id = $1::bigint "
+		"AND candidates IS NOT NULL", 1, p);
+	if (!r)
+		return STORE_ERROR;
+	if (PQntuples(r)) {
+		*candidates = strdup(PQgetvalue(r, 0, 0));
+		rc = *candidates ? STORE_OK : STORE_ERROR;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* ---- the driver protocol ---- */
+
+/* Results of statements, applied along §3.3's transitions only: a repeated or
+ * late result changes nothing.  A finished statement is activity. */
+static int apply_results(struct store *s, const char *session, const char *results)
+{
+	const char *p[2] = {session, results};
+	PGresult *r = run(s, "statement results",
+		"WITH x AS (SELECT * FROM json_to_recordset($2::json) AS x(id int, state text, "
+		"output json, progress float8, started bigint, completed bigint)), "
+		"u AS (UPDATE statement st SET "
+		"state = CASE WHEN x.state = 'running' THEN "
+		"  CASE WHEN st.state = 'waiting' THEN 'running' ELSE st.state END "
+		"  WHEN x.state = 'available' AND st.state <> 'cancelling' THEN 'available' "
+		"  ELSE 'cancelled' END, "
+		"output = CASE WHEN x.state = 'running' THEN st.output ELSE x.output END, "
+		"progress = CASE WHEN x.state = 'running' THEN COALESCE(x.progress, st.progress) "
+		"  ELSE 1 END, "
+		"started_ms = CASE WHEN st.started_ms = 0 THEN COALESCE(x.started, 0) "
+		"  ELSE st.started_ms END, "
+		"completed_ms = CASE WHEN x.state = 'running' THEN 0 ELSE COALESCE(x.completed, 0) END "
+		"FROM x WHERE st.session_id = $1::bigint AND st.id = x.id "
+		"AND st.state IN ('waiting', 'running', 'cancelling') "
+		"AND x.state IN ('running', 'available', 'cancelled') RETURNING st.state) "
+		"UPDATE session SET activity_at = now() WHERE id = $1::bigint AND EXISTS "
+		"(SELECT 1 FROM u WHERE state IN ('available', 'cancelled'))", 2, p);
+
+	PQclear(r);
+	return r ? 0 : -1;
+}
+
+static int apply_completions(struct store *s, const char *session, const char *completions)
+{
+	const char *p[2] = {session, completions};
+	PGresult *r = run(s, "completion results",
+		"UPDATE completion c SET candidates = x.candidates::jsonb "
+		"FROM json_to_recordset($2::json) AS x(id bigint, candidates json) "
+		"WHERE c.id = x.id AND c.session_id = $1::bigint AND c.candidates IS NULL", 2, p);
+
+	PQclear(r);
+	return r ? 0 : -1;
+}
+
+int store_driver_sync(struct store *s, const struct store_sync *y, char **answer)
+{
+	const char *p[4] = {y->secret, y->repl_state, y->wake_addr};
+	char next[16], session[32] = "", stop[8];
+	PGresult *r;
+
+	if (begin(s) < 0)
+		return STORE_ERROR;
+	r = run(s, "driver sync",
+		"UPDATE batch b SET repl_state = $2, wake_addr = COALESCE($3, wake_addr), "
+		"seen_at = now() WHERE b.secret_hash = sha256(convert_to($1, 'UTF8')) "
+		"AND b.state IN ('starting', 'running') "
+		"RETURNING (SELECT s.id FROM session s WHERE s.driver_id = b.id), "
+		"b.deleted_at IS NOT NULL", 3, p);
+	if (!r)
+		goto fail;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		rollback(s);
+		return STORE_NOTFOUND;
+	}
+	copy_col(r, 0, session, sizeof session);
+	snprintf(stop, sizeof stop, "%s", PQgetvalue(r, 0, 1));
+	PQclear(r);
+	if (session[0] && y->results && apply_results(s, session, y->results) < 0)
+		goto fail;
+	if (session[0] && y->completions && apply_completions(s, session, y->completions) < 0)
+		goto fail;
+	snprintf(next, sizeof next, "%d", y->next);
+	p[0] = session[0] ? session : NULL;
+	p[1] = next;
+	p[2] = y->pending;
+	p[3] = stop;
+	r = run(s, "driver work",
+		"SELECT json_build_object('session', $1::bigint, "
+		"'statements', COALESCE((SELECT json_agg(json_build_object('id', id, 'code', code, "
+		"'kind', kind) ORDER BY id) FROM statement WHERE session_id = $1::bigint "
+		"AND state = 'waiting' AND id >= $2::int), '[]'), "
+		"'cancel', COALESCE((SELECT json_agg(id) FROM statement WHERE session_id = $1::bigint "
+		"AND id = ANY($3::int[]) AND state IN ('cancelling', 'cancelled')), '[]'), "
+		"'completions', COALESCE((SELECT json_agg(json_build_object('id', id, 'code', code, "
+		"'kind', kind, 'cursor', cursor_pos)) FROM completion WHERE session_id = $1::bigint "
+		"AND candidates IS NULL AND created_at > now() - interval '30 seconds'), '[]'), "
+		"'stop', $4::bool)::text", 4, p);
+	if (!r)
+		goto fail;
+	*answer = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (!*answer || commit(s) < 0) {
+		free(*answer);
+		*answer = NULL;
+		goto fail;
+	}
+	return STORE_OK;
+fail:
+	rollback(s);
+	return STORE_ERROR;
+}
+
+/* ---- sessions (the monitor side) ---- */
+
+int store_driver_secret(struct store *s, long long id, const char *owner, const char *secret)
+{
+	char ids[32];
+	const char *p[3] = {ids, owner, secret};
+	PGresult *r;
+	int n;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	r = run(s, "driver secret", "UPDATE batch SET secret_hash = sha256(convert_to($3, 'UTF8')) "
+		"WHERE id = $1::bigint AND lease_owner = $2 AND state = 'starting'", 3, p);
+	if (!r)
+		return STORE_ERROR;
+	n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return n == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
+int store_pool_refill(struct store *s, const char *pool, long want, const char *argv_json,
+		      const struct cfg *c, int *added)
+{
+	char maxc[32];
+	const char *p[3] = {pool, argv_json, maxc};
+	PGresult *r;
+	long have, live;
+	long long id;
+
+	*added = 0;
+	snprintf(maxc, sizeof maxc, "%ld", c->max_creation);
+	if (begin(s) < 0)
+		return STORE_ERROR;
+	if (run_cmd(s, "admission lock", "SELECT pg_advisory_xact_lock(" ADMISSION_LOCK ")") < 0)
+		goto fail;
+	r = run(s, "pool retire",
+		"WITH x AS (UPDATE batch SET deleted_at = now(), pool = NULL WHERE pool = $1 "
+		"AND argv <> $2::jsonb AND state IN ('starting', 'running') AND deleted_at IS NULL "
+		"RETURNING id) SELECT id, pg_notify('tacitus_batch', id::text) FROM x", 2, p);
+	if (!r)
+		goto fail;
+	for (int i = 0; i < PQntuples(r); i++)
+		log_info("driver %s: retired from pool %s (its arguments are outdated)",
+			 PQgetvalue(r, i, 0) + 1, pool);
+	PQclear(r);
+	r = run(s, "pool count",
+		"SELECT (SELECT count(*) FROM batch WHERE pool = $1 AND state IN ('starting', 'running') "
+		"AND deleted_at IS NULL), (SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN "
+		"('starting', 'running') LIMIT $3::bigint) live), $2::text IS NULL", 3, p);
+	if (!r)
+		goto fail;
+	have = atol(PQgetvalue(r, 0, 0));
+	live = atol(PQgetvalue(r, 0, 1));
+	PQclear(r);
+	for (; have + *added < want && live + *added < c->max_creation; (*added)++) {
+		if (insert_driver(s, NULL, NULL, "{\"kind\": \"pyspark\"}", argv_json, pool,
+				  "warm pool", &id) != STORE_OK)
+			goto fail;
+		log_info("driver %lld: started for the warm pool %s", -id, pool);
+	}
+	if (commit(s) < 0)
+		goto fail;
+	return STORE_OK;
+fail:
+	rollback(s);
+	return STORE_ERROR;
+}
+
+int store_session_expire(struct store *s, const struct cfg *c)
+{
+	char idle[32], ttl[32];
+	const char *p[5] = {c->timeout_check ? "t" : "f", idle, c->timeout_skip_busy ? "t" : "f",
+			    c->ttl_check ? "t" : "f", ttl};
+	PGresult *r;
+	int n;
+
+	snprintf(idle, sizeof idle, "%lld", c->session_timeout_ms);
+	snprintf(ttl, sizeof ttl, "%lld", c->session_ttl_ms);
+	r = run(s, "session expiry",
+		"WITH x AS (SELECT s.id, s.driver_id, CASE "
+		"WHEN s.heartbeat_sec > 0 AND s.heartbeat_at < now() - s.heartbeat_sec * interval '1 second' "
+		"  THEN 'no request for ' || s.heartbeat_sec || ' s (heartbeatTimeoutInSecond)' "
+		"WHEN $1::bool AND COALESCE(s.idle_timeout_ms, $2::bigint) > 0 AND s.activity_at < now() - "
+		"  COALESCE(s.idle_timeout_ms, $2::bigint) * interval '1 millisecond' "
+		"  AND NOT ($3::bool AND b.repl_state = 'busy') "
+		"  THEN 'idle for longer than ' || COALESCE(s.idle_timeout_ms, $2::bigint) / 1000 || ' s' "
+		"WHEN $4::bool AND s.created_at < now() - COALESCE(s.ttl_ms, $5::bigint) * "
+		"  interval '1 millisecond' "
+		"  THEN 'older than its ttl of ' || COALESCE(s.ttl_ms, $5::bigint) / 1000 || ' s' "
+		"END AS reason FROM session s JOIN batch b ON b.id = s.driver_id "
+		"WHERE s.deleted_at IS NULL AND s.stop_reason IS NULL AND b.deleted_at IS NULL "
+		"AND b.state IN ('starting', 'running')), "
+		"y AS (UPDATE session s SET stop_reason = x.reason FROM x WHERE s.id = x.id "
+		"AND x.reason IS NOT NULL AND s.stop_reason IS NULL RETURNING s.id, s.driver_id, "
+		"s.stop_reason), "
+		"k AS (UPDATE batch b SET deleted_at = now() FROM y WHERE b.id = y.driver_id) "
+		"SELECT y.id, y.stop_reason, pg_notify('tacitus_batch', y.driver_id::text) FROM y", 5, p);
+	if (!r)
+		return STORE_ERROR;
+	n = PQntuples(r);
+	for (int i = 0; i < n; i++)
+		log_info("session %s: stopping: %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+	PQclear(r);
+	return n;
 }

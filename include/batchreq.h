@@ -1,10 +1,11 @@
-/* batchreq.h - the body of POST /batches, checked field by field.
+/* batchreq.h - the bodies of POST /batches and POST /sessions, checked field by field.
  *
- * The module owns the validation of a CreateBatchRequest (Livy §2.5): a table of
- * the 16 known fields, each with a small validator (as kcgi does), then Livy's
- * launch-time rules: file required, names, impersonation, the conf blacklist,
- * file URIs against the whitelist, and the final Spark conf of §4.2.  A request
- * that passes is complete: nothing later can reject it.
+ * The module owns the validation of a CreateBatchRequest (Livy §2.5) and of a
+ * CreateInteractiveRequest (§2.1): a table of the known fields of each, every
+ * field with a small validator (as kcgi does), then Livy's launch-time rules:
+ * file required (batches), kinds, time strings, names, impersonation, the conf
+ * blacklist, file URIs against the whitelist, and the final Spark conf of §4.2.
+ * A request that passes is complete: nothing later can reject it.
  */
 #ifndef TACITUS_BATCHREQ_H
 #define TACITUS_BATCHREQ_H
@@ -22,6 +23,10 @@ struct breq {
 	const char *class_name;
 	const char *queue;
 	char proxy_user[256];       /* effective proxy user, "" = none */
+	/* sessions only */
+	const char *kind;           /* canonical kind (static string) */
+	long long ttl_ms, idle_timeout_ms;      /* -1 = not given */
+	int heartbeat_sec;
 };
 
 /* Parse and check `len` bytes of `text` (NUL-terminated) from user `remote_user` (NULL = no
@@ -32,6 +37,15 @@ struct breq {
  * holds nothing to free. */
 int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_user,
 	       const char *doas, const struct cfg *c, char *msg, size_t msglen);
+
+/* The same for the body of POST /sessions: no file, args empty; kind
+ * (default "shared", aliases normalised; sparkr refused without R), ttl,
+ * idleTimeout and heartbeatTimeoutInSecond are filled in. */
+int breq_parse_session(struct breq *r, const char *text, size_t len, const char *remote_user,
+		       const char *doas, const struct cfg *c, char *msg, size_t msglen);
+
+/* The canonical name of a Livy kind or alias ("scala" -> "spark"); NULL if unknown. */
+const char *breq_kind(const char *name);
 
 /* Release what breq_parse allocated; safe on a zeroed struct. */
 void breq_free(struct breq *r);

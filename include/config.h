@@ -27,6 +27,19 @@ struct cfg {
 	char blacklist[CFG_MAX_LIST][128];
 	int n_file_list_keys;          /* livy.spark.file-list-configs */
 	char file_list_keys[CFG_MAX_LIST][128];
+	/* interactive sessions */
+	bool timeout_check;            /* livy.server.session.timeout-check (true) */
+	bool timeout_skip_busy;        /* livy.server.session.timeout-check.skip-busy (false) */
+	long long session_timeout_ms;  /* livy.server.session.timeout (1h) */
+	bool ttl_check;                /* livy.server.session.ttl-check (false) */
+	long long session_ttl_ms;      /* livy.server.session.ttl (8h) */
+	long warm_pool;                /* tacitus.session.warm-pool: pyspark drivers kept
+					  started on a local master (1; 0 = none) */
+	bool sparkr;                   /* R and SparkR are present (never, here) */
+	/* set by `tacitus serve` from its options, not from livy.conf */
+	char driver_script[1024];      /* app/repl.py */
+	char callback_url[512];        /* the drivers' way back: https://.../driver */
+	char callback_cafile[1024];    /* CA bundle for callback_url ("" = system) */
 	bool csrf;                     /* livy.server.csrf-protection.enabled */
 	bool access_control;           /* livy.server.access-control.enabled */
 	struct cfg_users {             /* user lists; "*" = everybody */

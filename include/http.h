@@ -40,6 +40,9 @@ const char *http_query(const struct http_req *r, const char *name, char *buf, si
  * ownership of body. */
 void http_send_json(struct http_req *r, int status, json_object *body, const char *headers);
 
+/* The same with a body that is JSON text already (e.g. built by PostgreSQL). */
+void http_send_json_text(struct http_req *r, int status, const char *text, const char *headers);
+
 /* Answer status with Livy's error body {"msg": "..."}. */
 void http_send_msg(struct http_req *r, int status, const char *headers, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

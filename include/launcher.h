@@ -22,6 +22,20 @@
  * then args.  Returns NULL only when out of memory. */
 json_object *launch_build_argv(const struct breq *r, const struct cfg *c);
 
+/* The file, in the job folder, that hands a session driver its secret. */
+#define LAUNCH_SECRET_FILE "driver.secret"
+
+/* spark-submit's arguments for a session driver (app/repl.py, cfg's
+ * driver_script, with the callback options), as launch_build_argv builds them
+ * for a batch of the same request; the Spark application is named after the
+ * session's name, or "livy-session" (always, when `pooled`: then two requests
+ * whose arguments are equal can share a warm driver).  Caller owns the result. */
+json_object *launch_driver_argv(const struct breq *r, const struct cfg *c, bool pooled);
+
+/* The arguments of a warm-pool driver: those of POST /sessions {"kind":
+ * "pyspark"} with `pooled`.  NULL (logged) if that request is refused. */
+json_object *launch_pool_argv(const struct cfg *c);
+
 struct launch_proc {
 	pid_t pid;                  /* the shim; also the process group id */
 	long long start_ticks;      /* field 22 of /proc/<pid>/stat */

@@ -100,6 +100,125 @@ int store_batch_log(struct store *s, long long id, long first, long count,
 int store_batch_delete(struct store *s, const char *key, const struct cfg *c,
 		       long long *id);
 
+/* ---- sessions (the API side) ----
+ *
+ * A session is a row of its own plus its driver, a batch row with a negative id
+ * (see sql/003_sessions.sql).  Its visible state: "starting" until the driver's
+ * first sync, then the REPL state the driver reports (idle, busy, error),
+ * "shutting_down" once a stop was asked, "dead" when the driver ended.
+ */
+
+struct store_session {
+	long long id, driver_id;
+	const char *name, *owner, *proxy_user, *state, *kind;
+	const char *app_id, *spark_ui_url, *driver_log_url;
+	long log_lines;
+	const char *log_tail;       /* as for batches */
+	const char *request;        /* the accepted body of POST /sessions (JSON text) */
+	int heartbeat_sec;
+};
+
+struct store_sessions {
+	void *res;
+	long total;
+	int n;
+	struct store_session *v;
+};
+void store_sessions_free(struct store_sessions *ss);
+
+struct store_new_session {
+	const char *name, *owner, *proxy_user, *kind;   /* NULL = none */
+	const char *request_json, *argv_json;
+	const char *pool;           /* non-NULL: take a warm driver of this pool if one with
+				       the same arguments (pool_argv_json) is there */
+	const char *pool_argv_json;
+	long long ttl_ms, idle_timeout_ms;              /* -1 = not given */
+	int heartbeat_sec;
+};
+
+/* Insert a session and its driver (a warm one when possible: *warm is then
+ * true), under the same admission rules as batches: STORE_REJECT with Livy's
+ * message for a duplicate name or too many drivers starting or running. */
+int store_session_create(struct store *s, const struct store_new_session *ns,
+			 const struct cfg *c, long long *id, bool *warm, char *msg, size_t msglen);
+
+/* One visible session by id or name; log_tail is "" unless with_log. */
+int store_session_get(struct store *s, const char *key, bool with_log, const struct cfg *c,
+		      struct store_sessions *out);
+
+/* Visible sessions in id order, as store_batch_list. */
+int store_session_list(struct store *s, long from, long size, const struct cfg *c,
+		       struct store_sessions *out);
+
+/* A request under /sessions/{id}: renew its heartbeat. */
+int store_session_touch(struct store *s, long long id);
+
+/* Hide session id from the API and ask its driver to stop (its monitor kills it).
+ * STORE_NOTFOUND when it is not visible. */
+int store_session_delete(struct store *s, long long id, const char *actor);
+
+struct store_statement {
+	int id;
+	const char *code, *state;
+	const char *output;         /* JSON text, NULL until there is one */
+	double progress;
+	long long started, completed;       /* epoch ms, 0 = not yet */
+};
+
+struct store_statements {
+	void *res;
+	long total;
+	int n;
+	struct store_statement *v;
+};
+void store_statements_free(struct store_statements *st);
+
+/* Queue a statement of `kind` (pyspark, spark, sql) on session id, whose driver
+ * must be running (visible state idle, busy or error); counts as activity.  Sets
+ * *stmt and copies the driver's wake-up address into wake ("" = none).
+ * STORE_REJECT when the session cannot take statements now. */
+int store_statement_create(struct store *s, long long id, const char *code, const char *kind,
+			   int *stmt, char *wake, size_t wakelen);
+
+/* Statements of session id: all in id order (desc: reversed), then the slice
+ * [from, from+size) of that order; total = how many there are. */
+int store_statement_list(struct store *s, long long id, bool desc, long from, long size,
+			 struct store_statements *out);
+
+/* Statement stmt of session id; STORE_NOTFOUND if there is none. */
+int store_statement_get(struct store *s, long long id, int stmt, struct store_statements *out);
+
+/* Cancel statement stmt of session id (§3.3: waiting -> cancelled at once,
+ * running -> cancelling; others unchanged); counts as activity.  Copies the
+ * driver's wake-up address into wake. */
+int store_statement_cancel(struct store *s, long long id, int stmt, char *wake, size_t wakelen);
+
+/* Ask session id's driver for completions; sets *cid and the wake-up address.
+ * STORE_REJECT when the driver is not running. */
+int store_completion_create(struct store *s, long long id, const char *code, const char *kind,
+			    int cursor, long long *cid, char *wake, size_t wakelen);
+
+/* The driver's answer to completion cid (JSON array text, malloc'd, caller
+ * frees) or STORE_NOTFOUND while there is none. */
+int store_completion_result(struct store *s, long long cid, char **candidates);
+
+/* ---- the driver protocol (app/DRIVER-PROTOCOL.md) ---- */
+
+struct store_sync {
+	const char *secret;         /* X-Tacitus-Secret */
+	const char *repl_state;     /* idle, busy, error */
+	const char *wake_addr;      /* ip:port, NULL = unknown */
+	int next;                   /* first statement id the driver has not received */
+	const char *pending;        /* PostgreSQL int[] text, e.g. {3,4} */
+	const char *results;        /* JSON array text of statement results */
+	const char *completions;    /* JSON array text of {id, candidates} */
+};
+
+/* One sync of a driver, in one transaction: store its REPL state, results and
+ * completions, and build the answer (JSON text, malloc'd, caller frees).
+ * STORE_NOTFOUND when no running driver has that secret. */
+int store_driver_sync(struct store *s, const struct store_sync *y, char **answer);
+
 /* ---- the monitor side ---- */
 
 /* LISTEN for new and deleted batches; store_socket is then the fd to poll and
@@ -123,6 +242,7 @@ struct store_job {
 	bool deleted;
 	double kill_age;            /* seconds since the first kill signal, -1 = none */
 	const char *state;
+	const char *stop_reason;    /* drivers: why their session was stopped, NULL = not */
 };
 
 struct store_jobs {
@@ -170,6 +290,21 @@ int store_append_log(struct store *s, long long id, const char *owner, long firs
  * STORE_NOTFOUND when the guard failed. */
 int store_transition(struct store *s, long long id, const char *owner, const char *from,
 		     const char *to, int exit_code, const char *reason);
+
+/* Record the hash of a driver's secret before its launch (batch id < 0). */
+int store_driver_secret(struct store *s, long long id, const char *owner, const char *secret);
+
+/* Keep `want` drivers of pool `pool` (arguments argv_json) starting or running:
+ * under the admission lock, add the missing ones as long as max-creation allows,
+ * and stop pooled drivers whose arguments are not argv_json (the configuration
+ * changed).  Sets *added. */
+int store_pool_refill(struct store *s, const char *pool, long want, const char *argv_json,
+		      const struct cfg *c, int *added);
+
+/* Stop the sessions past their heartbeat, idle timeout or ttl (livy.conf and the
+ * session's own values): their stop reason is recorded and their drivers are
+ * killed by the monitors holding them.  Returns how many, or STORE_ERROR. */
+int store_session_expire(struct store *s, const struct cfg *c);
 
 /* Note that the first kill signal was sent to batch id. */
 int store_kill_sent(struct store *s, long long id, const char *owner);

@@ -1,0 +1,22 @@
+/* driverapi.h - the server side of the driver protocol (app/DRIVER-PROTOCOL.md).
+ *
+ * The module owns POST /driver/sync, the one call a session driver makes: it is
+ * authenticated by the driver's secret (header X-Tacitus-Secret, checked against
+ * its hash in PostgreSQL, never logged), not by a user.  It also owns the wake-up
+ * datagram a worker sends a driver when there is work for it.
+ */
+#ifndef TACITUS_DRIVERAPI_H
+#define TACITUS_DRIVERAPI_H
+
+#include "http.h"
+#include "store.h"
+
+/* Answer POST /driver/sync.  `s` may be NULL (503). */
+void driver_sync(struct http_req *r, struct store *s);
+
+/* Send one wake-up datagram to "ip:port" (a hint: the driver syncs).  Returns 0,
+ * or -1 when addr is empty or malformed or sendto failed (not logged: the
+ * driver's periodic sync is the fallback). */
+int driver_wake(const char *addr);
+
+#endif
