@@ -85,6 +85,8 @@ int livy_parse_time_ms(const char *s, long long *out_ms, char *msg, size_t msgle
 	}
 	for (size_t i = 0; i < sizeof time_units / sizeof time_units[0]; i++)
 		if (!strcmp(unit, time_units[i].suffix)) {
+			if (v > LLONG_MAX / time_units[i].num)
+				goto bad;       /* more milliseconds than a long holds */
 			*out_ms = v * time_units[i].num / time_units[i].den;
 			return 0;
 		}

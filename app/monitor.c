@@ -362,7 +362,8 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		log_error("monitor: cannot create %s: %s", jobs, strerror(errno));
 		return 1;
 	}
-	if (c->warm_pool > 0 && !strncmp(c->spark_master, "local", 5) && c->driver_script[0]) {
+	/* with warm-pool 0 the pool is still kept: empty (drivers of an earlier setting stop) */
+	if (!strncmp(c->spark_master, "local", 5) && c->driver_script[0]) {
 		json_object *a = launch_pool_argv(c);
 		m.pool_argv = a ? strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN)) : NULL;
 		json_object_put(a);

@@ -693,6 +693,10 @@ int store_take_over(struct store *s, const char *owner, const char *host, int tt
 		4, p, out);
 }
 
+/* Rows of batch with a negative id are session drivers ("driver 3" is id -3). */
+#define JOB_KIND(id) ((id) < 0 ? "driver" : "batch")
+#define JOB_NUMBER(id) ((id) < 0 ? -(id) : (id))
+
 /* The process a launch started; NULL for other state changes. */
 struct launch {
 	pid_t pid;
@@ -731,11 +735,11 @@ static int transition(struct store *s, long long id, const char *owner, const ch
 	n = atoi(PQcmdTuples(r));
 	PQclear(r);
 	if (n != 1) {
-		log_warn("batch %lld: %s -> %s refused: not held by %s in state %s", id, from, to,
-			 owner, from);
+		log_warn("%s %lld: %s -> %s refused: not held by %s in state %s", JOB_KIND(id),
+			 JOB_NUMBER(id), from, to, owner, from);
 		return STORE_NOTFOUND;
 	}
-	log_info("batch %lld: %s -> %s: %s", id, from, to, reason);
+	log_info("%s %lld: %s -> %s: %s", JOB_KIND(id), JOB_NUMBER(id), from, to, reason);
 	return STORE_OK;
 }
 
@@ -1402,8 +1406,8 @@ int store_driver_secret(struct store *s, long long id, const char *owner, const 
 int store_pool_refill(struct store *s, const char *pool, long want, const char *argv_json,
 		      const struct cfg *c, int *added)
 {
-	char maxc[32];
-	const char *p[3] = {pool, argv_json, maxc};
+	char maxc[32], wants[32];
+	const char *p[3] = {pool, argv_json, maxc}, *q[3];
 	PGresult *r;
 	long have, live;
 	long long id;
@@ -1414,15 +1418,24 @@ int store_pool_refill(struct store *s, const char *pool, long want, const char *
 		return STORE_ERROR;
 	if (run_cmd(s, "admission lock", "SELECT pg_advisory_xact_lock(" ADMISSION_LOCK ")") < 0)
 		goto fail;
+	snprintf(wants, sizeof wants, "%ld", want);
+	q[0] = pool;
+	q[1] = argv_json;
+	q[2] = wants;
 	r = run(s, "pool retire",
-		"WITH x AS (UPDATE batch SET deleted_at = now(), pool = NULL WHERE pool = $1 "
-		"AND argv <> $2::jsonb AND state IN ('starting', 'running') AND deleted_at IS NULL "
-		"RETURNING id) SELECT id, pg_notify('tacitus_batch', id::text) FROM x", 2, p);
+		"WITH p AS (SELECT id, argv <> $2::jsonb AS outdated, row_number() OVER "
+		"(ORDER BY argv <> $2::jsonb, repl_state = 'idle' DESC NULLS LAST, id) AS n "
+		"FROM batch WHERE pool = $1 AND state IN ('starting', 'running') "
+		"AND deleted_at IS NULL), "
+		"x AS (UPDATE batch b SET deleted_at = now(), pool = NULL FROM p WHERE b.id = p.id "
+		"AND (p.outdated OR p.n > $3::int) RETURNING b.id, p.outdated) "
+		"SELECT id, outdated, pg_notify('tacitus_batch', id::text) FROM x", 3, q);
 	if (!r)
 		goto fail;
 	for (int i = 0; i < PQntuples(r); i++)
-		log_info("driver %s: retired from pool %s (its arguments are outdated)",
-			 PQgetvalue(r, i, 0) + 1, pool);
+		log_info("driver %s: retired from pool %s (%s)", PQgetvalue(r, i, 0) + 1, pool,
+			 !strcmp(PQgetvalue(r, i, 1), "t") ? "its arguments are outdated"
+							   : "more than tacitus.session.warm-pool");
 	PQclear(r);
 	r = run(s, "pool count",
 		"SELECT (SELECT count(*) FROM batch WHERE pool = $1 AND state IN ('starting', 'running') "

@@ -297,7 +297,7 @@ int store_driver_secret(struct store *s, long long id, const char *owner, const 
 /* Keep `want` drivers of pool `pool` (arguments argv_json) starting or running:
  * under the admission lock, add the missing ones as long as max-creation allows,
  * and stop pooled drivers whose arguments are not argv_json (the configuration
- * changed).  Sets *added. */
+ * changed) or that are more than `want`.  Sets *added. */
 int store_pool_refill(struct store *s, const char *pool, long want, const char *argv_json,
 		      const struct cfg *c, int *added);
 

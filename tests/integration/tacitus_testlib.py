@@ -203,7 +203,8 @@ class Psql:
         return p.stdout.strip()
 
     def batch_count(self):
-        return int(self.query("select count(*) from batch"))
+        # batches only: session drivers are rows of batch with negative ids
+        return int(self.query("select count(*) from batch where id >= 0"))
 
     def batch_state(self, batch_id):
         return self.query(f"select state from batch where id={int(batch_id)}") or None

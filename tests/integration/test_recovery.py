@@ -179,8 +179,10 @@ def db_markers(db, bid, token):
                         f"and line='TACITUS-QUICK {token} start'"))
 
 
-def active_count(db):
-    return int(db.query("select count(*) from batch where state in ('starting','running')"))
+def active_count(db, drivers=False):
+    """Batches (and session drivers too, when asked) starting or running."""
+    return int(db.query("select count(*) from batch where state in ('starting','running')" +
+                        ("" if drivers else " and id >= 0")))
 
 
 def wait_db_terminal(db, ids, timeout=tl.JOB_TIMEOUT):
@@ -634,9 +636,12 @@ def test_postgres_restart_under_read_load(cfg, tac, run_id):
 # --------------------------------------------------------------------------- 6. max-creation
 
 def _set_max_creation(conf, text, value):
-    line = f"livy.server.session.max-creation = {value}"
-    pat = re.compile(r"(?m)^\s*livy\.server\.session\.max-creation\s*=.*$")
-    new = pat.sub(line, text) if pat.search(text) else text.rstrip("\n") + "\n" + line + "\n"
+    """max-creation = value, and no warm pool (its driver would count)."""
+    new = text
+    for key, v in (("livy.server.session.max-creation", value), ("tacitus.session.warm-pool", 0)):
+        line = f"{key} = {v}"
+        pat = re.compile(r"(?m)^\s*" + re.escape(key) + r"\s*=.*$")
+        new = pat.sub(line, new) if pat.search(new) else new.rstrip("\n") + "\n" + line + "\n"
     with open(conf, "w") as f:
         f.write(new)
 
@@ -653,6 +658,9 @@ def test_max_creation_counts_every_instance(cfg, tac, run_id):
         _set_max_creation(conf, original, 2)
         stack("stop")
         ensure_instances(cfg)
+        # the pool's drivers are retired by the restarted monitors
+        wait_until(lambda: active_count(db, drivers=True) == 0, 60,
+                   lambda: f"pooled drivers to stop ({active_count(db, drivers=True)} left)")
 
         for name in ("a", "b"):
             r, bid = tac.create_batch(quick(cfg, f"max-{run_id}-{name}", 20))

@@ -8,6 +8,7 @@ int main(void)
 	test_livy();
 	test_config();
 	test_batchreq();
+	test_sessionreq();
 	test_track();
 	test_access();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);

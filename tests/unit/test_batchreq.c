@@ -125,3 +125,103 @@ void test_batchreq(void)
 		  "[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=512M\","
 		  "\"--conf\",\"spark.executor.memory=2gb\",\"/jobs/pi.py\"]");
 }
+
+/* POST /sessions: kinds, time strings, the 17 fields, and the driver's argv. */
+static int parse_session(const char *body, struct breq *r, char *msg, size_t len)
+{
+	return breq_parse_session(r, body, strlen(body), "alice", NULL, &c, msg, len);
+}
+
+static void session_refused(const char *body, const char *part)
+{
+	struct breq r;
+	char msg[4096];
+	int rc = parse_session(body, &r, msg, sizeof msg);
+
+	CHECK(rc == 400);
+	if (rc == 400 && !strstr(msg, part))
+		fprintf(stderr, "message for %s: %s\n", body, msg);
+	CHECK(rc != 0 && strstr(msg, part) != NULL);
+}
+
+/* kind, ttl and idle ms, heartbeat of an accepted body, as text */
+static const char *session_fields(const char *body)
+{
+	static char text[4200];
+	struct breq r;
+	char msg[4096];
+
+	if (parse_session(body, &r, msg, sizeof msg) != 0) {
+		snprintf(text, sizeof text, "refused: %s", msg);
+		return text;
+	}
+	snprintf(text, sizeof text, "%s %lld %lld %d", r.kind, r.ttl_ms, r.idle_timeout_ms,
+		 r.heartbeat_sec);
+	breq_free(&r);
+	return text;
+}
+
+void test_sessionreq(void)
+{
+	struct breq r;
+	char msg[4096];
+	json_object *a, *pool;
+
+	cfg_defaults(&c);
+	snprintf(c.whitelist[0], sizeof c.whitelist[0], "/jobs");
+	c.n_whitelist = 1;
+	CHECK_STR(breq_kind("scala"), "spark");
+	CHECK_STR(breq_kind("python"), "pyspark");
+	CHECK_STR(breq_kind("r"), "sparkr");
+	CHECK_STR(breq_kind("sql"), "sql");
+	CHECK(breq_kind("pyspark3") == NULL);
+	CHECK(breq_kind(NULL) == NULL);
+
+	CHECK_STR(session_fields("{}"), "shared -1 -1 0");
+	CHECK_STR(session_fields("{\"kind\": \"python\", \"ttl\": \"1h\", \"idleTimeout\": \" 5min \", "
+				 "\"heartbeatTimeoutInSecond\": \"60\"}"),
+		  "pyspark 3600000 300000 60");
+	CHECK_STR(session_fields("{\"kind\": \"scala\", \"idleTimeout\": \"0\", "
+				 "\"heartbeatTimeoutInSecond\": 0, \"name\": null}"), "spark -1 0 0");
+	session_refused("{\"kind\": \"bogus\"}", "Invalid kind: bogus (through reference chain: "
+			"org.apache.livy.server.interactive.CreateInteractiveRequest[\"kind\"])");
+	session_refused("{\"kind\": \"pyspark3\"}", "Invalid kind: pyspark3");
+	session_refused("{\"kind\": 5}", "Invalid kind: 5");
+	session_refused("{\"kind\": \"sparkr\"}", "kind sparkr needs R");
+	session_refused("{\"idleTimeout\": \"1x\"}", "Rejected, Reason: Invalid suffix: \"x\"");
+	session_refused("{\"ttl\": \"-5s\"}", "Rejected, Reason: Invalid value: -5");
+	session_refused("{\"ttl\": \"abc\"}", "Rejected, Reason: Invalid time string: abc");
+	session_refused("{\"ttl\": 5}", "\"ttl\" must be a time string");
+	session_refused("{\"heartbeatTimeoutInSecond\": -1}", "out of range");
+	session_refused("{\"file\": \"/jobs/a.py\"}", "Unrecognized field \"file\" (class "
+			"org.apache.livy.server.interactive.CreateInteractiveRequest), not marked as "
+			"ignorable (17 known properties: ");
+	session_refused("{\"name\": \"42\"}", "Invalid session name: 42");
+	session_refused("{\"conf\": {\"spark.master\": \"yarn\"}}", "Blacklisted configuration values");
+	session_refused("{\"jars\": [\"/etc/x.jar\"]}", "Local path /etc/x.jar");
+
+	/* the driver: repl.py with its callback; a default request matches the pool */
+	snprintf(c.driver_script, sizeof c.driver_script, "/opt/tacitus/app/repl.py");
+	snprintf(c.callback_url, sizeof c.callback_url, "https://127.0.0.1:8998/driver");
+	snprintf(c.callback_cafile, sizeof c.callback_cafile, "/var/ca.crt");
+	CHECK(parse_session("{\"kind\": \"spark\", \"name\": \"nb\"}", &r, msg, sizeof msg) == 0);
+	a = launch_driver_argv(&r, &c, false);
+	CHECK_STR(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		  "[\"--name\",\"nb\",\"--conf\",\"spark.master=local\",\"/opt/tacitus/app/repl.py\","
+		  "\"--callback\",\"https://127.0.0.1:8998/driver\",\"--cafile\",\"/var/ca.crt\","
+		  "\"--secret-file\",\"driver.secret\"]");
+	json_object_put(a);
+	a = launch_driver_argv(&r, &c, true);
+	pool = launch_pool_argv(&c);
+	CHECK_STR(json_object_to_json_string(a), json_object_to_json_string(pool));
+	json_object_put(a);
+	json_object_put(pool);
+	breq_free(&r);
+	CHECK(parse_session("{\"driverMemory\": \"2g\"}", &r, msg, sizeof msg) == 0);
+	a = launch_driver_argv(&r, &c, true);
+	pool = launch_pool_argv(&c);
+	CHECK(strcmp(json_object_to_json_string(a), json_object_to_json_string(pool)) != 0);
+	json_object_put(a);
+	json_object_put(pool);
+	breq_free(&r);
+}

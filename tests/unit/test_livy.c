@@ -65,6 +65,9 @@ void test_livy(void)
 	CHECK(livy_parse_time_ms("600s", &ms, msg, sizeof msg) == 0 && ms == 600000);
 	CHECK(livy_parse_time_ms(" 5min ", &ms, msg, sizeof msg) == 0 && ms == 300000);
 	CHECK(livy_parse_time_ms("1H", &ms, msg, sizeof msg) == 0 && ms == 3600000);
+	/* found by fuzzing: more milliseconds than a long holds is not a time */
+	CHECK(livy_parse_time_ms("599999999998999m", &ms, msg, sizeof msg) < 0 &&
+	      strstr(msg, "Invalid time string") != NULL);
 	CHECK(livy_parse_time_ms("100", &ms, msg, sizeof msg) == 0 && ms == 100);
 	CHECK(livy_parse_time_ms("2us", &ms, msg, sizeof msg) == 0 && ms == 0);
 	CHECK(livy_parse_time_ms("10 s", &ms, msg, sizeof msg) == -1);
