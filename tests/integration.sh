@@ -34,6 +34,11 @@ cp "$ROOT/app/conf/spark-blacklist.conf" "$LIVY_CONF_DIR/"
 status=1
 cleanup() {
 	sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true
+	# jobs outlive a stack stop on purpose (they are adopted at the next start); this
+	# stack has no next start, so its jobs and session drivers go with it
+	for shim in $(pgrep -f "job-shim $VAR/" || true); do
+		kill -KILL -- "-$shim" 2>/dev/null || true
+	done
 	if [ "$status" = 0 ]; then
 		rm -rf "$VAR"
 	else

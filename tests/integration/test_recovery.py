@@ -633,6 +633,73 @@ def test_postgres_restart_under_read_load(cfg, tac, run_id):
     check_ran_once(tac, new_id, token2)
 
 
+# --------------------------------------------------------------------------- 5b. sessions
+
+def _statement(tac, sid, code, timeout=60):
+    """POST a statement to session sid and wait until it is available; its output."""
+    r = tac.api.post(f"/sessions/{sid}/statements", json={"code": code})
+    assert r.status_code == 201, f"POST statement {code!r}: {tl.describe(r)}"
+    n = r.json()["id"]
+
+    def done():
+        st = tac.api.get(f"/sessions/{sid}/statements/{n}").json()
+        return st if st["state"] == "available" else None
+    return wait_until(done, timeout, f"statement {code!r} of session {sid} to be available")["output"]
+
+
+def _driver_row(db, sid):
+    rows = db_rows(db, f"select b.id, b.state, coalesce(b.lease_owner, ''), coalesce(b.pid, 0) "
+                       f"from session s join batch b on b.id = s.driver_id where s.id = {int(sid)}")
+    assert rows, f"no driver row for session {sid}"
+    did, state, owner, pid = rows[0]
+    return int(did), state, owner, int(pid)
+
+
+def test_session_survives_kill_9_of_its_monitor_and_a_lost_driver_ends_dead(cfg, tac):
+    """The driver reports to any instance, so a session works on while the instance whose
+    monitor launched it is dead, and another instance adopts its driver; a driver that dies
+    ends its session dead with the reason in the session's log."""
+    db = tac.db
+    r = tac.api.post("/sessions", json={"kind": "pyspark"})
+    assert r.status_code == 201, f"POST /sessions: {tl.describe(r)}"
+    sid = r.json()["id"]
+    wait_until(lambda: tac.api.get(f"/sessions/{sid}/state").json()["state"] == "idle", 120,
+               f"session {sid} to be idle")
+    assert _statement(tac, sid, "x = 41")["status"] == "ok"
+
+    did, _, owner, _ = _driver_row(db, sid)
+    victim = int(owner.split("-")[1])
+    kill_instance(cfg, victim)
+    try:
+        # served by the other instances at once: nothing waits for the lease to expire
+        out = _statement(tac, sid, "x + 1", timeout=30)
+        assert out["data"]["text/plain"] == "42", f"the session lost its state: {out}"
+        wait_until(lambda: _driver_row(db, sid)[2] not in ("", owner), LEASE_TAKEOVER,
+                   f"another instance to adopt driver {did} of the killed {owner}")
+        assert _driver_row(db, sid)[1] == "running"
+        assert tac.api.get(f"/sessions/{sid}/state").json()["state"] == "idle"
+        first = tac.api.get(f"/sessions/{sid}/statements/0").json()
+        assert first["state"] == "available" and first["output"]["status"] == "ok", \
+            f"a result from before the crash is gone: {first}"
+    finally:
+        ensure_instances(cfg)
+
+    # the driver dies (not its shim): the session ends dead, and says why
+    shim = _driver_row(db, sid)[3]
+    victims = [p for p in group_members(shim) if p != shim]
+    assert victims, f"driver {did} has no process but its shim {shim}"
+    for p in victims:
+        os.kill(p, signal.SIGKILL)
+    wait_until(lambda: tac.api.get(f"/sessions/{sid}/state").json()["state"] == "dead", 60,
+               f"session {sid} to be dead after its driver was killed")
+    log = tac.api.get(f"/sessions/{sid}/log", params={"size": -1}).json()["log"]
+    assert any(line.startswith("tacitus: spark-submit") for line in log), \
+        f"the session's log does not say why it ended: {log[-5:]}"
+    r = tac.api.post(f"/sessions/{sid}/statements", json={"code": "1"})
+    tl.error_msg(r, 400, contains="dead")
+    assert not group_members(shim), f"processes of the dead driver remain: {group_members(shim)}"
+
+
 # --------------------------------------------------------------------------- 6. max-creation
 
 def _set_max_creation(conf, text, value):
