@@ -310,6 +310,8 @@ class Link:
     def __init__(self, url, cafile, secret):
         parts = urllib.parse.urlsplit(url)
         self.path = parts.path.rstrip("/") + "/sync"
+        # wake-ups come from the server's side: from this host only when it is local
+        self.wake_host = "127.0.0.1" if parts.hostname in ("127.0.0.1", "localhost") else "0.0.0.0"
         self.headers = {"X-Tacitus-Secret": secret, "Content-Type": "application/json"}
         if parts.scheme == "https":
             context = ssl.create_default_context(cafile=cafile or None)
@@ -357,7 +359,7 @@ class Driver:
         self.outbox = {}         # id -> final result not yet acknowledged
         self.answers = []        # completion answers not yet acknowledged
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("0.0.0.0", 0))
+        self.udp.bind((link.wake_host, 0))
         self.wake_r, self.wake_w = socket.socketpair()
         for sock in (self.udp, self.wake_r, self.wake_w):
             sock.setblocking(False)
