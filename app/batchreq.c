@@ -100,7 +100,7 @@ static int check_int(json_object *v, const char *name, char *msg, size_t msglen)
 		return -1;
 	}
 	if (x < (strcmp(name, "numExecutors") && strcmp(name, "heartbeatTimeoutInSecond") ? 1 : 0) ||
-	    x > 100000000) {
+	    x > 100000) {
 		snprintf(msg, msglen, "Field \"%s\" is out of range: %lld", name, x);
 		return -1;
 	}

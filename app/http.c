@@ -35,7 +35,7 @@ int http_begin(struct http_req *r, FCGX_Request *f)
 	len = strtoll(cl, &end, 10);
 	if (errno || *end || len < 0)
 		return 400;
-	if (len > HTTP_MAX_BODY)
+	if (len > (strcmp(r->path, "/driver/sync") ? HTTP_MAX_BODY : HTTP_MAX_DRIVER_BODY))
 		return 413;
 	r->body = malloc((size_t)len + 1);
 	if (!r->body)

@@ -32,6 +32,8 @@ import warnings
 
 REAL_STDOUT, REAL_STDERR = sys.stdout, sys.stderr
 MAX_ROWS = 1000
+MAX_OUTPUT = 16 << 20     # bytes of one statement's output JSON (a sync body is at most 64 MiB)
+
 SCALA_PRELUDE = ("val spark = org.apache.spark.sql.SparkSession.builder.getOrCreate()\n"
                  "val sc = spark.sparkContext\n"
                  "import spark.implicits._\nimport spark.sql\n"
@@ -397,7 +399,10 @@ class Driver:
             self.interruptible = kind == "pyspark"
             output = self.run(sid, kind, statement.get("code", ""))
             self.interruptible = False
-            json.dumps(output, allow_nan=False)
+            size = len(json.dumps(output, allow_nan=False))
+            if size > MAX_OUTPUT:
+                output = error_output(sid, "OutputTooLarge", "the output has %d bytes of JSON; "
+                                      "at most %d are kept" % (size, MAX_OUTPUT), [])
         except KeyboardInterrupt:
             pass
         except Exception as exc:

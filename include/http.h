@@ -13,7 +13,8 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 
-#define HTTP_MAX_BODY (1024 * 1024)
+#define HTTP_MAX_BODY (1024 * 1024)            /* the API's requests */
+#define HTTP_MAX_DRIVER_BODY (64 * 1024 * 1024)  /* /driver/sync: statement outputs */
 
 struct http_req {
 	FCGX_Request *fcgx;
@@ -26,7 +27,7 @@ struct http_req {
 };
 
 /* Fill *r from the FastCGI request f and read the body (at most HTTP_MAX_BODY
- * bytes).  Returns 0, or an HTTP status (413 too large, 400 short body) that the
+ * bytes; HTTP_MAX_DRIVER_BODY for /driver/sync).  Returns 0, or an HTTP status (413 too large, 400 short body) that the
  * caller should answer with.  http_done releases the body. */
 int http_begin(struct http_req *r, FCGX_Request *f);
 void http_done(struct http_req *r);
