@@ -7,7 +7,6 @@
 #include "livy.h"
 #include "log.h"
 
-#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,6 +218,36 @@ static json_object *parse_small(struct call *k, const char *class_name, const ch
 	return o;
 }
 
+/* A statement id from the path (Java's int; a negative one names no statement):
+ * 0 and *n, or -1 after answering 400. */
+static int statement_id(struct call *k, const char *s, int *n)
+{
+	char msg[128];
+
+	if (livy_parse_int(s, n, msg, sizeof msg) < 0) {
+		http_send_msg(k->r, 400, NULL, "%s", msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* The "code" of a statement or completion body: a string without NUL (PostgreSQL
+ * text cannot hold one).  NULL after answering 400. */
+static const char *code_field(struct call *k, json_object *body)
+{
+	json_object *code = field(body, "code");
+
+	if (!code || !json_object_is_type(code, json_type_string)) {
+		http_send_msg(k->r, 400, NULL, "Field \"code\" is required and must be a string");
+		return NULL;
+	}
+	if (strlen(json_object_get_string(code)) != (size_t)json_object_get_string_len(code)) {
+		http_send_msg(k->r, 400, NULL, "Field \"code\" must not contain NUL characters");
+		return NULL;
+	}
+	return json_object_get_string(code);
+}
+
 /* The kind a statement runs as: its own, else the session's.  NULL after 400. */
 static const char *statement_kind(struct call *k, json_object *body, const char *session_kind)
 {
@@ -265,29 +294,26 @@ static bool running(const struct store_session *x)
 static void statement_create(struct call *k, const struct store_session *x)
 {
 	static const char *const keys[] = {"code", "kind", "msg_type"};
-	json_object *body, *code, *o;
-	const char *kind;
+	json_object *body, *o;
+	const char *kind, *code;
 	char wake[160], loc[96];
 	int stmt, rc;
 	struct store_statement st = {0};
 
 	if (!(body = parse_small(k, "org.apache.livy.ExecuteRequest", keys, 3)))
 		return;
-	code = field(body, "code");
-	if (!code || !json_object_is_type(code, json_type_string)) {
-		http_send_msg(k->r, 400, NULL, "Field \"code\" is required and must be a string");
-	} else if ((kind = statement_kind(k, body, x->kind))) {
+	if ((code = code_field(k, body)) && (kind = statement_kind(k, body, x->kind))) {
 		if (!running(x))
 			not_running(k, x);
-		else if ((rc = store_statement_create(k->s, x->id, json_object_get_string(code), kind,
-						      &stmt, wake, sizeof wake)) == STORE_REJECT)
+		else if ((rc = store_statement_create(k->s, x->id, code, kind, &stmt, wake,
+						      sizeof wake)) == STORE_REJECT)
 			not_running(k, x);
 		else if (rc != STORE_OK)
 			api_unavailable(k->r);
 		else {
 			driver_wake(wake);
 			st.id = stmt;
-			st.code = json_object_get_string(code);
+			st.code = code;
 			st.state = "waiting";
 			o = statement_json(&st);
 			snprintf(loc, sizeof loc, "Location: /sessions/%lld/statements/%d\r\n", x->id, stmt);
@@ -305,7 +331,7 @@ static void statement_list(struct call *k, const struct store_session *x)
 	json_object *o, *list;
 	char order[16];
 	int from, size, rc;
-	bool desc = false;
+	bool desc = false, has_size;
 
 	if (http_query(r, "order", order, sizeof order)) {
 		char *p = order;
@@ -314,8 +340,14 @@ static void statement_list(struct call *k, const struct store_session *x)
 		desc = !strncasecmp(p, "desc", 4) && strspn(p + 4, " ") == strlen(p + 4);
 	}
 	if (api_query_int(r, "from", 0, &from, NULL) < 0 ||
-	    api_query_int(r, "size", INT_MAX, &size, NULL) < 0)
+	    api_query_int(r, "size", -1, &size, &has_size) < 0)
 		return;
+	if (!has_size) {        /* Livy's default size is the number of statements */
+		rc = store_statement_list(k->s, x->id, desc, 0, 0, &sts);
+		size = rc == STORE_OK ? (int)sts.total : 0;
+		if (rc == STORE_OK)
+			store_statements_free(&sts);
+	}
 	rc = store_statement_list(k->s, x->id, desc, from, size, &sts);
 	if (rc != STORE_OK)
 		return rc == STORE_NOTFOUND ? api_not_found(r, "") : api_unavailable(r);
@@ -328,18 +360,6 @@ static void statement_list(struct call *k, const struct store_session *x)
 	http_send_json(r, 200, o, NULL);
 	json_object_put(o);
 	store_statements_free(&sts);
-}
-
-/* A statement id from the path: 0 and *n, or -1 after answering 400. */
-static int statement_id(struct call *k, const char *s, int *n)
-{
-	char msg[128];
-
-	if (livy_parse_int(s, n, msg, sizeof msg) < 0 || *n < 0) {
-		http_send_msg(k->r, 400, NULL, "%s", msg);
-		return -1;
-	}
-	return 0;
 }
 
 static void statement_get(struct call *k, const struct store_session *x, int n)
@@ -374,24 +394,21 @@ static void statement_cancel(struct call *k, const struct store_session *x, int 
 static void completion(struct call *k, const struct store_session *x)
 {
 	static const char *const keys[] = {"code", "kind", "cursor"};
-	json_object *body, *code, *cur, *o;
-	const char *kind;
+	json_object *body, *cur, *o;
+	const char *kind, *code;
 	char wake[160], *answer = NULL;
 	long long cid;
 	int rc = STORE_NOTFOUND;
 
 	if (!(body = parse_small(k, "org.apache.livy.CompletionRequest", keys, 3)))
 		return;
-	code = field(body, "code");
 	cur = field(body, "cursor");
-	if (!code || !json_object_is_type(code, json_type_string) ||
-	    (cur && !json_object_is_type(cur, json_type_int))) {
-		http_send_msg(k->r, 400, NULL, "Fields \"code\" (a string) and \"cursor\" (an int) "
-			      "are expected");
-	} else if ((kind = statement_kind(k, body, x->kind))) {
+	if (cur && !json_object_is_type(cur, json_type_int)) {
+		http_send_msg(k->r, 400, NULL, "Field \"cursor\" must be an int");
+	} else if ((code = code_field(k, body)) && (kind = statement_kind(k, body, x->kind))) {
 		if (!running(x))
 			not_running(k, x);
-		else if ((rc = store_completion_create(k->s, x->id, json_object_get_string(code), kind,
+		else if ((rc = store_completion_create(k->s, x->id, code, kind,
 						       cur ? json_object_get_int(cur) : 0, &cid, wake,
 						       sizeof wake)) == STORE_REJECT)
 			not_running(k, x);

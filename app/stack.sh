@@ -52,12 +52,16 @@ deps() {
 		apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 	fi
-	stamp=$(cat "$ROOT/app/requirements.txt" "$ROOT/tests/requirements.txt" | md5sum | cut -c1-32)
+	stamp=$(cat "$ROOT/app/requirements.txt" "$ROOT/tests/requirements.txt" \
+		"$ROOT/tests/requirements-nodeps.txt" | md5sum | cut -c1-32)
 	if [ "$(cat "$VENV/.tacitus-reqs" 2>/dev/null)" != "$stamp" ]; then
 		say "installing the pinned Python packages into .venv"
 		[ -x "$VENV/bin/python" ] || python3 -m venv "$VENV"
 		"$VENV/bin/pip" install -q --disable-pip-version-check \
 			-r "$ROOT/app/requirements.txt" -r "$ROOT/tests/requirements.txt"
+		# sparkmagic as its docs say: without its declared dependencies (see the file)
+		"$VENV/bin/pip" install -q --disable-pip-version-check --no-deps \
+			-r "$ROOT/tests/requirements-nodeps.txt"
 		echo "$stamp" > "$VENV/.tacitus-reqs"
 	fi
 }
