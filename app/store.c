@@ -437,27 +437,50 @@ fail:
 	return STORE_ERROR;
 }
 
-int store_batch_get(struct store *s, const char *key, bool with_log, const struct cfg *c,
-		    struct store_batches *out)
+/* The row of `key`: by id when it is all digits (sql_id), else the newest by name
+ * (sql_name); both take the key as $1 and the retain time as $2.  NULL on error. */
+static PGresult *by_key(struct store *s, const char *what, const char *key, const struct cfg *c,
+			const char *sql_id, const char *sql_name)
 {
 	char retain[32];
 	const char *p[2] = {key, retain};
+
+	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
+	return run(s, what, all_digits(key) ? sql_id : sql_name, 2, p);
+}
+
+/* Livy's list window over what `sql` selects: $1 is the retain time, $2 and $3 the
+ * offset and limit of the page.  NULL on error. */
+static PGresult *page(struct store *s, const char *what, const char *sql, long from, long size,
+		      const struct cfg *c)
+{
+	char retain[32], off[32], lim[32];
+	const char *p[3] = {retain, off, lim};
+	long first, count;
+
+	livy_list_window(LONG_MAX, from, size, &first, &count);
+	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
+	snprintf(off, sizeof off, "%ld", first);
+	snprintf(lim, sizeof lim, "%ld", count);
+	return run(s, what, sql, 3, p);
+}
+
+int store_batch_get(struct store *s, const char *key, bool with_log, const struct cfg *c,
+		    struct store_batches *out)
+{
 	PGresult *r;
 
 	memset(out, 0, sizeof *out);
-	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
-	if (all_digits(key))
-		r = run(s, "batch get", with_log
-			? "SELECT " BATCH_COLUMNS " FROM batch b WHERE b.id = $1::bigint AND "
-			  VISIBLE("$2")
-			: "SELECT " BATCH_COLUMNS_NO_LOG " FROM batch b WHERE b.id = $1::bigint AND "
-			  VISIBLE("$2"), 2, p);
-	else
-		r = run(s, "batch get by name", with_log
-			? "SELECT " BATCH_COLUMNS " FROM batch b WHERE b.name = $1 AND "
-			  VISIBLE("$2") " ORDER BY b.id DESC LIMIT 1"
-			: "SELECT " BATCH_COLUMNS_NO_LOG " FROM batch b WHERE b.name = $1 AND "
-			  VISIBLE("$2") " ORDER BY b.id DESC LIMIT 1", 2, p);
+	r = with_log
+		? by_key(s, "batch get", key, c,
+			 "SELECT " BATCH_COLUMNS " FROM batch b WHERE b.id = $1::bigint AND " VISIBLE("$2"),
+			 "SELECT " BATCH_COLUMNS " FROM batch b WHERE b.name = $1 AND " VISIBLE("$2")
+			 " ORDER BY b.id DESC LIMIT 1")
+		: by_key(s, "batch get", key, c,
+			 "SELECT " BATCH_COLUMNS_NO_LOG " FROM batch b WHERE b.id = $1::bigint AND "
+			 VISIBLE("$2"),
+			 "SELECT " BATCH_COLUMNS_NO_LOG " FROM batch b WHERE b.name = $1 AND "
+			 VISIBLE("$2") " ORDER BY b.id DESC LIMIT 1");
 	if (!r)
 		return STORE_ERROR;
 	fill_batches(r, out);
@@ -471,24 +494,17 @@ int store_batch_get(struct store *s, const char *key, bool with_log, const struc
 int store_batch_list(struct store *s, long from, long size, const struct cfg *c,
 		     struct store_batches *out)
 {
-	char retain[32], off[32], lim[32];
-	const char *p[3] = {retain, off, lim};
 	PGresult *r;
-	long first, count;
 
 	memset(out, 0, sizeof *out);
-	livy_list_window(LONG_MAX, from, size, &first, &count);
-	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
-	snprintf(off, sizeof off, "%ld", first);
-	snprintf(lim, sizeof lim, "%ld", count);
 	/* The visible set is found first (partial indexes: its cost is what is visible,
 	 * not the history), then paged; the total rides on every row, and on a row of
 	 * NULLs when the page is empty. */
-	r = run(s, "batch list",
-		"WITH v AS MATERIALIZED (SELECT b.id FROM batch b WHERE b.id >= 0 AND " VISIBLE("$1") "), "
-		"page AS (SELECT id FROM v ORDER BY id OFFSET $2::bigint LIMIT $3::bigint) "
-		"SELECT " BATCH_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
-		"LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id", 3, p);
+	r = page(s, "batch list",
+		 "WITH v AS MATERIALIZED (SELECT b.id FROM batch b WHERE b.id >= 0 AND " VISIBLE("$1") "), "
+		 "page AS (SELECT id FROM v ORDER BY id OFFSET $2::bigint LIMIT $3::bigint) "
+		 "SELECT " BATCH_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
+		 "LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id", from, size, c);
 	if (!r)
 		return STORE_ERROR;
 	out->total = atol(PQgetvalue(r, 0, 10));
@@ -990,25 +1006,21 @@ fail:
 int store_session_get(struct store *s, const char *key, bool with_log, const struct cfg *c,
 		      struct store_sessions *out)
 {
-	char retain[32];
-	const char *p[2] = {key, retain};
 	PGresult *r;
 
 	memset(out, 0, sizeof *out);
-	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
-	if (all_digits(key))
-		r = run(s, "session get", with_log
-			? "SELECT " SESSION_COLUMNS " FROM session s JOIN batch b ON b.id = s.driver_id "
-			  "WHERE s.id = $1::bigint AND " SESSION_VISIBLE("$2")
-			: "SELECT " SESSION_COLUMNS_NO_LOG " FROM session s JOIN batch b ON "
-			  "b.id = s.driver_id WHERE s.id = $1::bigint AND " SESSION_VISIBLE("$2"), 2, p);
-	else
-		r = run(s, "session get by name", with_log
-			? "SELECT " SESSION_COLUMNS " FROM session s JOIN batch b ON b.id = s.driver_id "
-			  "WHERE s.name = $1 AND " SESSION_VISIBLE("$2") " ORDER BY s.id DESC LIMIT 1"
-			: "SELECT " SESSION_COLUMNS_NO_LOG " FROM session s JOIN batch b ON "
-			  "b.id = s.driver_id WHERE s.name = $1 AND " SESSION_VISIBLE("$2")
-			  " ORDER BY s.id DESC LIMIT 1", 2, p);
+	r = with_log
+		? by_key(s, "session get", key, c,
+			 "SELECT " SESSION_COLUMNS " FROM session s JOIN batch b ON b.id = s.driver_id "
+			 "WHERE s.id = $1::bigint AND " SESSION_VISIBLE("$2"),
+			 "SELECT " SESSION_COLUMNS " FROM session s JOIN batch b ON b.id = s.driver_id "
+			 "WHERE s.name = $1 AND " SESSION_VISIBLE("$2") " ORDER BY s.id DESC LIMIT 1")
+		: by_key(s, "session get", key, c,
+			 "SELECT " SESSION_COLUMNS_NO_LOG " FROM session s JOIN batch b ON "
+			 "b.id = s.driver_id WHERE s.id = $1::bigint AND " SESSION_VISIBLE("$2"),
+			 "SELECT " SESSION_COLUMNS_NO_LOG " FROM session s JOIN batch b ON "
+			 "b.id = s.driver_id WHERE s.name = $1 AND " SESSION_VISIBLE("$2")
+			 " ORDER BY s.id DESC LIMIT 1");
 	if (!r)
 		return STORE_ERROR;
 	fill_sessions(r, out);
@@ -1022,23 +1034,16 @@ int store_session_get(struct store *s, const char *key, bool with_log, const str
 int store_session_list(struct store *s, long from, long size, const struct cfg *c,
 		       struct store_sessions *out)
 {
-	char retain[32], off[32], lim[32];
-	const char *p[3] = {retain, off, lim};
 	PGresult *r;
-	long first, count;
 
 	memset(out, 0, sizeof *out);
-	livy_list_window(LONG_MAX, from, size, &first, &count);
-	snprintf(retain, sizeof retain, "%ld", c->state_retain_sec);
-	snprintf(off, sizeof off, "%ld", first);
-	snprintf(lim, sizeof lim, "%ld", count);
-	r = run(s, "session list",
-		"WITH v AS MATERIALIZED (SELECT s.id FROM session s JOIN batch b ON b.id = s.driver_id "
-		"WHERE " SESSION_VISIBLE("$1") "), "
-		"page AS (SELECT id FROM v ORDER BY id OFFSET $2::bigint LIMIT $3::bigint) "
-		"SELECT " SESSION_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
-		"LEFT JOIN (page JOIN session s USING (id) JOIN batch b ON b.id = s.driver_id) ON true "
-		"ORDER BY s.id", 3, p);
+	r = page(s, "session list",
+		 "WITH v AS MATERIALIZED (SELECT s.id FROM session s JOIN batch b ON b.id = s.driver_id "
+		 "WHERE " SESSION_VISIBLE("$1") "), "
+		 "page AS (SELECT id FROM v ORDER BY id OFFSET $2::bigint LIMIT $3::bigint) "
+		 "SELECT " SESSION_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
+		 "LEFT JOIN (page JOIN session s USING (id) JOIN batch b ON b.id = s.driver_id) ON true "
+		 "ORDER BY s.id", from, size, c);
 	if (!r)
 		return STORE_ERROR;
 	out->total = atol(PQgetvalue(r, 0, 14));
