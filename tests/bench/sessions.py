@@ -14,6 +14,8 @@ import requests
 URL = os.environ["TACITUS_URL"]
 PSQL = os.environ["TACITUS_PSQL"].split()
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+# requests prefers REQUESTS_CA_BUNDLE from the environment to a session's verify
+os.environ["REQUESTS_CA_BUNDLE"] = os.environ["TACITUS_CA"]
 api = requests.Session()
 api.auth = (os.environ["TACITUS_USER"], os.environ["TACITUS_PASSWORD"])
 api.verify = os.environ["TACITUS_CA"]
@@ -125,10 +127,9 @@ def main():
         sids.append(open_session({"kind": "pyspark"}, 0.05)[0])
     time.sleep(10)
     tac = rss_kb(lambda c: "tacitus serve" in c) / 1024
-    drivers = rss_kb(lambda c: "repl.py" in c or ("java" in c and "repl.py" in c)) / 1024
+    drivers = rss_kb(lambda c: "repl.py" in c) / 1024      # each driver's JVM and Python
     print(f"RSS with 10 open sessions: Tacitus instances (masters, workers, monitors) "
-          f"{tac:.0f} MB in all; the session drivers' Python processes {drivers:.0f} MB "
-          f"(their JVMs are Spark's)")
+          f"{tac:.0f} MB in all; the 10 Spark drivers (JVM + Python each) {drivers:.0f} MB")
     for sid in sids:
         api.delete(f"{URL}/sessions/{sid}")
 
