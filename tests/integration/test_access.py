@@ -131,6 +131,61 @@ def test_access_rules_between_users(cfg, users):
     tl.error_msg(a.get(f"/batches/{bid}"), 404)
 
 
+def test_session_access_rules_between_users(cfg, users):
+    """Sessions follow the rules of batches: the owner and view users see the log and the
+    statements, only the owner (and superusers) run code, cancel or delete."""
+    a, b, v, m, root = (users[u] for u in ("alice", "bob", "victor", "mallory", "root"))
+    db = tl.Psql(cfg.psql)
+    tl.error_msg(a.post("/sessions", json={"kind": "pyspark"}), 400,
+                 exact="Missing Required Header for CSRF protection.")
+    tl.error_msg(m.post("/sessions", json={"kind": "pyspark"}, headers=CSRF), 403,
+                 exact="User not authorised to use Livy.")
+    s = tl.json_body(a.post("/sessions", json={"kind": "pyspark"}, headers=CSRF), 201)
+    sid = s["id"]
+    assert s["owner"] == "alice" and s["proxyUser"] == "alice", s
+    try:
+        tl.error_msg(m.get(f"/sessions/{sid}"), 403, exact="User not authorised to use Livy.")
+        # bob sees that the session exists, nothing of what runs in it, and changes nothing
+        assert tl.json_body(b.get(f"/sessions/{sid}"), 200)["log"] == []
+        tl.error_msg(b.get(f"/sessions/{sid}/log"), 403)
+        tl.error_msg(b.get(f"/sessions/{sid}/statements"), 403)
+        tl.error_msg(b.get(f"/sessions/{sid}/statements/0"), 403)
+        before = db.query("SELECT count(*) FROM statement")
+        tl.error_msg(b.post(f"/sessions/{sid}/statements", json={"code": "1"}, headers=CSRF), 403)
+        tl.error_msg(b.post(f"/sessions/{sid}/statements/0/cancel", headers=CSRF), 403)
+        tl.error_msg(b.post(f"/sessions/{sid}/completion", json={"code": "sp", "kind": "pyspark",
+                                                                 "cursor": 2}, headers=CSRF), 403)
+        tl.error_msg(b.delete(f"/sessions/{sid}", headers=CSRF), 403)
+        # victor may view, not change
+        tl.json_body(v.get(f"/sessions/{sid}/statements"), 200)
+        tl.json_body(v.get(f"/sessions/{sid}/log"), 200)
+        tl.error_msg(v.post(f"/sessions/{sid}/statements", json={"code": "1"}, headers=CSRF), 403)
+        tl.error_msg(v.delete(f"/sessions/{sid}", headers=CSRF), 403)
+        assert db.query("SELECT count(*) FROM statement") == before, "a refused POST wrote a row"
+
+        # alice's driver runs as her (--proxy-user) and runs her code
+        argv = db.query(f"SELECT b.argv::text FROM batch b JOIN session s ON b.id = s.driver_id "
+                        f"WHERE s.id = {sid}")
+        assert '"--proxy-user", "alice"' in argv, argv
+        deadline = time.monotonic() + tl.JOB_TIMEOUT
+        while tl.json_body(a.get(f"/sessions/{sid}/state"), 200)["state"] != "idle":
+            assert time.monotonic() < deadline, f"session {sid} did not become idle"
+            time.sleep(tl.POLL_INTERVAL)
+        st = tl.json_body(a.post(f"/sessions/{sid}/statements", json={"code": "6 * 7"},
+                                 headers=CSRF), 201)
+        while st["state"] != "available":
+            assert time.monotonic() < deadline, f"statement {st} did not finish"
+            time.sleep(0.1)
+            st = tl.json_body(a.get(f"/sessions/{sid}/statements/{st['id']}"), 200)
+        assert st["output"]["data"]["text/plain"] == "42", st
+        assert tl.json_body(v.get(f"/sessions/{sid}/statements/{st['id']}"), 200)["output"] == \
+            st["output"], "a view user reads the same result"
+    finally:
+        # the superuser may delete alice's session
+        assert tl.json_body(root.delete(f"/sessions/{sid}", headers=CSRF), 200) == {"msg": "deleted"}
+    tl.error_msg(a.get(f"/sessions/{sid}"), 404)
+
+
 def settle(api, path, status, timeout=10.0):
     """nginx -s reload returns before the new workers serve: wait for the new rules."""
     deadline = time.monotonic() + timeout
@@ -142,7 +197,8 @@ def settle(api, path, status, timeout=10.0):
 
 
 def tac_rows(cfg):
-    return int(tl.Psql(cfg.psql).query("SELECT count(*) FROM batch"))
+    # batches only: session drivers (negative ids) come and go with the warm pool
+    return int(tl.Psql(cfg.psql).query("SELECT count(*) FROM batch WHERE id >= 0"))
 
 
 def test_client_certificates_name_the_user(cfg, users):
