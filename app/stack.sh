@@ -276,8 +276,8 @@ Try:
   curl --cacert $VAR/nginx/server.crt -u $USER_NAME:$PASSWORD \\
        -H 'Content-Type: application/json' \\
        -d '{"file": "$ROOT/tests/jobs/ok.py"}' https://127.0.0.1:$PORT/batches
-  curl --cacert $VAR/nginx/server.crt -u $USER_NAME:$PASSWORD \
-       -H 'Content-Type: application/json' \
+  curl --cacert $VAR/nginx/server.crt -u $USER_NAME:$PASSWORD \\
+       -H 'Content-Type: application/json' \\
        -d '{"kind": "pyspark"}' https://127.0.0.1:$PORT/sessions
 MSG
 }
