@@ -27,6 +27,7 @@ cat > "$LIVY_CONF_DIR/livy.conf" <<CONF
 livy.spark.master = local[1]
 livy.server.session.state-retain.sec = 600s
 livy.server.session.max-creation = 100
+livy.server.session.ttl-check = true
 livy.file.local-dir-whitelist = $TACITUS_JOBS, /tmp/tacitus-wl
 CONF
 cp "$ROOT/app/conf/spark-blacklist.conf" "$LIVY_CONF_DIR/"

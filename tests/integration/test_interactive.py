@@ -11,9 +11,10 @@ expensive on this 2-core box, so this module uses few of them, each made by a mo
               pool, so a new driver starts; the fixture tries statements, cancel, completion
               while it is `starting`; later used for the shared-kind rules, the secret file
               and DELETE (which must end every process of its driver)
-    expiring  two sessions made at once: {"idleTimeout": "5s"} and {"heartbeatTimeoutInSecond":
-              3}; the fixture watches both until Tacitus stops them (GETs renew the heartbeat of
-              the second for 6 s first; they must not count as activity for the first)
+    expiring  three sessions made at once: {"idleTimeout": "5s"}, {"heartbeatTimeoutInSecond":
+              3} and {"ttl": "8s"} (the harness's livy.conf turns ttl-check on); the fixture
+              watches them until Tacitus stops them (GETs renew the heartbeat of the second for
+              6 s first; they must not count as activity for the first)
 
 Tests rely on file order only in that DELETE of `fresh` comes last; each also works alone (-k).
 Waiting is polling with generous timeouts; the few timing limits asserted (POST -> idle of a warm
@@ -368,6 +369,8 @@ def fresh(tac):
 class Expiring:
     idle: Sess
     hb: Sess
+    ttl: Sess
+    ttl_states: list = field(default_factory=list)    # (seconds since POST, state)
     idle_states: list = field(default_factory=list)   # (seconds since POST, state)
     hb_states: list = field(default_factory=list)     # (seconds since POST, state, how read)
     last_touch: float = 0.0                           # last GET /sessions/{hb}/state
@@ -376,13 +379,14 @@ class Expiring:
 
 @pytest.fixture(scope="module")
 def expiring(tac):
-    """Two sessions made at once and watched until Tacitus stops them (at most 60 s)."""
+    """Three sessions made at once and watched until Tacitus stops them (at most 60 s)."""
     api = tac.api
     t0 = time.monotonic()
     ri = api.post("/sessions", json={"kind": "pyspark", "idleTimeout": "5s"})
     rh = api.post("/sessions", json={"kind": "pyspark", "heartbeatTimeoutInSecond": 3})
-    ex = Expiring(Sess(tac, ri, t0), Sess(tac, rh, t0))
-    i, h = ex.idle, ex.hb
+    rt = api.post("/sessions", json={"kind": "pyspark", "ttl": "8s"})
+    ex = Expiring(Sess(tac, ri, t0), Sess(tac, rh, t0), Sess(tac, rt, t0))
+    i, h, t = ex.idle, ex.hb, ex.ttl
 
     def elapsed():
         return time.monotonic() - t0
@@ -390,6 +394,8 @@ def expiring(tac):
     def idle_state():   # GET .../state: must not count as activity
         if i.id is not None:
             ex.idle_states.append((elapsed(), i.state()))
+        if t.id is not None:
+            ex.ttl_states.append((elapsed(), t.state()))
 
     def listed_state(sid):   # GET /sessions does not renew a heartbeat
         body = tl.json_body(api.get("/sessions", params={"size": 100000}), 200)
@@ -408,12 +414,14 @@ def expiring(tac):
             ex.hb_states.append((elapsed(), listed_state(h.id), "GET /sessions"))
         done_i = i.id is None or ex.idle_states[-1][1] in tl.TERMINAL
         done_h = h.id is None or ex.hb_states[-1][1] in tl.TERMINAL
-        if done_i and done_h:
+        done_t = t.id is None or ex.ttl_states[-1][1] in tl.TERMINAL
+        if done_i and done_h and done_t:
             break
         time.sleep(0.5)
     yield ex
     i.delete_quietly()
     h.delete_quietly()
+    t.delete_quietly()
 
 
 # --------------------------------------------------------------------------- create
@@ -1024,6 +1032,21 @@ def test_heartbeat_timeout_stops_the_session(tac, expiring):
     assert "heartbeat" in reason.lower(), f"stop_reason {reason!r}"
 
 
+def test_ttl_stops_the_session(tac, expiring):
+    s = expiring.ttl.require()
+    body = check_session_object(tl.json_body(s.resp, 201), "POST ttl 8s")
+    assert body["ttl"] == "8s", f"ttl {body['ttl']!r}"
+    states = expiring.ttl_states
+    early = [(round(t, 1), st) for t, st in states if t < 7.0 and st in tl.TERMINAL]
+    assert not early, f"stopped before its ttl of 8 s: {early}"
+    dead = [t for t, st in states if st == "dead"]
+    assert dead, f"session {s.id} (ttl 8s) not dead after 60 s: states {states[-5:]}"
+    assert dead[0] < 25, f"ttl 8s: dead only {dead[0]:.1f} s after creation"
+    log = s.full_log()
+    assert any("older than its ttl" in x for x in log), \
+        f"no 'older than its ttl' line in the log of session {s.id}: tail {log[-5:]!r}"
+
+
 def test_statement_on_dead_session_is_refused(tac, expiring):
     s = expiring.idle.require()
     assert s.state() == "dead", "premise: the idle-timeout session is dead"
@@ -1038,7 +1061,8 @@ def test_statement_on_dead_session_is_refused(tac, expiring):
 # --------------------------------------------------------------------------- secrets, DELETE
 
 def test_driver_secrets_never_appear_in_logs_or_responses(cfg, tac, main, fresh, expiring):
-    sessions = [x for x in (main, fresh, expiring.idle, expiring.hb) if x.id is not None]
+    sessions = [x for x in (main, fresh, expiring.idle, expiring.hb, expiring.ttl)
+                if x.id is not None]
     assert main.id is not None and fresh.id is not None
     found = {}
 

@@ -657,8 +657,9 @@ def _driver_row(db, sid):
 
 def test_session_survives_kill_9_of_its_monitor_and_a_lost_driver_ends_dead(cfg, tac):
     """The driver reports to any instance, so a session works on while the instance whose
-    monitor launched it is dead, and another instance adopts its driver; a driver that dies
-    ends its session dead with the reason in the session's log."""
+    monitor launched it is dead, and another instance adopts its driver; it keeps its state
+    over a stop and start of the whole stack; a driver that dies ends its session dead with
+    the reason in the session's log."""
     db = tac.db
     r = tac.api.post("/sessions", json={"kind": "pyspark"})
     assert r.status_code == 201, f"POST /sessions: {tl.describe(r)}"
@@ -683,6 +684,12 @@ def test_session_survives_kill_9_of_its_monitor_and_a_lost_driver_ends_dead(cfg,
             f"a result from before the crash is gone: {first}"
     finally:
         ensure_instances(cfg)
+
+    # a whole stop and start (make stop; make run): the driver waits, and goes on
+    stack("stop")
+    ensure_instances(cfg)
+    out = _statement(tac, sid, "x + 2", timeout=60)
+    assert out["data"]["text/plain"] == "43", f"the session lost its state over a restart: {out}"
 
     # the driver dies (not its shim): the session ends dead, and says why
     shim = _driver_row(db, sid)[3]
