@@ -312,6 +312,8 @@ static void statement_create(struct call *k, const struct store_session *x)
 			api_unavailable(k->r);
 		else {
 			driver_wake(wake);
+			log_info("session %lld: statement %d queued (%s, %zu bytes)", x->id, stmt, kind,
+				 strlen(code));
 			st.id = stmt;
 			st.code = code;
 			st.state = "waiting";
