@@ -129,6 +129,22 @@ static int too_long(const char *s, const char *name, char *msg, size_t msglen)
 	return -1;
 }
 
+/* A string value: not too long, and no NUL (PostgreSQL's text cannot hold one). */
+static int bad_text(json_object *v, const char *name, char *msg, size_t msglen)
+{
+	if (too_long(scalar_text(v), name, msg, msglen) < 0)
+		return -1;
+	if (json_object_is_type(v, json_type_string) &&
+	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
+		snprintf(msg, msglen, "Field \"%s\": a value contains a NUL character", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Time strings past this many days are refused (their milliseconds overflow dates). */
+#define MAX_TIME_DAYS 36500LL
+
 static int check_field(const struct field *f, json_object *v, char *msg, size_t msglen)
 {
 	switch (f->type) {
@@ -138,7 +154,7 @@ static int check_field(const struct field *f, json_object *v, char *msg, size_t 
 			snprintf(msg, msglen, "Field \"%s\" must be a string", f->name);
 			return -1;
 		}
-		if (too_long(scalar_text(v), f->name, msg, msglen) < 0)
+		if (bad_text(v, f->name, msg, msglen) < 0)
 			return -1;
 		return f->type == F_MEM ? check_mem(scalar_text(v), f->name, msg, msglen) : 0;
 	case F_INT:
@@ -163,6 +179,11 @@ static int check_field(const struct field *f, json_object *v, char *msg, size_t 
 			snprintf(msg, msglen, "Rejected, Reason: %s", why);
 			return -1;
 		}
+		if (ms > MAX_TIME_DAYS * 86400000) {
+			snprintf(msg, msglen, "Field \"%s\" is out of range: %lld days at most",
+				 f->name, MAX_TIME_DAYS);
+			return -1;
+		}
 		return 0;
 	}
 	case F_LIST:
@@ -178,7 +199,7 @@ static int check_field(const struct field *f, json_object *v, char *msg, size_t 
 				snprintf(msg, msglen, "Field \"%s\" must be a list of strings", f->name);
 				return -1;
 			}
-			if (too_long(t, f->name, msg, msglen) < 0)
+			if (bad_text(json_object_array_get_idx(v, i), f->name, msg, msglen) < 0)
 				return -1;
 		}
 		return 0;
@@ -198,7 +219,7 @@ static int check_field(const struct field *f, json_object *v, char *msg, size_t 
 				return -1;
 			}
 			if (too_long(k, f->name, msg, msglen) < 0 ||
-			    too_long(scalar_text(val), f->name, msg, msglen) < 0)
+			    bad_text(val, f->name, msg, msglen) < 0)
 				return -1;
 		}
 		return 0;

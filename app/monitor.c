@@ -285,8 +285,8 @@ static int maintain(struct mon *m)
 		}
 		store_jobs_free(&jobs);
 	}
-	if (store_session_expire(m->s, m->cfg) == STORE_ERROR)
-		return -1;
+	/* sessions: a failure here (logged) must not stop the launching and watching */
+	store_session_expire(m->s, m->cfg);
 	if (m->pool_argv) {
 		int added;
 		store_pool_refill(m->s, POOL, m->cfg->warm_pool, m->pool_argv, m->cfg, &added);

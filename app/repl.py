@@ -33,6 +33,7 @@ import warnings
 REAL_STDOUT, REAL_STDERR = sys.stdout, sys.stderr
 MAX_ROWS = 1000
 MAX_OUTPUT = 16 << 20     # bytes of one statement's output JSON (a sync body is at most 64 MiB)
+MAX_SYNC = 32 << 20       # bytes of results in one sync; the rest go in the next ones
 
 SCALA_PRELUDE = ("val spark = org.apache.spark.sql.SparkSession.builder.getOrCreate()\n"
                  "val sc = spark.sparkContext\n"
@@ -50,6 +51,17 @@ def now_ms():
 
 def ok_output(sid, data):
     return {"status": "ok", "execution_count": sid, "data": data}
+
+
+def scrub(value):
+    """A copy of an output without NUL characters (PostgreSQL's text cannot hold them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    return value
 
 
 def error_output(sid, ename, evalue, tb):
@@ -399,6 +411,7 @@ class Driver:
             self.interruptible = kind == "pyspark"
             output = self.run(sid, kind, statement.get("code", ""))
             self.interruptible = False
+            output = scrub(output)
             size = len(json.dumps(output, allow_nan=False))
             if size > MAX_OUTPUT:
                 output = error_output(sid, "OutputTooLarge", "the output has %d bytes of JSON; "
@@ -493,7 +506,12 @@ class Driver:
         running = self.running
         progress = self.progress(running) if running is not None else 0.0
         with self.cond:
-            results = list(self.outbox.values())
+            results, size = [], 0
+            for sid in sorted(self.outbox):     # a sync body stays well under 64 MiB
+                size += len(json.dumps(self.outbox[sid]))
+                if results and size > MAX_SYNC:
+                    break
+                results.append(self.outbox[sid])
             if self.running is not None and running == self.running:
                 results.append({"id": running, "state": "running", "progress": progress,
                                 "started": self.started})
@@ -560,7 +578,7 @@ class Driver:
         answers = []
         for request in requests:
             if request["id"] not in pending:
-                answers.append({"id": request["id"], "candidates": self.candidates(request)})
+                answers.append({"id": request["id"], "candidates": scrub(self.candidates(request))})
         with self.cond:
             self.answers.extend(answers)
         return bool(answers)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define COMPLETION_WAIT_MS 3000
+#define COMPLETION_WAIT_MS 2000      /* a worker waits this long for a driver at most */
 
 /* A request field of the body of POST .../statements or .../completion. */
 static json_object *field(json_object *o, const char *key)
@@ -148,6 +148,9 @@ static void session_create(struct call *k)
 	bool warm;
 	int rc;
 
+	if (!k->c->driver_script[0] || !k->c->callback_url[0])
+		return http_send_msg(r, 503, NULL, "Sessions are not configured on this server: "
+				     "tacitus serve needs --driver-script and --callback");
 	rc = breq_parse_session(&q, r->body ? r->body : "", r->body_len, r->remote_user, k->doas,
 				k->c, msg, sizeof msg);
 	if (rc)
@@ -425,6 +428,11 @@ static void completion(struct call *k, const struct store_session *x)
 					break;
 				poll(NULL, 0, 10);
 			}
+			if (rc == STORE_ERROR) {
+				api_unavailable(k->r);
+				json_object_put(body);
+				return;
+			}
 			o = json_object_new_object();
 			json_object_object_add(o, "candidates", answer ? json_tokener_parse(answer)
 								       : json_object_new_array());
@@ -436,20 +444,26 @@ static void completion(struct call *k, const struct store_session *x)
 	json_object_put(body);
 }
 
-static void session_delete(struct call *k, const struct store_session *x)
+/* DELETE (hide: gone from the API at once) or Livy's POST .../stop and .../interrupt
+ * (which stop the session and leave it listed, dead). */
+static void session_stop(struct call *k, const struct store_session *x, const char *how)
 {
+	bool hide = !strcmp(how, "deleted");
+	char request[600];
 	int rc;
 
 	if (!acl_can_modify(k->c, k->user, x->owner, x->proxy_user))
-		return http_send_msg(k->r, 403, NULL, "User '%s' may not delete session %lld",
+		return http_send_msg(k->r, 403, NULL, "User '%s' may not stop session %lld",
 				     k->user, x->id);
-	rc = store_session_delete(k->s, x->id, k->r->remote_user);
+	snprintf(request, sizeof request, "%s %s", k->r->method, k->r->path);
+	rc = store_session_delete(k->s, x->id, request, k->r->remote_user, hide);
 	if (rc == STORE_NOTFOUND)
 		return http_send_msg(k->r, 404, NULL, "Session %lld already stopped.", x->id);
 	if (rc != STORE_OK)
 		return api_unavailable(k->r);
-	log_info("session %lld: deleted by %s", x->id, k->r->remote_user ? k->r->remote_user : "-");
-	http_send_msg(k->r, 200, NULL, "deleted");
+	log_info("session %lld: %s by %s", x->id, hide ? "deleted" : "stopped",
+		 k->r->remote_user ? k->r->remote_user : "-");
+	http_send_msg(k->r, 200, NULL, "%s", how);
 }
 
 /* 403 unless the caller may view (modify = false) or modify the session. */
@@ -474,7 +488,7 @@ static void one_session(struct call *k, const struct store_session *x, char seg[
 	if (n == 2) {
 		json_object *o;
 		if (api_is(r, "DELETE"))
-			return session_delete(k, x);
+			return session_stop(k, x, "deleted");
 		if (!api_is(r, "GET"))
 			return api_not_allowed(r, "DELETE, GET, HEAD");
 		o = session_json(k, x);
@@ -503,6 +517,22 @@ static void one_session(struct call *k, const struct store_session *x, char seg[
 			return api_not_allowed(r, "POST, GET, HEAD");
 		if (allowed(k, x, api_is(r, "POST")))
 			(api_is(r, "POST") ? statement_create : statement_list)(k, x);
+		return;
+	}
+	if (n == 3 && (!strcmp(what, "stop") || !strcmp(what, "interrupt") ||
+		       !strcmp(what, "connect"))) {
+		json_object *o;
+		if (!api_is(r, "POST"))
+			return api_not_allowed(r, "POST");
+		if (strcmp(what, "connect"))        /* Livy: both stop the whole session */
+			return session_stop(k, x, !strcmp(what, "stop") ? "stopped" : "interrupted");
+		if (!allowed(k, x, true))
+			return;
+		if (store_session_activity(k->s, x->id) != STORE_OK)
+			return api_unavailable(r);
+		o = session_json(k, x);
+		http_send_json(r, 200, o, NULL);
+		json_object_put(o);
 		return;
 	}
 	if (n == 3 && !strcmp(what, "completion")) {

@@ -910,7 +910,7 @@ static int take_warm(struct store *s, const struct store_new_session *ns, long l
 		"UPDATE batch SET pool = NULL, owner = $3, proxy_user = $4 WHERE id = "
 		"(SELECT id FROM batch WHERE pool = $1 AND state IN ('starting', 'running') "
 		"AND deleted_at IS NULL AND argv = $2::jsonb "
-		"ORDER BY repl_state = 'idle' DESC NULLS LAST, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+		"ORDER BY repl_state = 'idle' DESC NULLS LAST, id LIMIT 1 FOR UPDATE) "
 		"RETURNING id, pg_notify('tacitus_batch', 'pool')", 4, p);
 
 	if (!r)
@@ -950,7 +950,8 @@ int store_session_create(struct store *s, const struct store_new_session *ns,
 	r = run(s, "session admission",
 		"SELECT (SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN ('starting', 'running') "
 		"LIMIT $3::bigint) live), (SELECT s.id FROM session s JOIN batch b ON b.id = s.driver_id "
-		"WHERE s.name = $1 AND " SESSION_VISIBLE("$2") " LIMIT 1)", 3, p);
+		"WHERE s.name = $1 AND b.finished_at IS NULL AND " SESSION_VISIBLE("$2") " LIMIT 1)",
+		3, p);
 	if (!r)
 		goto fail;
 	live = atol(PQgetvalue(r, 0, 0));
@@ -1068,27 +1069,42 @@ int store_session_touch(struct store *s, long long id)
 	return r ? STORE_OK : STORE_ERROR;
 }
 
-int store_session_delete(struct store *s, long long id, const char *actor)
+int store_session_delete(struct store *s, long long id, const char *request, const char *actor,
+			 bool hide)
 {
 	char ids[32], reason[300];
-	const char *p[2] = {ids, reason};
+	const char *p[3] = {ids, reason, hide ? "t" : "f"};
 	PGresult *r;
 	int n;
 
 	snprintf(ids, sizeof ids, "%lld", id);
-	snprintf(reason, sizeof reason, "DELETE /sessions/%lld by %s", id, actor ? actor : "-");
+	snprintf(reason, sizeof reason, "%s by %s", request, actor ? actor : "-");
 	r = run(s, "session delete",
-		"WITH x AS (UPDATE session SET deleted_at = now(), "
+		"WITH x AS (UPDATE session SET deleted_at = CASE WHEN $3::bool THEN now() END, "
 		"stop_reason = COALESCE(stop_reason, $2) WHERE id = $1::bigint AND deleted_at IS NULL "
 		"RETURNING driver_id), "
 		"k AS (UPDATE batch b SET deleted_at = COALESCE(b.deleted_at, now()) FROM x "
 		"WHERE b.id = x.driver_id RETURNING b.id) "
-		"SELECT pg_notify('tacitus_batch', id::text) FROM k", 2, p);
+		"SELECT (SELECT count(*) FROM x), (SELECT pg_notify('tacitus_batch', id::text) FROM k)",
+		3, p);
 	if (!r)
 		return STORE_ERROR;
-	n = PQntuples(r);
+	n = atoi(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return n ? STORE_OK : STORE_NOTFOUND;
+}
+
+int store_session_activity(struct store *s, long long id)
+{
+	char ids[32];
+	const char *p[1] = {ids};
+	PGresult *r;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	r = run(s, "session activity", "UPDATE session SET activity_at = now(), heartbeat_at = now() "
+		"WHERE id = $1::bigint", 1, p);
+	PQclear(r);
+	return r ? STORE_OK : STORE_ERROR;
 }
 
 /* ---- statements ---- */
@@ -1289,14 +1305,14 @@ int store_completion_result(struct store *s, long long cid, char **candidates)
 
 /* ---- the driver protocol ---- */
 
-/* Results of statements, applied along §3.3's transitions only: a repeated or
- * late result changes nothing.  A finished statement is activity. */
-static int apply_results(struct store *s, const char *session, const char *results)
+/* Results of statements ($2's "results"), applied along §3.3's transitions only: a
+ * repeated or late result changes nothing.  A finished statement is activity. */
+static int apply_results(struct store *s, const char *session, const char *body)
 {
-	const char *p[2] = {session, results};
+	const char *p[2] = {session, body};
 	PGresult *r = run(s, "statement results",
-		"WITH x AS (SELECT * FROM json_to_recordset($2::json) AS x(id int, state text, "
-		"output json, progress float8, started bigint, completed bigint)), "
+		"WITH x AS (SELECT * FROM json_to_recordset(($2::json)->'results') AS x(id int, "
+		"state text, output json, progress float8, started bigint, completed bigint)), "
 		"u AS (UPDATE statement st SET "
 		"state = CASE WHEN x.state = 'running' THEN "
 		"  CASE WHEN st.state = 'waiting' THEN 'running' ELSE st.state END "
@@ -1318,12 +1334,13 @@ static int apply_results(struct store *s, const char *session, const char *resul
 	return r ? 0 : -1;
 }
 
-static int apply_completions(struct store *s, const char *session, const char *completions)
+/* Completion answers ($2's "completions"). */
+static int apply_completions(struct store *s, const char *session, const char *body)
 {
-	const char *p[2] = {session, completions};
+	const char *p[2] = {session, body};
 	PGresult *r = run(s, "completion results",
 		"UPDATE completion c SET candidates = x.candidates::jsonb "
-		"FROM json_to_recordset($2::json) AS x(id bigint, candidates json) "
+		"FROM json_to_recordset(($2::json)->'completions') AS x(id bigint, candidates json) "
 		"WHERE c.id = x.id AND c.session_id = $1::bigint AND c.candidates IS NULL", 2, p);
 
 	PQclear(r);
@@ -1332,18 +1349,17 @@ static int apply_completions(struct store *s, const char *session, const char *c
 
 int store_driver_sync(struct store *s, const struct store_sync *y, char **answer)
 {
-	const char *p[4] = {y->secret, y->repl_state, y->wake_addr};
-	char next[16], session[32] = "", stop[8];
+	const char *p[4] = {y->secret};
+	char driver[32], session[32] = "", stop[8];
 	PGresult *r;
 
 	if (begin(s) < 0)
 		return STORE_ERROR;
+	/* who is it: nothing of the body is read before the secret matched */
 	r = run(s, "driver sync",
-		"UPDATE batch b SET repl_state = $2, wake_addr = COALESCE($3, wake_addr), "
-		"seen_at = now() WHERE b.secret_hash = sha256(convert_to($1, 'UTF8')) "
-		"AND b.state IN ('starting', 'running') "
-		"RETURNING (SELECT s.id FROM session s WHERE s.driver_id = b.id), "
-		"b.deleted_at IS NOT NULL", 3, p);
+		"SELECT b.id, (SELECT s.id FROM session s WHERE s.driver_id = b.id), "
+		"b.deleted_at IS NOT NULL FROM batch b WHERE b.secret_hash = "
+		"sha256(convert_to($1, 'UTF8')) AND b.state IN ('starting', 'running') FOR UPDATE", 1, p);
 	if (!r)
 		goto fail;
 	if (PQntuples(r) == 0) {
@@ -1351,29 +1367,44 @@ int store_driver_sync(struct store *s, const struct store_sync *y, char **answer
 		rollback(s);
 		return STORE_NOTFOUND;
 	}
-	copy_col(r, 0, session, sizeof session);
-	snprintf(stop, sizeof stop, "%s", PQgetvalue(r, 0, 1));
+	copy_col(r, 0, driver, sizeof driver);
+	copy_col(r, 1, session, sizeof session);
+	snprintf(stop, sizeof stop, "%s", PQgetvalue(r, 0, 2));
 	PQclear(r);
-	if (session[0] && y->results && apply_results(s, session, y->results) < 0)
+	p[0] = driver;
+	p[1] = y->body;
+	p[2] = y->peer;
+	r = run(s, "driver state",
+		"UPDATE batch SET repl_state = CASE WHEN j->>'state' IN ('idle', 'busy', 'error') "
+		"THEN j->>'state' ELSE 'busy' END, wake_addr = CASE WHEN $3::text IS NOT NULL AND "
+		"j->>'wake_port' ~ '^[0-9]{1,5}$' THEN $3 || ':' || (j->>'wake_port') ELSE wake_addr END, "
+		"seen_at = now() FROM (SELECT $2::json AS j) q WHERE id = $1::bigint", 3, p);
+	PQclear(r);
+	if (!r)
 		goto fail;
-	if (session[0] && y->completions && apply_completions(s, session, y->completions) < 0)
+	if (session[0] && (apply_results(s, session, y->body) < 0 ||
+			   apply_completions(s, session, y->body) < 0))
 		goto fail;
-	snprintf(next, sizeof next, "%d", y->next);
 	p[0] = session[0] ? session : NULL;
-	p[1] = next;
-	p[2] = y->pending;
-	p[3] = stop;
+	p[1] = y->body;
+	p[2] = stop;
 	r = run(s, "driver work",
+		"WITH j AS (SELECT $2::json AS j), "
+		"n AS (SELECT CASE WHEN j->>'next' ~ '^[0-9]{1,9}$' THEN (j->>'next')::int ELSE 0 END "
+		"AS next, ARRAY(SELECT v::int FROM json_array_elements_text(CASE WHEN "
+		"json_typeof(j->'pending') = 'array' THEN j->'pending' ELSE '[]' END) v "
+		"WHERE v ~ '^[0-9]{1,9}$') AS pending FROM j) "
 		"SELECT json_build_object('session', $1::bigint, "
 		"'statements', COALESCE((SELECT json_agg(json_build_object('id', id, 'code', code, "
-		"'kind', kind) ORDER BY id) FROM statement WHERE session_id = $1::bigint "
-		"AND state = 'waiting' AND id >= $2::int), '[]'), "
-		"'cancel', COALESCE((SELECT json_agg(id) FROM statement WHERE session_id = $1::bigint "
-		"AND id = ANY($3::int[]) AND state IN ('cancelling', 'cancelled')), '[]'), "
+		"'kind', kind) ORDER BY id) FROM (SELECT id, code, kind FROM statement, n "
+		"WHERE session_id = $1::bigint AND state = 'waiting' AND id >= n.next "
+		"ORDER BY id LIMIT 100) w), '[]'), "
+		"'cancel', COALESCE((SELECT json_agg(id) FROM statement, n WHERE session_id = $1::bigint "
+		"AND id = ANY(n.pending) AND state IN ('cancelling', 'cancelled')), '[]'), "
 		"'completions', COALESCE((SELECT json_agg(json_build_object('id', id, 'code', code, "
 		"'kind', kind, 'cursor', cursor_pos)) FROM completion WHERE session_id = $1::bigint "
 		"AND candidates IS NULL AND created_at > now() - interval '30 seconds'), '[]'), "
-		"'stop', $4::bool)::text", 4, p);
+		"'stop', $3::bool)::text", 3, p);
 	if (!r)
 		goto fail;
 	*answer = strdup(PQgetvalue(r, 0, 0));
@@ -1445,11 +1476,16 @@ int store_pool_refill(struct store *s, const char *pool, long want, const char *
 	r = run(s, "pool count",
 		"SELECT (SELECT count(*) FROM batch WHERE pool = $1 AND state IN ('starting', 'running') "
 		"AND deleted_at IS NULL), (SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN "
-		"('starting', 'running') LIMIT $3::bigint) live), $2::text IS NULL", 3, p);
+		"('starting', 'running') LIMIT $3::bigint) live), $2::text IS NULL, "
+		"(SELECT count(*) FROM batch WHERE pool = $1 AND state IN ('dead', 'success') "
+		"AND finished_at > now() - interval '60 seconds')", 3, p);
 	if (!r)
 		goto fail;
 	have = atol(PQgetvalue(r, 0, 0));
 	live = atol(PQgetvalue(r, 0, 1));
+	/* pooled drivers that die at once (a broken Spark): three tries a minute at most */
+	if (atol(PQgetvalue(r, 0, 3)) >= 3)
+		want = 0;
 	PQclear(r);
 	for (; have + *added < want && live + *added < c->max_creation; (*added)++) {
 		if (insert_driver(s, NULL, NULL, "{\"kind\": \"pyspark\"}", argv_json, pool,
@@ -1481,7 +1517,7 @@ int store_session_expire(struct store *s, const struct cfg *c)
 		"  THEN 'no request for ' || s.heartbeat_sec || ' s (heartbeatTimeoutInSecond)' "
 		"WHEN $1::bool AND COALESCE(s.idle_timeout_ms, $2::bigint) > 0 AND s.activity_at < now() - "
 		"  COALESCE(s.idle_timeout_ms, $2::bigint) * interval '1 millisecond' "
-		"  AND NOT ($3::bool AND b.repl_state = 'busy') "
+		"  AND NOT ($3::bool AND COALESCE(b.repl_state, '') = 'busy') "
 		"  THEN 'idle for longer than ' || COALESCE(s.idle_timeout_ms, $2::bigint) / 1000 || ' s' "
 		"WHEN $4::bool AND s.created_at < now() - COALESCE(s.ttl_ms, $5::bigint) * "
 		"  interval '1 millisecond' "

@@ -153,9 +153,15 @@ int store_session_list(struct store *s, long from, long size, const struct cfg *
 /* A request under /sessions/{id}: renew its heartbeat. */
 int store_session_touch(struct store *s, long long id);
 
-/* Hide session id from the API and ask its driver to stop (its monitor kills it).
- * STORE_NOTFOUND when it is not visible. */
-int store_session_delete(struct store *s, long long id, const char *actor);
+/* Ask the driver of session id to stop (its monitor kills it), recording why
+ * ("<request> by <actor>", e.g. "DELETE /sessions/3 by alice"); with `hide`
+ * (DELETE) the session also leaves the API at once.  STORE_NOTFOUND when it is not
+ * visible. */
+int store_session_delete(struct store *s, long long id, const char *request, const char *actor,
+			 bool hide);
+
+/* Livy's POST .../connect: activity (idle timer) and heartbeat of session id. */
+int store_session_activity(struct store *s, long long id);
 
 struct store_statement {
 	int id;
@@ -206,17 +212,15 @@ int store_completion_result(struct store *s, long long cid, char **candidates);
 
 struct store_sync {
 	const char *secret;         /* X-Tacitus-Secret */
-	const char *repl_state;     /* idle, busy, error */
-	const char *wake_addr;      /* ip:port, NULL = unknown */
-	int next;                   /* first statement id the driver has not received */
-	const char *pending;        /* PostgreSQL int[] text, e.g. {3,4} */
-	const char *results;        /* JSON array text of statement results */
-	const char *completions;    /* JSON array text of {id, candidates} */
+	const char *peer;           /* the driver's address as nginx saw it, NULL = unknown */
+	const char *body;           /* the sync's JSON text, read by PostgreSQL itself */
 };
 
-/* One sync of a driver, in one transaction: store its REPL state, results and
- * completions, and build the answer (JSON text, malloc'd, caller frees).
- * STORE_NOTFOUND when no running driver has that secret. */
+/* One sync of a driver, in one transaction: find the running driver with that
+ * secret (nothing else is read before), store its REPL state, wake-up address
+ * (peer:wake_port), results and completions, and build the answer (JSON text,
+ * malloc'd, caller frees; at most 100 statements).  STORE_NOTFOUND when no running
+ * driver has that secret. */
 int store_driver_sync(struct store *s, const struct store_sync *y, char **answer);
 
 /* ---- the monitor side ---- */

@@ -794,6 +794,9 @@ def test_completion(tac, main):
     assert isinstance(cands, list) and all(isinstance(c, str) for c in cands), f"candidates {cands!r}"
     assert "spark" in cands, f"completing 'spa' in a pyspark session gave {cands!r}"
     before = counts(tac.db)
+    # Livy's Java client calls .../connect: activity, and the session object
+    r = main.api.post(f"{main.path}/connect")
+    assert tl.json_body(r, 200)["id"] == main.id, tl.describe(r)
     r = main.api.post(f"{main.path}/completion", json={"code": "spa", "kind": "pyspark", "foo": 1})
     tl.error_msg(r, 400, startswith='Unrecognized field "foo"')
     r = main.api.post(f"{main.path}/completion", json={"code": "spa", "kind": "pyspark", "cursor": "x"})
@@ -862,6 +865,9 @@ def test_bad_session_requests_write_nothing(tac, main):
         ({"kind": "sparkr"}, 400, {"contains": "sparkr"}),
         ({"kind": "pyspark", "conf": {"spark.master": "yarn"}}, 400, {"contains": "spark.master"}),
         ({"kind": "pyspark", "heartbeatTimeoutInSecond": "x"}, 400, {}),
+        # past what a date holds: Tacitus would fail on it later, so it is refused now
+        ({"kind": "pyspark", "idleTimeout": "3500000d"}, 400, {"contains": "out of range"}),
+        ({"kind": "pyspark", "name": "a\u0000b"}, 400, {"contains": "NUL"}),
         ([], 400, {}),
     ]
     before = counts(tac.db)
@@ -1143,3 +1149,20 @@ def test_delete_session_stops_its_driver(cfg, tac, fresh):
     wait_until(lambda: tac.db.query(f"select state from batch where id = {did}") == "killed", 15,
                lambda: f"driver {did} to be 'killed' in SQL, it is "
                        f"{tac.db.query(f'select state from batch where id = {did}')!r}")
+
+
+def test_stop_ends_the_session_and_keeps_it_listed(tac, main):
+    """Livy's POST .../stop: the driver is stopped, the session stays visible (dead) with its
+    statements.  Runs last: it ends `main`."""
+    s = main.require()
+    n = tl.json_body(s.api.get(f"{s.path}/statements"), 200)["total_statements"]
+    assert tl.json_body(s.api.post(f"{s.path}/stop"), 200) == {"msg": "stopped"}
+    wait_until(lambda: s.state() == "dead", 30, f"session {s.id} to be dead after /stop")
+    listed = [x["id"] for x in tl.json_body(tac.api.get("/sessions", params={"size": 100000}),
+                                            200)["sessions"]]
+    assert s.id in listed, "a stopped session stays listed (DELETE removes it)"
+    assert tl.json_body(s.api.get(f"{s.path}/statements"), 200)["total_statements"] == n, \
+        "a stopped session's statements stay readable"
+    reason = tac.db.query(f"select stop_reason from session where id = {s.id}")
+    assert reason.startswith(f"POST /sessions/{s.id}/stop by"), f"stop_reason {reason!r}"
+    tl.error_msg(s.api.post(f"{s.path}/statements", json={"code": "1"}), 400, contains="dead")

@@ -193,6 +193,9 @@ void test_sessionreq(void)
 	session_refused("{\"ttl\": \"abc\"}", "Rejected, Reason: Invalid time string: abc");
 	session_refused("{\"ttl\": 5}", "\"ttl\" must be a time string");
 	session_refused("{\"heartbeatTimeoutInSecond\": -1}", "out of range");
+	session_refused("{\"idleTimeout\": \"3500000d\"}", "\"idleTimeout\" is out of range");
+	session_refused("{\"name\": \"a\\u0000b\"}", "contains a NUL character");
+	session_refused("{\"conf\": {\"spark.x\": \"a\\u0000\"}}", "contains a NUL character");
 	session_refused("{\"file\": \"/jobs/a.py\"}", "Unrecognized field \"file\" (class "
 			"org.apache.livy.server.interactive.CreateInteractiveRequest), not marked as "
 			"ignorable (17 known properties: ");
