@@ -123,6 +123,17 @@ def main():
         trips.append((time.monotonic() - t0) * 1000)
     show("statement 1+1: POST -> available", trips)
 
+    # what sparkmagic polls: a session's state and a statement, 32 connections
+    auth = "Authorization: Basic " + __import__("base64").b64encode(
+        f"{os.environ['TACITUS_USER']}:{os.environ['TACITUS_PASSWORD']}".encode()).decode()
+    for name, path in (("GET /sessions/{id}/state", f"/sessions/{sid}/state"),
+                       ("GET /sessions/{id}/statements/{n}", f"/sessions/{sid}/statements/0")):
+        out = subprocess.run(["wrk", "-t2", "-c32", "-d10s", "--latency", "-H", auth, URL + path],
+                             capture_output=True, text=True).stdout
+        rps = next((l.split()[1] for l in out.splitlines() if l.startswith("Requests/sec")), "?")
+        p99 = next((l.split()[1] for l in out.splitlines() if l.strip().startswith("99%")), "?")
+        print(f"{name}: {rps} req/s, p99 {p99} (wrk -t2 -c32 -d10s)")
+
     while len(sids) < 10:
         sids.append(open_session({"kind": "pyspark"}, 0.05)[0])
     time.sleep(10)
