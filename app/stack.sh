@@ -6,6 +6,7 @@
 #   sh app/stack.sh start    start everything that is not running yet (safe to repeat)
 #   sh app/stack.sh stop     stop everything started from TACITUS_VAR
 #   sh app/stack.sh env      print the environment of this stack (for psql, tests)
+#   sh app/stack.sh kill-jobs   kill its jobs and session drivers (stop leaves them running)
 #   sh app/stack.sh pg-stop  stop PostgreSQL alone (sh app/stack.sh pg-start starts it again)
 #   sh app/stack.sh client-cert NAME   issue a client certificate for NAME (TACITUS_AUTH=cert)
 #
@@ -307,6 +308,14 @@ stop() {
 	say "stopped (running Spark jobs keep running; they are taken over at the next start)"
 }
 
+# kill_jobs: kill every job and session driver of this stack (their process groups), for
+# a stack that will not be started again (tests, benchmarks): `stop` leaves them running
+kill_jobs() {
+	for shim in $(pgrep -f "job-shim $VAR/jobs/" || true); do
+		kill -KILL "-$shim" 2>/dev/null || true
+	done
+}
+
 print_env() {
 	pg_dirs
 	USER_NAME=$(sed -n 1p "$VAR/credentials")
@@ -334,5 +343,6 @@ pg-start) pg_start ;;
 start) start ;;
 stop) stop ;;
 env) print_env ;;
-*) die "usage: sh app/stack.sh deps|start|stop|env|pg-stop|pg-start|client-cert NAME" ;;
+kill-jobs) kill_jobs ;;
+*) die "usage: sh app/stack.sh deps|start|stop|kill-jobs|env|pg-stop|pg-start|client-cert NAME" ;;
 esac

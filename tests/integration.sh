@@ -37,9 +37,7 @@ cleanup() {
 	sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true
 	# jobs outlive a stack stop on purpose (they are adopted at the next start); this
 	# stack has no next start, so its jobs and session drivers go with it
-	for shim in $(pgrep -f "job-shim $VAR/" || true); do
-		kill -KILL "-$shim" 2>/dev/null || true
-	done
+	sh "$ROOT/app/stack.sh" kill-jobs
 	if [ "$status" = 0 ]; then
 		rm -rf "$VAR"
 	else

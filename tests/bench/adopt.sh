@@ -10,7 +10,7 @@ RUNS=${BENCH_RUNS:-5}
 
 sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true
 rm -rf "$TACITUS_VAR"
-trap 'sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true' EXIT
+trap 'sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1; sh "$ROOT/app/stack.sh" kill-jobs' EXIT
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
 api() { curl -fsS --cacert "$TACITUS_CA" -u "$TACITUS_USER:$TACITUS_PASSWORD" "$@"; }

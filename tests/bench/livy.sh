@@ -49,7 +49,7 @@ rm -rf "$TACITUS_VAR"
 mkdir -p "$LIVY_CONF_DIR"
 printf 'livy.file.local-dir-whitelist = %s\nlivy.server.session.max-creation = 100000\n' \
 	"$ROOT/tests/jobs" > "$LIVY_CONF_DIR/livy.conf"
-trap 'kill -- -$LIVY_PID 2>/dev/null || true; sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true' EXIT
+trap 'kill -TERM -$LIVY_PID 2>/dev/null; sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1; sh "$ROOT/app/stack.sh" kill-jobs' EXIT
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
 n=0

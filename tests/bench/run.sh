@@ -13,7 +13,7 @@ CONNS=${BENCH_CONNECTIONS:-32}
 
 sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true
 rm -rf "$TACITUS_VAR"
-trap 'sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true' EXIT
+trap 'sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1; sh "$ROOT/app/stack.sh" kill-jobs' EXIT
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
 

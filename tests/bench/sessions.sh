@@ -11,13 +11,7 @@ export TACITUS_BIN="$ROOT/build/tacitus" TACITUS_INSTANCES=2 TACITUS_WORKERS=3
 
 sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true
 rm -rf "$TACITUS_VAR"
-cleanup() {
-	sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true
-	for shim in $(pgrep -f "job-shim $TACITUS_VAR/" || true); do
-		kill -KILL "-$shim" 2>/dev/null || true
-	done
-}
-trap cleanup EXIT
+trap 'sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1; sh "$ROOT/app/stack.sh" kill-jobs' EXIT
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
 export TACITUS_VAR SPARK_HOME="${SPARK_HOME:-$("$ROOT/.venv/bin/python" -c "import os, pyspark; print(os.path.dirname(pyspark.__file__))")}"

@@ -19,7 +19,7 @@ cat > "$LIVY_CONF_DIR/livy.conf" <<CONF
 livy.server.session.max-creation = 100000000
 livy.file.local-dir-whitelist = $ROOT/tests/jobs
 CONF
-trap 'sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true' EXIT
+trap 'sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1; sh "$ROOT/app/stack.sh" kill-jobs' EXIT
 echo "| instances | POST /batches accepted/s | p50 | p99 | non-2xx | rows |"
 echo "|---|---|---|---|---|---|"
 for n in 1 2 3; do
