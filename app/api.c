@@ -104,26 +104,42 @@ void api_not_found(struct http_req *r, const char *key)
 	http_send_msg(r, 404, NULL, "Session '%s' not found.", key);
 }
 
+void api_send_page(struct http_req *r, int from, long total, json_object *items)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "from", json_object_new_int(from));
+	json_object_object_add(o, "total", json_object_new_int64(total));
+	json_object_object_add(o, "sessions", items);
+	http_send_json(r, 200, o, NULL);
+	json_object_put(o);
+}
+
+void api_send_state(struct http_req *r, long long id, const char *state)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	http_send_json(r, 200, o, NULL);
+	json_object_put(o);
+}
+
 static void batch_list(struct call *k)
 {
 	struct http_req *r = k->r;
 	struct store_batches bs;
-	json_object *o, *list;
+	json_object *list;
 	int from, size;
 
 	if (api_query_int(r, "from", 0, &from, NULL) < 0 || api_query_int(r, "size", 100, &size, NULL) < 0)
 		return;
 	if (store_batch_list(k->s, from, size, k->c, &bs) != STORE_OK)
 		return api_unavailable(r);
-	o = json_object_new_object();
 	list = json_object_new_array_ext(bs.n);
-	json_object_object_add(o, "from", json_object_new_int(from));
-	json_object_object_add(o, "total", json_object_new_int64(bs.total));
 	for (int i = 0; i < bs.n; i++)
 		json_object_array_add(list, batch_json(k, &bs.v[i]));
-	json_object_object_add(o, "sessions", list);
-	http_send_json(r, 200, o, NULL);
-	json_object_put(o);
+	api_send_page(r, from, bs.total, list);
 	store_batches_free(&bs);
 }
 
@@ -231,14 +247,12 @@ static void batch_get(struct call *k, const char *key, const char *what)
 	if (rc != STORE_OK)
 		return api_unavailable(r);
 	if (!strcmp(what, "state")) {
-		o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_int64(bs.v[0].id));
-		json_object_object_add(o, "state", json_object_new_string(bs.v[0].state));
+		api_send_state(r, bs.v[0].id, bs.v[0].state);
 	} else {
 		o = batch_json(k, &bs.v[0]);
+		http_send_json(r, 200, o, NULL);
+		json_object_put(o);
 	}
-	http_send_json(r, 200, o, NULL);
-	json_object_put(o);
 	store_batches_free(&bs);
 }
 

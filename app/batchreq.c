@@ -402,6 +402,33 @@ static int parse_body(struct breq *r, const char *text, size_t len, char *msg, s
 	return 0;
 }
 
+json_object *breq_object(const char *text, size_t len, const char *class_name,
+			 const char *const keys[], size_t nkeys, char *msg, size_t msglen)
+{
+	struct breq r = {0};
+	struct field f[BREQ_MAX_KEYS];
+	const struct form form = {class_name, f, nkeys};
+
+	if (nkeys > BREQ_MAX_KEYS || parse_body(&r, text, len, msg, msglen) < 0) {
+		json_object_put(r.body);
+		return NULL;
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		f[i] = (struct field){keys[i], F_STR};
+	json_object_object_foreach(r.body, key, val) {
+		size_t i;
+		(void)val;
+		for (i = 0; i < nkeys && strcmp(keys[i], key); i++)
+			;
+		if (i == nkeys) {
+			unknown_field_msg(&form, key, msg, msglen);
+			json_object_put(r.body);
+			return NULL;
+		}
+	}
+	return r.body;
+}
+
 /* What both requests share: the field table, names, impersonation, the conf.
  * Returns 0, or the HTTP status with the message in msg (r then holds nothing). */
 static int parse_common(struct breq *r, const struct form *form, const char *text, size_t len,

@@ -1,5 +1,6 @@
 /* main.c - the tacitus command: serve an instance, or run as a job shim. */
 #include "config.h"
+#include "launcher.h"
 #include "log.h"
 #include "master.h"
 #include "shim.h"
@@ -21,6 +22,28 @@ static void usage(void)
 		"       tacitus check-config\n"
 		"       tacitus job-shim DIR PROGRAM [ARGS...]\n"
 		"Database: libpq's PGHOST, PGPORT, PGDATABASE, PGUSER.  livy.conf: $LIVY_CONF_DIR.\n");
+}
+
+/* The warm pool's driver arguments, made once from the configuration. */
+static int cfg_pool_setup(struct cfg *c)
+{
+	json_object *a;
+	const char *text;
+
+	if (strncmp(c->spark_master, "local", 5) || !c->driver_script[0])
+		return 0;
+	if (!(a = launch_pool_argv(c)))
+		return -1;
+	text = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
+	if (strlen(text) >= sizeof c->pool_argv) {
+		log_error("warm pool: its spark-submit arguments are longer than %zu bytes",
+			  sizeof c->pool_argv - 1);
+		json_object_put(a);
+		return -1;
+	}
+	snprintf(c->pool_argv, sizeof c->pool_argv, "%s", text);
+	json_object_put(a);
+	return 0;
 }
 
 static int serve(int argc, char **argv, struct cfg *c)
@@ -66,6 +89,8 @@ static int serve(int argc, char **argv, struct cfg *c)
 		return 1;
 	}
 	self[n] = '\0';
+	if (cfg_pool_setup(c) < 0)
+		return 1;
 	o.mon.instance = o.instance;
 	o.mon.self = self;
 	return master_main(c, &o);

@@ -56,10 +56,7 @@ struct mon {
 	char host[256];
 	char boot_id[64];
 	char spark_submit[1100];
-	char *pool_argv;            /* arguments of a warm-pool driver; NULL = no pool */
 };
-
-#define POOL "pyspark"
 
 /* "batch 7" or, for a session's driver (a batch row with a negative id), "driver 3". */
 static const char *label(const struct store_job *j, char *buf, size_t len)
@@ -287,9 +284,10 @@ static int maintain(struct mon *m)
 	}
 	/* sessions: a failure here (logged) must not stop the launching and watching */
 	store_session_expire(m->s, m->cfg);
-	if (m->pool_argv) {
+	/* with warm-pool 0 the pool is still kept: empty (drivers of an earlier setting stop) */
+	if (m->cfg->pool_argv[0]) {
 		int added;
-		store_pool_refill(m->s, POOL, m->cfg->warm_pool, m->pool_argv, m->cfg, &added);
+		store_pool_refill(m->s, LAUNCH_POOL, m->cfg->warm_pool, m->cfg->pool_argv, m->cfg, &added);
 	}
 	return 0;
 }
@@ -362,12 +360,6 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		log_error("monitor: cannot create %s: %s", jobs, strerror(errno));
 		return 1;
 	}
-	/* with warm-pool 0 the pool is still kept: empty (drivers of an earlier setting stop) */
-	if (!strncmp(c->spark_master, "local", 5) && c->driver_script[0]) {
-		json_object *a = launch_pool_argv(c);
-		m.pool_argv = a ? strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN)) : NULL;
-		json_object_put(a);
-	}
 	snprintf(app, sizeof app, "tacitus/%s/monitor/%d", o->instance, (int)getpid());
 	log_info("monitor: started on %s, spark-submit %s", m.host, m.spark_submit);
 	while (!stopping) {
@@ -397,6 +389,5 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	if (m.s)
 		store_release_leases(m.s, o->instance);
 	store_close(m.s);
-	free(m.pool_argv);
 	return 0;
 }

@@ -370,7 +370,7 @@ class Driver:
         self.started = 0
         self.cancelled = set()   # ids of running statements the user cancelled
         self.interruptible = False
-        self.outbox = {}         # id -> final result not yet acknowledged
+        self.outbox = {}         # id -> (final result not yet acknowledged, its JSON size)
         self.answers = []        # completion answers not yet acknowledged
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind((link.wake_host, 0))
@@ -405,7 +405,7 @@ class Driver:
     def execute(self, statement):
         sid, kind = statement["id"], statement.get("kind", "pyspark")
         log("statement %d (%s) started" % (sid, kind))
-        output = None
+        output, size = None, 0
         try:
             self.sc.setJobGroup(str(sid), "statement %d" % sid, True)
             self.interruptible = kind == "pyspark"
@@ -416,18 +416,21 @@ class Driver:
             if size > MAX_OUTPUT:
                 output = error_output(sid, "OutputTooLarge", "the output has %d bytes of JSON; "
                                       "at most %d are kept" % (size, MAX_OUTPUT), [])
+                size = len(json.dumps(output))
         except KeyboardInterrupt:
             pass
         except Exception as exc:
             output = error_output(sid, "InternalError", str(exc), [])
+            size = len(json.dumps(output))
         finally:
             self.interruptible = False
         with self.cond:
             cancelled = sid in self.cancelled
             self.cancelled.discard(sid)
-            self.outbox[sid] = {"id": sid, "state": "cancelled" if cancelled else "available",
-                                "progress": 1.0, "started": self.started,
-                                "completed": now_ms(), "output": None if cancelled else output}
+            if cancelled:
+                self.finish(sid, "cancelled", self.started)
+            else:
+                self.finish(sid, "available", self.started, output, size)
             self.running = None
         self.poke()
         log("statement %d %s" % (sid, "cancelled" if cancelled else "done"))
@@ -494,7 +497,7 @@ class Driver:
             raise OSError("HTTP status %d" % status)
         with self.cond:
             for result in body["results"]:
-                if self.outbox.get(result["id"]) is result:
+                if self.outbox.get(result["id"], (None,))[0] is result:
                     del self.outbox[result["id"]]
             self.answers = [a for a in self.answers if a not in body["completions"]]
         if answer.get("stop"):
@@ -508,10 +511,11 @@ class Driver:
         with self.cond:
             results, size = [], 0
             for sid in sorted(self.outbox):     # a sync body stays well under 64 MiB
-                size += len(json.dumps(self.outbox[sid]))
+                result, result_size = self.outbox[sid]
+                size += result_size
                 if results and size > MAX_SYNC:
                     break
-                results.append(self.outbox[sid])
+                results.append(result)
             if self.running is not None and running == self.running:
                 results.append({"id": running, "state": "running", "progress": progress,
                                 "started": self.started})
@@ -545,12 +549,17 @@ class Driver:
                 self.cancel(sid)
             self.cond.notify()
 
+    def finish(self, sid, state, started, output=None, output_size=0):
+        """Called with the lock held: a statement's final result, kept until a sync carried it."""
+        result = {"id": sid, "state": state, "progress": 1.0, "started": started,
+                  "completed": now_ms(), "output": output}
+        self.outbox[sid] = (result, output_size + 200)
+
     def cancel(self, sid):
         """Called with the lock held: drop a queued statement or start cancelling a running one."""
         if sid in self.queue:
             del self.queue[sid]
-            self.outbox[sid] = {"id": sid, "state": "cancelled", "progress": 1.0, "started": 0,
-                                "completed": now_ms(), "output": None}
+            self.finish(sid, "cancelled", 0)
             self.poke()
             log("statement %d cancelled before it started" % sid)
         elif sid == self.running and sid not in self.cancelled:

@@ -84,6 +84,15 @@ static json_object *session_json(const struct call *k, const struct store_sessio
 	return o;
 }
 
+static void send_session(const struct call *k, const struct store_session *x, int status,
+			 const char *headers)
+{
+	json_object *o = session_json(k, x);
+
+	http_send_json(k->r, status, o, headers);
+	json_object_put(o);
+}
+
 static json_object *statement_json(const struct store_statement *st)
 {
 	json_object *o = json_object_new_object();
@@ -102,7 +111,7 @@ static void session_list(struct call *k)
 {
 	struct http_req *r = k->r;
 	struct store_sessions ss;
-	json_object *o, *list;
+	json_object *list;
 	int from, size;
 
 	if (api_query_int(r, "from", 0, &from, NULL) < 0 ||
@@ -110,30 +119,11 @@ static void session_list(struct call *k)
 		return;
 	if (store_session_list(k->s, from, size, k->c, &ss) != STORE_OK)
 		return api_unavailable(r);
-	o = json_object_new_object();
 	list = json_object_new_array_ext(ss.n);
-	json_object_object_add(o, "from", json_object_new_int(from));
-	json_object_object_add(o, "total", json_object_new_int64(ss.total));
 	for (int i = 0; i < ss.n; i++)
 		json_object_array_add(list, session_json(k, &ss.v[i]));
-	json_object_object_add(o, "sessions", list);
-	http_send_json(r, 200, o, NULL);
-	json_object_put(o);
+	api_send_page(r, from, ss.total, list);
 	store_sessions_free(&ss);
-}
-
-/* True when a request with these arguments may take a driver of the warm pool. */
-static bool pool_fits(const struct cfg *c, const struct breq *q, const char *argv_json)
-{
-	json_object *pool;
-	bool fits;
-
-	if (c->warm_pool <= 0 || strncmp(c->spark_master, "local", 5) || q->proxy_user[0])
-		return false;
-	pool = launch_pool_argv(c);
-	fits = pool && !strcmp(argv_json, json_object_to_json_string_ext(pool, JSON_C_TO_STRING_PLAIN));
-	json_object_put(pool);
-	return fits;
 }
 
 static void session_create(struct call *k)
@@ -164,7 +154,10 @@ static void session_create(struct call *k)
 	ns.request_json = r->body;
 	ns.argv_json = json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN);
 	ns.pool_argv_json = json_object_to_json_string_ext(match, JSON_C_TO_STRING_PLAIN);
-	ns.pool = pool_fits(k->c, &q, ns.pool_argv_json) ? "pyspark" : NULL;
+	/* a warm driver fits when this request gives the pool's arguments (a proxy user,
+	 * conf, jars or resources of its own show in them) */
+	if (k->c->warm_pool > 0 && k->c->pool_argv[0] && !strcmp(ns.pool_argv_json, k->c->pool_argv))
+		ns.pool = LAUNCH_POOL;
 	ns.ttl_ms = q.ttl_ms;
 	ns.idle_timeout_ms = q.idle_timeout_ms;
 	ns.heartbeat_sec = q.heartbeat_sec;
@@ -180,10 +173,8 @@ static void session_create(struct call *k)
 		if (store_session_get(k->s, key, true, k->c, &ss) != STORE_OK)
 			api_unavailable(r);
 		else {
-			json_object *o = session_json(k, &ss.v[0]);
 			snprintf(loc, sizeof loc, "Location: /sessions/%lld\r\n", id);
-			http_send_json(r, 201, o, loc);
-			json_object_put(o);
+			send_session(k, &ss.v[0], 201, loc);
 			store_sessions_free(&ss);
 		}
 	}
@@ -192,32 +183,15 @@ static void session_create(struct call *k)
 	breq_free(&q);
 }
 
-/* Parse a small JSON object body with known keys only (Livy's Jackson rules). */
-static json_object *parse_small(struct call *k, const char *class_name, const char *const *keys,
-				int nkeys)
+/* The body of POST .../statements or .../completion, or NULL after a 400. */
+static json_object *small_body(struct call *k, const char *class_name, const char *const keys[3])
 {
-	struct http_req *r = k->r;
-	json_tokener *tok = json_tokener_new_ex(32);
-	json_object *o = r->body ? json_tokener_parse_ex(tok, r->body, (int)r->body_len + 1) : NULL;
+	char msg[1024];
+	json_object *o = breq_object(k->r->body ? k->r->body : "", k->r->body_len, class_name, keys,
+				     3, msg, sizeof msg);
 
-	json_tokener_free(tok);
-	if (!o || !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		http_send_msg(r, 400, NULL, "The request body must be a JSON object");
-		return NULL;
-	}
-	json_object_object_foreach(o, key, val) {
-		int i;
-		(void)val;
-		for (i = 0; i < nkeys && strcmp(keys[i], key); i++)
-			;
-		if (i == nkeys) {
-			http_send_msg(r, 400, NULL, "Unrecognized field \"%s\" (class %s), not marked as "
-				      "ignorable", key, class_name);
-			json_object_put(o);
-			return NULL;
-		}
-	}
+	if (!o)
+		http_send_msg(k->r, 400, NULL, "%s", msg);
 	return o;
 }
 
@@ -303,7 +277,7 @@ static void statement_create(struct call *k, const struct store_session *x)
 	int stmt, rc;
 	struct store_statement st = {0};
 
-	if (!(body = parse_small(k, "org.apache.livy.ExecuteRequest", keys, 3)))
+	if (!(body = small_body(k, "org.apache.livy.ExecuteRequest", keys)))
 		return;
 	if ((code = code_field(k, body)) && (kind = statement_kind(k, body, x->kind))) {
 		if (!running(x))
@@ -345,15 +319,9 @@ static void statement_list(struct call *k, const struct store_session *x)
 		desc = !strncasecmp(p, "desc", 4) && strspn(p + 4, " ") == strlen(p + 4);
 	}
 	if (api_query_int(r, "from", 0, &from, NULL) < 0 ||
-	    api_query_int(r, "size", -1, &size, &has_size) < 0)
+	    api_query_int(r, "size", 0, &size, &has_size) < 0)
 		return;
-	if (!has_size) {        /* Livy's default size is the number of statements */
-		rc = store_statement_list(k->s, x->id, desc, 0, 0, &sts);
-		size = rc == STORE_OK ? (int)sts.total : 0;
-		if (rc == STORE_OK)
-			store_statements_free(&sts);
-	}
-	rc = store_statement_list(k->s, x->id, desc, from, size, &sts);
+	rc = store_statement_list(k->s, x->id, desc, from, has_size ? size : STORE_ALL, &sts);
 	if (rc != STORE_OK)
 		return rc == STORE_NOTFOUND ? api_not_found(r, "") : api_unavailable(r);
 	o = json_object_new_object();
@@ -405,7 +373,7 @@ static void completion(struct call *k, const struct store_session *x)
 	long long cid;
 	int rc = STORE_NOTFOUND;
 
-	if (!(body = parse_small(k, "org.apache.livy.CompletionRequest", keys, 3)))
+	if (!(body = small_body(k, "org.apache.livy.CompletionRequest", keys)))
 		return;
 	cur = field(body, "cursor");
 	if (cur && !json_object_is_type(cur, json_type_int)) {
@@ -486,30 +454,19 @@ static void one_session(struct call *k, const struct store_session *x, char seg[
 	int stmt;
 
 	if (n == 2) {
-		json_object *o;
 		if (api_is(r, "DELETE"))
 			return session_stop(k, x, "deleted");
 		if (!api_is(r, "GET"))
 			return api_not_allowed(r, "DELETE, GET, HEAD");
-		o = session_json(k, x);
-		http_send_json(r, 200, o, NULL);
-		json_object_put(o);
-		return;
+		return send_session(k, x, 200, NULL);
 	}
 	if (n == 3 && (!strcmp(what, "state") || !strcmp(what, "log"))) {
-		json_object *o;
 		if (!api_is(r, "GET"))
 			return api_not_allowed(r, "GET, HEAD");
-		if (!strcmp(what, "log")) {
-			if (allowed(k, x, false))
-				api_send_log(k, x->id, x->driver_id, x->log_lines);
-			return;
-		}
-		o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_int64(x->id));
-		json_object_object_add(o, "state", json_object_new_string(x->state));
-		http_send_json(r, 200, o, NULL);
-		json_object_put(o);
+		if (!strcmp(what, "state"))
+			return api_send_state(r, x->id, x->state);
+		if (allowed(k, x, false))
+			api_send_log(k, x->id, x->driver_id, x->log_lines);
 		return;
 	}
 	if (n == 3 && !strcmp(what, "statements")) {
@@ -521,7 +478,6 @@ static void one_session(struct call *k, const struct store_session *x, char seg[
 	}
 	if (n == 3 && (!strcmp(what, "stop") || !strcmp(what, "interrupt") ||
 		       !strcmp(what, "connect"))) {
-		json_object *o;
 		if (!api_is(r, "POST"))
 			return api_not_allowed(r, "POST");
 		if (strcmp(what, "connect"))        /* Livy: both stop the whole session */
@@ -530,10 +486,7 @@ static void one_session(struct call *k, const struct store_session *x, char seg[
 			return;
 		if (store_session_activity(k->s, x->id) != STORE_OK)
 			return api_unavailable(r);
-		o = session_json(k, x);
-		http_send_json(r, 200, o, NULL);
-		json_object_put(o);
-		return;
+		return send_session(k, x, 200, NULL);
 	}
 	if (n == 3 && !strcmp(what, "completion")) {
 		if (!api_is(r, "POST"))

@@ -1174,26 +1174,28 @@ int store_statement_create(struct store *s, long long id, const char *code, cons
 int store_statement_list(struct store *s, long long id, bool desc, long from, long size,
 			 struct store_statements *out)
 {
-	char ids[32], off[32], lim[32];
-	const char *p[3] = {ids, off, lim};
+	char ids[32], lo[32], n[32];
+	const char *p[3] = {ids, lo, size == STORE_ALL ? NULL : n};
 	PGresult *r;
-	long first, count;
 
 	memset(out, 0, sizeof *out);
-	livy_list_window(LONG_MAX, from, size, &first, &count);
 	snprintf(ids, sizeof ids, "%lld", id);
-	snprintf(off, sizeof off, "%ld", first);
-	snprintf(lim, sizeof lim, "%ld", count);
-	/* the total rides on every row, and on a row of NULLs when the page is empty */
+	snprintf(lo, sizeof lo, "%ld", from);
+	snprintf(n, sizeof n, "%ld", size);
+	/* Statement ids of a session are 0 .. next_statement-1 without gaps, so Scala's
+	 * slice(from, from+size) over them (size NULL: all of them, Livy's default) is a
+	 * range of ids, counted from the other end when desc.  The total rides on every
+	 * row, and on a row of NULLs when the page is empty. */
 	r = run(s, desc ? "statement list desc" : "statement list", desc
 		? "SELECT " STATEMENT_COLUMNS ", t.next_statement FROM session t LEFT JOIN LATERAL "
-		  "(SELECT * FROM statement WHERE session_id = t.id ORDER BY id DESC "
-		  "OFFSET $2::bigint LIMIT $3::bigint) st ON true WHERE t.id = $1::bigint "
-		  "ORDER BY st.id DESC"
+		  "(SELECT * FROM statement WHERE session_id = t.id "
+		  "AND id <= t.next_statement - 1 - GREATEST($2::bigint, 0) AND id > t.next_statement - 1 "
+		  "- LEAST($2::bigint + COALESCE($3::bigint, t.next_statement), t.next_statement)) st "
+		  "ON true WHERE t.id = $1::bigint ORDER BY st.id DESC"
 		: "SELECT " STATEMENT_COLUMNS ", t.next_statement FROM session t LEFT JOIN LATERAL "
-		  "(SELECT * FROM statement WHERE session_id = t.id ORDER BY id "
-		  "OFFSET $2::bigint LIMIT $3::bigint) st ON true WHERE t.id = $1::bigint "
-		  "ORDER BY st.id", 3, p);
+		  "(SELECT * FROM statement WHERE session_id = t.id AND id >= GREATEST($2::bigint, 0) "
+		  "AND id < LEAST($2::bigint + COALESCE($3::bigint, t.next_statement), "
+		  "t.next_statement)) st ON true WHERE t.id = $1::bigint ORDER BY st.id", 3, p);
 	if (!r)
 		return STORE_ERROR;
 	if (PQntuples(r) == 0) {

@@ -51,6 +51,13 @@ bool api_is(const struct http_req *r, const char *m);
 /* 405 with Allow: allow. */
 void api_not_allowed(struct http_req *r, const char *allow);
 
+/* Answer 200 with Livy's list page {"from", "total", "sessions": items} (the key is
+ * "sessions" for batches too); takes ownership of items. */
+void api_send_page(struct http_req *r, int from, long total, json_object *items);
+
+/* Answer 200 {"id": id, "state": state}. */
+void api_send_state(struct http_req *r, long long id, const char *state);
+
 /* Append the last 10 presented lines of a log of log_lines stored lines whose
  * last min(9, log_lines) are `tail` (joined by newlines) to the array log. */
 void api_log_tail(json_object *log, long log_lines, const char *tail);

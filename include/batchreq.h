@@ -44,6 +44,13 @@ int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_
 int breq_parse_session(struct breq *r, const char *text, size_t len, const char *remote_user,
 		       const char *doas, const struct cfg *c, char *msg, size_t msglen);
 
+/* A small body (Livy's ExecuteRequest, CompletionRequest): a JSON object whose keys
+ * are all among `keys` (at most BREQ_MAX_KEYS), read by the rules of the bodies
+ * above.  Returns it (caller puts it), or NULL with Livy's message in msg. */
+#define BREQ_MAX_KEYS 4
+json_object *breq_object(const char *text, size_t len, const char *class_name,
+			 const char *const keys[], size_t nkeys, char *msg, size_t msglen);
+
 /* The canonical name of a Livy kind or alias ("scala" -> "spark"); NULL if unknown. */
 const char *breq_kind(const char *name);
 

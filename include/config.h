@@ -40,6 +40,8 @@ struct cfg {
 	char driver_script[1024];      /* app/repl.py */
 	char callback_url[512];        /* the drivers' way back: https://.../driver */
 	char callback_cafile[1024];    /* CA bundle for callback_url ("" = system) */
+	char pool_argv[4096];          /* spark-submit arguments of a warm-pool driver (JSON);
+					  "" = no pool here (not a local master, no driver) */
 	bool csrf;                     /* livy.server.csrf-protection.enabled */
 	bool access_control;           /* livy.server.access-control.enabled */
 	struct cfg_users {             /* user lists; "*" = everybody */

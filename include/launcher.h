@@ -32,6 +32,9 @@ json_object *launch_build_argv(const struct breq *r, const struct cfg *c);
  * whose arguments are equal can share a warm driver).  Caller owns the result. */
 json_object *launch_driver_argv(const struct breq *r, const struct cfg *c, bool pooled);
 
+/* The one warm pool's name (batch.pool). */
+#define LAUNCH_POOL "pyspark"
+
 /* The arguments of a warm-pool driver: those of POST /sessions {"kind":
  * "pyspark"} with `pooled`.  NULL (logged) if that request is refused. */
 json_object *launch_pool_argv(const struct cfg *c);

@@ -14,6 +14,7 @@
 #ifndef TACITUS_STORE_H
 #define TACITUS_STORE_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -186,8 +187,10 @@ void store_statements_free(struct store_statements *st);
 int store_statement_create(struct store *s, long long id, const char *code, const char *kind,
 			   int *stmt, char *wake, size_t wakelen);
 
-/* Statements of session id: all in id order (desc: reversed), then the slice
- * [from, from+size) of that order; total = how many there are. */
+/* Statements of session id: all in id order (desc: reversed), then Scala's slice
+ * [from, from+size) of that order (size STORE_ALL: Livy's default, all of them);
+ * total = how many there are.  STORE_NOTFOUND when there is no such session. */
+#define STORE_ALL LONG_MIN
 int store_statement_list(struct store *s, long long id, bool desc, long from, long size,
 			 struct store_statements *out);
 

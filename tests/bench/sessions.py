@@ -57,7 +57,8 @@ def open_session(body, every):
 
 
 def pool_ready():
-    return sql("select count(*) from batch where pool is not null and repl_state = 'idle'") != "0"
+    return sql("select count(*) from batch where pool is not null and repl_state = 'idle' "
+               "and state = 'running' and deleted_at is null") != "0"
 
 
 def bare_spark_submit():
@@ -70,6 +71,8 @@ def bare_spark_submit():
     for line in p.stdout:
         if line.startswith("READY"):
             break
+    else:
+        raise SystemExit("bench: the bare spark-submit never built its SparkSession")
     ms = (time.monotonic() - t0) * 1000
     p.wait()
     return ms
@@ -99,6 +102,10 @@ def main():
     for _ in range(runs):
         wait(pool_ready, every=0.1)
         sid, ms = open_session({"kind": "pyspark"}, every=0.002)
+        born = sql(f"select reason from batch_event where batch_id = (select driver_id from "
+                   f"session where id = {sid}) order by at limit 1")
+        if born != "warm pool":
+            raise SystemExit(f"bench: session {sid} did not take a warm driver ({born})")
         warm.append(ms)
         sids.append(sid)
     show("POST /sessions -> idle, warm driver", warm)

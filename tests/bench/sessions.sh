@@ -14,7 +14,7 @@ rm -rf "$TACITUS_VAR"
 trap 'sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1; sh "$ROOT/app/stack.sh" kill-jobs' EXIT
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
-export TACITUS_VAR SPARK_HOME="${SPARK_HOME:-$("$ROOT/.venv/bin/python" -c "import os, pyspark; print(os.path.dirname(pyspark.__file__))")}"
+export SPARK_HOME="${SPARK_HOME:-$("$ROOT/.venv/bin/python" -c "import os, pyspark; print(os.path.dirname(pyspark.__file__))")}"
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%F)"
 "$ROOT/.venv/bin/python" "$ROOT/tests/bench/sessions.py"

@@ -130,6 +130,19 @@ class Api:
         self.s.close()
 
 
+def wait_until(pred, timeout, what, interval=0.25):
+    """Poll pred() until it returns something truthy; fail the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f} s waiting for "
+                        f"{what() if callable(what) else what}")
+        time.sleep(interval)
+
+
 def describe(resp):
     """One-line description of a response for assertion messages."""
     body = resp.text

@@ -144,25 +144,6 @@ def test_session_access_rules_between_users(cfg, users):
     sid = s["id"]
     assert s["owner"] == "alice" and s["proxyUser"] == "alice", s
     try:
-        tl.error_msg(m.get(f"/sessions/{sid}"), 403, exact="User not authorised to use Livy.")
-        # bob sees that the session exists, nothing of what runs in it, and changes nothing
-        assert tl.json_body(b.get(f"/sessions/{sid}"), 200)["log"] == []
-        tl.error_msg(b.get(f"/sessions/{sid}/log"), 403)
-        tl.error_msg(b.get(f"/sessions/{sid}/statements"), 403)
-        tl.error_msg(b.get(f"/sessions/{sid}/statements/0"), 403)
-        before = db.query("SELECT count(*) FROM statement")
-        tl.error_msg(b.post(f"/sessions/{sid}/statements", json={"code": "1"}, headers=CSRF), 403)
-        tl.error_msg(b.post(f"/sessions/{sid}/statements/0/cancel", headers=CSRF), 403)
-        tl.error_msg(b.post(f"/sessions/{sid}/completion", json={"code": "sp", "kind": "pyspark",
-                                                                 "cursor": 2}, headers=CSRF), 403)
-        tl.error_msg(b.delete(f"/sessions/{sid}", headers=CSRF), 403)
-        # victor may view, not change
-        tl.json_body(v.get(f"/sessions/{sid}/statements"), 200)
-        tl.json_body(v.get(f"/sessions/{sid}/log"), 200)
-        tl.error_msg(v.post(f"/sessions/{sid}/statements", json={"code": "1"}, headers=CSRF), 403)
-        tl.error_msg(v.delete(f"/sessions/{sid}", headers=CSRF), 403)
-        assert db.query("SELECT count(*) FROM statement") == before, "a refused POST wrote a row"
-
         # alice's driver runs as her (--proxy-user) and runs her code
         argv = db.query(f"SELECT b.argv::text FROM batch b JOIN session s ON b.id = s.driver_id "
                         f"WHERE s.id = {sid}")
@@ -178,11 +159,34 @@ def test_session_access_rules_between_users(cfg, users):
             time.sleep(0.1)
             st = tl.json_body(a.get(f"/sessions/{sid}/statements/{st['id']}"), 200)
         assert st["output"]["data"]["text/plain"] == "42", st
+        assert tl.json_body(a.get(f"/sessions/{sid}"), 200)["log"], "premise: alice sees a log"
+
+        # now there is something to see and to change
+        tl.error_msg(m.get(f"/sessions/{sid}"), 403, exact="User not authorised to use Livy.")
+        # bob sees that the session exists, nothing of what runs in it, and changes nothing
+        assert tl.json_body(b.get(f"/sessions/{sid}"), 200)["log"] == []
+        tl.error_msg(b.get(f"/sessions/{sid}/log"), 403)
+        tl.error_msg(b.get(f"/sessions/{sid}/statements"), 403)
+        tl.error_msg(b.get(f"/sessions/{sid}/statements/{st['id']}"), 403)
+        before = db.query("SELECT count(*) FROM statement")
+        tl.error_msg(b.post(f"/sessions/{sid}/statements", json={"code": "1"}, headers=CSRF), 403)
+        tl.error_msg(b.post(f"/sessions/{sid}/statements/{st['id']}/cancel", headers=CSRF), 403)
+        tl.error_msg(b.post(f"/sessions/{sid}/completion", json={"code": "sp", "kind": "pyspark",
+                                                                 "cursor": 2}, headers=CSRF), 403)
+        tl.error_msg(b.delete(f"/sessions/{sid}", headers=CSRF), 403)
+        # victor may view, not change
         assert tl.json_body(v.get(f"/sessions/{sid}/statements/{st['id']}"), 200)["output"] == \
             st["output"], "a view user reads the same result"
+        assert tl.json_body(v.get(f"/sessions/{sid}/log"), 200)["log"]
+        tl.error_msg(v.post(f"/sessions/{sid}/statements", json={"code": "1"}, headers=CSRF), 403)
+        tl.error_msg(v.delete(f"/sessions/{sid}", headers=CSRF), 403)
+        assert db.query("SELECT count(*) FROM statement") == before, "a refused POST wrote a row"
+        assert tl.json_body(a.get(f"/sessions/{sid}/state"), 200)["state"] == "idle", \
+            "a refused DELETE stopped the session"
     finally:
         # the superuser may delete alice's session
-        assert tl.json_body(root.delete(f"/sessions/{sid}", headers=CSRF), 200) == {"msg": "deleted"}
+        deleted = root.delete(f"/sessions/{sid}", headers=CSRF)
+    assert tl.json_body(deleted, 200) == {"msg": "deleted"}
     tl.error_msg(a.get(f"/sessions/{sid}"), 404)
 
 

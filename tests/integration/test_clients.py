@@ -25,6 +25,8 @@ from livy import LivyBatch, LivySession, SessionKind, SessionState, SparkRuntime
 from livy.client import LivyClient
 from livy.models import OutputStatus, StatementKind, StatementState
 
+import tacitus_testlib as tl
+
 SESSION_START_TIMEOUT = 120.0   # seconds for a session to leave not_started/starting
 
 # sparkmagic's widgets pass traitlets arguments it deprecates; nothing to do with the server
@@ -263,10 +265,11 @@ def test_sparkmagic_starts_a_session_like_its_kernel(api, sm_session):
     assert body.get("heartbeatTimeoutInSecond") == 60, \
         "the heartbeatTimeoutInSecond sparkmagic sends is not kept"
     # what %%info shows: appId, appInfo.sparkUiUrl / driverLogUrl, proxyUser or owner
-    assert f"Session id: {s.id}\t" in str(s)
-    assert s.get_user() in (None, body.get("owner"))
+    assert str(s).startswith(f"Session id: {s.id}\tYARN id: {body['appId']}\t"), str(s)
+    assert f"\tSpark UI: {body['appInfo']['sparkUiUrl']}\n" in str(s), str(s)
+    assert s.get_user() == body["proxyUser"], (s.get_user(), body["proxyUser"])
     # what it prints when a session dies: GET /sessions/{id}/log?from=0
-    assert isinstance(s.get_logs(), str)
+    assert s.get_logs().startswith(tl.LOG_HEAD), s.get_logs()[:200]
 
 
 def test_sparkmagic_command_runs(smlib, sm_session):

@@ -48,19 +48,6 @@ PG_RECOVERY = 3.0          # s from pg-start returning until requests are 200 ag
 
 # --------------------------------------------------------------------------- helpers
 
-def wait_until(pred, timeout, what, interval=0.25):
-    """Poll pred() until it returns something truthy; fail the test after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout:.0f} s waiting for "
-                        f"{what() if callable(what) else what}")
-        time.sleep(interval)
-
-
 def stack(cmd, timeout=240):
     """sh app/stack.sh CMD on the harness's stack; output goes to files (daemons keep fds)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -130,7 +117,7 @@ def kill_instance(cfg, n):
     assert pid and tl.pid_alive(pid), f"app-{n} is not running (pid file says {pid})"
     os.killpg(pid, signal.SIGKILL)
     # init reaps the master a moment later; stack.sh start restarts only a pid that is gone
-    wait_until(lambda: pid_gone(pid) and not group_members(pid), 30,
+    tl.wait_until(lambda: pid_gone(pid) and not group_members(pid), 30,
                lambda: f"app-{n} (pid {pid}) to vanish; group left: {group_members(pid)}")
     return pid
 
@@ -141,13 +128,13 @@ def ensure_instances(cfg):
     for n in range(1, INSTANCES + 1):
         pid = master_pid(cfg, n)
         if pid and not tl.pid_alive(pid):       # killed: wait until init reaped it
-            wait_until(lambda: pid_gone(pid), 30, f"pid {pid} of app-{n} to be reaped")
+            tl.wait_until(lambda: pid_gone(pid), 30, f"pid {pid} of app-{n} to be reaped")
     stack("start")
     for n in range(1, INSTANCES + 1):
         pid = master_pid(cfg, n)
         assert pid and tl.pid_alive(pid), f"app-{n} is not running after stack.sh start"
         sock = os.path.join(cfg.var, "run", f"app-{n}.sock")
-        wait_until(lambda: socket_listens(sock), 30, f"app-{n} to listen on {sock}")
+        tl.wait_until(lambda: socket_listens(sock), 30, f"app-{n} to listen on {sock}")
 
 
 def db_rows(db, sql):
@@ -196,7 +183,7 @@ def wait_db_terminal(db, ids, timeout=tl.JOB_TIMEOUT):
         st = {int(i): s for i, s in db_rows(db, q)}
         return st if len(st) == len(ids) and all(s not in ACTIVE for s in st.values()) else None
 
-    return wait_until(done, timeout,
+    return tl.wait_until(done, timeout,
                       lambda: f"batches to end; table says {db_rows(db, q)}", interval=1.0)
 
 
@@ -395,7 +382,7 @@ def test_chaos_burst_with_an_instance_killed(cfg, tac, run_id):
                 f.result(timeout=180)
         # restart only once the others took over what the victim held (6 s leases); a
         # restarted app-N would simply go on with the batches leased to app-N
-        wait_until(lambda: not db_rows(db, f"select id from batch where lease_owner = "
+        tl.wait_until(lambda: not db_rows(db, f"select id from batch where lease_owner = "
                                            f"'app-{victim}' and state in ('starting', 'running')"),
                    LEASE_TAKEOVER, f"the other instances to take over the batches of app-{victim}")
     finally:
@@ -465,7 +452,7 @@ def test_running_batch_is_adopted_after_kill_9(cfg, tac, run_id):
     assert bid is not None, f"batch not created: {tl.describe(r)}"
     killed = None
     try:
-        wait_until(lambda: batch_row(db, bid)[0] == "running" and db_markers(db, bid, token) == 1,
+        tl.wait_until(lambda: batch_row(db, bid)[0] == "running" and db_markers(db, bid, token) == 1,
                    120, lambda: f"batch {bid} running with its start marker: {batch_row(db, bid)}")
         st, owner, _, pid = batch_row(db, bid)
         m = re.fullmatch(r"app-(\d+)", owner)
@@ -481,7 +468,7 @@ def test_running_batch_is_adopted_after_kill_9(cfg, tac, run_id):
             assert s == "running", f"batch {bid} became {s!r} while its owner was dead"
             return o if o and o != owner else None
 
-        new_owner = wait_until(taken_over, LEASE_TAKEOVER - (time.monotonic() - t_kill),
+        new_owner = tl.wait_until(taken_over, LEASE_TAKEOVER - (time.monotonic() - t_kill),
                                f"another instance to take the lease of batch {bid} from {owner}")
         assert re.fullmatch(r"app-\d+", new_owner), f"new lease_owner {new_owner!r}"
     finally:
@@ -501,7 +488,7 @@ def test_stop_and_start_keep_states_and_ids(cfg, tac, run_id):
     token = f"restart-{run_id}"
     r, bid = tac.create_batch(quick(cfg, token, 12))
     assert bid is not None, f"batch not created: {tl.describe(r)}"
-    wait_until(lambda: batch_row(db, bid)[0] == "running" and db_markers(db, bid, token) == 1,
+    tl.wait_until(lambda: batch_row(db, bid)[0] == "running" and db_markers(db, bid, token) == 1,
                120, lambda: f"batch {bid} running with its start marker: {batch_row(db, bid)}")
     shim = int(batch_row(db, bid)[3])
     before = {int(i): s for i, s in db_rows(db, "select id, state from batch")}
@@ -571,7 +558,7 @@ def test_postgres_restart_under_read_load(cfg, tac, run_id):
     token = f"pg-{run_id}"
     r, bid = tac.create_batch(quick(cfg, token, 5))     # runs across the outage
     assert bid is not None, f"batch not created: {tl.describe(r)}"
-    wait_until(lambda: batch_row(db, bid)[0] == "running", 120, f"batch {bid} to run")
+    tl.wait_until(lambda: batch_row(db, bid)[0] == "running", 120, f"batch {bid} to run")
     ids_before = {int(i) for (i,) in db_rows(db, "select id from batch")}
 
     seen, stop = [], threading.Event()
@@ -583,7 +570,7 @@ def test_postgres_restart_under_read_load(cfg, tac, run_id):
         stack("pg-stop")
         pg_down = True
         t_down = time.monotonic()
-        wait_until(lambda: {s.path for s in seen if s.t0 > t_down and s.status == 503}
+        tl.wait_until(lambda: {s.path for s in seen if s.t0 > t_down and s.status == 503}
                    == {f"/batches/{bid}/state", "/batches"}, 20,
                    "a 503 from both endpoints while PostgreSQL is down")
         time.sleep(1.0)
@@ -644,7 +631,7 @@ def _statement(tac, sid, code, timeout=60):
     def done():
         st = tac.api.get(f"/sessions/{sid}/statements/{n}").json()
         return st if st["state"] == "available" else None
-    return wait_until(done, timeout, f"statement {code!r} of session {sid} to be available")["output"]
+    return tl.wait_until(done, timeout, f"statement {code!r} of session {sid} to be available")["output"]
 
 
 def _driver_row(db, sid):
@@ -664,7 +651,7 @@ def test_session_survives_kill_9_of_its_monitor_and_a_lost_driver_ends_dead(cfg,
     r = tac.api.post("/sessions", json={"kind": "pyspark"})
     assert r.status_code == 201, f"POST /sessions: {tl.describe(r)}"
     sid = r.json()["id"]
-    wait_until(lambda: tac.api.get(f"/sessions/{sid}/state").json()["state"] == "idle", 120,
+    tl.wait_until(lambda: tac.api.get(f"/sessions/{sid}/state").json()["state"] == "idle", 120,
                f"session {sid} to be idle")
     assert _statement(tac, sid, "x = 41")["status"] == "ok"
 
@@ -675,7 +662,7 @@ def test_session_survives_kill_9_of_its_monitor_and_a_lost_driver_ends_dead(cfg,
         # served by the other instances at once: nothing waits for the lease to expire
         out = _statement(tac, sid, "x + 1", timeout=30)
         assert out["data"]["text/plain"] == "42", f"the session lost its state: {out}"
-        wait_until(lambda: _driver_row(db, sid)[2] not in ("", owner), LEASE_TAKEOVER,
+        tl.wait_until(lambda: _driver_row(db, sid)[2] not in ("", owner), LEASE_TAKEOVER,
                    f"another instance to adopt driver {did} of the killed {owner}")
         assert _driver_row(db, sid)[1] == "running"
         assert tac.api.get(f"/sessions/{sid}/state").json()["state"] == "idle"
@@ -697,7 +684,7 @@ def test_session_survives_kill_9_of_its_monitor_and_a_lost_driver_ends_dead(cfg,
     assert victims, f"driver {did} has no process but its shim {shim}"
     for p in victims:
         os.kill(p, signal.SIGKILL)
-    wait_until(lambda: tac.api.get(f"/sessions/{sid}/state").json()["state"] == "dead", 60,
+    tl.wait_until(lambda: tac.api.get(f"/sessions/{sid}/state").json()["state"] == "dead", 60,
                f"session {sid} to be dead after its driver was killed")
     log = tac.api.get(f"/sessions/{sid}/log", params={"size": -1}).json()["log"]
     assert any(line.startswith("tacitus: spark-submit") for line in log), \
@@ -725,7 +712,7 @@ def test_max_creation_counts_every_instance(cfg, tac, run_id):
     conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
     with open(conf) as f:
         original = f.read()
-    wait_until(lambda: active_count(db) == 0, tl.JOB_TIMEOUT,
+    tl.wait_until(lambda: active_count(db) == 0, tl.JOB_TIMEOUT,
                lambda: f"no batch starting/running before the test ({active_count(db)} are)")
     sleepers, extra, cid = [], [], None
     try:
@@ -733,7 +720,7 @@ def test_max_creation_counts_every_instance(cfg, tac, run_id):
         stack("stop")
         ensure_instances(cfg)
         # the pool's drivers are retired by the restarted monitors
-        wait_until(lambda: active_count(db, drivers=True) == 0, 60,
+        tl.wait_until(lambda: active_count(db, drivers=True) == 0, 60,
                    lambda: f"pooled drivers to stop ({active_count(db, drivers=True)} left)")
 
         for name in ("a", "b"):
@@ -752,7 +739,7 @@ def test_max_creation_counts_every_instance(cfg, tac, run_id):
                 tac.assert_no_new_batch(before, f"{what}, POST {k + 1}")
 
         over_limit("two batches just created")
-        wait_until(lambda: all(batch_row(db, b)[0] == "running" for b in sleepers), 120,
+        tl.wait_until(lambda: all(batch_row(db, b)[0] == "running" for b in sleepers), 120,
                    "both sleepers to run")
         over_limit("two batches running")
         n = int(db.query(f"select count(*) from batch where request->'args'->>0 "
@@ -762,7 +749,7 @@ def test_max_creation_counts_every_instance(cfg, tac, run_id):
         # a killed batch no longer counts
         r = tac.api.delete(f"/batches/{sleepers[0]}")
         assert r.status_code == 200, f"DELETE failed: {tl.describe(r)}"
-        wait_until(lambda: batch_row(db, sleepers[0])[0] == "killed", 60,
+        tl.wait_until(lambda: batch_row(db, sleepers[0])[0] == "killed", 60,
                    lambda: f"sleeper a to be killed: {batch_row(db, sleepers[0])}")
         r, cid = tac.create_batch(quick(cfg, f"max-{run_id}-c"))
         assert cid is not None, f"POST with one active batch rejected: {tl.describe(r)}"
