@@ -7,21 +7,21 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
+WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes
 CPPFLAGS := -Iinclude -I/usr/include/postgresql
 LDLIBS  := -lfcgi -ljson-c -lpq
 SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRC     := $(wildcard app/*.c)
-HDR     := $(wildcard include/*.h)
-# modules without FastCGI or PostgreSQL: what the unit tests link
-PURE    := app/livy.c app/config.c app/batchreq.c app/launcher.c app/track.c app/log.c app/shim.c \
-	   app/access.c
+HDR     := $(wildcard include/*.h app/*.h)
+# the pure modules (no FastCGI, no PostgreSQL, no process started): what the unit
+# tests and the fuzzers link
+PURE    := app/livy.c app/config.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c
 UNIT    := $(wildcard tests/unit/*.c)
 
 export TACITUS_PORT ?= 8998
 
-FUZZERS := batchreq query livyconf window
+FUZZERS := reqbody query livyconf window
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

@@ -43,18 +43,18 @@ static bool may_impersonate(const struct cfg *c, const char *user, const char *t
 	return !user || same(user, target) || listed(&c->superusers, user);
 }
 
-int acl_impersonate(const struct cfg *c, const char *user, const char *target, char *out,
-		    size_t outlen, char *msg, size_t msglen)
+bool acl_impersonate(const struct cfg *c, const char *user, const char *target, char *out,
+		     size_t outlen, char *msg, size_t msglen)
 {
 	out[0] = '\0';
 	if (!c->impersonation)
-		return 0;               /* Livy drops proxyUser and doAs silently */
+		return true;            /* Livy drops proxyUser and doAs silently */
 	if (target && !may_impersonate(c, user, target)) {
 		snprintf(msg, msglen, "User '%s' not allowed to impersonate 'Some(%s)'.", user, target);
-		return 403;
+		return false;
 	}
 	snprintf(out, outlen, "%s", target ? target : user ? user : "");
-	return 0;
+	return true;
 }
 
 const char *acl_effective_user(const struct cfg *c, const char *user, const char *doas)

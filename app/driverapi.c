@@ -1,6 +1,6 @@
 /* driverapi.c - POST /driver/sync for session drivers, and their wake-up datagrams. */
 #include "driverapi.h"
-#include "log.h"
+#include "reply.h"
 
 #include <netdb.h>
 #include <stdbool.h>
@@ -32,10 +32,12 @@ int driver_wake(const char *addr)
 	return rc;
 }
 
-/* A secret as the monitor makes them: 64 lower-case hex digits. */
+#define SECRET_HEX_LEN 64          /* 32 random bytes, as the monitor makes them */
+
+/* A secret as the monitor makes them: SECRET_HEX_LEN lower-case hex digits. */
 static bool secret_shaped(const char *s)
 {
-	return s && strlen(s) == 64 && strspn(s, "0123456789abcdef") == 64;
+	return s && strlen(s) == SECRET_HEX_LEN && strspn(s, "0123456789abcdef") == SECRET_HEX_LEN;
 }
 
 void driver_sync(struct http_req *r, struct store *s)
@@ -44,16 +46,24 @@ void driver_sync(struct http_req *r, struct store *s)
 	const char *peer = FCGX_GetParam("REMOTE_ADDR", r->fcgx->envp);
 	struct store_sync y = {0};
 	char *answer = NULL;
-	int rc;
+	enum store_rc rc;
 
-	if (strcmp(r->method, "POST"))
-		return http_send_msg(r, 405, "Allow: POST\r\n", "Use POST");
-	if (!secret_shaped(secret))
-		return http_send_msg(r, 403, NULL, "A driver's secret is required");
-	if (!s)
-		return http_send_msg(r, 503, "Retry-After: 1\r\n", "The database is unavailable");
-	if (!r->body || !r->body_len)
-		return http_send_msg(r, 400, NULL, "A sync needs a JSON object");
+	if (strcmp(r->method, "POST")) {
+		reply_not_allowed(r, "POST");
+		return;
+	}
+	if (!secret_shaped(secret)) {
+		http_send_msg(r, 403, NULL, "A driver's secret is required");
+		return;
+	}
+	if (!s) {
+		reply_unavailable(r);
+		return;
+	}
+	if (!r->body || !r->body_len) {
+		http_send_msg(r, 400, NULL, "A sync needs a JSON object");
+		return;
+	}
 	y.secret = secret;
 	y.peer = peer && *peer ? peer : NULL;
 	y.body = r->body;
@@ -63,6 +73,6 @@ void driver_sync(struct http_req *r, struct store *s)
 	else if (rc == STORE_NOTFOUND)
 		http_send_msg(r, 403, NULL, "No running driver has this secret");
 	else
-		http_send_msg(r, 503, "Retry-After: 1\r\n", "The database is unavailable");
+		reply_unavailable(r);
 	free(answer);
 }

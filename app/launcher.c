@@ -1,4 +1,4 @@
-/* launcher.c - spark-submit argv, spawning the job shim, process identity, kill. */
+/* launcher.c - spawning the job shim and spark-submit, process identity, kill. */
 #include "launcher.h"
 #include "log.h"
 
@@ -12,73 +12,6 @@
 #include <unistd.h>
 
 extern char **environ;
-
-static void add(json_object *a, const char *s)
-{
-	json_object_array_add(a, json_object_new_string(s));
-}
-
-json_object *launch_build_argv(const struct breq *r, const struct cfg *c)
-{
-	json_object *a = json_object_new_array();
-
-	if (!a)
-		return NULL;
-	if (r->name)
-		add(a, "--name"), add(a, r->name);
-	if (r->class_name)
-		add(a, "--class"), add(a, r->class_name);
-	json_object_object_foreach(r->conf, k, v) {
-		char kv[16384];
-		if (!strcmp(k, "spark.submit.pyFiles")) {
-			add(a, "--py-files"), add(a, json_object_get_string(v));
-			continue;
-		}
-		snprintf(kv, sizeof kv, "%s=%s", k, json_object_get_string(v));
-		add(a, "--conf"), add(a, kv);
-	}
-	if (c->impersonation && r->proxy_user[0])
-		add(a, "--proxy-user"), add(a, r->proxy_user);
-	if (r->queue)
-		add(a, "--queue"), add(a, r->queue);
-	add(a, r->file);
-	for (size_t i = 0; i < json_object_array_length(r->args); i++)
-		add(a, json_object_get_string(json_object_array_get_idx(r->args, i)));
-	return a;
-}
-
-json_object *launch_driver_argv(const struct breq *r, const struct cfg *c, bool pooled)
-{
-	struct breq d = *r;
-	json_object *args = json_object_new_array(), *a;
-
-	add(args, "--callback"), add(args, c->callback_url);
-	add(args, "--cafile"), add(args, c->callback_cafile);
-	add(args, "--secret-file"), add(args, LAUNCH_SECRET_FILE);
-	d.name = pooled || !r->name ? "livy-session" : r->name;
-	d.class_name = NULL;
-	d.args = args;
-	snprintf(d.file, sizeof d.file, "%s", c->driver_script);
-	a = launch_build_argv(&d, c);
-	json_object_put(args);
-	return a;
-}
-
-json_object *launch_pool_argv(const struct cfg *c)
-{
-	static const char body[] = "{\"kind\": \"pyspark\"}";
-	struct breq r;
-	char msg[256];
-	json_object *a;
-
-	if (breq_parse_session(&r, body, sizeof body - 1, NULL, NULL, c, msg, sizeof msg) != 0) {
-		log_error("warm pool: the default session request is refused: %s", msg);
-		return NULL;
-	}
-	a = launch_driver_argv(&r, c, true);
-	breq_free(&r);
-	return a;
-}
 
 int launch_boot_id(char *buf, size_t len)
 {
@@ -206,7 +139,5 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 		return -1;
 	}
 	p->start_ticks = launch_start_ticks(p->pid, NULL);
-	if (launch_boot_id(p->boot_id, sizeof p->boot_id) < 0)
-		p->boot_id[0] = '\0';
 	return 0;
 }

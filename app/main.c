@@ -1,6 +1,6 @@
 /* main.c - the tacitus command: serve an instance, or run as a job shim. */
+#include "argv.h"
 #include "config.h"
-#include "launcher.h"
 #include "log.h"
 #include "master.h"
 #include "shim.h"
@@ -24,29 +24,7 @@ static void usage(void)
 		"Database: libpq's PGHOST, PGPORT, PGDATABASE, PGUSER.  livy.conf: $LIVY_CONF_DIR.\n");
 }
 
-/* The warm pool's driver arguments, made once from the configuration. */
-static int cfg_pool_setup(struct cfg *c)
-{
-	json_object *a;
-	const char *text;
-
-	if (strncmp(c->spark_master, "local", 5) || !c->driver_script[0])
-		return 0;
-	if (!(a = launch_pool_argv(c)))
-		return -1;
-	text = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
-	if (strlen(text) >= sizeof c->pool_argv) {
-		log_error("warm pool: its spark-submit arguments are longer than %zu bytes",
-			  sizeof c->pool_argv - 1);
-		json_object_put(a);
-		return -1;
-	}
-	snprintf(c->pool_argv, sizeof c->pool_argv, "%s", text);
-	json_object_put(a);
-	return 0;
-}
-
-static int serve(int argc, char **argv, struct cfg *c)
+static int serve(int argc, char **argv, const struct cfg *c)
 {
 	static const struct option opts[] = {
 		{"instance", required_argument, NULL, 'i'}, {"socket", required_argument, NULL, 's'},
@@ -61,6 +39,7 @@ static int serve(int argc, char **argv, struct cfg *c)
 		.workers = 4,
 		.mon = {.lease_ttl = 6, .kill_grace = 5, .orphan_grace = 120},
 	};
+	static struct argv_drivers drivers;
 	static char self[PATH_MAX];
 	ssize_t n;
 	int ch;
@@ -73,9 +52,10 @@ static int serve(int argc, char **argv, struct cfg *c)
 		case 'q': o.sql_dir = optarg; break;
 		case 'w': o.workers = atoi(optarg); break;
 		case 'n': o.no_monitor = true; break;
-		case 'd': snprintf(c->driver_script, sizeof c->driver_script, "%s", optarg); break;
-		case 'c': snprintf(c->callback_url, sizeof c->callback_url, "%s", optarg); break;
-		case 'a': snprintf(c->callback_cafile, sizeof c->callback_cafile, "%s", optarg); break;
+		case 'd': snprintf(drivers.script, sizeof drivers.script, "%s", optarg); break;
+		case 'c': snprintf(drivers.callback_url, sizeof drivers.callback_url, "%s", optarg); break;
+		case 'a': snprintf(drivers.callback_cafile, sizeof drivers.callback_cafile, "%s", optarg);
+			  break;
 		default: usage(); return 2;
 		}
 	}
@@ -89,10 +69,12 @@ static int serve(int argc, char **argv, struct cfg *c)
 		return 1;
 	}
 	self[n] = '\0';
-	if (cfg_pool_setup(c) < 0)
+	if (argv_pool_setup(c, &drivers) < 0)
 		return 1;
+	o.drivers = &drivers;
 	o.mon.instance = o.instance;
 	o.mon.self = self;
+	o.mon.drivers = &drivers;
 	return master_main(c, &o);
 }
 

@@ -94,7 +94,7 @@ static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int l
 		_exit(monitor_main(c, &o->mon));
 	}
 	log_init(o->instance, "worker");
-	_exit(worker_main(lfd, c, o->instance));
+	_exit(worker_main(lfd, c, o->drivers, o->instance));
 }
 
 static int migrate(const struct master_opts *o)
@@ -109,7 +109,7 @@ static int migrate(const struct master_opts *o)
 			return -1;
 		sleep(1);
 	}
-	rc = store_migrate(s, o->sql_dir);
+	rc = store_migrate(s, o->sql_dir) == STORE_OK ? 0 : -1;
 	store_close(s);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* monitor.c - the per-instance maintenance loop: launch, track, kill, adopt. */
 #include "monitor.h"
+#include "argv.h"
 #include "launcher.h"
 #include "log.h"
 #include "shim.h"
@@ -135,7 +136,7 @@ static int hand_secret(struct mon *m, struct store_job *j, const char *dir, cons
 	}
 	for (size_t i = 0; i < sizeof raw; i++)
 		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-	snprintf(path, sizeof path, "%s/" LAUNCH_SECRET_FILE, dir);
+	snprintf(path, sizeof path, "%s/" ARGV_SECRET_FILE, dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || write(fd, hex, 64) != 64 || write(fd, "\n", 1) != 1)
 		log_error("%s: cannot write %s: %s", what, path, strerror(errno));
@@ -260,6 +261,7 @@ static bool same(const char *a, const char *b)
 static int maintain(struct mon *m)
 {
 	struct store_jobs jobs;
+	int stopped;
 
 	if (store_renew_leases(m->s, m->o->instance, m->o->lease_ttl) != STORE_OK)
 		return -1;
@@ -283,11 +285,12 @@ static int maintain(struct mon *m)
 		store_jobs_free(&jobs);
 	}
 	/* sessions: a failure here (logged) must not stop the launching and watching */
-	store_session_expire(m->s, m->cfg);
+	store_session_expire(m->s, m->cfg, &stopped);
 	/* with warm-pool 0 the pool is still kept: empty (drivers of an earlier setting stop) */
-	if (m->cfg->pool_argv[0]) {
+	if (m->o->drivers->pool[0]) {
 		int added;
-		store_pool_refill(m->s, LAUNCH_POOL, m->cfg->warm_pool, m->cfg->pool_argv, m->cfg, &added);
+		store_pool_refill(m->s, ARGV_POOL, m->cfg->warm_pool, m->o->drivers->pool, m->cfg,
+				  &added);
 	}
 	return 0;
 }
@@ -363,11 +366,11 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	snprintf(app, sizeof app, "tacitus/%s/monitor/%d", o->instance, (int)getpid());
 	log_info("monitor: started on %s, spark-submit %s", m.host, m.spark_submit);
 	while (!stopping) {
-		if (!m.s && (m.s = store_open(app)) && store_listen(m.s) < 0) {
+		if (!m.s && (m.s = store_open(app)) && store_listen(m.s) != STORE_OK) {
 			store_close(m.s);
 			m.s = NULL;
 		}
-		if (!m.s || store_ensure(m.s) < 0) {
+		if (!m.s || store_ensure(m.s) != STORE_OK) {
 			sleep(1);
 			continue;
 		}

@@ -1,40 +1,31 @@
-/* sessions.c - /sessions: interactive sessions, statements, cancel, completion. */
+/* sessions.c - /sessions: create, list, get, state, log, stop; statements go to statements.c. */
 #include "sessions.h"
 #include "access.h"
-#include "batchreq.h"
-#include "driverapi.h"
-#include "launcher.h"
-#include "livy.h"
+#include "argv.h"
 #include "log.h"
+#include "reqbody.h"
+#include "statements.h"
 
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#define COMPLETION_WAIT_MS 2000      /* a worker waits this long for a driver at most */
-
-/* A request field of the body of POST .../statements or .../completion. */
-static json_object *field(json_object *o, const char *key)
-{
-	json_object *v = NULL;
-
-	json_object_object_get_ex(o, key, &v);
-	return v;
-}
+#define MSG_MAX 8192                /* Livy's messages quote the request's values */
+#define LOCATION_MAX 64
+#define KEY_MAX 32
+#define STOP_REQUEST_MAX 600        /* "<method> <path>", recorded as the stop reason */
 
 /* Copy an int field of the request ("2" counts, as when it was accepted), else 0. */
 static void add_int(json_object *o, const char *key, json_object *req)
 {
-	json_object *v = field(req, key);
+	json_object *v = json_object_object_get(req, key);
 
 	json_object_object_add(o, key, json_object_new_int(v ? atoi(json_object_get_string(v)) : 0));
 }
 
 static void add_copy(json_object *o, const char *key, json_object *req, json_type dflt)
 {
-	json_object *v = field(req, key);
+	json_object *v = json_object_object_get(req, key);
 
 	if (v)
 		json_object_object_add(o, key, json_object_get(v));
@@ -46,25 +37,25 @@ static void add_copy(json_object *o, const char *key, json_object *req, json_typ
 		json_object_object_add(o, key, NULL);
 }
 
-/* The session object (§2.1.a: 23 keys in Livy's order); log [] without view access. */
+/* The session object (23 keys in Livy's order); log [] without view access. */
 static json_object *session_json(const struct call *k, const struct store_session *x)
 {
 	json_object *o = json_object_new_object(), *info = json_object_new_object();
 	json_object *log = json_object_new_array(), *req = json_tokener_parse(x->request);
 
 	json_object_object_add(o, "id", json_object_new_int64(x->id));
-	json_object_object_add(o, "name", api_str_or_null(x->name));
-	json_object_object_add(o, "appId", api_str_or_null(x->app_id));
-	json_object_object_add(o, "owner", api_str_or_null(x->owner));
-	json_object_object_add(o, "proxyUser", api_str_or_null(x->proxy_user));
+	json_object_object_add(o, "name", reply_str(x->name));
+	json_object_object_add(o, "appId", reply_str(x->app_id));
+	json_object_object_add(o, "owner", reply_str(x->owner));
+	json_object_object_add(o, "proxyUser", reply_str(x->proxy_user));
 	json_object_object_add(o, "state", json_object_new_string(x->state));
 	json_object_object_add(o, "kind", json_object_new_string(x->kind));
-	json_object_object_add(info, "driverLogUrl", api_str_or_null(x->driver_log_url));
-	json_object_object_add(info, "sparkUiUrl", api_str_or_null(x->spark_ui_url));
+	json_object_object_add(info, "driverLogUrl", reply_str(x->driver_log_url));
+	json_object_object_add(info, "sparkUiUrl", reply_str(x->spark_ui_url));
 	json_object_object_add(info, "executorLogUrls", NULL);
 	json_object_object_add(o, "appInfo", info);
 	if (acl_can_view(k->c, k->user, x->owner, x->proxy_user))
-		api_log_tail(log, x->log_lines, x->log_tail);
+		reply_log_tail(log, x->log_lines, x->log_tail);
 	json_object_object_add(o, "log", log);
 	add_copy(o, "ttl", req, json_type_null);
 	add_copy(o, "idleTimeout", req, json_type_null);
@@ -84,332 +75,100 @@ static json_object *session_json(const struct call *k, const struct store_sessio
 	return o;
 }
 
-static void send_session(const struct call *k, const struct store_session *x, int status,
-			 const char *headers)
+static void send_session(const struct call *k, const struct store_session *x, int status)
 {
 	json_object *o = session_json(k, x);
+	char loc[LOCATION_MAX];
 
-	http_send_json(k->r, status, o, headers);
+	snprintf(loc, sizeof loc, "Location: /sessions/%lld\r\n", x->id);
+	http_send_json(k->r, status, o, status == 201 ? loc : NULL);
 	json_object_put(o);
-}
-
-static json_object *statement_json(const struct store_statement *st)
-{
-	json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "id", json_object_new_int(st->id));
-	json_object_object_add(o, "code", json_object_new_string(st->code));
-	json_object_object_add(o, "state", json_object_new_string(st->state));
-	json_object_object_add(o, "output", st->output ? json_tokener_parse(st->output) : NULL);
-	json_object_object_add(o, "progress", json_object_new_double(st->progress));
-	json_object_object_add(o, "started", json_object_new_int64(st->started));
-	json_object_object_add(o, "completed", json_object_new_int64(st->completed));
-	return o;
 }
 
 static void session_list(struct call *k)
 {
-	struct http_req *r = k->r;
 	struct store_sessions ss;
 	json_object *list;
 	int from, size;
 
-	if (api_query_int(r, "from", 0, &from, NULL) < 0 ||
-	    api_query_int(r, "size", 100, &size, NULL) < 0)
+	if (reply_query_int(k->r, "from", 0, &from, NULL) < 0 ||
+	    reply_query_int(k->r, "size", 100, &size, NULL) < 0)
 		return;
-	if (store_session_list(k->s, from, size, k->c, &ss) != STORE_OK)
-		return api_unavailable(r);
+	if (store_session_list(k->s, from, size, k->c, &ss) != STORE_OK) {
+		reply_unavailable(k->r);
+		return;
+	}
 	list = json_object_new_array_ext(ss.n);
 	for (int i = 0; i < ss.n; i++)
 		json_object_array_add(list, session_json(k, &ss.v[i]));
-	api_send_page(r, from, ss.total, list);
+	reply_page(k->r, from, ss.total, list);
 	store_sessions_free(&ss);
+}
+
+/* Store the accepted request q with its driver's arguments and answer 201. */
+static void session_store(struct call *k, const struct reqbody *q)
+{
+	struct http_req *r = k->r;
+	struct store_new_session ns = {0};
+	struct store_sessions ss;
+	json_object *argv = argv_driver(q, k->c, k->d);
+	char key[KEY_MAX];
+	long long id;
+	bool warm;
+	enum store_rc rc;
+
+	ns.name = q->name;
+	ns.owner = r->remote_user;
+	ns.proxy_user = q->proxy_user[0] ? q->proxy_user : NULL;
+	ns.kind = q->kind;
+	ns.request_json = r->body;
+	ns.argv_json = json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN);
+	/* a warm driver fits when this request gives the pool's arguments (a proxy user,
+	 * conf, jars or resources of its own show in them) */
+	if (k->c->warm_pool > 0 && argv_fits_pool(argv, k->d)) {
+		ns.pool = ARGV_POOL;
+		ns.pool_argv_json = k->d->pool;
+	}
+	ns.ttl_ms = q->ttl_ms;
+	ns.idle_timeout_ms = q->idle_timeout_ms;
+	ns.heartbeat_sec = q->heartbeat_sec;
+	rc = store_session_create(k->s, &ns, k->c, &id, &warm);
+	if (rc != STORE_OK) {
+		reply_refused(r, rc, ns.name, id);
+	} else {
+		log_info("session %lld: created by %s, kind %s, %s driver", id,
+			 r->remote_user ? r->remote_user : "-", q->kind, warm ? "a warm" : "a new");
+		snprintf(key, sizeof key, "%lld", id);
+		if (store_session_get(k->s, key, true, k->c, &ss) != STORE_OK) {
+			reply_unavailable(r);
+		} else {
+			send_session(k, &ss.v[0], 201);
+			store_sessions_free(&ss);
+		}
+	}
+	json_object_put(argv);
 }
 
 static void session_create(struct call *k)
 {
 	struct http_req *r = k->r;
-	struct breq q;
-	struct store_new_session ns = {0};
-	struct store_sessions ss;
-	json_object *argv, *match;
-	char msg[8192], loc[64], key[32];
-	long long id;
-	bool warm;
-	int rc;
+	struct reqbody q;
+	char msg[MSG_MAX];
+	enum reqbody_rc rc;
 
-	if (!k->c->driver_script[0] || !k->c->callback_url[0])
-		return http_send_msg(r, 503, NULL, "Sessions are not configured on this server: "
-				     "tacitus serve needs --driver-script and --callback");
-	rc = breq_parse_session(&q, r->body ? r->body : "", r->body_len, r->remote_user, k->doas,
-				k->c, msg, sizeof msg);
-	if (rc)
-		return http_send_msg(r, rc, NULL, "%s", msg);
-	argv = launch_driver_argv(&q, k->c, false);
-	match = launch_driver_argv(&q, k->c, true);
-	ns.name = q.name;
-	ns.owner = r->remote_user;
-	ns.proxy_user = q.proxy_user[0] ? q.proxy_user : NULL;
-	ns.kind = q.kind;
-	ns.request_json = r->body;
-	ns.argv_json = json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN);
-	ns.pool_argv_json = json_object_to_json_string_ext(match, JSON_C_TO_STRING_PLAIN);
-	/* a warm driver fits when this request gives the pool's arguments (a proxy user,
-	 * conf, jars or resources of its own show in them) */
-	if (k->c->warm_pool > 0 && k->c->pool_argv[0] && !strcmp(ns.pool_argv_json, k->c->pool_argv))
-		ns.pool = LAUNCH_POOL;
-	ns.ttl_ms = q.ttl_ms;
-	ns.idle_timeout_ms = q.idle_timeout_ms;
-	ns.heartbeat_sec = q.heartbeat_sec;
-	rc = store_session_create(k->s, &ns, k->c, &id, &warm, msg, sizeof msg);
-	if (rc == STORE_REJECT)
-		http_send_msg(r, 400, NULL, "%s", msg);
-	else if (rc != STORE_OK)
-		api_unavailable(r);
-	else {
-		log_info("session %lld: created by %s, kind %s, %s driver", id,
-			 r->remote_user ? r->remote_user : "-", q.kind, warm ? "a warm" : "a new");
-		snprintf(key, sizeof key, "%lld", id);
-		if (store_session_get(k->s, key, true, k->c, &ss) != STORE_OK)
-			api_unavailable(r);
-		else {
-			snprintf(loc, sizeof loc, "Location: /sessions/%lld\r\n", id);
-			send_session(k, &ss.v[0], 201, loc);
-			store_sessions_free(&ss);
-		}
-	}
-	json_object_put(argv);
-	json_object_put(match);
-	breq_free(&q);
-}
-
-/* The body of POST .../statements or .../completion, or NULL after a 400. */
-static json_object *small_body(struct call *k, const char *class_name, const char *const keys[3])
-{
-	char msg[1024];
-	json_object *o = breq_object(k->r->body ? k->r->body : "", k->r->body_len, class_name, keys,
-				     3, msg, sizeof msg);
-
-	if (!o)
-		http_send_msg(k->r, 400, NULL, "%s", msg);
-	return o;
-}
-
-/* A statement id from the path (Java's int; a negative one names no statement):
- * 0 and *n, or -1 after answering 400. */
-static int statement_id(struct call *k, const char *s, int *n)
-{
-	char msg[128];
-
-	if (livy_parse_int(s, n, msg, sizeof msg) < 0) {
-		http_send_msg(k->r, 400, NULL, "%s", msg);
-		return -1;
-	}
-	return 0;
-}
-
-/* The "code" of a statement or completion body: a string without NUL (PostgreSQL
- * text cannot hold one).  NULL after answering 400. */
-static const char *code_field(struct call *k, json_object *body)
-{
-	json_object *code = field(body, "code");
-
-	if (!code || !json_object_is_type(code, json_type_string)) {
-		http_send_msg(k->r, 400, NULL, "Field \"code\" is required and must be a string");
-		return NULL;
-	}
-	if (strlen(json_object_get_string(code)) != (size_t)json_object_get_string_len(code)) {
-		http_send_msg(k->r, 400, NULL, "Field \"code\" must not contain NUL characters");
-		return NULL;
-	}
-	return json_object_get_string(code);
-}
-
-/* The kind a statement runs as: its own, else the session's.  NULL after 400. */
-static const char *statement_kind(struct call *k, json_object *body, const char *session_kind)
-{
-	json_object *v = field(body, "kind");
-	const char *kind = session_kind;
-
-	if (v) {
-		kind = json_object_is_type(v, json_type_string) ? breq_kind(json_object_get_string(v))
-								  : NULL;
-		if (!kind) {
-			http_send_msg(k->r, 400, NULL, "Invalid kind: %s", json_object_get_string(v));
-			return NULL;
-		}
-	}
-	if (!strcmp(kind, "shared")) {
-		http_send_msg(k->r, 400, NULL, v ? "Kind shared cannot run code: use pyspark, spark "
-			      "or sql" : "Code type should be specified if session kind is shared");
-		return NULL;
-	}
-	if (!strcmp(kind, "sparkr")) {
-		http_send_msg(k->r, 400, NULL, "Kind sparkr needs R and SparkR, which this server "
-			      "does not have");
-		return NULL;
-	}
-	return kind;
-}
-
-/* Livy's answer to work for a session that is not running: 500 while it starts or
- * stops (sparkmagic retries those), 400 once it is dead (no retry helps). */
-static void not_running(struct call *k, const struct store_session *x)
-{
-	if (!strcmp(x->state, "dead"))
-		http_send_msg(k->r, 400, NULL, "Session %lld is dead: it runs no more statements",
-			      x->id);
-	else
-		http_send_msg(k->r, 500, NULL, "Session is in state %s", x->state);
-}
-
-static bool running(const struct store_session *x)
-{
-	return !strcmp(x->state, "idle") || !strcmp(x->state, "busy") || !strcmp(x->state, "error");
-}
-
-static void statement_create(struct call *k, const struct store_session *x)
-{
-	static const char *const keys[] = {"code", "kind", "msg_type"};
-	json_object *body, *o;
-	const char *kind, *code;
-	char wake[160], loc[96];
-	int stmt, rc;
-	struct store_statement st = {0};
-
-	if (!(body = small_body(k, "org.apache.livy.ExecuteRequest", keys)))
+	if (!k->d->script[0] || !k->d->callback_url[0]) {
+		http_send_msg(r, 503, NULL, "Sessions are not configured on this server: "
+			      "tacitus serve needs --driver-script and --callback");
 		return;
-	if ((code = code_field(k, body)) && (kind = statement_kind(k, body, x->kind))) {
-		if (!running(x))
-			not_running(k, x);
-		else if ((rc = store_statement_create(k->s, x->id, code, kind, &stmt, wake,
-						      sizeof wake)) == STORE_REJECT)
-			not_running(k, x);
-		else if (rc != STORE_OK)
-			api_unavailable(k->r);
-		else {
-			driver_wake(wake);
-			log_info("session %lld: statement %d queued (%s, %zu bytes)", x->id, stmt, kind,
-				 strlen(code));
-			st.id = stmt;
-			st.code = code;
-			st.state = "waiting";
-			o = statement_json(&st);
-			snprintf(loc, sizeof loc, "Location: /sessions/%lld/statements/%d\r\n", x->id, stmt);
-			http_send_json(k->r, 201, o, loc);
-			json_object_put(o);
-		}
 	}
-	json_object_put(body);
-}
-
-static void statement_list(struct call *k, const struct store_session *x)
-{
-	struct http_req *r = k->r;
-	struct store_statements sts;
-	json_object *o, *list;
-	char order[16];
-	int from, size, rc;
-	bool desc = false, has_size;
-
-	if (http_query(r, "order", order, sizeof order)) {
-		char *p = order;
-		while (*p == ' ')
-			p++;
-		desc = !strncasecmp(p, "desc", 4) && strspn(p + 4, " ") == strlen(p + 4);
-	}
-	if (api_query_int(r, "from", 0, &from, NULL) < 0 ||
-	    api_query_int(r, "size", 0, &size, &has_size) < 0)
+	rc = reqbody_session(&q, r->body ? r->body : "", r->body_len, r->remote_user, k->doas,
+			     k->c, msg, sizeof msg);
+	if (rc != REQBODY_OK) {
+		http_send_msg(r, rc == REQBODY_FORBIDDEN ? 403 : 400, NULL, "%s", msg);
 		return;
-	rc = store_statement_list(k->s, x->id, desc, from, has_size ? size : STORE_ALL, &sts);
-	if (rc != STORE_OK)
-		return rc == STORE_NOTFOUND ? api_not_found(r, "") : api_unavailable(r);
-	o = json_object_new_object();
-	list = json_object_new_array_ext(sts.n);
-	json_object_object_add(o, "total_statements", json_object_new_int64(sts.total));
-	for (int i = 0; i < sts.n; i++)
-		json_object_array_add(list, statement_json(&sts.v[i]));
-	json_object_object_add(o, "statements", list);
-	http_send_json(r, 200, o, NULL);
-	json_object_put(o);
-	store_statements_free(&sts);
-}
-
-static void statement_get(struct call *k, const struct store_session *x, int n)
-{
-	struct store_statements sts;
-	json_object *o;
-	int rc = store_statement_get(k->s, x->id, n, &sts);
-
-	if (rc == STORE_NOTFOUND)
-		return http_send_msg(k->r, 404, NULL, "Statement not found");
-	if (rc != STORE_OK)
-		return api_unavailable(k->r);
-	o = statement_json(&sts.v[0]);
-	http_send_json(k->r, 200, o, NULL);
-	json_object_put(o);
-	store_statements_free(&sts);
-}
-
-static void statement_cancel(struct call *k, const struct store_session *x, int n)
-{
-	char wake[160];
-
-	if (!running(x))
-		return not_running(k, x);
-	if (store_statement_cancel(k->s, x->id, n, wake, sizeof wake) != STORE_OK)
-		return api_unavailable(k->r);
-	driver_wake(wake);
-	log_info("session %lld: statement %d: cancel asked", x->id, n);
-	http_send_msg(k->r, 200, NULL, "canceled");
-}
-
-static void completion(struct call *k, const struct store_session *x)
-{
-	static const char *const keys[] = {"code", "kind", "cursor"};
-	json_object *body, *cur, *o;
-	const char *kind, *code;
-	char wake[160], *answer = NULL;
-	long long cid;
-	int rc = STORE_NOTFOUND;
-
-	if (!(body = small_body(k, "org.apache.livy.CompletionRequest", keys)))
-		return;
-	cur = field(body, "cursor");
-	if (cur && !json_object_is_type(cur, json_type_int)) {
-		http_send_msg(k->r, 400, NULL, "Field \"cursor\" must be an int");
-	} else if ((code = code_field(k, body)) && (kind = statement_kind(k, body, x->kind))) {
-		if (!running(x))
-			not_running(k, x);
-		else if ((rc = store_completion_create(k->s, x->id, code, kind,
-						       cur ? json_object_get_int(cur) : 0, &cid, wake,
-						       sizeof wake)) == STORE_REJECT)
-			not_running(k, x);
-		else if (rc != STORE_OK)
-			api_unavailable(k->r);
-		else {
-			driver_wake(wake);
-			/* the driver answers through another worker; wait for it briefly */
-			for (int waited = 0; waited < COMPLETION_WAIT_MS; waited += 10) {
-				rc = store_completion_result(k->s, cid, &answer);
-				if (rc != STORE_NOTFOUND)
-					break;
-				poll(NULL, 0, 10);
-			}
-			if (rc == STORE_ERROR) {
-				api_unavailable(k->r);
-				json_object_put(body);
-				return;
-			}
-			o = json_object_new_object();
-			json_object_object_add(o, "candidates", answer ? json_tokener_parse(answer)
-								       : json_object_new_array());
-			http_send_json(k->r, 200, o, NULL);
-			json_object_put(o);
-			free(answer);
-		}
 	}
-	json_object_put(body);
+	session_store(k, &q);
+	reqbody_free(&q);
 }
 
 /* DELETE (hide: gone from the API at once) or Livy's POST .../stop and .../interrupt
@@ -417,21 +176,33 @@ static void completion(struct call *k, const struct store_session *x)
 static void session_stop(struct call *k, const struct store_session *x, const char *how)
 {
 	bool hide = !strcmp(how, "deleted");
-	char request[600];
-	int rc;
+	char request[STOP_REQUEST_MAX];
+	enum store_rc rc;
 
-	if (!acl_can_modify(k->c, k->user, x->owner, x->proxy_user))
-		return http_send_msg(k->r, 403, NULL, "User '%s' may not stop session %lld",
-				     k->user, x->id);
+	if (!acl_can_modify(k->c, k->user, x->owner, x->proxy_user)) {
+		http_send_msg(k->r, 403, NULL, "User '%s' may not stop session %lld", k->user, x->id);
+		return;
+	}
 	snprintf(request, sizeof request, "%s %s", k->r->method, k->r->path);
 	rc = store_session_delete(k->s, x->id, request, k->r->remote_user, hide);
-	if (rc == STORE_NOTFOUND)
-		return http_send_msg(k->r, 404, NULL, "Session %lld already stopped.", x->id);
-	if (rc != STORE_OK)
-		return api_unavailable(k->r);
-	log_info("session %lld: %s by %s", x->id, hide ? "deleted" : "stopped",
-		 k->r->remote_user ? k->r->remote_user : "-");
-	http_send_msg(k->r, 200, NULL, "%s", how);
+	if (rc == STORE_NOTFOUND) {
+		http_send_msg(k->r, 404, NULL, "Session %lld already stopped.", x->id);
+	} else if (rc != STORE_OK) {
+		reply_unavailable(k->r);
+	} else {
+		log_info("session %lld: %s by %s", x->id, hide ? "deleted" : "stopped",
+			 k->r->remote_user ? k->r->remote_user : "-");
+		http_send_msg(k->r, 200, NULL, "%s", how);
+	}
+}
+
+/* Livy's POST .../connect: activity and heartbeat, then the session. */
+static void session_connect(struct call *k, const struct store_session *x)
+{
+	if (store_session_activity(k->s, x->id) != STORE_OK)
+		reply_unavailable(k->r);
+	else
+		send_session(k, x, 200);
 }
 
 /* 403 unless the caller may view (modify = false) or modify the session. */
@@ -445,95 +216,99 @@ static bool allowed(struct call *k, const struct store_session *x, bool modify)
 	return false;
 }
 
-/* /sessions/{id}/...: method and rights, then the handler. */
-static void one_session(struct call *k, const struct store_session *x, char seg[API_SEGMENTS][256],
-			int n)
+/* True when the method is m; else answers 405 with allow. */
+static bool method(struct call *k, const char *m, const char *allow)
 {
-	struct http_req *r = k->r;
-	const char *what = n > 2 ? seg[2] : "";
-	int stmt;
-
-	if (n == 2) {
-		if (api_is(r, "DELETE"))
-			return session_stop(k, x, "deleted");
-		if (!api_is(r, "GET"))
-			return api_not_allowed(r, "DELETE, GET, HEAD");
-		return send_session(k, x, 200, NULL);
-	}
-	if (n == 3 && (!strcmp(what, "state") || !strcmp(what, "log"))) {
-		if (!api_is(r, "GET"))
-			return api_not_allowed(r, "GET, HEAD");
-		if (!strcmp(what, "state"))
-			return api_send_state(r, x->id, x->state);
-		if (allowed(k, x, false))
-			api_send_log(k, x->id, x->driver_id, x->log_lines);
-		return;
-	}
-	if (n == 3 && !strcmp(what, "statements")) {
-		if (!api_is(r, "GET") && !api_is(r, "POST"))
-			return api_not_allowed(r, "POST, GET, HEAD");
-		if (allowed(k, x, api_is(r, "POST")))
-			(api_is(r, "POST") ? statement_create : statement_list)(k, x);
-		return;
-	}
-	if (n == 3 && (!strcmp(what, "stop") || !strcmp(what, "interrupt") ||
-		       !strcmp(what, "connect"))) {
-		if (!api_is(r, "POST"))
-			return api_not_allowed(r, "POST");
-		if (strcmp(what, "connect"))        /* Livy: both stop the whole session */
-			return session_stop(k, x, !strcmp(what, "stop") ? "stopped" : "interrupted");
-		if (!allowed(k, x, true))
-			return;
-		if (store_session_activity(k->s, x->id) != STORE_OK)
-			return api_unavailable(r);
-		return send_session(k, x, 200, NULL);
-	}
-	if (n == 3 && !strcmp(what, "completion")) {
-		if (!api_is(r, "POST"))
-			return api_not_allowed(r, "POST");
-		if (allowed(k, x, true))
-			completion(k, x);
-		return;
-	}
-	if (n == 4 && !strcmp(what, "statements")) {
-		if (!api_is(r, "GET"))
-			return api_not_allowed(r, "GET, HEAD");
-		if (statement_id(k, seg[3], &stmt) == 0 && allowed(k, x, false))
-			statement_get(k, x, stmt);
-		return;
-	}
-	if (n == 5 && !strcmp(what, "statements") && !strcmp(seg[4], "cancel")) {
-		if (!api_is(r, "POST"))
-			return api_not_allowed(r, "POST");
-		if (statement_id(k, seg[3], &stmt) == 0 && allowed(k, x, true))
-			statement_cancel(k, x, stmt);
-		return;
-	}
-	http_send_msg(r, 404, NULL, "Not found: %s", r->path);
+	if (reply_method_is(k->r, m))
+		return true;
+	reply_not_allowed(k->r, allow);
+	return false;
 }
 
-void sessions_route(struct call *k, char seg[API_SEGMENTS][256], int n)
+/* /sessions/{id}: GET, DELETE. */
+static void session_root(struct call *k, const struct store_session *x)
 {
-	struct http_req *r = k->r;
-	struct store_sessions ss;
-	int rc;
+	if (reply_method_is(k->r, "DELETE"))
+		session_stop(k, x, "deleted");
+	else if (method(k, "GET", "DELETE, GET, HEAD"))
+		send_session(k, x, 200);
+}
 
-	if (n == 1) {
-		if (api_is(r, "GET"))
-			return session_list(k);
-		if (api_is(r, "POST"))
-			return session_create(k);
-		return api_not_allowed(r, "POST, GET, HEAD");
+/* /sessions/{id}/statements: POST (modify right), GET (view right). */
+static void statements(struct call *k, const struct store_session *x)
+{
+	bool post = reply_method_is(k->r, "POST");
+
+	if (!post && !reply_method_is(k->r, "GET"))
+		reply_not_allowed(k->r, "POST, GET, HEAD");
+	else if (allowed(k, x, post))
+		(post ? stmt_create : stmt_list)(k, x);
+}
+
+/* /sessions/{id}/...: method and rights, then the handler. */
+static void one_session(struct call *k, const struct store_session *x)
+{
+	const char *what = k->n > 2 ? k->seg[2] : "";
+	int n;
+
+	if (k->n == 2)
+		session_root(k, x);
+	else if (k->n == 3 && !strcmp(what, "state")) {
+		if (method(k, "GET", "GET, HEAD"))
+			reply_state(k->r, x->id, x->state);
+	} else if (k->n == 3 && !strcmp(what, "log")) {
+		if (method(k, "GET", "GET, HEAD") && allowed(k, x, false))
+			reply_log(k, x->id, x->driver_id, x->log_lines);
+	} else if (k->n == 3 && !strcmp(what, "statements")) {
+		statements(k, x);
+	} else if (k->n == 3 && (!strcmp(what, "stop") || !strcmp(what, "interrupt"))) {
+		/* Livy: both stop the whole session */
+		if (method(k, "POST", "POST"))
+			session_stop(k, x, !strcmp(what, "stop") ? "stopped" : "interrupted");
+	} else if (k->n == 3 && !strcmp(what, "connect")) {
+		if (method(k, "POST", "POST") && allowed(k, x, true))
+			session_connect(k, x);
+	} else if (k->n == 3 && !strcmp(what, "completion")) {
+		if (method(k, "POST", "POST") && allowed(k, x, true))
+			stmt_complete(k, x);
+	} else if (k->n == 4 && !strcmp(what, "statements")) {
+		if (method(k, "GET", "GET, HEAD") && stmt_id(k, &n) == 0 && allowed(k, x, false))
+			stmt_get(k, x, n);
+	} else if (k->n == 5 && !strcmp(what, "statements") && !strcmp(k->seg[4], "cancel")) {
+		if (method(k, "POST", "POST") && stmt_id(k, &n) == 0 && allowed(k, x, true))
+			stmt_cancel(k, x, n);
+	} else {
+		reply_no_route(k->r);
 	}
-	if (api_check_key(r, seg[1]) < 0)
+}
+
+void sessions_route(struct call *k)
+{
+	struct store_sessions ss;
+	enum store_rc rc;
+
+	if (k->n == 1) {
+		if (reply_method_is(k->r, "GET"))
+			session_list(k);
+		else if (reply_method_is(k->r, "POST"))
+			session_create(k);
+		else
+			reply_not_allowed(k->r, "POST, GET, HEAD");
 		return;
-	rc = store_session_get(k->s, seg[1], n == 2, k->c, &ss);
-	if (rc == STORE_NOTFOUND)
-		return api_not_found(r, seg[1]);
-	if (rc != STORE_OK)
-		return api_unavailable(r);
+	}
+	if (reply_check_key(k->r, k->seg[1]) < 0)
+		return;
+	rc = store_session_get(k->s, k->seg[1], k->n == 2, k->c, &ss);
+	if (rc == STORE_NOTFOUND) {
+		reply_not_found(k->r, k->seg[1]);
+		return;
+	}
+	if (rc != STORE_OK) {
+		reply_unavailable(k->r);
+		return;
+	}
 	if (ss.v[0].heartbeat_sec > 0)
 		store_session_touch(k->s, ss.v[0].id);
-	one_session(k, &ss.v[0], seg, n);
+	one_session(k, &ss.v[0]);
 	store_sessions_free(&ss);
 }

@@ -15,12 +15,13 @@ static struct store *connected(struct store **s, const char *app)
 {
 	if (!*s)
 		*s = store_open(app);
-	else if (store_ensure(*s) < 0)
+	else if (store_ensure(*s) != STORE_OK)
 		return NULL;
 	return *s;
 }
 
-int worker_main(int listen_fd, const struct cfg *c, const char *instance)
+int worker_main(int listen_fd, const struct cfg *c, const struct argv_drivers *d,
+		const char *instance)
 {
 	FCGX_Request f;
 	struct store *s = NULL;
@@ -42,7 +43,7 @@ int worker_main(int listen_fd, const struct cfg *c, const char *instance)
 		else if (rc)
 			http_send_msg(&r, rc, NULL, "The request body could not be read");
 		else
-			api_handle(&r, connected(&s, app), c);
+			api_handle(&r, connected(&s, app), c, d);
 		http_done(&r);
 		FCGX_Finish_r(&f);
 	}

@@ -1,9 +1,10 @@
 /* access.h - who may use Tacitus, see a batch's log, change a batch, act as whom.
  *
- * The module owns Livy's access rules (livy-api.md §9.2, §9.3) over the user that
- * nginx authenticated (REMOTE_USER; NULL when authentication is off, which passes
- * every check, as in Livy): the access filter, view and modify rights by owner,
- * proxy user and the configured user lists, and impersonation (proxyUser, doAs).
+ * The module owns Livy's access rules (livy.server.access-control.*, livy.superusers,
+ * livy.impersonation.enabled) over the user that nginx authenticated (REMOTE_USER;
+ * NULL when authentication is off, which passes every check, as in Livy): the
+ * access filter, view and modify rights by owner, proxy user and the configured
+ * user lists, and impersonation (proxyUser, doAs).
  * Every function is pure.
  */
 #ifndef TACITUS_ACCESS_H
@@ -24,10 +25,11 @@ bool acl_can_view(const struct cfg *c, const char *user, const char *owner, cons
 bool acl_can_modify(const struct cfg *c, const char *user, const char *owner, const char *proxy);
 
 /* Impersonation of `target` (NULL = none asked) by `user`.  Writes the proxy user
- * the job runs as into out ("" when impersonation is off or nobody) and returns 0;
- * returns 403 with Livy's message in msg when `user` may not act as `target`. */
-int acl_impersonate(const struct cfg *c, const char *user, const char *target, char *out,
-		    size_t outlen, char *msg, size_t msglen);
+ * the job runs as into out ("" when impersonation is off or nobody) and returns
+ * true; returns false with Livy's message in msg when `user` may not act as
+ * `target` (the HTTP edge answers 403). */
+bool acl_impersonate(const struct cfg *c, const char *user, const char *target, char *out,
+		     size_t outlen, char *msg, size_t msglen);
 
 /* The user rights are checked for: the doAs user when `user` may act as it,
  * else `user`. */

@@ -1,10 +1,11 @@
-/* launcher.h - spark-submit command lines and the processes that run them.
+/* launcher.h - the processes that run jobs: spawn, identity, kill.
  *
- * The module owns everything between "this batch should run" and a process
- * group on this host: the argument vector as Livy builds it (§4.1), the spawn of
- * the job shim (posix_spawn, argv array, own session and process group, stdin
- * from /dev/null, every other fd closed), process identity (boot id, pid, start
- * time) and killing a whole group.  Only the monitor calls the spawning half.
+ * The module owns everything between "run this argument vector" (argv.h) and a
+ * process group on this host: the one spawn recipe (posix_spawn, argv array, no
+ * shell, own session and process group, stdin from /dev/null, every other fd
+ * closed), the job shim's start, process identity (boot id, pid, start time)
+ * and killing a whole group.  Only the monitor and the job shim include it: a
+ * request worker never starts a process.
  */
 #ifndef TACITUS_LAUNCHER_H
 #define TACITUS_LAUNCHER_H
@@ -14,35 +15,9 @@
 
 #include <json-c/json.h>
 
-#include "batchreq.h"
-
-/* spark-submit's arguments after argv[0], as a new JSON array of strings
- * (caller owns it): --name, --class, --conf k=v (spark.submit.pyFiles as
- * --py-files), --proxy-user (only when impersonation is on), --queue, the file,
- * then args.  Returns NULL only when out of memory. */
-json_object *launch_build_argv(const struct breq *r, const struct cfg *c);
-
-/* The file, in the job folder, that hands a session driver its secret. */
-#define LAUNCH_SECRET_FILE "driver.secret"
-
-/* spark-submit's arguments for a session driver (app/repl.py, cfg's
- * driver_script, with the callback options), as launch_build_argv builds them
- * for a batch of the same request; the Spark application is named after the
- * session's name, or "livy-session" (always, when `pooled`: then two requests
- * whose arguments are equal can share a warm driver).  Caller owns the result. */
-json_object *launch_driver_argv(const struct breq *r, const struct cfg *c, bool pooled);
-
-/* The one warm pool's name (batch.pool). */
-#define LAUNCH_POOL "pyspark"
-
-/* The arguments of a warm-pool driver: those of POST /sessions {"kind":
- * "pyspark"} with `pooled`.  NULL (logged) if that request is refused. */
-json_object *launch_pool_argv(const struct cfg *c);
-
 struct launch_proc {
 	pid_t pid;                  /* the shim; also the process group id */
 	long long start_ticks;      /* field 22 of /proc/<pid>/stat */
-	char boot_id[64];
 };
 
 /* The one way Tacitus starts a process: argv[0] (a path) with argv, no shell,

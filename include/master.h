@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 
+#include "argv.h"
 #include "config.h"
 #include "monitor.h"
 
@@ -20,6 +21,7 @@ struct master_opts {
 	const char *sql_dir;        /* migrations */
 	int workers;
 	bool no_monitor;            /* an API-only instance: this host launches nothing */
+	const struct argv_drivers *drivers;     /* session drivers (--driver-script ...) */
 	struct monitor_opts mon;
 };
 

@@ -10,6 +10,7 @@
 #ifndef TACITUS_MONITOR_H
 #define TACITUS_MONITOR_H
 
+#include "argv.h"
 #include "config.h"
 
 struct monitor_opts {
@@ -19,6 +20,7 @@ struct monitor_opts {
 	int lease_ttl;              /* seconds */
 	int orphan_grace;           /* seconds before another host's expired jobs end dead */
 	int kill_grace;             /* seconds between SIGTERM and SIGKILL */
+	const struct argv_drivers *drivers;     /* the warm pool's arguments */
 };
 
 /* Run until SIGTERM.  Jobs keep running when the monitor stops; whoever holds

@@ -7,10 +7,12 @@
 #ifndef TACITUS_WORKER_H
 #define TACITUS_WORKER_H
 
+#include "argv.h"
 #include "config.h"
 
 /* Serve requests arriving on listen_fd until SIGTERM (libfcgi's shutdown flag).
  * Returns the process exit code. */
-int worker_main(int listen_fd, const struct cfg *c, const char *instance);
+int worker_main(int listen_fd, const struct cfg *c, const struct argv_drivers *d,
+		const char *instance);
 
 #endif

@@ -7,7 +7,7 @@ int main(void)
 {
 	test_livy();
 	test_config();
-	test_batchreq();
+	test_reqbody();
 	test_sessionreq();
 	test_track();
 	test_access();

@@ -21,7 +21,7 @@ extern int unit_passed, unit_failed;
 
 void test_livy(void);
 void test_config(void);
-void test_batchreq(void);
+void test_reqbody(void);
 void test_sessionreq(void);
 void test_track(void);
 void test_access(void);

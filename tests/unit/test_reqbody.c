@@ -1,32 +1,32 @@
-/* test_batchreq.c - POST /batches validation and the spark-submit argv built from it. */
-#include "batchreq.h"
-#include "launcher.h"
+/* test_reqbody.c - POST /batches validation and the spark-submit argv built from it. */
+#include "reqbody.h"
+#include "argv.h"
 #include "unit.h"
 
 static struct cfg c;
 
-static int parse(const char *body, struct breq *r, char *msg, size_t len)
+static enum reqbody_rc parse(const char *body, struct reqbody *r, char *msg, size_t len)
 {
-	return breq_parse(r, body, strlen(body), "alice", NULL, &c, msg, len);
+	return reqbody_batch(r, body, strlen(body), "alice", NULL, &c, msg, len);
 }
 
-/* The body must be refused with `status` and a message containing `part`. */
-static void refused(const char *body, int status, const char *part)
+/* The body must be refused for reason `want` with a message containing `part`. */
+static void refused(const char *body, enum reqbody_rc want, const char *part)
 {
-	struct breq r;
+	struct reqbody r;
 	char msg[4096];
-	int rc = parse(body, &r, msg, sizeof msg);
+	enum reqbody_rc rc = parse(body, &r, msg, sizeof msg);
 
-	CHECK(rc == status);
-	if (rc == status && !strstr(msg, part))
+	CHECK(rc == want);
+	if (rc == want && !strstr(msg, part))
 		fprintf(stderr, "message for %s: %s\n", body, msg);
-	CHECK(rc != 0 && strstr(msg, part) != NULL);
+	CHECK(rc != REQBODY_OK && strstr(msg, part) != NULL);
 }
 
 static const char *argv_text(const char *body)
 {
 	static char text[8192];
-	struct breq r;
+	struct reqbody r;
 	char msg[4096];
 	json_object *a;
 
@@ -34,15 +34,15 @@ static const char *argv_text(const char *body)
 		snprintf(text, sizeof text, "refused: %s", msg);
 		return text;
 	}
-	a = launch_build_argv(&r, &c);
+	a = argv_batch(&r, &c);
 	snprintf(text, sizeof text, "%s", json_object_to_json_string_ext(a,
 		 JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(a);
-	breq_free(&r);
+	reqbody_free(&r);
 	return text;
 }
 
-void test_batchreq(void)
+void test_reqbody(void)
 {
 	cfg_defaults(&c);
 	snprintf(c.whitelist[0], sizeof c.whitelist[0], "/jobs");
@@ -69,7 +69,7 @@ void test_batchreq(void)
 	c.impersonation = true;
 	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"alice\"}"),
 		  "[\"--conf\",\"spark.master=local\",\"--proxy-user\",\"alice\",\"/jobs/pi.py\"]");
-	refused("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"bob\"}", 403,
+	refused("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"bob\"}", REQBODY_FORBIDDEN,
 		"User 'alice' not allowed to impersonate 'Some(bob)'.");
 	c.impersonation = false;
 	snprintf(c.deploy_mode, sizeof c.deploy_mode, "client");
@@ -78,48 +78,48 @@ void test_batchreq(void)
 		  "\"/jobs/pi.py\"]");
 	c.deploy_mode[0] = '\0';
 
-	refused("", 400, "empty");
-	refused("{\"file\": ", 400, "Malformed JSON");
-	refused("{\"file\": \"/jobs/a.py\"} x", 400, "Malformed JSON");
-	refused("null", 400, "must be a JSON object");
-	refused("[]", 400, "must be a JSON object");
-	refused("{\"file\": \"/jobs/a.py\", \"foo\": 1}", 400, "Unrecognized field \"foo\"");
-	refused("{}", 400, "Rejected, Reason: requirement failed: File is required.");
-	refused("{\"file\": null}", 400, "File is required.");
-	refused("{\"file\": \"\"}", 400, "File is required.");
-	refused("{\"file\": \"rel/x.py\"}", 400,
+	refused("", REQBODY_INVALID, "empty");
+	refused("{\"file\": ", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\"} x", REQBODY_INVALID, "Malformed JSON");
+	refused("null", REQBODY_INVALID, "must be a JSON object");
+	refused("[]", REQBODY_INVALID, "must be a JSON object");
+	refused("{\"file\": \"/jobs/a.py\", \"foo\": 1}", REQBODY_INVALID, "Unrecognized field \"foo\"");
+	refused("{}", REQBODY_INVALID, "Rejected, Reason: requirement failed: File is required.");
+	refused("{\"file\": null}", REQBODY_INVALID, "File is required.");
+	refused("{\"file\": \"\"}", REQBODY_INVALID, "File is required.");
+	refused("{\"file\": \"rel/x.py\"}", REQBODY_INVALID,
 		"Rejected, Reason: requirement failed: Path 'rel/x.py' is not absolute.");
-	refused("{\"file\": \"/etc/passwd\"}", 400,
+	refused("{\"file\": \"/etc/passwd\"}", REQBODY_INVALID,
 		"Rejected, Reason: requirement failed: Local path /etc/passwd cannot be added to user sessions.");
-	refused("{\"file\": \"/jobs/a.py\", \"jars\": [\"/etc/x.jar\"]}", 400, "Local path /etc/x.jar");
+	refused("{\"file\": \"/jobs/a.py\", \"jars\": [\"/etc/x.jar\"]}", REQBODY_INVALID, "Local path /etc/x.jar");
 	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.master\": \"yarn\", \"spark.yarn.jar\": \"x\"}}",
-		400, "Rejected, Reason: Blacklisted configuration values in session config: "
+		REQBODY_INVALID, "Rejected, Reason: Blacklisted configuration values in session config: "
 		"spark.master, spark.yarn.jar");
-	refused("{\"file\": \"/jobs/a.py\", \"args\": \"x\"}", 400, "\"args\" must be a list");
-	refused("{\"file\": \"/jobs/a.py\", \"jars\": [{\"a\": 1}]}", 400, "\"jars\" must be a list");
-	refused("{\"file\": \"/jobs/a.py\", \"conf\": \"x\"}", 400, "\"conf\" must be an object");
-	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"k\": [1]}}", 400, "the value of \"k\"");
-	refused("{\"file\": \"/jobs/a.py\", \"numExecutors\": \"abc\"}", 400, "\"numExecutors\" must be an integer");
-	refused("{\"file\": \"/jobs/a.py\", \"numExecutors\": 2.5}", 400, "\"numExecutors\" must be an integer");
-	refused("{\"file\": \"/jobs/a.py\", \"driverCores\": 0}", 400, "out of range");
-	refused("{\"file\": \"/jobs/a.py\", \"driverMemory\": \"lots\"}", 400, "memory size");
-	refused("{\"file\": \"/jobs/a.py\", \"name\": \"123\"}", 400,
+	refused("{\"file\": \"/jobs/a.py\", \"args\": \"x\"}", REQBODY_INVALID, "\"args\" must be a list");
+	refused("{\"file\": \"/jobs/a.py\", \"jars\": [{\"a\": 1}]}", REQBODY_INVALID, "\"jars\" must be a list");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": \"x\"}", REQBODY_INVALID, "\"conf\" must be an object");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"k\": [1]}}", REQBODY_INVALID, "the value of \"k\"");
+	refused("{\"file\": \"/jobs/a.py\", \"numExecutors\": \"abc\"}", REQBODY_INVALID, "\"numExecutors\" must be an integer");
+	refused("{\"file\": \"/jobs/a.py\", \"numExecutors\": 2.5}", REQBODY_INVALID, "\"numExecutors\" must be an integer");
+	refused("{\"file\": \"/jobs/a.py\", \"driverCores\": 0}", REQBODY_INVALID, "out of range");
+	refused("{\"file\": \"/jobs/a.py\", \"driverMemory\": \"lots\"}", REQBODY_INVALID, "memory size");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"123\"}", REQBODY_INVALID,
 		"Rejected, Reason: Invalid session name: 123");
-	refused("{\"file\": \"/jobs/a.py\", \"name\": 5}", 400, "Invalid session name: 5");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": 5}", REQBODY_INVALID, "Invalid session name: 5");
 	/* depth is bounded */
 	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"a\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}}",
-		400, "Malformed JSON");
+		REQBODY_INVALID, "Malformed JSON");
 	{       /* limits: 1001 args, a 70 KB value */
 		static char big[80000];
 		size_t n = (size_t)snprintf(big, sizeof big, "{\"file\": \"/jobs/a.py\", \"args\": [");
 		for (int i = 0; i < 1001; i++)
 			n += (size_t)snprintf(big + n, sizeof big - n, "%s\"%d\"", i ? "," : "", i);
 		snprintf(big + n, sizeof big - n, "]}");
-		refused(big, 400, "\"args\" has more than 1000 items");
+		refused(big, REQBODY_INVALID, "\"args\" has more than 1000 items");
 		n = (size_t)snprintf(big, sizeof big, "{\"file\": \"/jobs/a.py\", \"name\": \"");
 		memset(big + n, 'x', 70000);
 		snprintf(big + n + 70000, sizeof big - n - 70000, "\"}");
-		refused(big, 400, "longer than 65536 bytes");
+		refused(big, REQBODY_INVALID, "longer than 65536 bytes");
 	}
 	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\", \"driverMemory\": \"512M\", \"executorMemory\": \"2gb\"}"),
 		  "[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=512M\","
@@ -127,28 +127,28 @@ void test_batchreq(void)
 }
 
 /* POST /sessions: kinds, time strings, the 17 fields, and the driver's argv. */
-static int parse_session(const char *body, struct breq *r, char *msg, size_t len)
+static enum reqbody_rc parse_session(const char *body, struct reqbody *r, char *msg, size_t len)
 {
-	return breq_parse_session(r, body, strlen(body), "alice", NULL, &c, msg, len);
+	return reqbody_session(r, body, strlen(body), "alice", NULL, &c, msg, len);
 }
 
 static void session_refused(const char *body, const char *part)
 {
-	struct breq r;
+	struct reqbody r;
 	char msg[4096];
-	int rc = parse_session(body, &r, msg, sizeof msg);
+	enum reqbody_rc rc = parse_session(body, &r, msg, sizeof msg);
 
-	CHECK(rc == 400);
-	if (rc == 400 && !strstr(msg, part))
+	CHECK(rc == REQBODY_INVALID);
+	if (rc == REQBODY_INVALID && !strstr(msg, part))
 		fprintf(stderr, "message for %s: %s\n", body, msg);
-	CHECK(rc != 0 && strstr(msg, part) != NULL);
+	CHECK(rc != REQBODY_OK && strstr(msg, part) != NULL);
 }
 
 /* kind, ttl and idle ms, heartbeat of an accepted body, as text */
 static const char *session_fields(const char *body)
 {
 	static char text[4200];
-	struct breq r;
+	struct reqbody r;
 	char msg[4096];
 
 	if (parse_session(body, &r, msg, sizeof msg) != 0) {
@@ -157,25 +157,26 @@ static const char *session_fields(const char *body)
 	}
 	snprintf(text, sizeof text, "%s %lld %lld %d", r.kind, r.ttl_ms, r.idle_timeout_ms,
 		 r.heartbeat_sec);
-	breq_free(&r);
+	reqbody_free(&r);
 	return text;
 }
 
 void test_sessionreq(void)
 {
-	struct breq r;
+	static struct argv_drivers d;
+	struct reqbody r;
 	char msg[4096];
-	json_object *a, *pool;
+	json_object *a;
 
 	cfg_defaults(&c);
 	snprintf(c.whitelist[0], sizeof c.whitelist[0], "/jobs");
 	c.n_whitelist = 1;
-	CHECK_STR(breq_kind("scala"), "spark");
-	CHECK_STR(breq_kind("python"), "pyspark");
-	CHECK_STR(breq_kind("r"), "sparkr");
-	CHECK_STR(breq_kind("sql"), "sql");
-	CHECK(breq_kind("pyspark3") == NULL);
-	CHECK(breq_kind(NULL) == NULL);
+	CHECK_STR(reqbody_kind("scala"), "spark");
+	CHECK_STR(reqbody_kind("python"), "pyspark");
+	CHECK_STR(reqbody_kind("r"), "sparkr");
+	CHECK_STR(reqbody_kind("sql"), "sql");
+	CHECK(reqbody_kind("pyspark3") == NULL);
+	CHECK(reqbody_kind(NULL) == NULL);
 
 	CHECK_STR(session_fields("{}"), "shared -1 -1 0");
 	CHECK_STR(session_fields("{\"kind\": \"python\", \"ttl\": \"1h\", \"idleTimeout\": \" 5min \", "
@@ -203,28 +204,38 @@ void test_sessionreq(void)
 	session_refused("{\"conf\": {\"spark.master\": \"yarn\"}}", "Blacklisted configuration values");
 	session_refused("{\"jars\": [\"/etc/x.jar\"]}", "Local path /etc/x.jar");
 
-	/* the driver: repl.py with its callback; a default request matches the pool */
-	snprintf(c.driver_script, sizeof c.driver_script, "/opt/tacitus/app/repl.py");
-	snprintf(c.callback_url, sizeof c.callback_url, "https://127.0.0.1:8998/driver");
-	snprintf(c.callback_cafile, sizeof c.callback_cafile, "/var/ca.crt");
+	/* the driver: repl.py with its callback; a default request fits the pool */
+	snprintf(d.script, sizeof d.script, "/opt/tacitus/app/repl.py");
+	snprintf(d.callback_url, sizeof d.callback_url, "https://127.0.0.1:8998/driver");
+	snprintf(d.callback_cafile, sizeof d.callback_cafile, "/var/ca.crt");
+	CHECK(argv_pool_setup(&c, &d) == 0);
+	CHECK_STR(d.pool, "[\"--name\",\"livy-session\",\"--conf\",\"spark.master=local\","
+		  "\"\\/opt\\/tacitus\\/app\\/repl.py\",\"--callback\","
+		  "\"https:\\/\\/127.0.0.1:8998\\/driver\",\"--cafile\",\"\\/var\\/ca.crt\","
+		  "\"--secret-file\",\"driver.secret\"]");
 	CHECK(parse_session("{\"kind\": \"spark\", \"name\": \"nb\"}", &r, msg, sizeof msg) == 0);
-	a = launch_driver_argv(&r, &c, false);
+	a = argv_driver(&r, &c, &d);
 	CHECK_STR(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
 		  "[\"--name\",\"nb\",\"--conf\",\"spark.master=local\",\"/opt/tacitus/app/repl.py\","
 		  "\"--callback\",\"https://127.0.0.1:8998/driver\",\"--cafile\",\"/var/ca.crt\","
 		  "\"--secret-file\",\"driver.secret\"]");
+	CHECK(argv_fits_pool(a, &d));                       /* its name aside, the pool's */
 	json_object_put(a);
-	a = launch_driver_argv(&r, &c, true);
-	pool = launch_pool_argv(&c);
-	CHECK_STR(json_object_to_json_string(a), json_object_to_json_string(pool));
-	json_object_put(a);
-	json_object_put(pool);
-	breq_free(&r);
+	reqbody_free(&r);
 	CHECK(parse_session("{\"driverMemory\": \"2g\"}", &r, msg, sizeof msg) == 0);
-	a = launch_driver_argv(&r, &c, true);
-	pool = launch_pool_argv(&c);
-	CHECK(strcmp(json_object_to_json_string(a), json_object_to_json_string(pool)) != 0);
+	a = argv_driver(&r, &c, &d);
+	CHECK(!argv_fits_pool(a, &d));
 	json_object_put(a);
-	json_object_put(pool);
-	breq_free(&r);
+	reqbody_free(&r);
+	CHECK(parse_session("{}", &r, msg, sizeof msg) == 0);
+	a = argv_driver(&r, &c, &d);
+	CHECK_STR(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN), d.pool);
+	json_object_put(a);
+	reqbody_free(&r);
+	d.pool_tail[0] = '\0';                              /* no pool: nothing fits */
+	CHECK(parse_session("{}", &r, msg, sizeof msg) == 0);
+	a = argv_driver(&r, &c, &d);
+	CHECK(!argv_fits_pool(a, &d));
+	json_object_put(a);
+	reqbody_free(&r);
 }

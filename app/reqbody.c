@@ -1,5 +1,5 @@
-/* batchreq.c - POST /batches and POST /sessions bodies: field validators, Livy's rules, final conf. */
-#include "batchreq.h"
+/* reqbody.c - request bodies: field validators, Livy's rules, the final Spark conf. */
+#include "reqbody.h"
 #include "access.h"
 #include "livy.h"
 
@@ -52,7 +52,7 @@ static const char *const kinds[][2] = {
 	{"shared", NULL},
 };
 
-const char *breq_kind(const char *name)
+const char *reqbody_kind(const char *name)
 {
 	for (size_t i = 0; name && i < sizeof kinds / sizeof kinds[0]; i++)
 		if (!strcmp(name, kinds[i][0]) || (kinds[i][1] && !strcmp(name, kinds[i][1])))
@@ -161,7 +161,7 @@ static int check_field(const struct field *f, json_object *v, char *msg, size_t 
 	case F_SECONDS:
 		return check_int(v, f->name, msg, msglen);
 	case F_KIND:
-		if (!json_object_is_type(v, json_type_string) || !breq_kind(json_object_get_string(v))) {
+		if (!json_object_is_type(v, json_type_string) || !reqbody_kind(json_object_get_string(v))) {
 			snprintf(msg, msglen, "Invalid kind: %s (through reference chain: "
 				 "org.apache.livy.server.interactive.CreateInteractiveRequest[\"kind\"])",
 				 scalar_text(v) ? scalar_text(v) : "?");
@@ -306,7 +306,7 @@ static int merge_list_key(json_object *conf, const char *key, json_object *field
 	return 0;
 }
 
-static int build_conf(struct breq *r, const struct cfg *c, char *msg, size_t msglen)
+static int build_conf(struct reqbody *r, const struct cfg *c, char *msg, size_t msglen)
 {
 	static const struct {
 		const char *field, *key;
@@ -361,7 +361,7 @@ static int build_conf(struct breq *r, const struct cfg *c, char *msg, size_t msg
 	return 0;
 }
 
-static int parse_body(struct breq *r, const char *text, size_t len, char *msg, size_t msglen)
+static int parse_body(struct reqbody *r, const char *text, size_t len, char *msg, size_t msglen)
 {
 	json_tokener *tok;
 	enum json_tokener_error jerr;
@@ -402,14 +402,14 @@ static int parse_body(struct breq *r, const char *text, size_t len, char *msg, s
 	return 0;
 }
 
-json_object *breq_object(const char *text, size_t len, const char *class_name,
-			 const char *const keys[], size_t nkeys, char *msg, size_t msglen)
+json_object *reqbody_object(const char *text, size_t len, const char *class_name,
+			    const char *const keys[], size_t nkeys, char *msg, size_t msglen)
 {
-	struct breq r = {0};
-	struct field f[BREQ_MAX_KEYS];
+	struct reqbody r = {0};
+	struct field f[REQBODY_MAX_KEYS];
 	const struct form form = {class_name, f, nkeys};
 
-	if (nkeys > BREQ_MAX_KEYS || parse_body(&r, text, len, msg, msglen) < 0) {
+	if (nkeys > REQBODY_MAX_KEYS || parse_body(&r, text, len, msg, msglen) < 0) {
 		json_object_put(r.body);
 		return NULL;
 	}
@@ -430,13 +430,11 @@ json_object *breq_object(const char *text, size_t len, const char *class_name,
 }
 
 /* What both requests share: the field table, names, impersonation, the conf.
- * Returns 0, or the HTTP status with the message in msg (r then holds nothing). */
-static int parse_common(struct breq *r, const struct form *form, const char *text, size_t len,
-			const char *remote_user, const char *doas, const struct cfg *c,
-			char *msg, size_t msglen)
+ * Returns REQBODY_OK, or why not with the message in msg (r then holds nothing). */
+static enum reqbody_rc parse_common(struct reqbody *r, const struct form *form, const char *text,
+				    size_t len, const char *remote_user, const char *doas,
+				    const struct cfg *c, char *msg, size_t msglen)
 {
-	int rc;
-
 	memset(r, 0, sizeof *r);
 	if (parse_body(r, text, len, msg, msglen) < 0)
 		goto bad;
@@ -459,26 +457,27 @@ static int parse_common(struct breq *r, const struct form *form, const char *tex
 		goto bad;
 	}
 	/* doAs in the query wins over proxyUser in the body */
-	if ((rc = acl_impersonate(c, remote_user, doas ? doas : get_str(r->body, "proxyUser"),
-				  r->proxy_user, sizeof r->proxy_user, msg, msglen)) != 0) {
-		breq_free(r);
-		return rc;
+	if (!acl_impersonate(c, remote_user, doas ? doas : get_str(r->body, "proxyUser"),
+			     r->proxy_user, sizeof r->proxy_user, msg, msglen)) {
+		reqbody_free(r);
+		return REQBODY_FORBIDDEN;
 	}
 	if (build_conf(r, c, msg, msglen) < 0)
 		goto bad;
-	return 0;
+	return REQBODY_OK;
 bad:
-	breq_free(r);
-	return 400;
+	reqbody_free(r);
+	return REQBODY_INVALID;
 }
 
-int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_user,
-	       const char *doas, const struct cfg *c, char *msg, size_t msglen)
+enum reqbody_rc reqbody_batch(struct reqbody *r, const char *text, size_t len,
+			      const char *remote_user, const char *doas, const struct cfg *c,
+			      char *msg, size_t msglen)
 {
 	const char *file;
 	json_object *args;
 	char why[4200];
-	int rc = parse_common(r, &batch_form, text, len, remote_user, doas, c, msg, msglen);
+	enum reqbody_rc rc = parse_common(r, &batch_form, text, len, remote_user, doas, c, msg, msglen);
 
 	if (rc)
 		return rc;
@@ -497,10 +496,10 @@ int breq_parse(struct breq *r, const char *text, size_t len, const char *remote_
 	for (size_t i = 0; args && i < json_object_array_length(args); i++)
 		json_object_array_add(r->args, json_object_new_string(
 			scalar_text(json_object_array_get_idx(args, i))));
-	return 0;
+	return REQBODY_OK;
 bad:
-	breq_free(r);
-	return 400;
+	reqbody_free(r);
+	return REQBODY_INVALID;
 }
 
 /* A time field in ms, -1 when absent (already validated). */
@@ -515,30 +514,31 @@ static long long time_field(json_object *body, const char *name)
 	return ms;
 }
 
-int breq_parse_session(struct breq *r, const char *text, size_t len, const char *remote_user,
-		       const char *doas, const struct cfg *c, char *msg, size_t msglen)
+enum reqbody_rc reqbody_session(struct reqbody *r, const char *text, size_t len,
+				const char *remote_user, const char *doas, const struct cfg *c,
+				char *msg, size_t msglen)
 {
-	int rc = parse_common(r, &session_form, text, len, remote_user, doas, c, msg, msglen);
+	enum reqbody_rc rc = parse_common(r, &session_form, text, len, remote_user, doas, c, msg, msglen);
 	json_object *hb;
 
 	if (rc)
 		return rc;
-	r->kind = get_str(r->body, "kind") ? breq_kind(get_str(r->body, "kind")) : "shared";
-	if (!strcmp(r->kind, "sparkr") && !c->sparkr) {
+	r->kind = get_str(r->body, "kind") ? reqbody_kind(get_str(r->body, "kind")) : "shared";
+	if (!strcmp(r->kind, "sparkr")) {
 		snprintf(msg, msglen, "Rejected, Reason: kind sparkr needs R and SparkR, which this "
 			 "server does not have");
-		breq_free(r);
-		return 400;
+		reqbody_free(r);
+		return REQBODY_INVALID;
 	}
 	r->ttl_ms = time_field(r->body, "ttl");
 	r->idle_timeout_ms = time_field(r->body, "idleTimeout");
 	hb = get(r->body, "heartbeatTimeoutInSecond");
 	r->heartbeat_sec = hb ? (int)strtol(scalar_text(hb), NULL, 10) : 0;
 	r->args = json_object_new_array();
-	return 0;
+	return REQBODY_OK;
 }
 
-void breq_free(struct breq *r)
+void reqbody_free(struct reqbody *r)
 {
 	json_object_put(r->body);
 	json_object_put(r->conf);

@@ -1,0 +1,116 @@
+/* argv.c - spark-submit's arguments for batches, session drivers and the warm pool. */
+#include "argv.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define POOL_NAME "livy-session"   /* the application name of an unnamed session */
+#define NAME_ARGS 2                 /* "--name", NAME: a driver's arguments start so */
+#define CONF_ARG_MAX 16384          /* "k=v" of one --conf; reqbody caps each at 64 KiB */
+
+static void add(json_object *a, const char *s)
+{
+	json_object_array_add(a, json_object_new_string(s));
+}
+
+json_object *argv_batch(const struct reqbody *r, const struct cfg *c)
+{
+	json_object *a = json_object_new_array();
+
+	if (!a)
+		return NULL;
+	if (r->name)
+		add(a, "--name"), add(a, r->name);
+	if (r->class_name)
+		add(a, "--class"), add(a, r->class_name);
+	json_object_object_foreach(r->conf, k, v) {
+		char kv[CONF_ARG_MAX];
+		if (!strcmp(k, "spark.submit.pyFiles")) {
+			add(a, "--py-files"), add(a, json_object_get_string(v));
+			continue;
+		}
+		snprintf(kv, sizeof kv, "%s=%s", k, json_object_get_string(v));
+		add(a, "--conf"), add(a, kv);
+	}
+	if (c->impersonation && r->proxy_user[0])
+		add(a, "--proxy-user"), add(a, r->proxy_user);
+	if (r->queue)
+		add(a, "--queue"), add(a, r->queue);
+	add(a, r->file);
+	for (size_t i = 0; i < json_object_array_length(r->args); i++)
+		add(a, json_object_get_string(json_object_array_get_idx(r->args, i)));
+	return a;
+}
+
+json_object *argv_driver(const struct reqbody *r, const struct cfg *c,
+			 const struct argv_drivers *d)
+{
+	struct reqbody b = *r;
+	json_object *args = json_object_new_array(), *a;
+
+	add(args, "--callback"), add(args, d->callback_url);
+	add(args, "--cafile"), add(args, d->callback_cafile);
+	add(args, "--secret-file"), add(args, ARGV_SECRET_FILE);
+	b.name = r->name ? r->name : POOL_NAME;
+	b.class_name = NULL;
+	b.args = args;
+	snprintf(b.file, sizeof b.file, "%s", d->script);
+	a = argv_batch(&b, c);
+	json_object_put(args);
+	return a;
+}
+
+/* The text of a's elements after the name, as a JSON array; "" if it does not fit. */
+static void tail_text(json_object *a, char *buf, size_t len)
+{
+	json_object *t = json_object_new_array();
+	const char *text;
+
+	for (size_t i = NAME_ARGS; i < json_object_array_length(a); i++)
+		json_object_array_add(t, json_object_get(json_object_array_get_idx(a, i)));
+	text = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PLAIN);
+	snprintf(buf, len, "%s", strlen(text) < len ? text : "");
+	json_object_put(t);
+}
+
+int argv_pool_setup(const struct cfg *c, struct argv_drivers *d)
+{
+	static const char body[] = "{\"kind\": \"pyspark\"}";
+	struct reqbody r;
+	char msg[256];
+	const char *text;
+	json_object *a;
+	int rc = 0;
+
+	d->pool[0] = d->pool_tail[0] = '\0';
+	if (strncmp(c->spark_master, "local", 5) || !d->script[0])
+		return 0;
+	if (reqbody_session(&r, body, sizeof body - 1, NULL, NULL, c, msg, sizeof msg)) {
+		log_error("warm pool: the default session request is refused: %s", msg);
+		return -1;
+	}
+	a = argv_driver(&r, c, d);
+	text = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
+	if (strlen(text) >= sizeof d->pool) {
+		log_error("warm pool: its spark-submit arguments are longer than %zu bytes",
+			  sizeof d->pool - 1);
+		rc = -1;
+	} else {
+		snprintf(d->pool, sizeof d->pool, "%s", text);
+		tail_text(a, d->pool_tail, sizeof d->pool_tail);
+	}
+	json_object_put(a);
+	reqbody_free(&r);
+	return rc;
+}
+
+bool argv_fits_pool(json_object *a, const struct argv_drivers *d)
+{
+	char tail[sizeof d->pool_tail];
+
+	if (!d->pool_tail[0])
+		return false;
+	tail_text(a, tail, sizeof tail);
+	return !strcmp(tail, d->pool_tail);
+}

@@ -1,0 +1,234 @@
+/* store_batch.c - the batch API's SQL: create under the admission rule, get, list, log, delete. */
+#include "store_int.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define IDEMPOTENCY_HOURS "24"      /* how long an Idempotency-Key is remembered */
+
+/* The columns of a batch as the API shows it, in this order (enum bcol). */
+#define BATCH_HEAD "b.id, b.name, b.owner, b.proxy_user, b.state, b.app_id, " \
+	"b.spark_ui_url, b.driver_log_url, b.log_lines, "
+#define BATCH_COLUMNS BATCH_HEAD "b.log_tail"
+#define BATCH_COLUMNS_NO_LOG BATCH_HEAD "''"
+
+enum bcol {
+	BC_ID, BC_NAME, BC_OWNER, BC_PROXY_USER, BC_STATE, BC_APP_ID, BC_SPARK_UI_URL,
+	BC_DRIVER_LOG_URL, BC_LOG_LINES, BC_LOG_TAIL,
+	BC_TOTAL                    /* lists only: the number of visible batches */
+};
+
+static void fill_batches(PGresult *r, struct store_batches *out)
+{
+	out->res = r;
+	out->n = PQntuples(r);
+	out->v = calloc((size_t)out->n + 1, sizeof *out->v);
+	for (int i = 0; out->v && i < out->n; i++) {
+		struct store_batch *b = &out->v[i];
+		b->id = atoll(PQgetvalue(r, i, BC_ID));
+		b->name = store_col(r, i, BC_NAME);
+		b->owner = store_col(r, i, BC_OWNER);
+		b->proxy_user = store_col(r, i, BC_PROXY_USER);
+		b->state = store_col(r, i, BC_STATE);
+		b->app_id = store_col(r, i, BC_APP_ID);
+		b->spark_ui_url = store_col(r, i, BC_SPARK_UI_URL);
+		b->driver_log_url = store_col(r, i, BC_DRIVER_LOG_URL);
+		b->log_lines = atol(PQgetvalue(r, i, BC_LOG_LINES));
+		b->log_tail = PQgetvalue(r, i, BC_LOG_TAIL);
+	}
+	if (!out->v)
+		out->n = 0;
+}
+
+void store_batches_free(struct store_batches *b)
+{
+	PQclear(b->res);
+	free(b->v);
+	memset(b, 0, sizeof *b);
+}
+
+/* The columns of the creation check (enum ccol). */
+enum ccol { CC_NAME_HOLDER, CC_KEY_BATCH, CC_KEY_SAME_REQUEST };
+
+/* Inside the admission transaction: the rules of a new batch.  STORE_OK, or why
+ * not with *id set to the batch concerned. */
+static enum store_rc check_new(struct store *s, const struct store_new_batch *nb,
+			       const struct cfg *c, long live, long long *id)
+{
+	char retain[STORE_NUM_MAX];
+	const char *p[5] = {nb->name, retain, nb->idempotency_key, nb->owner, nb->request_json};
+	enum store_rc rc = STORE_OK;
+	PGresult *r;
+
+	store_retain(c, retain);
+	r = store_run(s, "batch check",
+		"SELECT (SELECT b.id FROM batch b WHERE b.name = $1 AND " STORE_VISIBLE("$2") " LIMIT 1), "
+		"k.id, k.request = $5::jsonb FROM (SELECT 1) one LEFT JOIN LATERAL "
+		"(SELECT id, request FROM batch WHERE idempotency_key = $3 AND "
+		"owner IS NOT DISTINCT FROM $4 AND created_at > now() - interval '"
+		IDEMPOTENCY_HOURS " hours' ORDER BY id DESC LIMIT 1) k ON true", 5, p);
+	if (!r)
+		return STORE_ERROR;
+	if (!PQgetisnull(r, 0, CC_KEY_BATCH)) {     /* the key was used: a replay or a conflict */
+		*id = atoll(PQgetvalue(r, 0, CC_KEY_BATCH));
+		rc = !strcmp(PQgetvalue(r, 0, CC_KEY_SAME_REQUEST), "t") ? STORE_REPLAYED
+									 : STORE_CONFLICT;
+	} else if (live >= c->max_creation) {
+		rc = STORE_TOO_MANY;
+	} else if (!PQgetisnull(r, 0, CC_NAME_HOLDER)) {
+		*id = atoll(PQgetvalue(r, 0, CC_NAME_HOLDER));
+		rc = STORE_DUPLICATE;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static enum store_rc insert_batch(struct store *s, const struct store_new_batch *nb, long long *id)
+{
+	const char *p[6] = {nb->name, nb->owner, nb->proxy_user, nb->request_json, nb->argv_json,
+			    nb->idempotency_key};
+	PGresult *r = store_run(s, "batch insert",
+		"WITH b AS (INSERT INTO batch (name, owner, proxy_user, request, argv, idempotency_key) "
+		"VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6) RETURNING id), "
+		"e AS (INSERT INTO batch_event (batch_id, to_state, actor, reason) "
+		"SELECT id, 'starting', $2, 'POST /batches' FROM b) "
+		"SELECT id, pg_notify('" STORE_CHANNEL "', id::text) FROM b", 6, p);
+
+	if (!r)
+		return STORE_ERROR;
+	*id = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return STORE_OK;
+}
+
+enum store_rc store_batch_create(struct store *s, const struct store_new_batch *nb,
+				 const struct cfg *c, long long *id)
+{
+	enum store_rc rc = STORE_ERROR;
+	long live;
+
+	*id = -1;
+	if (store_begin(s) < 0)
+		return STORE_ERROR;
+	if (store_admission(s, c, &live) == 0 &&
+	    (rc = check_new(s, nb, c, live, id)) == STORE_OK &&
+	    (rc = insert_batch(s, nb, id)) == STORE_OK &&
+	    store_commit(s) < 0)
+		rc = STORE_ERROR;
+	if (rc != STORE_OK)
+		store_rollback(s);
+	return rc;
+}
+
+enum store_rc store_batch_get(struct store *s, const char *key, bool with_log,
+			      const struct cfg *c, struct store_batches *out)
+{
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	r = with_log
+		? store_by_key(s, "batch get", key, c,
+			"SELECT " BATCH_COLUMNS " FROM batch b WHERE b.id = $1::bigint AND "
+			STORE_VISIBLE("$2"),
+			"SELECT " BATCH_COLUMNS " FROM batch b WHERE b.name = $1 AND " STORE_VISIBLE("$2")
+			" ORDER BY b.id DESC LIMIT 1")
+		: store_by_key(s, "batch get", key, c,
+			"SELECT " BATCH_COLUMNS_NO_LOG " FROM batch b WHERE b.id = $1::bigint AND "
+			STORE_VISIBLE("$2"),
+			"SELECT " BATCH_COLUMNS_NO_LOG " FROM batch b WHERE b.name = $1 AND "
+			STORE_VISIBLE("$2") " ORDER BY b.id DESC LIMIT 1");
+	if (!r)
+		return STORE_ERROR;
+	fill_batches(r, out);
+	if (out->n == 0) {
+		store_batches_free(out);
+		return STORE_NOTFOUND;
+	}
+	return STORE_OK;
+}
+
+enum store_rc store_batch_list(struct store *s, long from, long size, const struct cfg *c,
+			       struct store_batches *out)
+{
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	/* The visible set is found first (partial indexes: its cost is what is visible,
+	 * not the history), then paged; the total rides on every row, and on a row of
+	 * NULLs when the page is empty. */
+	r = store_page(s, "batch list",
+		"WITH v AS MATERIALIZED (SELECT b.id FROM batch b WHERE b.id >= 0 AND "
+		STORE_VISIBLE("$1") "), "
+		"page AS (SELECT id FROM v ORDER BY id OFFSET $2::bigint LIMIT $3::bigint) "
+		"SELECT " BATCH_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
+		"LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id", from, size, c);
+	if (!r)
+		return STORE_ERROR;
+	out->total = atol(PQgetvalue(r, 0, BC_TOTAL));
+	if (PQgetisnull(r, 0, BC_ID)) {
+		out->res = r;
+		return STORE_OK;
+	}
+	fill_batches(r, out);
+	return STORE_OK;
+}
+
+void store_lines_free(struct store_lines *l)
+{
+	PQclear(l->res);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+enum store_rc store_batch_log(struct store *s, long long id, long first, long count,
+			      struct store_lines *out)
+{
+	char ids[STORE_NUM_MAX], lo[STORE_NUM_MAX], hi[STORE_NUM_MAX];
+	const char *p[3] = {ids, lo, hi};
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(lo, sizeof lo, "%ld", first);
+	snprintf(hi, sizeof hi, "%ld", first + count);
+	r = store_run(s, "batch log", "SELECT line FROM batch_log WHERE batch_id = $1::bigint "
+		      "AND line_no >= $2::int AND line_no < $3::int ORDER BY line_no", 3, p);
+	if (!r)
+		return STORE_ERROR;
+	out->res = r;
+	out->n = PQntuples(r);
+	out->v = calloc((size_t)out->n + 1, sizeof *out->v);
+	for (int i = 0; out->v && i < out->n; i++)
+		out->v[i] = PQgetvalue(r, i, 0);
+	if (!out->v)
+		out->n = 0;
+	return STORE_OK;
+}
+
+enum store_rc store_batch_delete(struct store *s, const char *key, const struct cfg *c,
+				 long long *id)
+{
+	char retain[STORE_NUM_MAX];
+	const char *p[2] = {key, retain};
+	PGresult *r;
+
+	store_retain(c, retain);
+	r = store_run(s, "batch delete",
+		store_is_id(key)
+		? "UPDATE batch b SET deleted_at = now() WHERE b.id = $1::bigint AND " STORE_VISIBLE("$2")
+		  " RETURNING b.id, pg_notify('" STORE_CHANNEL "', b.id::text)"
+		: "UPDATE batch b SET deleted_at = now() WHERE b.id = (SELECT b.id FROM batch b "
+		  "WHERE b.name = $1 AND " STORE_VISIBLE("$2") " ORDER BY b.id DESC LIMIT 1) "
+		  "RETURNING b.id, pg_notify('" STORE_CHANNEL "', b.id::text)", 2, p);
+	if (!r)
+		return STORE_ERROR;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return STORE_NOTFOUND;
+	}
+	*id = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return STORE_OK;
+}

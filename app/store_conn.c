@@ -1,0 +1,266 @@
+/* store_conn.c - the store's connection: open, reconnect, LISTEN, prepared statements,
+ * transactions, and the helpers every store file shares (store_int.h). */
+#include "store_int.h"
+#include "livy.h"
+#include "log.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECT_TIMEOUT "5"         /* seconds, libpq's connect_timeout */
+#define ADMISSION_LOCK "7420002"    /* advisory lock key (the migrations use 7420001) */
+#define PREPARED_NAME_MAX 16
+
+/* Server notices ("already exists, skipping") are not events worth a line. */
+static void quiet_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+struct store *store_open(const char *app_name)
+{
+	const char *keys[] = {"application_name", "connect_timeout", NULL};
+	const char *vals[] = {app_name, CONNECT_TIMEOUT, NULL};
+	struct store *s = calloc(1, sizeof *s);
+
+	if (!s)
+		return NULL;
+	s->conn = PQconnectdbParams(keys, vals, 1);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		log_error("database: cannot connect: %s", PQerrorMessage(s->conn));
+		store_close(s);
+		return NULL;
+	}
+	PQsetNoticeProcessor(s->conn, quiet_notice, NULL);
+	return s;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	PQfinish(s->conn);
+	free(s);
+}
+
+/* What a new server session needs: LISTEN again when this process listens. */
+static enum store_rc setup_session(struct store *s)
+{
+	PGresult *r;
+
+	if (!s->listening)
+		return STORE_OK;
+	r = PQexec(s->conn, "LISTEN " STORE_CHANNEL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		log_error("database: LISTEN failed: %s", PQerrorMessage(s->conn));
+		PQclear(r);
+		return STORE_ERROR;
+	}
+	PQclear(r);
+	return STORE_OK;
+}
+
+enum store_rc store_ensure(struct store *s)
+{
+	if (PQstatus(s->conn) == CONNECTION_OK)
+		return STORE_OK;
+	PQreset(s->conn);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		log_error("database: reconnect failed: %s", PQerrorMessage(s->conn));
+		return STORE_ERROR;
+	}
+	log_info("database: reconnected");
+	s->n_prepared = 0;          /* a new session: nothing is prepared */
+	return setup_session(s);
+}
+
+enum store_rc store_listen(struct store *s)
+{
+	s->listening = true;
+	return setup_session(s);
+}
+
+int store_socket(struct store *s)
+{
+	return PQsocket(s->conn);
+}
+
+enum store_rc store_drain_notifies(struct store *s)
+{
+	PGnotify *n;
+
+	if (!PQconsumeInput(s->conn)) {
+		log_error("database: %s", PQerrorMessage(s->conn));
+		return STORE_ERROR;
+	}
+	while ((n = PQnotifies(s->conn)))
+		PQfreemem(n);
+	return STORE_OK;
+}
+
+/* The name of sql as a prepared statement of this session (prepared on first
+ * use: planning costs as much as running the hot queries); NULL on failure.  The
+ * cache is keyed by the address of sql (see store_run). */
+static const char *prepared(struct store *s, const char *what, const char *sql, int n,
+			    char *name, size_t len)
+{
+	PGresult *r;
+	int i;
+
+	for (i = 0; i < s->n_prepared && s->prepared[i] != sql; i++)
+		;
+	snprintf(name, len, "t%d", i);
+	if (i < s->n_prepared)
+		return name;
+	if (i == STORE_MAX_PREPARED) {
+		log_error("database: more than %d statements to prepare (%s)", STORE_MAX_PREPARED,
+			  what);
+		return NULL;
+	}
+	r = PQprepare(s->conn, name, sql, n, NULL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		PQclear(r);
+		return NULL;
+	}
+	PQclear(r);
+	s->prepared[s->n_prepared++] = sql;
+	return name;
+}
+
+static bool ok(PGresult *r)
+{
+	return PQresultStatus(r) == PGRES_TUPLES_OK || PQresultStatus(r) == PGRES_COMMAND_OK;
+}
+
+static PGresult *exec_once(struct store *s, const char *what, const char *sql, int n,
+			   const char *const *params)
+{
+	char name[PREPARED_NAME_MAX];
+
+	if (n == 0)
+		return PQexec(s->conn, sql);
+	if (!prepared(s, what, sql, n, name, sizeof name))
+		return NULL;
+	return PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0);
+}
+
+PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
+		    const char *const *params)
+{
+	PGresult *r = exec_once(s, what, sql, n, params);
+
+	if (!ok(r) && PQstatus(s->conn) == CONNECTION_BAD && !s->in_tx) {
+		PQclear(r);
+		r = store_ensure(s) == STORE_OK ? exec_once(s, what, sql, n, params) : NULL;
+	}
+	if (ok(r))
+		return r;
+	log_error("database: %s failed: %s", what, PQerrorMessage(s->conn));
+	PQclear(r);
+	if (PQstatus(s->conn) == CONNECTION_BAD)
+		s->in_tx = false;   /* the server dropped it with the session */
+	return NULL;
+}
+
+int store_run_cmd(struct store *s, const char *what, const char *sql)
+{
+	PGresult *r = store_run(s, what, sql, 0, NULL);
+
+	PQclear(r);
+	return r ? 0 : -1;
+}
+
+int store_begin(struct store *s)
+{
+	if (store_run_cmd(s, "BEGIN", "BEGIN") < 0)
+		return -1;
+	s->in_tx = true;
+	return 0;
+}
+
+int store_commit(struct store *s)
+{
+	int rc = store_run_cmd(s, "COMMIT", "COMMIT");
+
+	s->in_tx = false;
+	return rc;
+}
+
+void store_rollback(struct store *s)
+{
+	if (PQtransactionStatus(s->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(s->conn, "ROLLBACK"));
+	s->in_tx = false;
+}
+
+int store_admission(struct store *s, const struct cfg *c, long *live)
+{
+	char maxc[STORE_NUM_MAX];
+	const char *p[1] = {maxc};
+	PGresult *r;
+
+	snprintf(maxc, sizeof maxc, "%ld", c->max_creation);
+	if (store_run_cmd(s, "admission lock", "SELECT pg_advisory_xact_lock(" ADMISSION_LOCK ")") < 0)
+		return -1;
+	r = store_run(s, "admission count",
+		      "SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN ('starting', 'running') "
+		      "LIMIT $1::bigint) live", 1, p);
+	if (!r)
+		return -1;
+	*live = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return 0;
+}
+
+const char *store_col(PGresult *r, int row, int c)
+{
+	return PQgetisnull(r, row, c) ? NULL : PQgetvalue(r, row, c);
+}
+
+void store_copy_col(PGresult *r, int c, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", PQntuples(r) && !PQgetisnull(r, 0, c) ? PQgetvalue(r, 0, c) : "");
+}
+
+bool store_is_id(const char *key)
+{
+	if (!*key)
+		return false;
+	for (; *key; key++)
+		if (!isdigit((unsigned char)*key))
+			return false;
+	return true;
+}
+
+void store_retain(const struct cfg *c, char buf[STORE_NUM_MAX])
+{
+	snprintf(buf, STORE_NUM_MAX, "%ld", c->state_retain_sec);
+}
+
+PGresult *store_by_key(struct store *s, const char *what, const char *key, const struct cfg *c,
+		       const char *sql_id, const char *sql_name)
+{
+	char retain[STORE_NUM_MAX];
+	const char *p[2] = {key, retain};
+
+	store_retain(c, retain);
+	return store_run(s, what, store_is_id(key) ? sql_id : sql_name, 2, p);
+}
+
+PGresult *store_page(struct store *s, const char *what, const char *sql, long from, long size,
+		     const struct cfg *c)
+{
+	char retain[STORE_NUM_MAX], off[STORE_NUM_MAX], lim[STORE_NUM_MAX];
+	const char *p[3] = {retain, off, lim};
+	long first, count;
+
+	livy_list_window(LONG_MAX, from, size, &first, &count);
+	store_retain(c, retain);
+	snprintf(off, sizeof off, "%ld", first);
+	snprintf(lim, sizeof lim, "%ld", count);
+	return store_run(s, what, sql, 3, p);
+}

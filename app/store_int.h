@@ -1,0 +1,88 @@
+/* store_int.h - what the store's files share and nothing else sees: the connection,
+ * one way to run a statement, transactions, the admission rule, row helpers.
+ *
+ * Private to app/store_*.c: the rest of Tacitus includes store.h only.
+ */
+#ifndef TACITUS_STORE_INT_H
+#define TACITUS_STORE_INT_H
+
+#include "store.h"
+
+#include <libpq-fe.h>
+
+#define STORE_MAX_PREPARED 128      /* distinct statements one process prepares */
+#define STORE_NUM_MAX 32            /* a number as text, e.g. a bigint parameter */
+
+/* The LISTEN/NOTIFY channel: a batch or driver row to launch or to kill. */
+#define STORE_CHANNEL "tacitus_batch"
+
+struct store {
+	PGconn *conn;
+	bool listening;
+	bool in_tx;                 /* between store_begin() and store_commit()/store_rollback() */
+	int n_prepared;
+	const char *prepared[STORE_MAX_PREPARED];   /* see store_run */
+};
+
+/* The visible-batch filter; R is the parameter holding the retain time in seconds. */
+#define STORE_VISIBLE(R) "b.deleted_at IS NULL AND (b.finished_at IS NULL OR " \
+	"b.finished_at > now() - " R "::int * interval '1 second')"
+
+/* Run one statement with n text parameters (n = 0: no parameters, several
+ * statements allowed).  `sql` must be a string literal or another static text:
+ * each process prepares a statement the first time it runs, and the cache of
+ * prepared statements is keyed by the address of the SQL text, not its content.
+ * When the connection broke outside a transaction, reconnects and tries once
+ * more: every such statement is a read or a write guarded by owner and state, so
+ * a second run changes nothing the first one did.  Returns the result (caller
+ * PQclears it), or NULL after logging the failure with `what`. */
+PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
+		    const char *const *params);
+
+/* store_run for a statement without rows: 0, or -1 (logged). */
+int store_run_cmd(struct store *s, const char *what, const char *sql);
+
+/* BEGIN, COMMIT (0 or -1, logged), ROLLBACK (whatever state the transaction is in). */
+int store_begin(struct store *s);
+int store_commit(struct store *s);
+void store_rollback(struct store *s);
+
+/* Livy's admission rule, the same for batches, sessions and the warm pool: one
+ * creation at a time across every instance (an advisory lock held until the
+ * transaction ends), and no more than livy.server.session.max-creation jobs
+ * starting or running together.  Inside a transaction: takes the lock and sets
+ * *live to the number of such jobs (counted up to max-creation).  Returns 0, or -1
+ * (logged). */
+int store_admission(struct store *s, const struct cfg *c, long *live);
+
+/* A new driver row (a batch row with a negative id) for a session (pool NULL) or
+ * for `pool`, in state starting with an event saying `reason`; the monitors are
+ * notified.  Sets *id (negative). */
+enum store_rc store_insert_driver(struct store *s, const char *owner, const char *proxy_user,
+				  const char *request_json, const char *argv_json,
+				  const char *pool, const char *reason, long long *id);
+
+/* Column c of row `row`, NULL for SQL NULL. */
+const char *store_col(PGresult *r, int row, int c);
+
+/* Column c of the first row into buf ("" when NULL or there is no row). */
+void store_copy_col(PGresult *r, int c, char *buf, size_t len);
+
+/* True when key names an id (all digits), not a name. */
+bool store_is_id(const char *key);
+
+/* The retain time of finished jobs (livy.server.session.state-retain.sec) as text. */
+void store_retain(const struct cfg *c, char buf[STORE_NUM_MAX]);
+
+/* The row of `key` in the API's view: by id when it is all digits (sql_id), else
+ * the newest by name (sql_name); both take the key as $1 and the retain time as
+ * $2.  NULL on error (logged). */
+PGresult *store_by_key(struct store *s, const char *what, const char *key, const struct cfg *c,
+		       const char *sql_id, const char *sql_name);
+
+/* Livy's list window over what `sql` selects: $1 is the retain time, $2 and $3 the
+ * offset and limit of the page.  NULL on error (logged). */
+PGresult *store_page(struct store *s, const char *what, const char *sql, long from, long size,
+		     const struct cfg *c);
+
+#endif

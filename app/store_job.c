@@ -1,0 +1,247 @@
+/* store_job.c - the monitor's SQL: leases, claims, take-over, launches, log appends, and
+ * the one guarded state change of a job. */
+#include "store_int.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REASON_MAX 96
+
+/* The columns of a job as the monitor sees it, in this order (enum jcol). */
+#define JOB_COLUMNS "b.id, b.argv::text, b.job_dir, b.host, b.boot_id, b.pid, b.pid_start, " \
+	"b.out_offset, b.err_offset, b.log_lines, b.deleted_at IS NOT NULL, " \
+	"COALESCE(extract(epoch FROM now() - b.kill_sent_at), -1), b.state, " \
+	"(SELECT stop_reason FROM session WHERE driver_id = b.id)"
+
+enum jcol {
+	JC_ID, JC_ARGV, JC_JOB_DIR, JC_HOST, JC_BOOT_ID, JC_PID, JC_PID_START, JC_OUT_OFFSET,
+	JC_ERR_OFFSET, JC_LOG_LINES, JC_DELETED, JC_KILL_AGE, JC_STATE, JC_STOP_REASON
+};
+
+/* Rows of batch with a negative id are session drivers ("driver 3" is id -3). */
+#define JOB_KIND(id) ((id) < 0 ? "driver" : "batch")
+#define JOB_NUMBER(id) ((id) < 0 ? -(id) : (id))
+
+static void fill_jobs(PGresult *r, struct store_jobs *out)
+{
+	out->res = r;
+	out->n = PQntuples(r);
+	out->v = calloc((size_t)out->n + 1, sizeof *out->v);
+	for (int i = 0; out->v && i < out->n; i++) {
+		struct store_job *j = &out->v[i];
+		j->id = atoll(PQgetvalue(r, i, JC_ID));
+		j->argv_json = store_col(r, i, JC_ARGV);
+		j->job_dir = store_col(r, i, JC_JOB_DIR);
+		j->host = store_col(r, i, JC_HOST);
+		j->boot_id = store_col(r, i, JC_BOOT_ID);
+		j->pid = (pid_t)atol(PQgetvalue(r, i, JC_PID));
+		j->pid_start = atoll(PQgetvalue(r, i, JC_PID_START));
+		j->out_offset = atoll(PQgetvalue(r, i, JC_OUT_OFFSET));
+		j->err_offset = atoll(PQgetvalue(r, i, JC_ERR_OFFSET));
+		j->log_lines = atol(PQgetvalue(r, i, JC_LOG_LINES));
+		j->deleted = !strcmp(PQgetvalue(r, i, JC_DELETED), "t");
+		j->kill_age = atof(PQgetvalue(r, i, JC_KILL_AGE));
+		j->state = PQgetvalue(r, i, JC_STATE);
+		j->stop_reason = store_col(r, i, JC_STOP_REASON);
+	}
+	if (!out->v)
+		out->n = 0;
+}
+
+void store_jobs_free(struct store_jobs *j)
+{
+	PQclear(j->res);
+	free(j->v);
+	memset(j, 0, sizeof *j);
+}
+
+static enum store_rc jobs_query(struct store *s, const char *what, const char *sql, int n,
+				const char *const *p, struct store_jobs *out)
+{
+	PGresult *r = store_run(s, what, sql, n, p);
+
+	memset(out, 0, sizeof *out);
+	if (!r)
+		return STORE_ERROR;
+	fill_jobs(r, out);
+	return STORE_OK;
+}
+
+enum store_rc store_renew_leases(struct store *s, const char *owner, int ttl_sec)
+{
+	char ttl[STORE_NUM_MAX];
+	const char *p[2] = {owner, ttl};
+	PGresult *r;
+
+	snprintf(ttl, sizeof ttl, "%d", ttl_sec);
+	r = store_run(s, "lease renewal", "UPDATE batch SET lease_expires_at = now() + "
+		      "$2::int * interval '1 second' WHERE lease_owner = $1 "
+		      "AND state IN ('starting', 'running')", 2, p);
+	PQclear(r);
+	return r ? STORE_OK : STORE_ERROR;
+}
+
+enum store_rc store_claim(struct store *s, const char *owner, const char *host,
+			  const char *boot_id, int ttl_sec, int limit, struct store_jobs *out)
+{
+	char ttl[STORE_NUM_MAX], lim[STORE_NUM_MAX];
+	const char *p[5] = {owner, host, boot_id, ttl, lim};
+
+	snprintf(ttl, sizeof ttl, "%d", ttl_sec);
+	snprintf(lim, sizeof lim, "%d", limit);
+	return jobs_query(s, "claim",
+		"WITH c AS (SELECT id FROM batch WHERE state = 'starting' AND lease_owner IS NULL "
+		"ORDER BY id LIMIT $5::int FOR UPDATE SKIP LOCKED) "
+		"UPDATE batch b SET lease_owner = $1, host = $2, boot_id = $3, "
+		"lease_expires_at = now() + $4::int * interval '1 second' "
+		"FROM c WHERE b.id = c.id RETURNING " JOB_COLUMNS, 5, p, out);
+}
+
+enum store_rc store_my_jobs(struct store *s, const char *owner, struct store_jobs *out)
+{
+	const char *p[1] = {owner};
+
+	return jobs_query(s, "my jobs", "SELECT " JOB_COLUMNS " FROM batch b WHERE "
+			  "b.lease_owner = $1 AND b.state IN ('starting', 'running') ORDER BY b.id",
+			  1, p, out);
+}
+
+enum store_rc store_take_over(struct store *s, const char *owner, const char *host, int ttl_sec,
+			      int grace_sec, struct store_jobs *out)
+{
+	char ttl[STORE_NUM_MAX], grace[STORE_NUM_MAX];
+	const char *p[4] = {owner, host, ttl, grace};
+
+	snprintf(ttl, sizeof ttl, "%d", ttl_sec);
+	snprintf(grace, sizeof grace, "%d", grace_sec);
+	return jobs_query(s, "take over",
+		"WITH x AS (SELECT id FROM batch WHERE state IN ('starting', 'running') "
+		"AND lease_owner <> $1 AND (lease_expires_at < now() - $4::int * interval '1 second' "
+		"OR (host = $2 AND lease_expires_at < now())) FOR UPDATE SKIP LOCKED) "
+		"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
+		"$3::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS,
+		4, p, out);
+}
+
+enum store_rc store_release_leases(struct store *s, const char *owner)
+{
+	const char *p[1] = {owner};
+	PGresult *r = store_run(s, "lease release", "UPDATE batch SET lease_expires_at = now() "
+				"WHERE lease_owner = $1 AND state IN ('starting', 'running')", 1, p);
+
+	PQclear(r);
+	return r ? STORE_OK : STORE_ERROR;
+}
+
+/* The process a launch started; NULL for other state changes. */
+struct launch {
+	pid_t pid;
+	long long pid_start;
+	const char *job_dir;
+};
+
+/* Every state change: one guarded statement that also records the event (and, for
+ * a launch, the process), so that no crash can leave half of it behind. */
+static enum store_rc transition(struct store *s, long long id, const char *owner,
+				const char *from, const char *to, int exit_code,
+				const char *reason, const struct launch *l)
+{
+	char ids[STORE_NUM_MAX], code[STORE_NUM_MAX], pids[STORE_NUM_MAX], starts[STORE_NUM_MAX];
+	const char *p[9] = {ids, owner, from, to, exit_code >= 0 ? code : NULL, reason,
+			    l ? pids : NULL, l ? starts : NULL, l ? l->job_dir : NULL};
+	PGresult *r;
+	int n;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(code, sizeof code, "%d", exit_code);
+	snprintf(pids, sizeof pids, "%d", l ? (int)l->pid : 0);
+	snprintf(starts, sizeof starts, "%lld", l ? l->pid_start : 0);
+	r = store_run(s, "state change",
+		"WITH u AS (UPDATE batch SET state = $4, exit_code = COALESCE($5::int, exit_code), "
+		"finished_at = CASE WHEN $4 IN ('success', 'dead', 'killed') THEN now() END, "
+		"lease_expires_at = CASE WHEN $4 IN ('success', 'dead', 'killed') THEN NULL "
+		"ELSE lease_expires_at END, "
+		"pid = COALESCE($7::int, pid), pid_start = COALESCE($8::bigint, pid_start), "
+		"job_dir = COALESCE($9, job_dir), "
+		"launched_at = CASE WHEN $7::int IS NULL THEN launched_at ELSE now() END "
+		"WHERE id = $1::bigint AND lease_owner = $2 AND state = $3 RETURNING id) "
+		"INSERT INTO batch_event (batch_id, from_state, to_state, actor, reason) "
+		"SELECT id, $3, $4, $2, $6 FROM u", 9, p);
+	if (!r)
+		return STORE_ERROR;
+	n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	if (n != 1) {
+		log_warn("%s %lld: %s -> %s refused: not held by %s in state %s", JOB_KIND(id),
+			 JOB_NUMBER(id), from, to, owner, from);
+		return STORE_NOTFOUND;
+	}
+	log_info("%s %lld: %s -> %s: %s", JOB_KIND(id), JOB_NUMBER(id), from, to, reason);
+	return STORE_OK;
+}
+
+enum store_rc store_launched(struct store *s, long long id, const char *owner, pid_t pid,
+			     long long pid_start, const char *job_dir)
+{
+	char reason[REASON_MAX];
+	struct launch l = {pid, pid_start, job_dir};
+
+	snprintf(reason, sizeof reason, "spark-submit started (job shim pid %d)", (int)pid);
+	return transition(s, id, owner, "starting", "running", -1, reason, &l);
+}
+
+enum store_rc store_transition(struct store *s, long long id, const char *owner,
+			       const char *from, const char *to, int exit_code, const char *reason)
+{
+	return transition(s, id, owner, from, to, exit_code, reason, NULL);
+}
+
+enum store_rc store_append_log(struct store *s, long long id, const char *owner, long first_line,
+			       const char *lines_json, long long out_offset, long long err_offset,
+			       const char *app_id, const char *spark_ui_url)
+{
+	char ids[STORE_NUM_MAX], first[STORE_NUM_MAX], off[STORE_NUM_MAX], eoff[STORE_NUM_MAX];
+	const char *p[8] = {ids, owner, first, lines_json, off, app_id, spark_ui_url, eoff};
+	PGresult *r;
+	bool stored;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(first, sizeof first, "%ld", first_line);
+	snprintf(off, sizeof off, "%lld", out_offset);
+	snprintf(eoff, sizeof eoff, "%lld", err_offset);
+	/* log_tail keeps the last 9 lines: what a batch or session object shows */
+	r = store_run(s, "log append",
+		"WITH ok AS (UPDATE batch SET log_lines = $3::int + json_array_length($4::json), "
+		"log_tail = (SELECT COALESCE(string_agg(x, E'\\n' ORDER BY n), '') FROM (SELECT x, n "
+		"FROM unnest(CASE WHEN log_lines = 0 THEN '{}' WHEN log_tail = '' THEN '{\"\"}' "
+		"ELSE string_to_array(log_tail, E'\\n') END || "
+		"ARRAY(SELECT json_array_elements_text($4::json))) WITH ORDINALITY AS t(x, n) "
+		"ORDER BY n DESC LIMIT 9) q), "
+		"out_offset = $5::bigint, err_offset = $8::bigint, app_id = COALESCE($6, app_id), "
+		"spark_ui_url = COALESCE($7, spark_ui_url) "
+		"WHERE id = $1::bigint AND lease_owner = $2 AND log_lines = $3::int RETURNING id), "
+		"ins AS (INSERT INTO batch_log (batch_id, line_no, line) "
+		"SELECT ok.id, $3::int + t.n::int - 1, t.l FROM ok, "
+		"json_array_elements_text($4::json) WITH ORDINALITY AS t(l, n) RETURNING 1) "
+		"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ins)", 8, p);
+	if (!r)
+		return STORE_ERROR;
+	stored = atoi(PQgetvalue(r, 0, 0)) == 1;
+	PQclear(r);
+	return stored ? STORE_OK : STORE_NOTFOUND;
+}
+
+enum store_rc store_kill_sent(struct store *s, long long id, const char *owner)
+{
+	char ids[STORE_NUM_MAX];
+	const char *p[2] = {ids, owner};
+	PGresult *r;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	r = store_run(s, "kill record", "UPDATE batch SET kill_sent_at = now() WHERE id = $1::bigint "
+		      "AND lease_owner = $2 AND kill_sent_at IS NULL", 2, p);
+	PQclear(r);
+	return r ? STORE_OK : STORE_ERROR;
+}

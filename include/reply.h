@@ -1,0 +1,85 @@
+/* reply.h - what every route handler shares: the call, its query and key checks, Livy's answers.
+ *
+ * The module owns the pieces of Livy's REST API that batches, sessions and the
+ * driver API answer alike (https://livy.apache.org/docs/latest/rest-api.html):
+ * the request as a handler sees it (struct call), query integers and path keys
+ * read as Livy reads them, the list page {"from", "total", "sessions"}, the
+ * {"id", "state"} answer, the log window, and the errors: 404 for an unknown
+ * session or batch, 405 with Allow, 503 with Retry-After when the database
+ * failed.  Every error body is Livy's {"msg": "..."}.
+ */
+#ifndef TACITUS_REPLY_H
+#define TACITUS_REPLY_H
+
+#include <stdbool.h>
+
+#include <json-c/json.h>
+
+#include "argv.h"
+#include "config.h"
+#include "http.h"
+#include "store.h"
+
+#define REPLY_SEGMENTS 5            /* /sessions/{id}/statements/{n}/cancel */
+#define REPLY_SEGMENT_LEN 256
+
+/* One request as the handlers see it. */
+struct call {
+	struct http_req *r;
+	struct store *s;            /* never NULL in a handler: the router answered 503 */
+	const struct cfg *c;
+	const struct argv_drivers *d;
+	const char *user;           /* rights are checked for this user (doAs applied) */
+	const char *doas;           /* the doAs query parameter, NULL when absent */
+	int n;                      /* path segments: /batches/7/log is 3 */
+	char seg[REPLY_SEGMENTS][REPLY_SEGMENT_LEN];
+};
+
+/* The method is m (HEAD counts as GET). */
+bool reply_method_is(const struct http_req *r, const char *m);
+
+/* Query integer `name` (default dflt; *given says whether it was there, given may
+ * be NULL).  Returns 0, or -1 after answering 400 with Java's message. */
+int reply_query_int(struct http_req *r, const char *name, int dflt, int *out, bool *given);
+
+/* An all-digit key must fit Livy's int (a name is anything else): 0, or -1 after
+ * answering 400. */
+int reply_check_key(struct http_req *r, const char *key);
+
+/* A new JSON string, or NULL (JSON null) for NULL. */
+json_object *reply_str(const char *s);
+
+/* 404 {"msg": "Session '<key>' not found."} (Livy says "Session" for batches too). */
+void reply_not_found(struct http_req *r, const char *key);
+
+/* 404 for a path no route serves. */
+void reply_no_route(struct http_req *r);
+
+/* 405 with Allow: allow. */
+void reply_not_allowed(struct http_req *r, const char *allow);
+
+/* 503 with Retry-After: the database failed (the store logged why). */
+void reply_unavailable(struct http_req *r);
+
+/* Livy's 400 for a creation the admission rule refused (STORE_TOO_MANY: every
+ * slot of livy.server.session.max-creation is taken; STORE_DUPLICATE: session or
+ * batch `holder` has that name); any other rc: 503. */
+void reply_refused(struct http_req *r, enum store_rc rc, const char *name, long long holder);
+
+/* 200 with Livy's list page {"from", "total", "sessions": items} (the key is
+ * "sessions" for batches too); takes ownership of items. */
+void reply_page(struct http_req *r, int from, long total, json_object *items);
+
+/* 200 {"id": id, "state": state}. */
+void reply_state(struct http_req *r, long long id, const char *state);
+
+/* Append the last 10 presented lines of a log of log_lines stored lines whose
+ * last min(9, log_lines) are `tail` (joined by newlines) to the array log:
+ * Livy presents a log as "stdout: ", the lines, "\nstderr: ". */
+void reply_log_tail(json_object *log, long log_lines, const char *tail);
+
+/* Answer GET .../log (query from, size: Livy's window) for the job job_id whose
+ * log has n stored lines; "id" in the answer is shown_id. */
+void reply_log(struct call *k, long long shown_id, long long job_id, long n);
+
+#endif
