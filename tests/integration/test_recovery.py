@@ -11,6 +11,8 @@ These tests break the stack on purpose and put it back together afterwards:
     postgres      PostgreSQL stopped and started under light read load: 503 + Retry-After
                   while down, 200 again within ~2 s, nothing lost, jobs still launched
     max-creation  livy.server.session.max-creation counts batches of every instance together
+    monitor       a monitor whose lease renewal fails retries once a second (no busy loop, no
+                  flood of log lines), and renews again once the database accepts
 
 Every Spark job here is tests/jobs/quick.py (a real spark-submit of a Python file without a
 SparkSession).  The stack is driven through app/stack.sh with the environment the harness
@@ -770,3 +772,93 @@ def test_max_creation_counts_every_instance(cfg, tac, run_id):
     r, bid = tac.create_batch(quick(cfg, f"max-{run_id}-d"))
     assert bid is not None, f"POST after restoring livy.conf failed: {tl.describe(r)}"
     wait_db_terminal(db, [bid])
+
+
+# --------------------------------------------------------------------------- 7. monitor
+
+RENEWAL_FAILED = "database: lease renewal failed"
+
+# While it_monitor_gate says so, every lease renewal of one monitor (known by the
+# application_name that store_open gives it: tacitus/<instance>/monitor/<pid>) raises, on a
+# connection that stays up.  Once the gate is open, each renewal that gets through counts in
+# it_monitor_renewals (a sequence: nextval sticks whatever the transaction does).
+GATE_SQL = """
+CREATE TABLE it_monitor_gate (fail boolean NOT NULL);
+INSERT INTO it_monitor_gate VALUES (true);
+CREATE SEQUENCE it_monitor_renewals;
+CREATE FUNCTION it_monitor_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('application_name') LIKE '{app}'
+       AND current_query() LIKE 'UPDATE batch SET lease_expires_at%' THEN
+        IF (SELECT fail FROM it_monitor_gate) THEN
+            RAISE EXCEPTION 'integration test: lease renewal refused';
+        END IF;
+        PERFORM nextval('it_monitor_renewals');
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER it_monitor_gate BEFORE UPDATE ON batch
+    FOR EACH STATEMENT EXECUTE FUNCTION it_monitor_gate();
+"""
+UNGATE_SQL = """
+DROP TRIGGER IF EXISTS it_monitor_gate ON batch;
+DROP FUNCTION IF EXISTS it_monitor_gate();
+DROP TABLE IF EXISTS it_monitor_gate;
+DROP SEQUENCE IF EXISTS it_monitor_renewals;
+"""
+
+
+def app_log(cfg, n):
+    return os.path.join(cfg.var, "log", f"app-{n}.log")
+
+
+def log_since(path, offset):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read().decode("utf-8", "replace")
+
+
+def log_lines(text, n, role, needle):
+    """The lines of app-n's role (master, worker, monitor) that contain needle."""
+    return [line for line in text.splitlines() if f" app-{n} {role}[" in line and needle in line]
+
+
+def renewals(db):
+    return int(db.query("SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
+                        "FROM it_monitor_renewals"))
+
+
+def test_monitor_waits_after_a_failed_lease_renewal(cfg, tac):
+    """A lease renewal that fails on a live connection is tried again after the maintenance
+    period (1 s): a few log lines in 3 s, not a loop that spins and logs at full speed; once
+    the database accepts again, the monitor renews again."""
+    db = tac.db
+    n = 1
+    app = f"tacitus/app-{n}/monitor/%"
+    path = app_log(cfg, n)
+    tl.wait_until(lambda: db.query("SELECT count(*) FROM pg_stat_activity "
+                                   f"WHERE application_name LIKE '{app}'") == "1", 30,
+                  f"the monitor of app-{n} to be connected")
+    try:
+        start = os.path.getsize(path)
+        db.query(GATE_SQL.format(app=app))
+        time.sleep(3.0)
+        failed = log_lines(log_since(path, start), n, "monitor", RENEWAL_FAILED)
+        print(f"monitor: {len(failed)} failed lease renewals of app-{n} in 3 s")
+        assert failed, f"no {RENEWAL_FAILED!r} line from app-{n}'s monitor in 3 s: " \
+                       "the trigger did not make its lease renewals fail"
+        assert len(failed) <= 10, \
+            f"{len(failed)} {RENEWAL_FAILED!r} lines from app-{n}'s monitor in 3 s (want at " \
+            f"most 10: one try per second); it retries without waiting: {failed[:2]}"
+
+        db.query("UPDATE it_monitor_gate SET fail = false")
+        tl.wait_until(lambda: renewals(db) >= 1, 10,
+                      f"a lease renewal of app-{n}'s monitor to succeed once the database accepts")
+        mark, first = os.path.getsize(path), renewals(db)
+        tl.wait_until(lambda: renewals(db) >= first + 2, 10,
+                      f"app-{n}'s monitor to go on renewing (once a second)")
+        late = log_lines(log_since(path, mark), n, "monitor", RENEWAL_FAILED)
+        assert not late, f"app-{n}'s monitor failed to renew after the database accepted: {late}"
+    finally:
+        db.query(UNGATE_SQL)
+
