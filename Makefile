@@ -36,6 +36,10 @@ build/asan/tacitus: $(SRC) $(HDR) | build
 	@mkdir -p build/asan
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) -o $@ $(SRC) $(LDLIBS)
 
+# test-only: an LD_PRELOAD library that makes fork() fail on demand (tests/integration)
+build/failfork.so: tests/inject/failfork.c | build
+	$(CC) $(WARN) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
+
 build/unit: $(UNIT) $(PURE) $(HDR) | build
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Itests/unit -o $@ $(UNIT) $(PURE) -ljson-c
 
@@ -75,7 +79,7 @@ unit: build/unit build/asan/unit
 	build/asan/unit
 	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite build/unit
 
-integration: build/asan/tacitus
+integration: build/asan/tacitus build/failfork.so
 	@sh tests/integration.sh
 
 test: deps all unit fuzz-smoke integration

@@ -75,14 +75,18 @@ static int listen_unix(const char *path)
 	return fd;
 }
 
+/* Fork a worker or the monitor; its pid, or 0 when fork failed (e.g. EAGAIN at the
+ * process limit): the slot stays empty, and an empty slot is what the main loop
+ * fills again after the usual backoff. */
 static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int lfd,
 			 bool monitor, const sigset_t *old)
 {
 	pid_t pid = fork();
 
 	if (pid < 0) {
-		log_error("fork: %s", strerror(errno));
-		return -1;
+		log_error("fork: %s; the %s is started again in a second", strerror(errno),
+			  monitor ? "monitor" : "worker");
+		return 0;
 	}
 	if (pid > 0)
 		return pid;

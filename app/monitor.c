@@ -22,6 +22,7 @@
 
 #define CLAIM_PER_CYCLE 32
 #define MIN_CYCLE_MS 50         /* notifications arriving faster are handled together */
+#define MAINTENANCE_MS 1000     /* leases renewed, adoption and expiry: once a second */
 
 static long long now_ms(void)
 {
@@ -257,7 +258,8 @@ static bool same(const char *a, const char *b)
 	return a && b && !strcmp(a, b);
 }
 
-/* Once a second: renew this monitor's leases, adopt and end what others left. */
+/* Once per MAINTENANCE_MS: renew this monitor's leases, adopt and end what others
+ * left.  Returns -1 when the leases could not be renewed. */
 static int maintain(struct mon *m)
 {
 	struct store_jobs jobs;
@@ -315,6 +317,14 @@ static void cycle(struct mon *m)
 	}
 }
 
+/* Milliseconds until the next maintenance is due, 0 when it is. */
+static int until_maintenance(long long last)
+{
+	long long left = last + MAINTENANCE_MS - now_ms();
+
+	return left > 0 ? (int)left : 0;
+}
+
 /* Sleep until a notification, the end of a job shim of ours, SIGTERM or timeout_ms. */
 static void wait_for_work(struct mon *m, int timeout_ms)
 {
@@ -339,6 +349,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	struct mon m;
 	char app[128], jobs[1100];
 	long long last_maintenance = 0, started;
+	bool renewed = false;
 
 	memset(&m, 0, sizeof m);
 	m.cfg = c;
@@ -374,10 +385,22 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 			sleep(1);
 			continue;
 		}
-		if (now_ms() - last_maintenance >= 1000) {
-			if (maintain(&m) < 0)
-				continue;
+		/* once per period whatever the outcome: a renewal refused on a live
+		 * connection (an error in the UPDATE) is refused again at once, and
+		 * retrying at once spins and floods the log */
+		if (!until_maintenance(last_maintenance)) {
+			renewed = maintain(&m) == 0;
 			last_maintenance = now_ms();
+		}
+		/* Leases not renewed: claim, launch and watch nothing until they are.
+		 * Our leases may lapse meanwhile and another monitor adopt our jobs;
+		 * every write is guarded by owner, but a claim would take batches
+		 * that we cannot hold, and skipping loses nothing: jobs run on, their
+		 * output is stored at the next good cycle, and other monitors claim
+		 * what waits. */
+		if (!renewed) {
+			wait_for_work(&m, until_maintenance(last_maintenance));
+			continue;
 		}
 		started = now_ms();
 		cycle(&m);
@@ -385,8 +408,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		 * instead of running a cycle per notification */
 		if (now_ms() - started < MIN_CYCLE_MS)
 			poll(NULL, 0, (int)(MIN_CYCLE_MS - (now_ms() - started)));
-		wait_for_work(&m, 1000 - (int)(now_ms() - last_maintenance) > 0
-			      ? 1000 - (int)(now_ms() - last_maintenance) : 0);
+		wait_for_work(&m, until_maintenance(last_maintenance));
 	}
 	log_info("monitor: stopping; running jobs keep running and go to whoever adopts them");
 	if (m.s)

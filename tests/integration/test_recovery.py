@@ -11,6 +11,10 @@ These tests break the stack on purpose and put it back together afterwards:
     postgres      PostgreSQL stopped and started under light read load: 503 + Retry-After
                   while down, 200 again within ~2 s, nothing lost, jobs still launched
     max-creation  livy.server.session.max-creation counts batches of every instance together
+    monitor       a monitor whose lease renewal fails retries once a second (no busy loop, no
+                  flood of log lines), and renews again once the database accepts
+    master        a worker whose fork failed is forked again once fork works (fork() made to
+                  fail by build/failfork.so, a test-only LD_PRELOAD library)
 
 Every Spark job here is tests/jobs/quick.py (a real spark-submit of a Python file without a
 SparkSession).  The stack is driven through app/stack.sh with the environment the harness
@@ -22,6 +26,7 @@ the harness's own stop still works.  This module must stay last in collection or
 import os
 import random
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -48,11 +53,12 @@ PG_RECOVERY = 3.0          # s from pg-start returning until requests are 200 ag
 
 # --------------------------------------------------------------------------- helpers
 
-def stack(cmd, timeout=240):
-    """sh app/stack.sh CMD on the harness's stack; output goes to files (daemons keep fds)."""
+def stack(cmd, timeout=240, env=None):
+    """sh app/stack.sh CMD on the harness's stack; output goes to files (daemons keep fds).
+    env: variables to set on top of the harness's environment."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         p = subprocess.run(["sh", STACK, cmd], stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                           timeout=timeout)
+                           timeout=timeout, env={**os.environ, **(env or {})})
         err.seek(0)
         text = err.read()
     assert p.returncode == 0, f"sh app/stack.sh {cmd} failed ({p.returncode}): {text[-2000:]}"
@@ -770,3 +776,241 @@ def test_max_creation_counts_every_instance(cfg, tac, run_id):
     r, bid = tac.create_batch(quick(cfg, f"max-{run_id}-d"))
     assert bid is not None, f"POST after restoring livy.conf failed: {tl.describe(r)}"
     wait_db_terminal(db, [bid])
+
+
+# --------------------------------------------------------------------------- 7. monitor
+
+RENEWAL_FAILED = "database: lease renewal failed"
+
+# While it_monitor_gate says so, every lease renewal of one monitor (known by the
+# application_name that store_open gives it: tacitus/<instance>/monitor/<pid>) raises, on a
+# connection that stays up.  Once the gate is open, each renewal that gets through counts in
+# it_monitor_renewals (a sequence: nextval sticks whatever the transaction does).
+GATE_SQL = """
+CREATE TABLE it_monitor_gate (fail boolean NOT NULL);
+INSERT INTO it_monitor_gate VALUES (true);
+CREATE SEQUENCE it_monitor_renewals;
+CREATE FUNCTION it_monitor_gate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('application_name') LIKE '{app}'
+       AND current_query() LIKE 'UPDATE batch SET lease_expires_at%' THEN
+        IF (SELECT fail FROM it_monitor_gate) THEN
+            RAISE EXCEPTION 'integration test: lease renewal refused';
+        END IF;
+        PERFORM nextval('it_monitor_renewals');
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER it_monitor_gate BEFORE UPDATE ON batch
+    FOR EACH STATEMENT EXECUTE FUNCTION it_monitor_gate();
+"""
+UNGATE_SQL = """
+DROP TRIGGER IF EXISTS it_monitor_gate ON batch;
+DROP FUNCTION IF EXISTS it_monitor_gate();
+DROP TABLE IF EXISTS it_monitor_gate;
+DROP SEQUENCE IF EXISTS it_monitor_renewals;
+"""
+
+
+def app_log(cfg, n):
+    return os.path.join(cfg.var, "log", f"app-{n}.log")
+
+
+def log_since(path, offset):
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return f.read().decode("utf-8", "replace")
+
+
+def log_lines(text, n, role, needle):
+    """The lines of app-n's role (master, worker, monitor) that contain needle."""
+    return [line for line in text.splitlines() if f" app-{n} {role}[" in line and needle in line]
+
+
+def renewals(db):
+    return int(db.query("SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
+                        "FROM it_monitor_renewals"))
+
+
+def test_monitor_waits_after_a_failed_lease_renewal(cfg, tac):
+    """A lease renewal that fails on a live connection is tried again after the maintenance
+    period (1 s): a few log lines in 3 s, not a loop that spins and logs at full speed; once
+    the database accepts again, the monitor renews again."""
+    db = tac.db
+    n = 1
+    app = f"tacitus/app-{n}/monitor/%"
+    path = app_log(cfg, n)
+    tl.wait_until(lambda: db.query("SELECT count(*) FROM pg_stat_activity "
+                                   f"WHERE application_name LIKE '{app}'") == "1", 30,
+                  f"the monitor of app-{n} to be connected")
+    try:
+        start = os.path.getsize(path)
+        db.query(GATE_SQL.format(app=app))
+        time.sleep(3.0)
+        failed = log_lines(log_since(path, start), n, "monitor", RENEWAL_FAILED)
+        print(f"monitor: {len(failed)} failed lease renewals of app-{n} in 3 s")
+        assert failed, f"no {RENEWAL_FAILED!r} line from app-{n}'s monitor in 3 s: " \
+                       "the trigger did not make its lease renewals fail"
+        assert len(failed) <= 10, \
+            f"{len(failed)} {RENEWAL_FAILED!r} lines from app-{n}'s monitor in 3 s (want at " \
+            f"most 10: one try per second); it retries without waiting: {failed[:2]}"
+
+        db.query("UPDATE it_monitor_gate SET fail = false")
+        tl.wait_until(lambda: renewals(db) >= 1, 10,
+                      f"a lease renewal of app-{n}'s monitor to succeed once the database accepts")
+        mark, first = os.path.getsize(path), renewals(db)
+        tl.wait_until(lambda: renewals(db) >= first + 2, 10,
+                      f"app-{n}'s monitor to go on renewing (once a second)")
+        late = log_lines(log_since(path, mark), n, "monitor", RENEWAL_FAILED)
+        assert not late, f"app-{n}'s monitor failed to renew after the database accepted: {late}"
+    finally:
+        db.query(UNGATE_SQL)
+
+
+# --------------------------------------------------------------------------- 8. master
+
+FAILFORK = os.path.join(ROOT, "build", "failfork.so")
+WORKERS = int(os.environ.get("TACITUS_WORKERS", "3"))
+RESPAWN = 5.0              # s from fork working again until the master has every child back
+
+
+def children(pid):
+    """Live (non-zombie) child processes of pid."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read().decode("utf-8", "replace")
+        except OSError:
+            continue
+        rest = stat[stat.rindex(")") + 2:].split()
+        if rest[0] != "Z" and int(rest[1]) == pid:
+            out.append(int(name))
+    return out
+
+
+def backends(db, n, role):
+    """Pids of app-n's processes of role (worker, monitor) connected to PostgreSQL."""
+    out = db.query("SELECT application_name FROM pg_stat_activity "
+                   f"WHERE application_name LIKE 'tacitus/app-{n}/{role}/%'")
+    return {int(name.rsplit("/", 1)[1]) for name in out.splitlines()}
+
+
+def preloaded(pid):
+    """True if failfork.so is mapped into process pid."""
+    try:
+        with open(f"/proc/{pid}/maps") as f:
+            return FAILFORK in f.read()
+    except OSError:
+        return False
+
+
+def stop_instance(cfg, n):
+    """SIGTERM to app-n's master, a graceful stop of that instance alone; wait until it is gone."""
+    pid = master_pid(cfg, n)
+    if not pid or pid_gone(pid):
+        return
+    os.kill(pid, signal.SIGTERM)
+    tl.wait_until(lambda: pid_gone(pid) and not group_members(pid), 30,
+                  lambda: f"app-{n} (pid {pid}) to stop; group left: {group_members(pid)}")
+
+
+def fcgi_get(sock, path, query, user):
+    """GET path?query over FastCGI straight to an instance's socket, as nginx sends it
+    (nginx/fastcgi_params); returns (status, body)."""
+    def record(kind, content=b""):
+        return bytes([1, kind, 0, 1, len(content) >> 8, len(content) & 255, 0, 0]) + content
+
+    def size(b):
+        return bytes([len(b)]) if len(b) < 128 else (len(b) | 1 << 31).to_bytes(4, "big")
+
+    def pair(k, v):
+        k, v = k.encode(), v.encode()
+        return size(k) + size(v) + k + v
+
+    params = {"REQUEST_METHOD": "GET", "DOCUMENT_URI": path, "REQUEST_URI": f"{path}?{query}",
+              "QUERY_STRING": query, "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+              "REMOTE_USER": user}
+    body = b"".join(pair(k, v) for k, v in params.items())
+    out = b""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect(sock)
+        s.sendall(record(1, bytes([0, 1, 0, 0, 0, 0, 0, 0])) + record(4, body) + record(4)
+                  + record(5))
+        buf = b""
+        while True:
+            while len(buf) < 8 or len(buf) < 8 + int.from_bytes(buf[4:6], "big") + buf[6]:
+                chunk = s.recv(65536)
+                assert chunk, f"{sock} closed the FastCGI connection before the end of {path}"
+                buf += chunk
+            kind, size, pad = buf[1], int.from_bytes(buf[4:6], "big"), buf[6]
+            content, buf = buf[8:8 + size], buf[8 + size + pad:]
+            if kind == 6:           # FCGI_STDOUT
+                out += content
+            elif kind == 3:         # FCGI_END_REQUEST
+                break
+    head, _, text = out.partition(b"\r\n\r\n")
+    m = re.search(rb"^Status: (\d+)", head, re.M)
+    return (int(m.group(1)) if m else 200), text.decode("utf-8", "replace")
+
+
+def test_master_forks_again_after_a_failed_fork(cfg, tac, tmp_path):
+    """When fork() fails as a worker is to be replaced (as at the host's process limit), the
+    master tries again later: once fork works, it has all its workers again."""
+    assert os.path.isfile(FAILFORK), f"{FAILFORK} is missing: make build/failfork.so"
+    db = tac.db
+    n = 2
+    path = app_log(cfg, n)
+    sock = os.path.join(cfg.var, "run", f"app-{n}.sock")
+    gate = str(tmp_path / "fail-fork")
+    # app-n alone starts through a wrapper of its binary that preloads failfork.so (what the
+    # instance execs, the job shims, drops it); ASan must accept a library before its own
+    wrapper = tmp_path / "tacitus"
+    real = os.environ.get("TACITUS_BIN", os.path.join(ROOT, "build", "tacitus"))
+    wrapper.write_text("#!/bin/sh\n"
+                       f"LD_PRELOAD={shlex.quote(FAILFORK)} TACITUS_FAIL_FORK={shlex.quote(gate)} "
+                       'ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" '
+                       f'exec {shlex.quote(real)} "$@"\n')
+    wrapper.chmod(0o755)
+    try:
+        stop_instance(cfg, n)
+        stack("start", env={"TACITUS_BIN": str(wrapper)})
+        master = master_pid(cfg, n)
+        assert master and tl.pid_alive(master), f"app-{n} did not start with failfork.so"
+        assert preloaded(master), f"app-{n}'s master {master} does not have {FAILFORK} loaded"
+
+        def workers():
+            kids = children(master)
+            return [p for p in kids if p in backends(db, n, "worker")], kids
+
+        tl.wait_until(lambda: len(workers()[0]) == WORKERS, 30,
+                      lambda: f"app-{n}'s {WORKERS} workers to connect: {workers()}")
+        victim = workers()[0][0]
+        mark = os.path.getsize(path)
+        open(gate, "w").close()
+        os.kill(victim, signal.SIGKILL)
+        tl.wait_until(lambda: log_lines(log_since(path, mark), n, "master", "fork: "), 10,
+                      f"app-{n}'s master to log a failed fork after worker {victim} was killed")
+        os.unlink(gate)
+
+        def whole():
+            w, kids = workers()
+            return len(w) == WORKERS and len(kids) == WORKERS + 1 and victim not in kids
+        tl.wait_until(whole, RESPAWN,
+                      lambda: f"app-{n}'s master to have {WORKERS} workers and its monitor again "
+                              f"within {RESPAWN:.0f} s once fork works (workers connected, "
+                              f"children): {workers()}; its log: "
+                              f"{log_lines(log_since(path, mark), n, 'master', '')[-5:]}")
+        print("master: " + " | ".join(log_lines(log_since(path, mark), n, "master", "")))
+        status, text = fcgi_get(sock, "/batches", "size=1", cfg.user)
+        assert status == 200 and '"sessions"' in text, \
+            f"GET /batches straight to app-{n} after the failed fork: {status} {text[:300]!r}"
+    finally:
+        if os.path.exists(gate):
+            os.unlink(gate)
+        stop_instance(cfg, n)
+        ensure_instances(cfg)
+    assert not preloaded(master_pid(cfg, n)), f"app-{n} still runs with {FAILFORK}"
