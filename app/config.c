@@ -11,6 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
+#define CFG_MSG_MAX 512             /* one error message about a key */
+#define CFG_ORIGIN_MAX 1100         /* "<path of livy.conf>:<line>" */
+#define CFG_PATH_MAX 1200
+
 static const char *builtin_blacklist[] = {
 	"spark.master", "spark.submit.deployMode", "spark.yarn.jar", "spark.yarn.jars",
 	"spark.yarn.archive", "livy.rsc.server.idle-timeout",
@@ -123,7 +127,7 @@ static int set_long(long *dst, const char *key, const char *v, long min, char *e
 static int cfg_set(struct cfg *c, const char *key, const char *v, const char *where,
 		   char *err, size_t errlen)
 {
-	char msg[256];
+	char msg[CFG_MSG_MAX];
 
 	if (!strcmp(key, "livy.spark.master")) {
 		if (!*v) {
@@ -218,20 +222,32 @@ static char *trim(char *s)
 	return s;
 }
 
+/* "origin:line: " before what cfg_set wrote into err. */
+static void name_line(const char *origin, int lineno, char *err, size_t errlen)
+{
+	char what[CFG_MSG_MAX];
+
+	snprintf(what, sizeof what, "%s", err);
+	snprintf(err, errlen, "%s:%d: %s", origin, lineno, what);
+}
+
 int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,
 			char *err, size_t errlen)
 {
-	char *copy = strdup(text), *save = NULL, *line;
+	char *copy = strdup(text), *next, *line;
 	int lineno = 0, rc = 0;
 
 	if (!copy) {
 		snprintf(err, errlen, "%s: out of memory", origin);
 		return -1;
 	}
-	for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char *key, *val, where[1100];
+	for (line = copy; line && rc == 0; line = next) {
+		char *key, *val, where[CFG_ORIGIN_MAX];
 		size_t k;
 
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
 		lineno++;
 		key = trim(line);
 		if (!*key || *key == '#' || *key == '!')
@@ -244,10 +260,10 @@ int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,
 			if (*val == '=' || *val == ':')
 				val = trim(val + 1);
 		}
-		snprintf(where, sizeof where, "%s", origin);
+		snprintf(where, sizeof where, "%s:%d", origin, lineno);
 		if (cfg_set(c, key, val, where, err, errlen) < 0) {
+			name_line(origin, lineno, err, errlen);
 			rc = -1;
-			break;
 		}
 	}
 	free(copy);
@@ -310,7 +326,7 @@ static char *read_file(const char *path)
 int cfg_load(struct cfg *c)
 {
 	const char *dir = getenv("LIVY_CONF_DIR");
-	char path[1200], err[512];
+	char path[CFG_PATH_MAX], err[CFG_MSG_MAX + CFG_ORIGIN_MAX];
 	char *text;
 
 	cfg_defaults(c);
@@ -322,7 +338,7 @@ int cfg_load(struct cfg *c)
 		int rc = cfg_parse_livy_conf(c, text, path, err, sizeof err);
 		free(text);
 		if (rc < 0) {
-			log_error("config %s: %s", path, err);
+			log_error("config: %s", err);
 			return -1;
 		}
 	} else if (errno != ENOENT) {

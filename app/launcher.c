@@ -11,6 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#define PROC_PATH_MAX 64            /* "/proc/<pid>/stat" */
+#define PROC_STAT_MAX 1024          /* /proc/<pid>/stat up to field 22 and more */
+#define LOG_PATH_MAX 4200           /* DIR (a path) + "/shim.log" */
+#define SHIM_ARGS 4                 /* tacitus job-shim DIR PROGRAM, then args */
+
 extern char **environ;
 
 int launch_boot_id(char *buf, size_t len)
@@ -30,7 +35,7 @@ int launch_boot_id(char *buf, size_t len)
 
 long long launch_start_ticks(pid_t pid, bool *zombie)
 {
-	char path[64], buf[1024], *p;
+	char path[PROC_PATH_MAX], buf[PROC_STAT_MAX], *p;
 	unsigned long long ticks;
 	FILE *f;
 	size_t n;
@@ -117,8 +122,8 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 		 json_object *args, const char *what, struct launch_proc *p)
 {
 	size_t n = json_object_array_length(args);
-	const char **argv = calloc(n + 5, sizeof *argv);
-	char log_path[4200];
+	const char **argv = calloc(n + SHIM_ARGS + 1, sizeof *argv);
+	char log_path[LOG_PATH_MAX];
 	int rc;
 
 	if (!argv) {
@@ -130,7 +135,7 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 	argv[2] = dir;
 	argv[3] = spark_submit;
 	for (size_t i = 0; i < n; i++)
-		argv[4 + i] = json_object_get_string(json_object_array_get_idx(args, i));
+		argv[SHIM_ARGS + i] = json_object_get_string(json_object_array_get_idx(args, i));
 	snprintf(log_path, sizeof log_path, "%s/shim.log", dir);
 	rc = launch_exec((char *const *)argv, log_path, NULL, NULL, true, &p->pid);
 	free(argv);

@@ -128,12 +128,6 @@ bool livy_name_valid(const char *name)
 	return false;
 }
 
-bool livy_batch_state_final(const char *state)
-{
-	return !strcmp(state, "success") || !strcmp(state, "dead") ||
-	       !strcmp(state, "killed") || !strcmp(state, "error");
-}
-
 /* Java's URI parser refuses these in a path. */
 static int uri_bad_char(const char *s)
 {

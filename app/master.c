@@ -20,6 +20,11 @@
 
 #include <fcgiapp.h>
 
+#define LOCK_PATH_MAX 1100          /* the socket path + ".lock" */
+#define APP_NAME_MAX 128            /* PostgreSQL application_name */
+#define LISTEN_BACKLOG 1024         /* nginx waits there while every worker is busy */
+#define MIGRATE_TRIES 30            /* seconds the master waits for PostgreSQL */
+
 #define MAX_CHILDREN 65
 #define STOP_GRACE 10           /* seconds before SIGKILL */
 #define CRASH_LIMIT 10          /* crashes per minute before the master gives up */
@@ -32,7 +37,7 @@ struct child {
 
 static int lock_socket(const char *path)
 {
-	char lock[1100];
+	char lock[LOCK_PATH_MAX];
 	int fd;
 
 	snprintf(lock, sizeof lock, "%s.lock", path);
@@ -67,7 +72,7 @@ static int listen_unix(const char *path)
 	}
 	unlink(path);           /* stale: the lock file says nobody else serves it */
 	if (bind(fd, (struct sockaddr *)&a, sizeof a) < 0 || chmod(path, 0660) < 0 ||
-	    listen(fd, 1024) < 0) {
+	    listen(fd, LISTEN_BACKLOG) < 0) {
 		log_error("socket %s: %s", path, strerror(errno));
 		close(fd);
 		return -1;
@@ -103,13 +108,13 @@ static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int l
 
 static int migrate(const struct master_opts *o)
 {
-	char app[128];
+	char app[APP_NAME_MAX];
 	struct store *s;
 	int rc;
 
 	snprintf(app, sizeof app, "tacitus/%s/master", o->instance);
 	for (int tries = 0; !(s = store_open(app)); tries++) {
-		if (tries == 30)
+		if (tries == MIGRATE_TRIES)
 			return -1;
 		sleep(1);
 	}

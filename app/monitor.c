@@ -23,6 +23,14 @@
 #define CLAIM_PER_CYCLE 32
 #define MIN_CYCLE_MS 50         /* notifications arriving faster are handled together */
 #define MAINTENANCE_MS 1000     /* leases renewed, adoption and expiry: once a second */
+#define LABEL_MAX 64            /* "batch 12", "driver 3" */
+#define JOB_DIR_MAX 1200        /* var/jobs/batch-<id> */
+#define SECRET_BYTES 32         /* a driver's secret: random bytes, handed over in hex */
+#define NOTE_MAX 600            /* a line of our own in a job's log */
+#define HOST_MAX 256
+#define BOOT_ID_MAX 64
+#define PROGRAM_MAX 1100        /* SPARK_HOME/bin/spark-submit */
+#define APP_NAME_MAX 128        /* PostgreSQL application_name */
 
 static long long now_ms(void)
 {
@@ -55,9 +63,9 @@ struct mon {
 	const struct cfg *cfg;
 	const struct monitor_opts *o;
 	struct store *s;
-	char host[256];
-	char boot_id[64];
-	char spark_submit[1100];
+	char host[HOST_MAX];
+	char boot_id[BOOT_ID_MAX];
+	char spark_submit[PROGRAM_MAX];
 };
 
 /* "batch 7" or, for a session's driver (a batch row with a negative id), "driver 3". */
@@ -80,7 +88,7 @@ static int store_output(struct mon *m, struct store_job *j, bool final)
 		int n = (n1 > 0 ? n1 : 0) + (n2 > 0 ? n2 : 0), rc = STORE_OK;
 
 		if (n1 < 0 || n2 < 0) {
-			char what[64];
+			char what[LABEL_MAX];
 			log_warn("%s: cannot read the output in %s: %s", label(j, what, sizeof what),
 				 j->job_dir, strerror(errno));
 		}
@@ -116,19 +124,19 @@ static void note(struct mon *m, struct store_job *j, const char *text)
 static void end_job(struct mon *m, struct store_job *j, const char *to, int code,
 		    const char *reason)
 {
-	char line[600];
+	char line[NOTE_MAX];
 
 	snprintf(line, sizeof line, "tacitus: %s", reason);
 	note(m, j, line);
 	store_transition(m->s, j->id, m->o->instance, j->state, to, code, reason);
 }
 
-/* A session driver's secret: 32 random bytes in hex, in DIR/driver.secret (0600)
+/* A session driver's secret: SECRET_BYTES random bytes in hex, in DIR/driver.secret (0600)
  * for the driver, and its hash in the database for the workers. */
 static int hand_secret(struct mon *m, struct store_job *j, const char *dir, const char *what)
 {
-	unsigned char raw[32];
-	char hex[65], path[1300];
+	unsigned char raw[SECRET_BYTES];
+	char hex[2 * SECRET_BYTES + 1], path[JOB_DIR_MAX + sizeof "/" ARGV_SECRET_FILE];
 	int fd, rc = -1;
 
 	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
@@ -139,7 +147,7 @@ static int hand_secret(struct mon *m, struct store_job *j, const char *dir, cons
 		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
 	snprintf(path, sizeof path, "%s/" ARGV_SECRET_FILE, dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, hex, 64) != 64 || write(fd, "\n", 1) != 1)
+	if (fd < 0 || write(fd, hex, 2 * SECRET_BYTES) != 2 * SECRET_BYTES || write(fd, "\n", 1) != 1)
 		log_error("%s: cannot write %s: %s", what, path, strerror(errno));
 	else if (store_driver_secret(m->s, j->id, m->o->instance, hex) == STORE_OK)
 		rc = 0;
@@ -151,7 +159,7 @@ static int hand_secret(struct mon *m, struct store_job *j, const char *dir, cons
 
 static void launch(struct mon *m, struct store_job *j)
 {
-	char dir[1200], what[64];
+	char dir[JOB_DIR_MAX], what[LABEL_MAX];
 	struct launch_proc p;
 	json_object *args;
 
@@ -200,7 +208,7 @@ static void launch(struct mon *m, struct store_job *j)
 /* A launched job: store output, carry out a delete, end it when its process is gone. */
 static void watch(struct mon *m, struct store_job *j)
 {
-	char reason[600], what[64];
+	char reason[NOTE_MAX], what[LABEL_MAX];
 	int code, signaled;
 
 	label(j, what, sizeof what);
@@ -271,10 +279,10 @@ static int maintain(struct mon *m)
 			    &jobs) == STORE_OK) {
 		for (int i = 0; i < jobs.n; i++) {
 			struct store_job *j = &jobs.v[i];
-			char why[512];
+			char why[NOTE_MAX];
 
 			if (same(j->host, m->host) && same(j->boot_id, m->boot_id)) {
-				char what[64];
+				char what[LABEL_MAX];
 				log_info("%s: adopted (lease of its owner expired)",
 					 label(j, what, sizeof what));
 				continue;       /* watched from the next cycle on */
@@ -347,7 +355,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 {
 	struct sigaction sa;
 	struct mon m;
-	char app[128], jobs[1100];
+	char app[APP_NAME_MAX], jobs[JOB_DIR_MAX];
 	long long last_maintenance = 0, started;
 	bool renewed = false;
 

@@ -5,7 +5,7 @@ through `POST <callback>/sync` as described in app/DRIVER-PROTOCOL.md; it never 
 commands, only for UDP wake-up hints.  Statements (kinds `pyspark`, `sql` and `spark`, the last
 through a Scala interpreter reached over py4j) run one at a time in the main thread, so that a
 cancel can interrupt them; a daemon thread does all the HTTP work.  Outputs follow Apache Livy's
-REPL (livy-api.md 2.2.a)."""
+REPL (https://livy.apache.org/docs/latest/rest-api.html, "Statement Output")."""
 
 import argparse
 import ast

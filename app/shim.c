@@ -11,6 +11,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#define SHIM_PATH_MAX 4200          /* DIR (a path) + "/" + a file name */
+#define SHIM_LINE_MAX 64            /* shim.pid, exit_status: one short line */
+#define SHIM_WORD_MAX 16
 
 static volatile sig_atomic_t got_signal;
 
@@ -22,7 +25,7 @@ static void on_signal(int sig)
 /* Write DIR/name atomically (temporary file, fsync, rename). */
 static int write_file(const char *dir, const char *name, const char *text)
 {
-	char tmp[4200], final[4200];
+	char tmp[SHIM_PATH_MAX], final[SHIM_PATH_MAX];
 	int fd, ok;
 
 	snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
@@ -45,7 +48,7 @@ static int write_file(const char *dir, const char *name, const char *text)
 int shim_main(int argc, char **argv)
 {
 	struct sigaction sa;
-	char out_path[4200], err_path[4200], status[64];
+	char out_path[SHIM_PATH_MAX], err_path[SHIM_PATH_MAX], status[SHIM_LINE_MAX];
 	pid_t pid;
 	int rc, st, fd;
 
@@ -91,7 +94,7 @@ int shim_main(int argc, char **argv)
 /* The first line of DIR/name, or -1 when there is none. */
 static int read_line(const char *dir, const char *name, char *buf, int len)
 {
-	char path[4200];
+	char path[SHIM_PATH_MAX];
 	FILE *f;
 	int ok;
 
@@ -106,7 +109,7 @@ static int read_line(const char *dir, const char *name, char *buf, int len)
 
 int shim_read_pid(const char *dir, pid_t *pid, long long *start_ticks)
 {
-	char line[64];
+	char line[SHIM_LINE_MAX];
 	int p;
 
 	if (read_line(dir, "shim.pid", line, sizeof line) < 0 ||
@@ -118,7 +121,7 @@ int shim_read_pid(const char *dir, pid_t *pid, long long *start_ticks)
 
 int shim_read_status(const char *dir, int *code, int *signaled)
 {
-	char line[64], word[16];
+	char line[SHIM_LINE_MAX], word[SHIM_WORD_MAX];
 	int n;
 
 	if (read_line(dir, "exit_status", line, sizeof line) < 0 ||

@@ -116,6 +116,18 @@ static bool running(const struct store_session *x)
 	return !strcmp(x->state, "idle") || !strcmp(x->state, "busy") || !strcmp(x->state, "error");
 }
 
+/* True when the store took the work; else answers why not (not running, 503). */
+static bool taken(struct call *k, const struct store_session *x, enum store_rc rc)
+{
+	if (rc == STORE_OK)
+		return true;
+	if (rc == STORE_NOT_RUNNING)
+		not_running(k, x);
+	else
+		reply_unavailable(k->r);
+	return false;
+}
+
 /* Queue code of kind on session x: 201 with the statement. */
 static void queue(struct call *k, const struct store_session *x, const char *code,
 		  const char *kind)
@@ -124,16 +136,9 @@ static void queue(struct call *k, const struct store_session *x, const char *cod
 	char wake[WAKE_ADDR_MAX], loc[LOCATION_MAX];
 	json_object *o;
 	int stmt;
-	enum store_rc rc = store_statement_create(k->s, x->id, code, kind, &stmt, wake, sizeof wake);
 
-	if (rc == STORE_NOT_RUNNING) {
-		not_running(k, x);
+	if (!taken(k, x, store_statement_create(k->s, x->id, code, kind, &stmt, wake, sizeof wake)))
 		return;
-	}
-	if (rc != STORE_OK) {
-		reply_unavailable(k->r);
-		return;
-	}
 	driver_wake(wake);
 	log_info("session %lld: statement %d queued (%s, %zu bytes)", x->id, stmt, kind,
 		 strlen(code));
@@ -256,14 +261,8 @@ static void complete(struct call *k, const struct store_session *x, const char *
 	enum store_rc rc = store_completion_create(k->s, x->id, code, kind, cursor, &cid, wake,
 						   sizeof wake);
 
-	if (rc == STORE_NOT_RUNNING) {
-		not_running(k, x);
+	if (!taken(k, x, rc))
 		return;
-	}
-	if (rc != STORE_OK) {
-		reply_unavailable(k->r);
-		return;
-	}
 	driver_wake(wake);
 	/* the driver answers through another worker; wait for it briefly */
 	for (int waited = 0; waited < COMPLETION_WAIT_MS; waited += COMPLETION_POLL_MS) {

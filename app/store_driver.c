@@ -11,7 +11,8 @@
 #define SYNC_STATEMENTS_MAX "100"   /* statements handed to a driver per sync */
 #define COMPLETION_TTL "30"         /* seconds a completion request waits for a driver */
 
-/* Results of statements ($2's "results"), applied along §3.3's transitions only: a
+/* Results of statements ($2's "results"), applied along a statement's transitions only
+ * (waiting -> running -> available, waiting/running -> cancelling -> cancelled): a
  * repeated or late result changes nothing.  A finished statement is activity. */
 static int apply_results(struct store *s, const char *session, const char *body)
 {

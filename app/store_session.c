@@ -154,14 +154,15 @@ static enum store_rc insert_session(struct store *s, const struct store_new_sess
 	return STORE_OK;
 }
 
-/* Inside the admission transaction: the session's driver, warm or new. */
+/* Inside the admission transaction: the session's driver, warm (*warm) or new. */
 static enum store_rc find_driver(struct store *s, const struct store_new_session *ns,
-				 const struct cfg *c, long live, long long *driver)
+				 const struct cfg *c, long live, long long *driver, bool *warm)
 {
 	*driver = 0;
 	if (ns->pool && take_warm(s, ns, driver) != STORE_OK)
 		return STORE_ERROR;
-	if (*driver)
+	*warm = *driver != 0;
+	if (*warm)
 		return STORE_OK;
 	if (live >= c->max_creation)
 		return STORE_TOO_MANY;
@@ -185,8 +186,7 @@ enum store_rc store_session_create(struct store *s, const struct store_new_sessi
 		if (holder) {
 			*id = holder;
 			rc = STORE_DUPLICATE;
-		} else if ((rc = find_driver(s, ns, c, live, &driver)) == STORE_OK) {
-			*warm = ns->pool && driver;
+		} else if ((rc = find_driver(s, ns, c, live, &driver, warm)) == STORE_OK) {
 			rc = insert_session(s, ns, driver, id);
 		}
 	}

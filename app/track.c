@@ -8,6 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#define HOST_MAX 128                /* the host of a Spark UI address */
+#define PATH_MAX_LEN 4200           /* DIR (a path) + "/" + stdout or stderr */
+
 void track_sanitize(char *buf, size_t len)
 {
 	size_t i = 0;
@@ -40,7 +43,7 @@ void track_sanitize(char *buf, size_t len)
 void track_scan_line(const char *line, struct track_facts *f)
 {
 	const char *p;
-	char host[128];
+	char host[HOST_MAX];
 	int port;
 
 	if ((p = strstr(line, "Submitted application application_")) ||
@@ -83,7 +86,7 @@ static void add_line(json_object *lines, char *s, size_t len, struct track_facts
 int track_read_output(const char *dir, const char *name, long long *offset, bool final,
 		      json_object *lines, struct track_facts *facts)
 {
-	char path[4200], *buf;
+	char path[PATH_MAX_LEN], *buf;
 	ssize_t got;
 	size_t start = 0;
 	int fd, count = 0;

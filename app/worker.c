@@ -10,6 +10,8 @@
 
 #include <fcgiapp.h>
 
+#define APP_NAME_MAX 128            /* PostgreSQL application_name */
+
 /* A usable connection, or NULL: the request then gets a 503. */
 static struct store *connected(struct store **s, const char *app)
 {
@@ -25,7 +27,7 @@ int worker_main(int listen_fd, const struct cfg *c, const struct argv_drivers *d
 {
 	FCGX_Request f;
 	struct store *s = NULL;
-	char app[128];
+	char app[APP_NAME_MAX];
 
 	snprintf(app, sizeof app, "tacitus/%s/worker/%d", instance, (int)getpid());
 	if (FCGX_InitRequest(&f, listen_fd, 0) != 0) {

@@ -35,13 +35,6 @@ struct cfg {
 	long long session_ttl_ms;      /* livy.server.session.ttl (8h) */
 	long warm_pool;                /* tacitus.session.warm-pool: pyspark drivers kept
 					  started on a local master (1; 0 = none) */
-	bool sparkr;                   /* R and SparkR are present (never, here) */
-	/* set by `tacitus serve` from its options, not from livy.conf */
-	char driver_script[1024];      /* app/repl.py */
-	char callback_url[512];        /* the drivers' way back: https://.../driver */
-	char callback_cafile[1024];    /* CA bundle for callback_url ("" = system) */
-	char pool_argv[4096];          /* spark-submit arguments of a warm-pool driver (JSON);
-					  "" = no pool here (not a local master, no driver) */
 	bool csrf;                     /* livy.server.csrf-protection.enabled */
 	bool access_control;           /* livy.server.access-control.enabled */
 	struct cfg_users {             /* user lists; "*" = everybody */
@@ -54,8 +47,10 @@ struct cfg {
 void cfg_defaults(struct cfg *c);
 
 /* Apply the text of a livy.conf to *c.  `origin` names the text in messages.
- * Unknown keys are logged as warnings.  Returns 0, or -1 after writing a message
- * that names the key and the bad value into err (size errlen). Pure: no I/O but logging. */
+ * Unknown keys are logged as warnings ("origin:line: unknown key ...").  Returns
+ * 0, or -1 after writing a message that names the line, the key and the bad value
+ * into err (size errlen), e.g. "livy.conf:3: livy.server.session.max-creation:
+ * expected a whole number >= 1, got 'lots'".  Pure: no I/O but logging. */
 int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,
 			char *err, size_t errlen);
 

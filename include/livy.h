@@ -36,7 +36,7 @@ void livy_list_window(long total, long from, long size, long *first, long *count
 /* A session or batch name is valid unless it is empty or all digits. */
 bool livy_name_valid(const char *name);
 
-/* Resolve one file URI as Livy's Session.resolveURI does (§9.4):
+/* Resolve one file URI as Livy's Session.resolveURI does:
  *  - no scheme: must be an absolute path, becomes a local file;
  *  - file: URIs (and scheme-less paths) are normalised ("." and "..") and must lie
  *    under one of the `nwl` whitelisted directories;
@@ -46,8 +46,5 @@ bool livy_name_valid(const char *name);
  * (without the "Rejected, Reason: " prefix). */
 int livy_resolve_uri(const char *uri, const char (*wl)[1024], int nwl,
 		     char *out, size_t outlen, char *msg, size_t msglen);
-
-/* Batch states as Livy names them. */
-bool livy_batch_state_final(const char *state);
 
 #endif

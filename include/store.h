@@ -11,6 +11,7 @@
  *   app/store_migrate.c    sql/NNN_*.sql
  *   app/store_batch.c      the batch API
  *   app/store_job.c        the monitor: leases, claims, take-over, launches, log, states
+ *                          (what a tracker records, e.g. a YARN application's id, goes here)
  *   app/store_session.c    the sessions API
  *   app/store_statement.c  statements and completions
  *   app/store_driver.c     session drivers: secrets, syncs, the warm pool, expiry

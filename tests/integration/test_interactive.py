@@ -80,7 +80,7 @@ def visible_session_ids(db, retain_sec=600):
 
 
 def check_session_object(obj, where=""):
-    """Livy's Session object (§2.1.a): 23 keys in this order, with the right types."""
+    """Livy's Session object: 23 keys in this order, with the right types."""
     assert isinstance(obj, dict), f"{where}: session is not an object: {obj!r}"
     assert list(obj) == SESSION_KEYS, f"{where}: session keys {list(obj)} != {SESSION_KEYS}"
     assert type(obj["id"]) is int and obj["id"] >= 0, f"{where}: bad id {obj['id']!r}"
@@ -124,7 +124,7 @@ def check_output(out, sid, where=""):
 
 
 def check_statement(obj, where="", sid=None, code=None):
-    """Livy's Statement object (§2.2.a) and the invariants of its state."""
+    """Livy's Statement object and the invariants of its state."""
     assert isinstance(obj, dict), f"{where}: statement is not an object: {obj!r}"
     assert list(obj) == STATEMENT_KEYS, f"{where}: statement keys {list(obj)} != {STATEMENT_KEYS}"
     assert type(obj["id"]) is int and obj["id"] >= 0, f"{where}: bad id {obj['id']!r}"
@@ -670,7 +670,7 @@ def test_statement_list_get_and_paging(main):
 
 def test_statement_list_negative_from_is_a_livy_slice(main):
     """Livy: statements.slice(from, from + size) with size defaulting to the count, so from=-1
-    leaves out the last statement (livy-api.md §15.2 #61)."""
+    leaves out the last statement (as Livy 0.9 does)."""
     main.require()
     total = tl.json_body(main.api.get(f"{main.path}/statements"), 200)["total_statements"]
     assert total >= 2, "premise: the session has statements"

@@ -88,8 +88,9 @@ def pid_gone(pid):
     return False
 
 
-def group_members(pgid):
-    """Live (non-zombie) processes of process group pgid."""
+def _live_processes(field, value):
+    """Live (non-zombie) processes whose /proc stat field (after the command: 1 = parent,
+    2 = process group) is value."""
     out = []
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -100,9 +101,14 @@ def group_members(pgid):
         except OSError:
             continue
         rest = stat[stat.rindex(")") + 2:].split()
-        if rest[0] != "Z" and int(rest[2]) == pgid:
+        if rest[0] != "Z" and int(rest[field]) == value:
             out.append(int(name))
     return out
+
+
+def group_members(pgid):
+    """Live (non-zombie) processes of process group pgid."""
+    return _live_processes(2, pgid)
 
 
 def socket_listens(path):
@@ -876,19 +882,7 @@ RESPAWN = 5.0              # s from fork working again until the master has ever
 
 def children(pid):
     """Live (non-zombie) child processes of pid."""
-    out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", "rb") as f:
-                stat = f.read().decode("utf-8", "replace")
-        except OSError:
-            continue
-        rest = stat[stat.rindex(")") + 2:].split()
-        if rest[0] != "Z" and int(rest[1]) == pid:
-            out.append(int(name))
-    return out
+    return _live_processes(1, pid)
 
 
 def backends(db, n, role):

@@ -31,9 +31,10 @@ void test_config(void)
 	CHECK_STR(c.whitelist[1], "/data/b");
 
 	cfg_defaults(&c);
-	CHECK(cfg_parse_livy_conf(&c, "livy.server.session.max-creation = lots\n", "t", err,
-				  sizeof err) == -1);
-	CHECK(strstr(err, "livy.server.session.max-creation") != NULL);
+	CHECK(cfg_parse_livy_conf(&c, "# limits\n\nlivy.server.session.max-creation = lots\n", "t",
+				  err, sizeof err) == -1);
+	CHECK_STR(err, "t:3: livy.server.session.max-creation: expected a whole number >= 1, "
+		  "got 'lots'");
 	CHECK(cfg_parse_livy_conf(&c, "livy.spark.deploy-mode = sideways\n", "t", err, sizeof err) == -1);
 	CHECK(strstr(err, "livy.spark.deploy-mode") != NULL);
 	CHECK(cfg_parse_livy_conf(&c, "livy.file.local-dir-whitelist = relative/dir\n", "t", err,
