@@ -222,13 +222,20 @@ static char *trim(char *s)
 	return s;
 }
 
-/* "origin:line: " before what cfg_set wrote into err. */
+/* "origin:line: " before what cfg_set wrote into err (cut at errlen, never before). */
 static void name_line(const char *origin, int lineno, char *err, size_t errlen)
 {
-	char what[CFG_MSG_MAX];
+	char where[CFG_ORIGIN_MAX + 16];
+	size_t n = (size_t)snprintf(where, sizeof where, "%s:%d: ", origin, lineno), len;
 
-	snprintf(what, sizeof what, "%s", err);
-	snprintf(err, errlen, "%s:%d: %s", origin, lineno, what);
+	if (n >= errlen)
+		n = errlen - 1;
+	len = strlen(err);
+	if (len > errlen - 1 - n)
+		len = errlen - 1 - n;
+	memmove(err + n, err, len);
+	memcpy(err, where, n);
+	err[n + len] = '\0';
 }
 
 int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,

@@ -32,7 +32,7 @@ int driver_wake(const char *addr)
 	return rc;
 }
 
-#define SECRET_HEX_LEN 64          /* 32 random bytes, as the monitor makes them */
+#define SECRET_HEX_LEN (2 * ARGV_SECRET_BYTES)
 
 /* A secret as the monitor makes them: SECRET_HEX_LEN lower-case hex digits. */
 static bool secret_shaped(const char *s)

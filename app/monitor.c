@@ -25,7 +25,6 @@
 #define MAINTENANCE_MS 1000     /* leases renewed, adoption and expiry: once a second */
 #define LABEL_MAX 64            /* "batch 12", "driver 3" */
 #define JOB_DIR_MAX 1200        /* var/jobs/batch-<id> */
-#define SECRET_BYTES 32         /* a driver's secret: random bytes, handed over in hex */
 #define NOTE_MAX 600            /* a line of our own in a job's log */
 #define HOST_MAX 256
 #define BOOT_ID_MAX 64
@@ -131,12 +130,13 @@ static void end_job(struct mon *m, struct store_job *j, const char *to, int code
 	store_transition(m->s, j->id, m->o->instance, j->state, to, code, reason);
 }
 
-/* A session driver's secret: SECRET_BYTES random bytes in hex, in DIR/driver.secret (0600)
- * for the driver, and its hash in the database for the workers. */
+/* A session driver's secret: ARGV_SECRET_BYTES random bytes in hex, in
+ * DIR/driver.secret (0600) for the driver, and its hash in the database for the
+ * workers. */
 static int hand_secret(struct mon *m, struct store_job *j, const char *dir, const char *what)
 {
-	unsigned char raw[SECRET_BYTES];
-	char hex[2 * SECRET_BYTES + 1], path[JOB_DIR_MAX + sizeof "/" ARGV_SECRET_FILE];
+	unsigned char raw[ARGV_SECRET_BYTES];
+	char hex[2 * ARGV_SECRET_BYTES + 1], path[JOB_DIR_MAX + sizeof "/" ARGV_SECRET_FILE];
 	int fd, rc = -1;
 
 	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
@@ -147,7 +147,8 @@ static int hand_secret(struct mon *m, struct store_job *j, const char *dir, cons
 		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
 	snprintf(path, sizeof path, "%s/" ARGV_SECRET_FILE, dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, hex, 2 * SECRET_BYTES) != 2 * SECRET_BYTES || write(fd, "\n", 1) != 1)
+	if (fd < 0 || write(fd, hex, 2 * ARGV_SECRET_BYTES) != 2 * ARGV_SECRET_BYTES ||
+	    write(fd, "\n", 1) != 1)
 		log_error("%s: cannot write %s: %s", what, path, strerror(errno));
 	else if (store_driver_secret(m->s, j->id, m->o->instance, hex) == STORE_OK)
 		rc = 0;

@@ -12,7 +12,8 @@
 #define COMPLETION_TTL "30"         /* seconds a completion request waits for a driver */
 
 /* Results of statements ($2's "results"), applied along a statement's transitions only
- * (waiting -> running -> available, waiting/running -> cancelling -> cancelled): a
+ * (waiting or running -> available; waiting -> running; cancelling, or a driver's own
+ * cancel -> cancelled): a
  * repeated or late result changes nothing.  A finished statement is activity. */
 static int apply_results(struct store *s, const char *session, const char *body)
 {

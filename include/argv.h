@@ -5,7 +5,8 @@
  * --name, --class, every Spark conf entry as --conf k=v (spark.submit.pyFiles as
  * --py-files), --proxy-user, --queue, the file, its arguments.  It also owns the
  * session driver's command line (app/repl.py and its way back to the API) and
- * the warm pool's.  Pure: request + options in, a JSON array of strings out.
+ * the warm pool's.  Pure (request + options in, a JSON array of strings out) but
+ * for argv_pool_setup, which logs why a pool cannot be made.
  * The request workers build arguments here and store them; only the monitor
  * starts processes (launcher.h).
  */
@@ -19,8 +20,10 @@
 #include "config.h"
 #include "reqbody.h"
 
-/* The file, in the job folder, that hands a session driver its secret. */
+/* The file, in the job folder, that hands a session driver its secret: this many
+ * random bytes, as lower-case hex (what /driver/sync then expects in its header). */
 #define ARGV_SECRET_FILE "driver.secret"
+#define ARGV_SECRET_BYTES 32
 
 /* The one warm pool's name (batch.pool). */
 #define ARGV_POOL "pyspark"

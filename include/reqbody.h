@@ -7,7 +7,8 @@
  * time strings, names, impersonation, the conf blacklist, file URIs against the
  * whitelist, and the final Spark conf (the request's resources as spark.* keys,
  * spark.master and deploy mode from livy.conf).  A request that passes is
- * complete: nothing later can reject it.  Pure: no I/O.
+ * complete: nothing later can reject it.  No I/O but resolving local paths
+ * (realpath) for the whitelist.
  */
 #ifndef TACITUS_REQBODY_H
 #define TACITUS_REQBODY_H

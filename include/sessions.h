@@ -1,11 +1,10 @@
 /* sessions.h - Livy's interactive sessions API: /sessions and its statements.
  *
- * The module owns the routes under /sessions: the 23-key session object,
- * statements (7 keys, outputs as the driver produced them), cancel and
- * completion, Livy's /stop, /interrupt and /connect, with Livy's status codes and
- * {"msg": ...} errors.  Work for a driver is written to PostgreSQL and the driver
- * is woken with one UDP datagram (driverapi.h); nothing waits for a driver except
- * a completion (a few seconds at most).
+ * The module owns the routes under /sessions: create (validated by reqbody.h, the
+ * driver's arguments built by argv.h, a warm driver taken when one fits), list,
+ * get, state, log, DELETE and Livy's /stop, /interrupt and /connect, with the
+ * 23-key session object, Livy's status codes and {"msg": ...} errors, and the
+ * rights of each route; statements and completion are statements.h's.
  */
 #ifndef TACITUS_SESSIONS_H
 #define TACITUS_SESSIONS_H
