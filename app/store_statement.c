@@ -193,8 +193,8 @@ enum store_rc store_completion_result(struct store *s, long long cid, char **can
 	enum store_rc rc = STORE_NOTFOUND;
 
 	snprintf(ids, sizeof ids, "%lld", cid);
-	r = store_run(s, "completion result", "SELECT candidates::text FROM completion WHERE id = $1::bigint "
-		"AND candidates IS NOT NULL", 1, p);
+	r = store_run(s, "completion result", "SELECT candidates::text FROM completion "
+		      "WHERE id = $1::bigint AND candidates IS NOT NULL", 1, p);
 	if (!r)
 		return STORE_ERROR;
 	if (PQntuples(r)) {

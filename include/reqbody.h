@@ -1,4 +1,4 @@
-/* reqbody.h - request bodies: POST /batches, POST /sessions and the small ones, checked field by field.
+/* reqbody.h - request bodies (POST /batches, /sessions, statements), checked field by field.
  *
  * The module owns the validation of Livy's CreateBatchRequest and
  * CreateInteractiveRequest (https://livy.apache.org/docs/latest/rest-api.html):

@@ -1,4 +1,4 @@
-/* statements.h - a session's statements and code completion: /sessions/{id}/statements[/n[/cancel]], /completion.
+/* statements.h - a session's statements and code completion: /sessions/{id}/statements...
  *
  * The module owns Livy's Statement object (id, code, state, output, progress,
  * started, completed) and the requests that queue work for a session's driver:
