@@ -121,7 +121,7 @@ static void batch_store(struct call *k, const struct reqbody *q, struct store_ne
 	else if (rc == STORE_REPLAYED)
 		batch_replay(k, id);
 	else if (rc != STORE_OK)
-		reply_refused(r, rc, nb->name, id);
+		reply_refused(k, rc, nb->name, id);
 	else {
 		log_info("batch %lld: created by %s for %s", id, r->remote_user ? r->remote_user : "-",
 			 q->file);

@@ -169,6 +169,8 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		*(strstr(key, "ttl") ? &c->session_ttl_ms : &c->session_timeout_ms) = ms;
 		return 0;
 	}
+	if (!strcmp(key, "tacitus.session.max-per-user"))
+		return set_long(&c->max_per_user, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.session.warm-pool"))
 		return set_long(&c->warm_pool, key, v, 0, err, errlen);
 	if (!strcmp(key, "livy.server.session.max-creation"))

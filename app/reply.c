@@ -80,10 +80,16 @@ void reply_unavailable(struct http_req *r)
 	http_send_msg(r, 503, RETRY_AFTER, "The database is unavailable; try again shortly.");
 }
 
-void reply_refused(struct http_req *r, enum store_rc rc, const char *name, long long holder)
+void reply_refused(struct call *k, enum store_rc rc, const char *name, long long holder)
 {
+	struct http_req *r = k->r;
+
 	if (rc == STORE_TOO_MANY)
 		http_send_msg(r, 400, NULL, "Rejected, too many sessions are being created!");
+	else if (rc == STORE_USER_LIMIT)
+		http_send_msg(r, 400, NULL, "Rejected, user '%s' already has %ld batches and sessions "
+			      "starting or running (tacitus.session.max-per-user)",
+			      r->remote_user ? r->remote_user : "", k->c->max_per_user);
 	else if (rc == STORE_DUPLICATE)
 		http_send_msg(r, 400, NULL, "Rejected, Reason: Duplicate session name: Some(%s) for "
 			      "session %lld", name ? name : "", holder);

@@ -134,7 +134,7 @@ static void session_store(struct call *k, const struct reqbody *q)
 	ns.heartbeat_sec = q->heartbeat_sec;
 	rc = store_session_create(k->s, &ns, k->c, &id, &warm);
 	if (rc != STORE_OK) {
-		reply_refused(r, rc, ns.name, id);
+		reply_refused(k, rc, ns.name, id);
 	} else {
 		log_info("session %lld: created by %s, kind %s, %s driver", id,
 			 r->remote_user ? r->remote_user : "-", q->kind, warm ? "a warm" : "a new");

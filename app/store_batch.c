@@ -52,10 +52,12 @@ void store_batches_free(struct store_batches *b)
 /* The columns of the creation check (enum ccol). */
 enum ccol { CC_NAME_HOLDER, CC_KEY_BATCH, CC_KEY_SAME_REQUEST };
 
-/* Inside the admission transaction: the rules of a new batch.  STORE_OK, or why
- * not with *id set to the batch concerned. */
+/* Inside the admission transaction (whose verdict on this user is `admitted`): the
+ * rules of a new batch, a replay first.  STORE_OK, or why not with *id set to the
+ * batch concerned. */
 static enum store_rc check_new(struct store *s, const struct store_new_batch *nb,
-			       const struct cfg *c, long live, long long *id)
+			       const struct cfg *c, long live, enum store_rc admitted,
+			       long long *id)
 {
 	char retain[STORE_NUM_MAX];
 	const char *p[5] = {nb->name, retain, nb->idempotency_key, nb->owner, nb->request_json};
@@ -77,6 +79,8 @@ static enum store_rc check_new(struct store *s, const struct store_new_batch *nb
 									 : STORE_CONFLICT;
 	} else if (live >= c->max_creation) {
 		rc = STORE_TOO_MANY;
+	} else if (admitted != STORE_OK) {
+		rc = admitted;
 	} else if (!PQgetisnull(r, 0, CC_NAME_HOLDER)) {
 		*id = atoll(PQgetvalue(r, 0, CC_NAME_HOLDER));
 		rc = STORE_DUPLICATE;
@@ -106,14 +110,15 @@ static enum store_rc insert_batch(struct store *s, const struct store_new_batch 
 enum store_rc store_batch_create(struct store *s, const struct store_new_batch *nb,
 				 const struct cfg *c, long long *id)
 {
-	enum store_rc rc = STORE_ERROR;
+	enum store_rc rc = STORE_ERROR, admitted;
 	long live;
 
 	*id = -1;
 	if (store_begin(s) < 0)
 		return STORE_ERROR;
-	if (store_admission(s, c, &live) == 0 &&
-	    (rc = check_new(s, nb, c, live, id)) == STORE_OK &&
+	admitted = store_admission(s, c, nb->owner, &live);
+	if (admitted != STORE_ERROR &&
+	    (rc = check_new(s, nb, c, live, admitted, id)) == STORE_OK &&
 	    (rc = insert_batch(s, nb, id)) == STORE_OK &&
 	    store_commit(s) < 0)
 		rc = STORE_ERROR;

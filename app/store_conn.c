@@ -197,23 +197,30 @@ void store_rollback(struct store *s)
 	s->in_tx = false;
 }
 
-int store_admission(struct store *s, const struct cfg *c, long *live)
+enum store_rc store_admission(struct store *s, const struct cfg *c, const char *owner,
+			      long *live)
 {
-	char maxc[STORE_NUM_MAX];
-	const char *p[1] = {maxc};
+	char maxc[STORE_NUM_MAX], maxu[STORE_NUM_MAX];
+	const char *p[3] = {maxc, c->max_per_user > 0 ? owner : NULL, maxu};
+	bool over;
 	PGresult *r;
 
 	snprintf(maxc, sizeof maxc, "%ld", c->max_creation);
+	snprintf(maxu, sizeof maxu, "%ld", c->max_per_user);
 	if (store_run_cmd(s, "admission lock", "SELECT pg_advisory_xact_lock(" ADMISSION_LOCK ")") < 0)
-		return -1;
+		return STORE_ERROR;
+	/* $2 is NULL without a per-user limit or an owner: no second count then */
 	r = store_run(s, "admission count",
-		      "SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN ('starting', 'running') "
-		      "LIMIT $1::bigint) live", 1, p);
+		      "SELECT (SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN "
+		      "('starting', 'running') LIMIT $1::bigint) live), $2::text IS NOT NULL AND "
+		      "(SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN ('starting', 'running') "
+		      "AND owner = $2 LIMIT $3::bigint) mine) >= $3::bigint", 3, p);
 	if (!r)
-		return -1;
+		return STORE_ERROR;
 	*live = atol(PQgetvalue(r, 0, 0));
+	over = !strcmp(PQgetvalue(r, 0, 1), "t");
 	PQclear(r);
-	return 0;
+	return over ? STORE_USER_LIMIT : STORE_OK;
 }
 
 const char *store_col(PGresult *r, int row, int c)

@@ -201,7 +201,8 @@ static enum store_rc pool_fill(struct store *s, const char *pool, long want,
 	bool failing;
 	long long id;
 
-	if (store_admission(s, c, &live) < 0 || pool_retire(s, pool, want, argv_json) != STORE_OK ||
+	if (store_admission(s, c, NULL, &live) != STORE_OK ||
+	    pool_retire(s, pool, want, argv_json) != STORE_OK ||
 	    pool_count(s, pool, &have, &failing) != STORE_OK)
 		return STORE_ERROR;
 	if (failing)

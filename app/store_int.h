@@ -50,10 +50,13 @@ void store_rollback(struct store *s);
 /* Livy's admission rule, the same for batches, sessions and the warm pool: one
  * creation at a time across every instance (an advisory lock held until the
  * transaction ends), and no more than livy.server.session.max-creation jobs
- * starting or running together.  Inside a transaction: takes the lock and sets
- * *live to the number of such jobs (counted up to max-creation).  Returns 0, or -1
- * (logged). */
-int store_admission(struct store *s, const struct cfg *c, long *live);
+ * starting or running together; beyond Livy, no more than
+ * tacitus.session.max-per-user of them owned by one user.  Inside a transaction:
+ * takes the lock and sets *live to the number of such jobs (counted up to
+ * max-creation).  Returns STORE_OK, STORE_USER_LIMIT when `owner` (NULL = nobody)
+ * holds max-per-user of them, or STORE_ERROR (logged). */
+enum store_rc store_admission(struct store *s, const struct cfg *c, const char *owner,
+			      long *live);
 
 /* A new driver row (a batch row with a negative id) for a session (pool NULL) or
  * for `pool`, in state starting with an event saying `reason`; the monitors are

@@ -173,7 +173,7 @@ static enum store_rc find_driver(struct store *s, const struct store_new_session
 enum store_rc store_session_create(struct store *s, const struct store_new_session *ns,
 				   const struct cfg *c, long long *id, bool *warm)
 {
-	enum store_rc rc = STORE_ERROR;
+	enum store_rc rc = STORE_ERROR, admitted;
 	long long driver = 0, holder = 0;
 	long live;
 
@@ -181,11 +181,13 @@ enum store_rc store_session_create(struct store *s, const struct store_new_sessi
 	*id = -1;
 	if (store_begin(s) < 0)
 		return STORE_ERROR;
-	if (store_admission(s, c, &live) == 0 &&
-	    (rc = name_holder(s, ns->name, c, &holder)) == STORE_OK) {
+	admitted = store_admission(s, c, ns->owner, &live);
+	if (admitted != STORE_ERROR && (rc = name_holder(s, ns->name, c, &holder)) == STORE_OK) {
 		if (holder) {
 			*id = holder;
 			rc = STORE_DUPLICATE;
+		} else if (admitted != STORE_OK) {
+			rc = admitted;          /* a warm driver would run for this user too */
 		} else if ((rc = find_driver(s, ns, c, live, &driver, warm)) == STORE_OK) {
 			rc = insert_session(s, ns, driver, id);
 		}

@@ -33,6 +33,8 @@ struct cfg {
 	long long session_timeout_ms;  /* livy.server.session.timeout (1h) */
 	bool ttl_check;                /* livy.server.session.ttl-check (false) */
 	long long session_ttl_ms;      /* livy.server.session.ttl (8h) */
+	long max_per_user;             /* tacitus.session.max-per-user: jobs of one user
+					  starting or running at once (0 = no limit) */
 	long warm_pool;                /* tacitus.session.warm-pool: pyspark drivers kept
 					  started on a local master (1; 0 = none) */
 	bool csrf;                     /* livy.server.csrf-protection.enabled */

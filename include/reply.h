@@ -62,9 +62,10 @@ void reply_not_allowed(struct http_req *r, const char *allow);
 void reply_unavailable(struct http_req *r);
 
 /* Livy's 400 for a creation the admission rule refused (STORE_TOO_MANY: every
- * slot of livy.server.session.max-creation is taken; STORE_DUPLICATE: session or
- * batch `holder` has that name); any other rc: 503. */
-void reply_refused(struct http_req *r, enum store_rc rc, const char *name, long long holder);
+ * slot of livy.server.session.max-creation is taken; STORE_USER_LIMIT: the caller
+ * has tacitus.session.max-per-user jobs starting or running; STORE_DUPLICATE:
+ * session or batch `holder` has that name); any other rc: 503. */
+void reply_refused(struct call *k, enum store_rc rc, const char *name, long long holder);
 
 /* 200 with Livy's list page {"from", "total", "sessions": items} (the key is
  * "sessions" for batches too); takes ownership of items. */

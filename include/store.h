@@ -40,6 +40,7 @@ enum store_rc {
 	STORE_NOTFOUND,             /* no such visible row, or a guard (owner, state) failed */
 	STORE_DUPLICATE,            /* a visible batch or session has that name */
 	STORE_TOO_MANY,             /* livy.server.session.max-creation jobs start or run */
+	STORE_USER_LIMIT,           /* the user has tacitus.session.max-per-user of them */
 	STORE_CONFLICT,             /* an Idempotency-Key used for another request body */
 	STORE_REPLAYED,             /* an Idempotency-Key used for this same request */
 	STORE_NOT_RUNNING,          /* the session's driver cannot take work now */
@@ -97,8 +98,8 @@ struct store_new_batch {
 
 /* Insert a batch in state starting and wake the monitors; sets *id.  Under the
  * admission rule: STORE_TOO_MANY while max-creation jobs start or run in all
- * instances together, STORE_DUPLICATE (*id = the holder) for a name a visible
- * batch has.  With an idempotency key the same owner used in the last 24 hours:
+ * instances together, STORE_USER_LIMIT while the owner has max-per-user of them,
+ * STORE_DUPLICATE (*id = the holder) for a name a visible batch has.  With an idempotency key the same owner used in the last 24 hours:
  * STORE_REPLAYED (*id = the first batch) when the request is the same JSON,
  * STORE_CONFLICT (*id likewise) when it is not. */
 enum store_rc store_batch_create(struct store *s, const struct store_new_batch *nb,
@@ -242,8 +243,9 @@ struct store_new_session {
 
 /* Insert a session and its driver (a warm one when possible: *warm is then
  * true); sets *id.  Under the admission rule, as batches: STORE_DUPLICATE (*id =
- * the holder) for a name a running session has, STORE_TOO_MANY when a new driver
- * is needed and max-creation jobs start or run. */
+ * the holder) for a name a running session has, STORE_USER_LIMIT while the owner
+ * has max-per-user jobs starting or running, STORE_TOO_MANY when a new driver is
+ * needed and max-creation jobs start or run. */
 enum store_rc store_session_create(struct store *s, const struct store_new_session *ns,
 				   const struct cfg *c, long long *id, bool *warm);
 

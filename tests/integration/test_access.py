@@ -131,6 +131,51 @@ def test_access_rules_between_users(cfg, users):
     tl.error_msg(a.get(f"/batches/{bid}"), 404)
 
 
+def test_max_per_user_limits_one_user_only(cfg, users):
+    """tacitus.session.max-per-user (beyond Livy): a user with that many batches and sessions
+    starting or running is refused another with a 400 that writes nothing; other users are
+    not, and a job that ended frees the slot."""
+    a, b = users["alice"], users["bob"]
+    conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
+    with open(conf) as f:
+        original = f.read()
+    token = f"cap-{uuid.uuid4().hex[:8]}"
+    sleeper = {"file": cfg.job("sleep.py"), "args": [token, "120"]}
+    quick = {"file": cfg.job("quick.py"), "args": [token]}
+    limit = "Rejected, user 'alice' already has 1 batches and sessions starting or running " \
+            "(tacitus.session.max-per-user)"
+    held = []
+    try:
+        with open(conf, "a") as f:
+            f.write("tacitus.session.max-per-user = 1\n")
+        stack("stop")
+        stack("start")
+        held.append(tl.json_body(post(a, sleeper), 201)["id"])
+        db = tl.Psql(cfg.psql)
+        sessions = "SELECT count(*) FROM session"
+        before, before_sessions = tac_rows(cfg), db.query(sessions)
+        tl.error_msg(post(a, quick), 400, exact=limit)
+        r = a.post("/sessions", json={"kind": "pyspark"}, headers=CSRF)
+        tl.error_msg(r, 400, exact=limit)
+        assert tac_rows(cfg) == before, "a refused POST /batches wrote a batch"
+        assert db.query(sessions) == before_sessions, "a refused POST /sessions wrote a session"
+        other = tl.json_body(post(b, quick), 201)["id"]       # bob is not limited by alice
+        assert wait_done(b, other) == "success"
+        assert tl.json_body(a.delete(f"/batches/{held[0]}", headers=CSRF), 200)
+        tl.wait_until(lambda: db.query(f"SELECT state FROM batch WHERE id = {held[0]}")
+                      == "killed", 60, "alice's sleeper to be killed")
+        again = tl.json_body(post(a, quick), 201)["id"]       # her slot is free again
+        held.append(again)
+        assert wait_done(a, again) == "success"
+    finally:
+        for bid in held:
+            a.delete(f"/batches/{bid}", headers=CSRF)
+        with open(conf, "w") as f:
+            f.write(original)
+        stack("stop")
+        stack("start")
+
+
 def test_session_access_rules_between_users(cfg, users):
     """Sessions follow the rules of batches: the owner and view users see the log and the
     statements, only the owner (and superusers) run code, cancel or delete."""

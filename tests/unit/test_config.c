@@ -44,6 +44,10 @@ void test_config(void)
 				  sizeof err) == -1);
 	CHECK(strstr(err, "Invalid suffix") != NULL);
 	CHECK(cfg_parse_livy_conf(&c, "livy.impersonation.enabled = maybe\n", "t", err, sizeof err) == -1);
+	CHECK(c.max_per_user == 0);                         /* no per-user limit by default */
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.session.max-per-user = 3\n", "t", err, sizeof err) == 0);
+	CHECK(c.max_per_user == 3);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.session.max-per-user = -1\n", "t", err, sizeof err) == -1);
 
 	cfg_defaults(&c);
 	cfg_parse_blacklist(&c, "# keys\nspark.custom.key\n\nspark.master\n");
