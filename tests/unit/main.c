@@ -1,8 +1,6 @@
 /* main.c - runs every unit test suite. */
 #include "unit.h"
 
-int unit_passed, unit_failed;
-
 int main(void)
 {
 	test_livy();
