@@ -2,6 +2,7 @@
 #   make run    install what is missing, build, serve https://127.0.0.1:$(TACITUS_PORT)
 #   make stop   stop what make run started
 #   make test   install, build, unit tests (plain, ASan+UBSan, valgrind), integration tests
+#   make unit   the unit tests alone; make unit SUITE=reqbody runs one suite of them
 #   make bench  benchmarks (not in CI)
 #   make fuzz   libFuzzer harnesses, FUZZ_SECONDS each (60); make test runs them 5 s each
 
@@ -74,10 +75,13 @@ run: deps all
 stop:
 	@sh app/stack.sh stop
 
+# the unit suite(s) to run, all when empty; set on the command line only (not ?=, so
+# that a SUITE in the environment cannot shorten make test)
+SUITE =
 unit: build/unit build/asan/unit
-	build/unit
-	build/asan/unit
-	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite build/unit
+	build/unit $(SUITE)
+	build/asan/unit $(SUITE)
+	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite build/unit $(SUITE)
 
 integration: build/asan/tacitus build/failfork.so
 	@sh tests/integration.sh

@@ -1,16 +1,48 @@
-/* main.c - runs every unit test suite. */
+/* main.c - runs the unit test suites: all of them, or those named on the command line
+ * (build/unit reqbody track). */
+#include <stdlib.h>
+
 #include "unit.h"
 
-int unit_passed, unit_failed;
+static const struct {
+	const char *name;
+	void (*run)(void);
+} suites[] = {
+	{"livy", test_livy},
+	{"config", test_config},
+	{"reqbody", test_reqbody},
+	{"sessionreq", test_sessionreq},
+	{"track", test_track},
+	{"access", test_access},
+};
 
-int main(void)
+#define N_SUITES (sizeof suites / sizeof suites[0])
+
+static int find(const char *name)
 {
-	test_livy();
-	test_config();
-	test_reqbody();
-	test_sessionreq();
-	test_track();
-	test_access();
+	for (size_t i = 0; i < N_SUITES; i++)
+		if (!strcmp(suites[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	/* every name is checked before any suite runs: a typo must not pass as a short run */
+	for (int a = 1; a < argc; a++) {
+		if (find(argv[a]) >= 0)
+			continue;
+		fprintf(stderr, "unit: no suite \"%s\"; the suites are:", argv[a]);
+		for (size_t i = 0; i < N_SUITES; i++)
+			fprintf(stderr, " %s", suites[i].name);
+		fputc('\n', stderr);
+		return 2;
+	}
+	if (argc < 2)
+		for (size_t i = 0; i < N_SUITES; i++)
+			suites[i].run();
+	for (int a = 1; a < argc; a++)
+		suites[find(argv[a])].run();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed != 0;
 }

@@ -2,31 +2,55 @@
 #include "livy.h"
 #include "unit.h"
 
-static void window(long total, bool has_from, long from, long size, long want_first,
-		   long want_count)
+/* The helpers are macros so that a failure names the row that called them. */
+#define window(...) window_at(UNIT_HERE, __VA_ARGS__)
+#define list(...) list_at(UNIT_HERE, __VA_ARGS__)
+#define uri(...) uri_at(UNIT_HERE, __VA_ARGS__)
+
+/* the window as text, so that a failure shows what came out beside what was wanted */
+static const char *first_count(char *buf, size_t len, long first, long count)
 {
+	snprintf(buf, len, "first %ld count %ld", first, count);
+	return buf;
+}
+
+static void window_at(struct unit_at at, long total, bool has_from, long from, long size,
+		      long want_first, long want_count)
+{
+	char in[128], got[64], want[64];
 	long first, count;
 
+	snprintf(in, sizeof in, "total %ld, from %ld%s, size %ld", total, from,
+		 has_from ? "" : " (absent)", size);
+	at.label = in;
 	livy_log_window(total, has_from, from, size, &first, &count);
-	CHECK(first == want_first && count == want_count);
+	CHECK_STR_AT(at, first_count(got, sizeof got, first, count),
+		     first_count(want, sizeof want, want_first, want_count));
 }
 
-static void list(long total, long from, long size, long want_first, long want_count)
+static void list_at(struct unit_at at, long total, long from, long size, long want_first,
+		    long want_count)
 {
+	char in[128], got[64], want[64];
 	long first, count;
 
+	snprintf(in, sizeof in, "total %ld, from %ld, size %ld", total, from, size);
+	at.label = in;
 	livy_list_window(total, from, size, &first, &count);
-	CHECK(first == want_first && count == want_count);
+	CHECK_STR_AT(at, first_count(got, sizeof got, first, count),
+		     first_count(want, sizeof want, want_first, want_count));
 }
 
-static void uri(const char *in, int want, const char *out)
+static void uri_at(struct unit_at at, const char *in, int want, const char *out)
 {
 	static const char wl[2][1024] = {"/tmp/wl", "/data/jobs"};
 	char got[4096], msg[4096];
 	int rc = livy_resolve_uri(in, wl, 2, got, sizeof got, msg, sizeof msg);
 
-	CHECK(rc == want);
-	CHECK_STR(rc == 0 ? got : msg, out);
+	at.label = in;
+	if (!CHECK_AT(at, rc == want))
+		unit_note(at, "returned %d: %s", rc, rc == 0 ? got : msg);
+	CHECK_STR_AT(at, rc == 0 ? got : msg, out);
 }
 
 void test_livy(void)

@@ -10,19 +10,36 @@ static enum reqbody_rc parse(const char *body, struct reqbody *r, char *msg, siz
 	return reqbody_batch(r, body, strlen(body), "alice", NULL, &c, msg, len);
 }
 
-/* The body must be refused for reason `want` with a message containing `part`. */
-static void refused(const char *body, enum reqbody_rc want, const char *part)
+static const char *rc_name(enum reqbody_rc rc)
 {
-	struct reqbody r;
-	char msg[4096];
-	enum reqbody_rc rc = parse(body, &r, msg, sizeof msg);
-
-	CHECK(rc == want);
-	if (rc == want && !strstr(msg, part))
-		fprintf(stderr, "message for %s: %s\n", body, msg);
-	CHECK(rc != REQBODY_OK && strstr(msg, part) != NULL);
+	return rc == REQBODY_OK ? "OK" : rc == REQBODY_INVALID ? "INVALID"
+	       : rc == REQBODY_FORBIDDEN ? "FORBIDDEN" : "?";
 }
 
+/* The helpers are macros so that a failure names the row that called them; the
+ * body is the label. */
+#define refused(...) refused_at(UNIT_HERE, __VA_ARGS__)
+#define argv_is(...) argv_is_at(UNIT_HERE, __VA_ARGS__)
+
+/* The body must be refused for reason `want` with a message containing `part`. */
+static void refused_at(struct unit_at at, const char *body, enum reqbody_rc want,
+		       const char *part)
+{
+	struct reqbody r;
+	char msg[4096] = "";
+	enum reqbody_rc rc = parse(body, &r, msg, sizeof msg);
+	int rc_ok, msg_ok;
+
+	at.label = body;
+	rc_ok = CHECK_AT(at, rc == want);
+	msg_ok = CHECK_AT(at, rc != REQBODY_OK && strstr(msg, part) != NULL);
+	if (rc == REQBODY_OK)
+		reqbody_free(&r);
+	if (!rc_ok || !msg_ok)
+		unit_note(at, "got %s (want %s), message: %s", rc_name(rc), rc_name(want), msg);
+}
+
+/* The argv of an accepted body as JSON text, or "refused: <message>". */
 static const char *argv_text(const char *body)
 {
 	static char text[8192];
@@ -42,40 +59,46 @@ static const char *argv_text(const char *body)
 	return text;
 }
 
+static void argv_is_at(struct unit_at at, const char *body, const char *want)
+{
+	at.label = body;
+	CHECK_STR_AT(at, argv_text(body), want);
+}
+
 void test_reqbody(void)
 {
 	cfg_defaults(&c);
 	snprintf(c.whitelist[0], sizeof c.whitelist[0], "/jobs");
 	c.n_whitelist = 1;
 
-	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\"}"),
-		  "[\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
-	CHECK_STR(argv_text("{\"file\": \"file:///jobs/app.jar\", \"className\": \"org.Pi\", "
-			    "\"name\": \"nightly\", \"args\": [\"10\", 20], \"queue\": \"q1\", "
-			    "\"conf\": {\"spark.x\": \"1\", \"spark.jars\": \"/jobs/b.jar\"}, "
-			    "\"jars\": [\"/jobs/a.jar\"], \"pyFiles\": [\"/jobs/m.zip\"], "
-			    "\"driverMemory\": \"1g\", \"numExecutors\": \"2\", \"driverCores\": 1}"),
-		  "[\"--name\",\"nightly\",\"--class\",\"org.Pi\",\"--conf\",\"spark.x=1\","
-		  "\"--conf\",\"spark.jars=/jobs/a.jar,/jobs/b.jar\",\"--py-files\",\"/jobs/m.zip\","
-		  "\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=1g\","
-		  "\"--conf\",\"spark.driver.cores=1\",\"--conf\",\"spark.executor.instances=2\","
-		  "\"--queue\",\"q1\",\"/jobs/app.jar\",\"10\",\"20\"]");
+	argv_is("{\"file\": \"/jobs/pi.py\"}",
+		"[\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
+	argv_is("{\"file\": \"file:///jobs/app.jar\", \"className\": \"org.Pi\", "
+		"\"name\": \"nightly\", \"args\": [\"10\", 20], \"queue\": \"q1\", "
+		"\"conf\": {\"spark.x\": \"1\", \"spark.jars\": \"/jobs/b.jar\"}, "
+		"\"jars\": [\"/jobs/a.jar\"], \"pyFiles\": [\"/jobs/m.zip\"], "
+		"\"driverMemory\": \"1g\", \"numExecutors\": \"2\", \"driverCores\": 1}",
+		"[\"--name\",\"nightly\",\"--class\",\"org.Pi\",\"--conf\",\"spark.x=1\","
+		"\"--conf\",\"spark.jars=/jobs/a.jar,/jobs/b.jar\",\"--py-files\",\"/jobs/m.zip\","
+		"\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=1g\","
+		"\"--conf\",\"spark.driver.cores=1\",\"--conf\",\"spark.executor.instances=2\","
+		"\"--queue\",\"q1\",\"/jobs/app.jar\",\"10\",\"20\"]");
 	/* null means absent */
-	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\", \"jars\": null, \"name\": null, \"conf\": null}"),
-		  "[\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
+	argv_is("{\"file\": \"/jobs/pi.py\", \"jars\": null, \"name\": null, \"conf\": null}",
+		"[\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
 	/* proxyUser is dropped while impersonation is off */
-	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"bob\"}"),
-		  "[\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
+	argv_is("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"bob\"}",
+		"[\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
 	c.impersonation = true;
-	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"alice\"}"),
-		  "[\"--conf\",\"spark.master=local\",\"--proxy-user\",\"alice\",\"/jobs/pi.py\"]");
+	argv_is("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"alice\"}",
+		"[\"--conf\",\"spark.master=local\",\"--proxy-user\",\"alice\",\"/jobs/pi.py\"]");
 	refused("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"bob\"}", REQBODY_FORBIDDEN,
 		"User 'alice' not allowed to impersonate 'Some(bob)'.");
 	c.impersonation = false;
 	snprintf(c.deploy_mode, sizeof c.deploy_mode, "client");
-	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\"}"),
-		  "[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.submit.deployMode=client\","
-		  "\"/jobs/pi.py\"]");
+	argv_is("{\"file\": \"/jobs/pi.py\"}",
+		"[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.submit.deployMode=client\","
+		"\"/jobs/pi.py\"]");
 	c.deploy_mode[0] = '\0';
 
 	refused("", REQBODY_INVALID, "empty");
@@ -121,9 +144,9 @@ void test_reqbody(void)
 		snprintf(big + n + 70000, sizeof big - n - 70000, "\"}");
 		refused(big, REQBODY_INVALID, "longer than 65536 bytes");
 	}
-	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\", \"driverMemory\": \"512M\", \"executorMemory\": \"2gb\"}"),
-		  "[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=512M\","
-		  "\"--conf\",\"spark.executor.memory=2gb\",\"/jobs/pi.py\"]");
+	argv_is("{\"file\": \"/jobs/pi.py\", \"driverMemory\": \"512M\", \"executorMemory\": \"2gb\"}",
+		"[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=512M\","
+		"\"--conf\",\"spark.executor.memory=2gb\",\"/jobs/pi.py\"]");
 }
 
 /* POST /sessions: kinds, time strings, the 17 fields, and the driver's argv. */
@@ -132,16 +155,23 @@ static enum reqbody_rc parse_session(const char *body, struct reqbody *r, char *
 	return reqbody_session(r, body, strlen(body), "alice", NULL, &c, msg, len);
 }
 
-static void session_refused(const char *body, const char *part)
+#define session_refused(...) session_refused_at(UNIT_HERE, __VA_ARGS__)
+#define session_is(...) session_is_at(UNIT_HERE, __VA_ARGS__)
+
+static void session_refused_at(struct unit_at at, const char *body, const char *part)
 {
 	struct reqbody r;
-	char msg[4096];
+	char msg[4096] = "";
 	enum reqbody_rc rc = parse_session(body, &r, msg, sizeof msg);
+	int rc_ok, msg_ok;
 
-	CHECK(rc == REQBODY_INVALID);
-	if (rc == REQBODY_INVALID && !strstr(msg, part))
-		fprintf(stderr, "message for %s: %s\n", body, msg);
-	CHECK(rc != REQBODY_OK && strstr(msg, part) != NULL);
+	at.label = body;
+	rc_ok = CHECK_AT(at, rc == REQBODY_INVALID);
+	msg_ok = CHECK_AT(at, rc != REQBODY_OK && strstr(msg, part) != NULL);
+	if (rc == REQBODY_OK)
+		reqbody_free(&r);
+	if (!rc_ok || !msg_ok)
+		unit_note(at, "got %s (want INVALID), message: %s", rc_name(rc), msg);
 }
 
 /* kind, ttl and idle ms, heartbeat of an accepted body, as text */
@@ -161,6 +191,12 @@ static const char *session_fields(const char *body)
 	return text;
 }
 
+static void session_is_at(struct unit_at at, const char *body, const char *want)
+{
+	at.label = body;
+	CHECK_STR_AT(at, session_fields(body), want);
+}
+
 void test_sessionreq(void)
 {
 	static struct argv_drivers d;
@@ -178,12 +214,12 @@ void test_sessionreq(void)
 	CHECK(reqbody_kind("pyspark3") == NULL);
 	CHECK(reqbody_kind(NULL) == NULL);
 
-	CHECK_STR(session_fields("{}"), "shared -1 -1 0");
-	CHECK_STR(session_fields("{\"kind\": \"python\", \"ttl\": \"1h\", \"idleTimeout\": \" 5min \", "
-				 "\"heartbeatTimeoutInSecond\": \"60\"}"),
-		  "pyspark 3600000 300000 60");
-	CHECK_STR(session_fields("{\"kind\": \"scala\", \"idleTimeout\": \"0\", "
-				 "\"heartbeatTimeoutInSecond\": 0, \"name\": null}"), "spark -1 0 0");
+	session_is("{}", "shared -1 -1 0");
+	session_is("{\"kind\": \"python\", \"ttl\": \"1h\", \"idleTimeout\": \" 5min \", "
+		   "\"heartbeatTimeoutInSecond\": \"60\"}",
+		   "pyspark 3600000 300000 60");
+	session_is("{\"kind\": \"scala\", \"idleTimeout\": \"0\", "
+		   "\"heartbeatTimeoutInSecond\": 0, \"name\": null}", "spark -1 0 0");
 	session_refused("{\"kind\": \"bogus\"}", "Invalid kind: bogus (through reference chain: "
 			"org.apache.livy.server.interactive.CreateInteractiveRequest[\"kind\"])");
 	session_refused("{\"kind\": \"pyspark3\"}", "Invalid kind: pyspark3");
