@@ -14,8 +14,11 @@ free_port() {   # a port of 127.0.0.1 nobody listens on, from a range of our own
 }
 
 export TACITUS_VAR="$VAR"
-export TACITUS_PORT=$(free_port 18998)
-export TACITUS_PGPORT=$(free_port 55440)
+# Harnesses of several work trees may run at once: each looks for free ports from an
+# offset of its own, so that one restarting its stack does not find its ports taken.
+OFFSET=$(($$ % 400 * 10))
+export TACITUS_PORT=$(free_port $((18998 + OFFSET)))
+export TACITUS_PGPORT=$(free_port $((55440 + OFFSET)))
 export TACITUS_BIN="$ROOT/build/asan/tacitus"
 export TACITUS_PG_FAST=1 TACITUS_INSTANCES=3 TACITUS_WORKERS=2
 export TACITUS_USER=it-user TACITUS_PASSWORD="it-$(openssl rand -hex 8)"
