@@ -22,11 +22,22 @@ import tacitus_testlib as tl
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 USERS = ["alice", "bob", "victor", "mallory"]
 CSRF = {"X-Requested-By": "tests"}
+PASSWORDS = {}      # the users' passwords, made by the users fixture
 
 
 def stack(*args):
     subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), *args], check=True,
                    stdout=subprocess.DEVNULL)
+
+
+def restart(cfg):
+    """Stop and start the stack (livy.conf is read at start), then add the users to nginx's
+    htpasswd again (a start writes it anew with the harness's user only)."""
+    stack("stop")
+    stack("start")
+    with open(os.path.join(cfg.var, "nginx", "htpasswd"), "a") as f:
+        for u, p in PASSWORDS.items():
+            f.write(f"{u}:{ssha(p)}\n")
 
 
 def ssha(password):
@@ -47,13 +58,9 @@ def users(cfg):
                 f"livy.superusers = {cfg.user}\n"
                 "livy.impersonation.enabled = true\n"
                 "livy.server.csrf-protection.enabled = true\n")
-    stack("stop")
-    stack("start")
-    passwords = {u: uuid.uuid4().hex for u in USERS}
-    with open(os.path.join(cfg.var, "nginx", "htpasswd"), "a") as f:
-        for u, p in passwords.items():
-            f.write(f"{u}:{ssha(p)}\n")
-    apis = {u: tl.Api(cfg, auth=(u, p)) for u, p in passwords.items()}
+    PASSWORDS.update({u: uuid.uuid4().hex for u in USERS})
+    restart(cfg)
+    apis = {u: tl.Api(cfg, auth=(u, p)) for u, p in PASSWORDS.items()}
     apis["root"] = tl.Api(cfg)
     yield apis
     for a in apis.values():
@@ -148,8 +155,7 @@ def test_max_per_user_limits_one_user_only(cfg, users):
     try:
         with open(conf, "a") as f:
             f.write("tacitus.session.max-per-user = 1\n")
-        stack("stop")
-        stack("start")
+        restart(cfg)
         held.append(tl.json_body(post(a, sleeper), 201)["id"])
         db = tl.Psql(cfg.psql)
         sessions = "SELECT count(*) FROM session"
@@ -172,8 +178,7 @@ def test_max_per_user_limits_one_user_only(cfg, users):
             a.delete(f"/batches/{bid}", headers=CSRF)
         with open(conf, "w") as f:
             f.write(original)
-        stack("stop")
-        stack("start")
+        restart(cfg)
 
 
 def test_session_access_rules_between_users(cfg, users):
