@@ -105,7 +105,8 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c,
 	else if (!csrf_ok(r, c))
 		http_send_msg(r, 400, NULL, "Missing Required Header for CSRF protection.");
 	else {
-		k.doas = http_query(r, "doAs", doas, sizeof doas);
+		if (reply_query(r, "doAs", doas, sizeof doas, &k.doas) < 0)
+			return;
 		k.user = acl_effective_user(c, r->remote_user, k.doas);
 		if (k.n == 1 && !strcmp(k.seg[0], "version")) {
 			if (reply_method_is(r, "GET"))

@@ -7,7 +7,7 @@
 
 #define RETRY_AFTER "Retry-After: 1\r\n"
 #define ALLOW_HEADER_MAX 96
-#define QUERY_VALUE_MAX 64          /* longer than any Java int */
+#define QUERY_VALUE_MAX 1024        /* an int with leading zeros, as Java reads them */
 #define INT_MSG_MAX 128
 
 /* Livy's presented log: "stdout: ", the stored lines, "\nstderr: " (Livy 0.7+ for
@@ -21,11 +21,24 @@ bool reply_method_is(const struct http_req *r, const char *m)
 	return !strcmp(r->method, m) || (!strcmp(m, "GET") && !strcmp(r->method, "HEAD"));
 }
 
+int reply_query(struct http_req *r, const char *name, char *buf, size_t len, const char **out)
+{
+	*out = http_query(r, name, buf, len);
+	if (*out && strlen(*out) + 1 >= len) {
+		http_send_msg(r, 400, NULL, "The query parameter %s is longer than %zu bytes", name,
+			      len - 2);
+		return -1;
+	}
+	return 0;
+}
+
 int reply_query_int(struct http_req *r, const char *name, int dflt, int *out, bool *given)
 {
 	char buf[QUERY_VALUE_MAX], msg[INT_MSG_MAX];
-	const char *v = http_query(r, name, buf, sizeof buf);
+	const char *v;
 
+	if (reply_query(r, name, buf, sizeof buf, &v) < 0)
+		return -1;
 	if (given)
 		*given = v != NULL;
 	if (!v) {

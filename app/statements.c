@@ -17,7 +17,7 @@
 #define LOCATION_MAX 96
 #define SMALL_MSG_MAX 1024
 #define INT_MSG_MAX 128
-#define ORDER_MAX 16
+#define ORDER_MAX 64                /* "desc" with spaces around */
 
 static json_object *statement_json(const struct store_statement *st)
 {
@@ -169,11 +169,8 @@ void stmt_create(struct call *k, const struct store_session *x)
 }
 
 /* Livy's order parameter: "desc" (any case, spaces around) or anything else. */
-static bool order_desc(struct http_req *r)
+static bool order_desc(const char *p)
 {
-	char order[ORDER_MAX];
-	const char *p = http_query(r, "order", order, sizeof order);
-
 	if (!p)
 		return false;
 	while (*p == ' ')
@@ -186,15 +183,18 @@ void stmt_list(struct call *k, const struct store_session *x)
 	struct http_req *r = k->r;
 	struct store_statements sts;
 	json_object *o, *list;
+	char buf[ORDER_MAX];
+	const char *order;
 	int from, size;
 	bool has_size;
 	enum store_rc rc;
 
-	if (reply_query_int(r, "from", 0, &from, NULL) < 0 ||
+	if (reply_query(r, "order", buf, sizeof buf, &order) < 0 ||
+	    reply_query_int(r, "from", 0, &from, NULL) < 0 ||
 	    reply_query_int(r, "size", 0, &size, &has_size) < 0)
 		return;
-	rc = store_statement_list(k->s, x->id, order_desc(r), from, has_size ? size : STORE_ALL,
-				  &sts);
+	rc = store_statement_list(k->s, x->id, order_desc(order), from,
+				  has_size ? size : STORE_ALL, &sts);
 	if (rc == STORE_NOTFOUND) {
 		reply_not_found(r, "");
 		return;

@@ -38,6 +38,11 @@ struct call {
 /* The method is m (HEAD counts as GET). */
 bool reply_method_is(const struct http_req *r, const char *m);
 
+/* Query parameter `name` into buf (len bytes): sets *out to it, or to NULL when it
+ * is absent.  A value longer than len - 2 bytes (it may have been cut) is never
+ * used: returns -1 after answering 400; else 0. */
+int reply_query(struct http_req *r, const char *name, char *buf, size_t len, const char **out);
+
 /* Query integer `name` (default dflt; *given says whether it was there, given may
  * be NULL).  Returns 0, or -1 after answering 400 with Java's message. */
 int reply_query_int(struct http_req *r, const char *name, int dflt, int *out, bool *given);

@@ -137,6 +137,20 @@ def test_list_rejects_non_numeric_params(tac, params):
     tl.error_msg(r, 400, exact='For input string: "abc"')
 
 
+def test_long_query_values_are_refused_not_cut(tac):
+    """A value is never cut to fit a buffer and then used: 70 zeros and an "x" are not 0, and a
+    doAs of 300 bytes does not act as its first 255; Java's leading zeros still parse."""
+    bad = "0" * 70 + "x"
+    tl.error_msg(tac.api.get("/batches", params={"from": bad}), 400,
+                 exact=f'For input string: "{bad}"')
+    tl.error_msg(tac.api.get("/batches", params={"size": "0" * 2000}), 400,
+                 contains="longer than")
+    tl.error_msg(tac.api.get("/batches", params={"doAs": "u" * 300}), 400,
+                 contains="doAs is longer than")
+    page = tl.json_body(tac.api.get("/batches", params={"from": "0" * 70 + "1", "size": "1"}), 200)
+    assert page["from"] == 1, page
+
+
 @pytest.mark.parametrize("method,suffix", [("GET", ""), ("GET", "/state"), ("GET", "/log"), ("DELETE", "")],
                          ids=["get", "state", "log", "delete"])
 def test_unknown_id_is_404(tac, method, suffix):
