@@ -102,7 +102,7 @@ static enum store_rc take_warm(struct store *s, const struct store_new_session *
 	return STORE_OK;
 }
 
-/* The session holding `name` among those whose driver still runs: its id, or 0. */
+/* The session holding `name` among those whose driver still runs: its id, or -1. */
 static enum store_rc name_holder(struct store *s, const char *name, const struct cfg *c,
 				 long long *holder)
 {
@@ -110,7 +110,7 @@ static enum store_rc name_holder(struct store *s, const char *name, const struct
 	const char *p[2] = {name, retain};
 	PGresult *r;
 
-	*holder = 0;
+	*holder = -1;
 	if (!name)
 		return STORE_OK;
 	store_retain(c, retain);
@@ -119,7 +119,7 @@ static enum store_rc name_holder(struct store *s, const char *name, const struct
 		"AND b.finished_at IS NULL AND " SESSION_VISIBLE("$2") " LIMIT 1", 2, p);
 	if (!r)
 		return STORE_ERROR;
-	*holder = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : 0;
+	*holder = PQntuples(r) ? atoll(PQgetvalue(r, 0, 0)) : -1;
 	PQclear(r);
 	return STORE_OK;
 }
@@ -174,7 +174,7 @@ enum store_rc store_session_create(struct store *s, const struct store_new_sessi
 				   const struct cfg *c, long long *id, bool *warm)
 {
 	enum store_rc rc = STORE_ERROR, admitted;
-	long long driver = 0, holder = 0;
+	long long driver = 0, holder = -1;
 	long live;
 
 	*warm = false;
@@ -183,7 +183,7 @@ enum store_rc store_session_create(struct store *s, const struct store_new_sessi
 		return STORE_ERROR;
 	admitted = store_admission(s, c, ns->owner, &live);
 	if (admitted != STORE_ERROR && (rc = name_holder(s, ns->name, c, &holder)) == STORE_OK) {
-		if (holder) {
+		if (holder >= 0) {
 			*id = holder;
 			rc = STORE_DUPLICATE;
 		} else if (admitted != STORE_OK) {
