@@ -128,6 +128,22 @@ bool livy_name_valid(const char *name)
 	return false;
 }
 
+/* ASCII only, whatever the locale says a letter is */
+static bool ascii_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool livy_spark_key_valid(const char *key)
+{
+	if (!ascii_letter(key[0]))
+		return false;
+	for (const char *p = key; *p; p++)
+		if (!ascii_letter(*p) && !(*p >= '0' && *p <= '9') && !strchr("._-/", *p))
+			return false;
+	return true;
+}
+
 /* Java's URI parser refuses these in a path. */
 static int uri_bad_char(const char *s)
 {

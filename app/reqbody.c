@@ -213,6 +213,12 @@ static int check_field(const struct field *f, json_object *v, char *msg, size_t 
 			return -1;
 		}
 		json_object_object_foreach(v, k, val) {
+			if (!livy_spark_key_valid(k)) {
+				snprintf(msg, msglen, "Rejected, Reason: Invalid configuration key in "
+					 "session config: \"%.200s\" (a Spark key is %s)", k,
+					 LIVY_SPARK_KEY_SYNTAX);
+				return -1;
+			}
 			if (!val || !scalar_text(val)) {
 				snprintf(msg, msglen, "Field \"%s\": the value of \"%s\" must be a string",
 					 f->name, k);

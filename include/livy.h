@@ -36,6 +36,15 @@ void livy_list_window(long total, long from, long size, long *first, long *count
 /* A session or batch name is valid unless it is empty or all digits. */
 bool livy_name_valid(const char *name);
 
+/* Spark's configuration key syntax, as Tacitus takes it from requests and
+ * spark-blacklist.conf: a letter, then letters, digits, '.', '_', '-' and '/' (what
+ * real keys use: spark.hadoop.fs.s3a.bucket.my-bucket.endpoint,
+ * spark.kubernetes.driver.label.app.kubernetes.io/name, spark.executorEnv.MY_VAR).
+ * Nothing else: spark-submit splits "--conf k=v" at the first '=', so a key with
+ * '=' would set another key, one the blacklist names perhaps. */
+#define LIVY_SPARK_KEY_SYNTAX "a letter, then letters, digits, '.', '_', '-' or '/'"
+bool livy_spark_key_valid(const char *key);
+
 /* Resolve one file URI as Livy's Session.resolveURI does:
  *  - no scheme: must be an absolute path, becomes a local file;
  *  - file: URIs (and scheme-less paths) are normalised ("." and "..") and must lie

@@ -4,10 +4,11 @@
  * CreateInteractiveRequest (https://livy.apache.org/docs/latest/rest-api.html):
  * a table of the known fields of each, every field with a small validator (as
  * kcgi does), then Livy's launch-time rules: file required (batches), kinds,
- * time strings, names, impersonation, the conf blacklist, file URIs against the
- * whitelist, and the final Spark conf (the request's resources as spark.* keys,
- * spark.master and deploy mode from livy.conf).  A request that passes is
- * complete: nothing later can reject it.  Pure: no I/O.
+ * time strings, names, impersonation, conf keys (Spark's syntax) and the conf
+ * blacklist, file URIs against the whitelist, and the final Spark conf (the
+ * request's resources as spark.* keys, spark.master and deploy mode from
+ * livy.conf).  A request that passes is complete: nothing later can reject it.
+ * Pure: no I/O.
  */
 #ifndef TACITUS_REQBODY_H
 #define TACITUS_REQBODY_H

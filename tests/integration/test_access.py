@@ -35,11 +35,20 @@ def ssha(password):
     return "{SSHA}" + base64.b64encode(digest + salt).decode()
 
 
+# spark-blacklist.conf grows past the 32 entries Tacitus once kept (the rest were dropped
+# silently): the last of these must still be refused
+LONG_BLACKLIST = [f"spark.tacitus.blocked{i}" for i in range(40)]
+
+
 @pytest.fixture(scope="module")
 def users(cfg):
     conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
+    blacklist = os.path.join(os.environ["LIVY_CONF_DIR"], "spark-blacklist.conf")
     saved = conf + ".saved"
     shutil.copy(conf, saved)
+    shutil.copy(blacklist, blacklist + ".saved")
+    with open(blacklist, "a") as f:
+        f.write("".join(k + "\n" for k in LONG_BLACKLIST))
     with open(conf, "a") as f:
         f.write("livy.server.access-control.enabled = true\n"
                 "livy.server.access-control.allowed-users = alice, bob, tok-user\n"
@@ -59,6 +68,7 @@ def users(cfg):
     for a in apis.values():
         a.close()
     shutil.move(saved, conf)
+    shutil.move(blacklist + ".saved", blacklist)
     stack("stop")
     stack("start")
 
@@ -129,6 +139,15 @@ def test_access_rules_between_users(cfg, users):
     # the superuser may delete alice's batch
     assert tl.json_body(root.delete(f"/batches/{bid}", headers=CSRF), 200) == {"msg": "deleted"}
     tl.error_msg(a.get(f"/batches/{bid}"), 404)
+
+
+def test_a_long_blacklist_is_honoured_to_its_last_key(cfg, users):
+    before = tac_rows(cfg)
+    for key in (LONG_BLACKLIST[0], LONG_BLACKLIST[-1]):
+        tl.error_msg(post(users["alice"], {"file": cfg.job("quick.py"), "conf": {key: "x"}}), 400,
+                     exact="Rejected, Reason: Blacklisted configuration values in session "
+                           f"config: {key}")
+    assert tac_rows(cfg) == before
 
 
 def test_session_access_rules_between_users(cfg, users):

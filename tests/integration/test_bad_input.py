@@ -120,6 +120,18 @@ POST_CASES = [
                  id="name-all-digits"),
 ]
 
+# conf keys outside Spark's key syntax: spark-submit splits "--conf k=v" at the first "=",
+# so {"spark.yarn.jars=X": ""} would set the blacklisted spark.yarn.jars
+POST_CASES += [
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": {"spark.yarn.jars=X": ""}}),
+                 {"startswith": "Rejected, Reason: Invalid configuration key",
+                  "contains": '"spark.yarn.jars=X"'}, id="conf-key-with-equals"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": {"spark.master ": "yarn"}}),
+                 {"contains": '"spark.master "'}, id="conf-key-with-space"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": {"spark.x\ny": "1"}}),
+                 {"contains": "Invalid configuration key"}, id="conf-key-with-newline"),
+]
+
 
 @pytest.mark.parametrize("make_body,checks", POST_CASES)
 def test_bad_post_is_rejected_without_trace(cfg, tac, spark_watch, make_body, checks):

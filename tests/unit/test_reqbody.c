@@ -18,8 +18,8 @@ static void refused(const char *body, enum reqbody_rc want, const char *part)
 	enum reqbody_rc rc = parse(body, &r, msg, sizeof msg);
 
 	CHECK(rc == want);
-	if (rc == want && !strstr(msg, part))
-		fprintf(stderr, "message for %s: %s\n", body, msg);
+	if (rc != want || !strstr(msg, part))
+		fprintf(stderr, "%s: rc %d, message %s\n", body, rc, rc ? msg : "-");
 	CHECK(rc != REQBODY_OK && strstr(msg, part) != NULL);
 }
 
@@ -124,6 +124,32 @@ void test_reqbody(void)
 	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\", \"driverMemory\": \"512M\", \"executorMemory\": \"2gb\"}"),
 		  "[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=512M\","
 		  "\"--conf\",\"spark.executor.memory=2gb\",\"/jobs/pi.py\"]");
+
+	/* conf keys: Spark's key syntax, or spark-submit's "--conf k=v" means another key */
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.yarn.jars=X\": \"\"}}", REQBODY_INVALID,
+		"Rejected, Reason: Invalid configuration key in session config: \"spark.yarn.jars=X\"");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.master \": \"yarn\"}}", REQBODY_INVALID,
+		"\"spark.master \"");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.x\\ty\": \"1\"}}", REQBODY_INVALID,
+		"Invalid configuration key");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"\": \"1\"}}", REQBODY_INVALID,
+		"Invalid configuration key in session config: \"\"");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.caf\u00e9\": \"1\"}}", REQBODY_INVALID,
+		"Invalid configuration key");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\".spark.x\": \"1\"}}", REQBODY_INVALID,
+		"Invalid configuration key");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.x:y\": \"1\"}}", REQBODY_INVALID,
+		"Invalid configuration key");
+	/* what real Spark keys use: '-' in bucket names, '/' in Kubernetes label and
+	 * annotation names, '_' in environment variables and catalog names */
+	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\", \"conf\": {"
+			    "\"spark.hadoop.fs.s3a.bucket.my-bucket.endpoint\": \"http://s3\", "
+			    "\"spark.kubernetes.driver.label.app.kubernetes.io/name\": \"x\", "
+			    "\"spark.executorEnv.MY_VAR2\": \"1\", \"spark.sql.catalog.my_cat\": \"c\"}}"),
+		  "[\"--conf\",\"spark.hadoop.fs.s3a.bucket.my-bucket.endpoint=http://s3\","
+		  "\"--conf\",\"spark.kubernetes.driver.label.app.kubernetes.io/name=x\","
+		  "\"--conf\",\"spark.executorEnv.MY_VAR2=1\",\"--conf\",\"spark.sql.catalog.my_cat=c\","
+		  "\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
 }
 
 /* POST /sessions: kinds, time strings, the 17 fields, and the driver's argv. */
@@ -139,8 +165,8 @@ static void session_refused(const char *body, const char *part)
 	enum reqbody_rc rc = parse_session(body, &r, msg, sizeof msg);
 
 	CHECK(rc == REQBODY_INVALID);
-	if (rc == REQBODY_INVALID && !strstr(msg, part))
-		fprintf(stderr, "message for %s: %s\n", body, msg);
+	if (rc != REQBODY_INVALID || !strstr(msg, part))
+		fprintf(stderr, "%s: rc %d, message %s\n", body, rc, rc ? msg : "-");
 	CHECK(rc != REQBODY_OK && strstr(msg, part) != NULL);
 }
 
@@ -203,6 +229,7 @@ void test_sessionreq(void)
 	session_refused("{\"name\": \"42\"}", "Invalid session name: 42");
 	session_refused("{\"conf\": {\"spark.master\": \"yarn\"}}", "Blacklisted configuration values");
 	session_refused("{\"jars\": [\"/etc/x.jar\"]}", "Local path /etc/x.jar");
+	session_refused("{\"conf\": {\"spark.x=y\": \"1\"}}", "Invalid configuration key");
 
 	/* the driver: repl.py with its callback; a default request fits the pool */
 	snprintf(d.script, sizeof d.script, "/opt/tacitus/app/repl.py");
