@@ -1,7 +1,7 @@
 /* fuzz_reqbody.c - libFuzzer: POST /batches and POST /sessions bodies through
  * validation and argv building.  Whatever the bytes, reqbody_batch and reqbody_session
  * must accept, or refuse as invalid or forbidden with a message.  An accepted batch
- * must give an argv whose local files lie in the whitelist, an accepted
+ * must give an argv whose local files (plain, file: or local:) lie in the whitelist, an accepted
  * session a known kind, and for both: every conf key of the request has Spark's key
  * syntax and is not blacklisted (a blacklist longer than Tacitus once kept), and every
  * "--conf k=v" of the argv names a key of the final conf, so that the key spark-submit
@@ -84,8 +84,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		abort();
 	if (rc == REQBODY_OK) {
 		json_object *a = argv_batch(&r, &c);
+		const char *f = strncmp(r.file, "local:", 6) ? r.file : r.file + 6;
 		if (!a ||
-		    (r.file[0] == '/' && strcmp(r.file, "/jobs") && strncmp(r.file, "/jobs/", 6)))
+		    (f[0] == '/' && strcmp(f, "/jobs") && strncmp(f, "/jobs/", 6)))
 			abort();
 		check_conf(&r, &c, a);
 		json_object_put(a);

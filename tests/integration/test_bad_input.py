@@ -132,6 +132,18 @@ POST_CASES += [
                  {"contains": "Invalid configuration key"}, id="conf-key-with-newline"),
 ]
 
+# local: names a file on the nodes, this host among them: the whitelist applies to it as to
+# file: and plain paths
+POST_CASES += [
+    pytest.param(lambda c: J({"file": "local:/etc/passwd"}),
+                 {"exact": "Rejected, Reason: requirement failed: Local path /etc/passwd "
+                           "cannot be added to user sessions."}, id="file-local-uri-outside-whitelist"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "jars": ["local:///etc/passwd"]}),
+                 {"contains": NOT_ALLOWED}, id="jars-local-uri-outside-whitelist"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": {"spark.files": "LOCAL:/etc/passwd"}}),
+                 {"contains": NOT_ALLOWED}, id="conf-files-local-uri-outside-whitelist"),
+]
+
 
 @pytest.mark.parametrize("make_body,checks", POST_CASES)
 def test_bad_post_is_rejected_without_trace(cfg, tac, spark_watch, make_body, checks):

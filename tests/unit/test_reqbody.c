@@ -150,6 +150,17 @@ void test_reqbody(void)
 		  "\"--conf\",\"spark.kubernetes.driver.label.app.kubernetes.io/name=x\","
 		  "\"--conf\",\"spark.executorEnv.MY_VAR2=1\",\"--conf\",\"spark.sql.catalog.my_cat=c\","
 		  "\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
+
+	/* local: names a path on this host: the whitelist applies, whatever the scheme */
+	refused("{\"file\": \"local:/etc/passwd\"}", REQBODY_INVALID,
+		"Rejected, Reason: requirement failed: Local path /etc/passwd cannot be added to user sessions.");
+	refused("{\"file\": \"/jobs/a.py\", \"jars\": [\"local:///etc/x.jar\"]}", REQBODY_INVALID,
+		"Local path /etc/x.jar");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.files\": \"LOCAL:/etc/x\"}}",
+		REQBODY_INVALID, "Local path /etc/x");
+	CHECK_STR(argv_text("{\"file\": \"local:/jobs/a.jar\", \"jars\": [\"hdfs:///x.jar\"]}"),
+		  "[\"--conf\",\"spark.jars=hdfs:///x.jar\",\"--conf\",\"spark.master=local\","
+		  "\"local:/jobs/a.jar\"]");
 }
 
 /* POST /sessions: kinds, time strings, the 17 fields, and the driver's argv. */
@@ -230,6 +241,7 @@ void test_sessionreq(void)
 	session_refused("{\"conf\": {\"spark.master\": \"yarn\"}}", "Blacklisted configuration values");
 	session_refused("{\"jars\": [\"/etc/x.jar\"]}", "Local path /etc/x.jar");
 	session_refused("{\"conf\": {\"spark.x=y\": \"1\"}}", "Invalid configuration key");
+	session_refused("{\"pyFiles\": [\"local:/etc/x.py\"]}", "Local path /etc/x.py");
 
 	/* the driver: repl.py with its callback; a default request fits the pool */
 	snprintf(d.script, sizeof d.script, "/opt/tacitus/app/repl.py");
