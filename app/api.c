@@ -1,4 +1,5 @@
-/* api.c - the router: path split, access filter, CSRF, Accept, /version, then a handler. */
+/* api.c - the router: path split, user, access filter, CSRF, Accept, /version, then a
+ * handler. */
 #include "api.h"
 #include "access.h"
 #include "batches.h"
@@ -100,7 +101,12 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c,
 		return;
 	}
 	k.n = split_path(r->path, &k);
-	if (!acl_allowed(c, r->remote_user))
+	/* nginx authenticates every request but the driver's; one that arrives without a
+	 * user is a front door gone wrong (say, an auth service answering 2xx without
+	 * X-Auth-User), not a user with every right */
+	if (!*r->remote_user)
+		http_send_msg(r, 401, NULL, "Authentication required: the front door named no user");
+	else if (!acl_allowed(c, r->remote_user))
 		http_send_msg(r, 403, NULL, "User not authorised to use Livy.");
 	else if (!csrf_ok(r, c))
 		http_send_msg(r, 400, NULL, "Missing Required Header for CSRF protection.");

@@ -27,7 +27,7 @@ int http_begin(struct http_req *r, FCGX_Request *f)
 	r->method = param(f, "REQUEST_METHOD");
 	r->path = param(f, "DOCUMENT_URI");
 	r->query = param(f, "QUERY_STRING");
-	r->remote_user = *param(f, "REMOTE_USER") ? param(f, "REMOTE_USER") : NULL;
+	r->remote_user = param(f, "REMOTE_USER");
 	cl = param(f, "CONTENT_LENGTH");
 	if (!*cl)
 		return 0;
@@ -109,6 +109,7 @@ static const char *reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";

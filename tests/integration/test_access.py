@@ -253,13 +253,49 @@ def test_client_certificates_name_the_user(cfg, users):
     tl.json_body(settle(users["root"], "/batches", 200), 200)
 
 
+def test_client_certificate_without_a_cn_is_401(cfg, users):
+    """A certificate the client CA signed but that names nobody (no CN) is no user."""
+    env = dict(os.environ, TACITUS_AUTH="cert")
+    subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "start"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    d = os.path.join(cfg.var, "nginx", "clients")
+    crt, key = os.path.join(d, "no-cn.crt"), os.path.join(d, "no-cn.key")
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=Tacitus tests",
+                    "-keyout", key, "-out", crt + ".csr"], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", crt + ".csr",
+                    "-CA", os.path.join(cfg.var, "nginx", "client-ca.crt"),
+                    "-CAkey", os.path.join(cfg.var, "nginx", "client-ca.key"),
+                    "-CAcreateserial", "-days", "1", "-out", crt], check=True, capture_output=True)
+    out = subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "client-cert", "alice"],
+                         env=env, check=True, capture_output=True, text=True).stdout.split()
+    alice = tl.Api(cfg, auth=None)
+    alice.s.cert = (out[0], out[1])
+    nobody = tl.Api(cfg, auth=None)
+    nobody.s.cert = (crt, key)
+    try:
+        tl.json_body(settle(alice, "/batches", 200), 200)     # certificates are asked for now
+        before = tac_rows(cfg)
+        r = settle(nobody, "/batches", 401)
+        tl.error_msg(r, 401)
+        tl.error_msg(post(nobody, {"file": cfg.job("quick.py")}), 401)
+        assert tac_rows(cfg) == before, "a certificate without a CN created a batch"
+    finally:
+        alice.close()
+        nobody.close()
+        stack("start")
+    tl.json_body(settle(users["root"], "/batches", 200), 200)
+
+
 class _TokenService(http.server.BaseHTTPRequestHandler):
-    """An external authentication service: one good token, for user tok-user."""
+    """An external authentication service: one good token, for user tok-user; one that it
+    takes (2xx) without naming a user, as a misconfigured service would."""
 
     def do_GET(self):
         if self.headers.get("Authorization") == "Bearer good-token":
             self.send_response(204)
             self.send_header("X-Auth-User", "tok-user")
+        elif self.headers.get("Authorization") == "Bearer no-user-token":
+            self.send_response(200)
         else:
             self.send_response(401)
         self.end_headers()
@@ -293,6 +329,41 @@ def test_auth_request_asks_an_external_service(cfg, users):
     finally:
         good.close()
         bad.close()
+        service.shutdown()
+        stack("start")
+    tl.json_body(settle(users["root"], "/batches", 200), 200)
+
+
+def test_auth_request_without_a_user_is_401(cfg, users):
+    """A token service that answers 2xx without X-Auth-User authenticated nobody: 401, and
+    nothing is read, created or done as anybody."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    service = http.server.HTTPServer(("127.0.0.1", port), _TokenService)
+    threading.Thread(target=service.serve_forever, daemon=True).start()
+    env = dict(os.environ, TACITUS_AUTH="request", TACITUS_AUTH_URL=f"http://127.0.0.1:{port}/auth")
+    subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "start"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    good = tl.Api(cfg, auth=None)
+    good.s.headers["Authorization"] = "Bearer good-token"
+    nouser = tl.Api(cfg, auth=None)
+    nouser.s.headers["Authorization"] = "Bearer no-user-token"
+    try:
+        tl.json_body(settle(good, "/batches", 200), 200)
+        before = tac_rows(cfg)
+        sessions = tl.Psql(cfg.psql).query("SELECT count(*) FROM session")
+        for path in ("/batches", "/sessions", "/version"):
+            tl.error_msg(nouser.get(path), 401)
+        job = {"file": cfg.job("quick.py"), "args": ["no-user"]}
+        tl.error_msg(post(nouser, job), 401)
+        tl.error_msg(nouser.post("/batches?doAs=bob", json=job, headers=CSRF), 401)
+        tl.error_msg(nouser.post("/sessions", json={"kind": "pyspark"}, headers=CSRF), 401)
+        assert tac_rows(cfg) == before, "a request without a user created a batch"
+        assert tl.Psql(cfg.psql).query("SELECT count(*) FROM session") == sessions
+    finally:
+        good.close()
+        nouser.close()
         service.shutdown()
         stack("start")
     tl.json_body(settle(users["root"], "/batches", 200), 200)
