@@ -115,6 +115,7 @@ static const char *reason(int status)
 	case 405: return "Method Not Allowed";
 	case 406: return "Not Acceptable";
 	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Content";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum ftype { F_STR, F_MEM, F_INT, F_LIST, F_MAP, F_KIND, F_TIME, F_SECONDS };
 
@@ -58,6 +59,19 @@ const char *reqbody_kind(const char *name)
 		if (!strcmp(name, kinds[i][0]) || (kinds[i][1] && !strcmp(name, kinds[i][1])))
 			return kinds[i][0];
 	return NULL;
+}
+
+#define JSON_MEDIA_TYPE "application/json"
+
+bool reqbody_json_type(const char *ct)
+{
+	size_t n = strlen(JSON_MEDIA_TYPE);
+
+	if (!ct || strncasecmp(ct, JSON_MEDIA_TYPE, n))
+		return false;
+	for (ct += n; *ct == ' ' || *ct == '\t'; ct++)
+		;
+	return !*ct || *ct == ';';
 }
 
 /* Livy's spark conf keys that hold file lists, and the request field merged in. */

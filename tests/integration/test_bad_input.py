@@ -63,6 +63,10 @@ def post_raw(tac, data):
     return tac.api.post("/batches", data=data, headers={"Content-Type": "application/json"})
 
 
+def session_rows(tac):
+    return int(tac.db.query("select count(*) from session"))
+
+
 # --------------------------------------------------------------------------- POST /batches bodies
 
 POST_CASES = [
@@ -150,6 +154,43 @@ def test_bad_post_is_rejected_without_trace(cfg, tac, spark_watch, make_body, ch
     data = make_body(cfg)
     expect_rejected(tac, spark_watch, lambda: post_raw(tac, data), 400,
                     what=f"POST /batches {data[:120]!r}", **checks)
+
+
+# --------------------------------------------------------------------------- Content-Type
+
+# What a cross-site HTML form can send without a CORS preflight, and other non-JSON types
+NOT_JSON_TYPES = [None, "text/plain", "application/x-www-form-urlencoded",
+                  "multipart/form-data; boundary=x", "text/json", "application/jsonx"]
+
+
+@pytest.mark.parametrize("ctype", NOT_JSON_TYPES, ids=lambda t: str(t))
+def test_post_batches_needs_a_json_content_type(cfg, tac, spark_watch, ctype):
+    data = J({"file": cfg.job("ok.py")})
+    headers = {"Content-Type": ctype} if ctype else {}
+    expect_rejected(tac, spark_watch, lambda: tac.api.post("/batches", data=data, headers=headers),
+                    415, what=f"POST /batches as {ctype}", contains="application/json")
+
+
+def test_post_sessions_statements_completion_need_a_json_content_type(tac):
+    before = session_rows(tac)
+    r = tac.api.post("/sessions", data=J({"kind": "pyspark"}), headers={"Content-Type": "text/plain"})
+    if r.status_code == 201:
+        tac.api.delete(f"/sessions/{r.json()['id']}")
+    tl.error_msg(r, 415, contains="application/json")
+    assert session_rows(tac) == before, "a text/plain POST /sessions created a session"
+    for path in ("/sessions/99999999/statements", "/sessions/99999999/completion"):
+        r = tac.api.post(path, data=J({"code": "1"}), headers={"Content-Type": "text/plain"})
+        tl.error_msg(r, 415, contains="application/json")
+
+
+@pytest.mark.parametrize("ctype", ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8",
+                                   "application/json ; charset=utf-8"])
+def test_json_content_type_with_parameters_is_read(tac, spark_watch, ctype):
+    # the body is read (and refused for what it says), not refused for its type
+    data = J({"file": "/etc/passwd"})
+    expect_rejected(tac, spark_watch, lambda: tac.api.post("/batches", data=data,
+                                                           headers={"Content-Type": ctype}),
+                    400, what=f"POST /batches as {ctype}", contains=NOT_ALLOWED)
 
 
 # --------------------------------------------------------------------------- GET with bad parameters / ids

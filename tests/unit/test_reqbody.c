@@ -161,6 +161,17 @@ void test_reqbody(void)
 	CHECK_STR(argv_text("{\"file\": \"local:/jobs/a.jar\", \"jars\": [\"hdfs:///x.jar\"]}"),
 		  "[\"--conf\",\"spark.jars=hdfs:///x.jar\",\"--conf\",\"spark.master=local\","
 		  "\"local:/jobs/a.jar\"]");
+
+	/* the media type of a body Tacitus reads */
+	CHECK(reqbody_json_type("application/json"));
+	CHECK(reqbody_json_type("Application/JSON; charset=utf-8"));
+	CHECK(reqbody_json_type("application/json ;charset=UTF-8"));
+	CHECK(!reqbody_json_type(NULL) && !reqbody_json_type(""));
+	CHECK(!reqbody_json_type("text/plain") && !reqbody_json_type("text/json"));
+	CHECK(!reqbody_json_type("application/x-www-form-urlencoded"));
+	CHECK(!reqbody_json_type("multipart/form-data; boundary=x"));
+	CHECK(!reqbody_json_type("application/jsonx") && !reqbody_json_type("application/json-seq"));
+	CHECK(!reqbody_json_type(" application/json"));
 }
 
 /* POST /sessions: kinds, time strings, the 17 fields, and the driver's argv. */
