@@ -41,11 +41,11 @@ struct reqbody {
 	int heartbeat_sec;
 };
 
-/* Parse and check `len` bytes of `text` (NUL-terminated) from user `remote_user`, who
- * asks to act as `doas` (the doAs query parameter; NULL = none, then the body's
- * proxyUser counts).  On success fills *r (release with reqbody_free) and returns
- * REQBODY_OK.  On refusal returns why, with Livy's message in msg; *r then holds
- * nothing to free. */
+/* Parse and check `len` bytes of `text` (NUL-terminated; strict JSON, RFC 8259, and
+ * only what PostgreSQL's jsonb takes too) from user `remote_user`, who asks to act
+ * as `doas` (the doAs query parameter; NULL = none, then the body's proxyUser
+ * counts).  On success fills *r (release with reqbody_free) and returns REQBODY_OK.
+ * On refusal returns why, with Livy's message in msg; *r then holds nothing to free. */
 enum reqbody_rc reqbody_batch(struct reqbody *r, const char *text, size_t len,
 			      const char *remote_user, const char *doas, const struct cfg *c,
 			      char *msg, size_t msglen);

@@ -1,7 +1,8 @@
 /* fuzz_reqbody.c - libFuzzer: POST /batches and POST /sessions bodies through
  * validation and argv building.  Whatever the bytes, reqbody_batch and reqbody_session
- * must accept, or refuse as invalid or forbidden with a message.  An accepted batch
- * must give an argv whose local files (plain, file: or local:) lie in the whitelist, an accepted
+ * must accept, or refuse as invalid or forbidden with a message.  What they accept
+ * must be well-formed UTF-8 (PostgreSQL stores the body), an accepted batch must give
+ * an argv whose local files (plain, file: or local:) lie in the whitelist, an accepted
  * session a known kind, and for both: every conf key of the request has Spark's key
  * syntax and is not blacklisted (a blacklist longer than Tacitus once kept), and every
  * "--conf k=v" of the argv names a key of the final conf, so that the key spark-submit
@@ -18,6 +19,28 @@
 #define LONG_BLACKLIST 100          /* past the 32 entries once kept */
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+/* Well-formed UTF-8, decoded by code point (another way than reqbody.c's). */
+static bool utf8_ok(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		unsigned cp, len = s[i] < 0x80 ? 1 : s[i] >> 5 == 6 ? 2 : s[i] >> 4 == 14 ? 3 :
+				   s[i] >> 3 == 30 ? 4 : 0;
+		static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+		if (!len || i + len > n)
+			return false;
+		cp = len == 1 ? s[i] : s[i] & (0xff >> (len + 1));
+		for (unsigned j = 1; j < len; j++) {
+			if (s[i + j] >> 6 != 2)
+				return false;
+			cp = cp << 6 | (s[i + j] & 0x3f);
+		}
+		if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += len;
+	}
+	return true;
+}
 
 /* The conf-key rules over an accepted request r and its argv a. */
 static void check_conf(const struct reqbody *r, const struct cfg *c, json_object *a)
@@ -85,7 +108,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	if (rc == REQBODY_OK) {
 		json_object *a = argv_batch(&r, &c);
 		const char *f = strncmp(r.file, "local:", 6) ? r.file : r.file + 6;
-		if (!a ||
+		if (!a || !utf8_ok(data, size) ||
 		    (f[0] == '/' && strcmp(f, "/jobs") && strncmp(f, "/jobs/", 6)))
 			abort();
 		check_conf(&r, &c, a);
@@ -99,7 +122,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		abort();
 	if (rc == REQBODY_OK) {
 		json_object *a = argv_driver(&r, &c, &d);
-		if (!a || !r.kind || reqbody_kind(r.kind) != r.kind)
+		if (!a || !r.kind || reqbody_kind(r.kind) != r.kind || !utf8_ok(data, size))
 			abort();
 		check_conf(&r, &c, a);
 		json_object_put(a);

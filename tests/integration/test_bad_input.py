@@ -156,6 +156,37 @@ def test_bad_post_is_rejected_without_trace(cfg, tac, spark_watch, make_body, ch
                     what=f"POST /batches {data[:120]!r}", **checks)
 
 
+# --------------------------------------------------------------------------- JSON that only a lenient parser takes
+
+def _lenient(ok):
+    """Bodies that json-c's lenient mode accepts and PostgreSQL's jsonb refuses (their
+    well-formed twin is an accepted request): 400, never 503 "database unavailable"."""
+    return [
+        pytest.param(b"{'" + ok[2:-1].replace(b'"', b"'") + b"}", id="single-quotes"),
+        pytest.param(ok[:-1] + b",}", id="trailing-comma"),
+        pytest.param(ok[:-1] + b', "name": "caf\xe9"}', id="invalid-utf8"),
+        pytest.param(ok[:-1] + b', "conf": {"spark.a\\u0000b": "x"}}', id="nul-escape-in-a-key"),
+        pytest.param(ok[:-1] + b', "conf": {"spark.a": NaN}}', id="nan"),
+    ]
+
+
+@pytest.mark.parametrize("body", _lenient(b'{"file": "@OK@"}'))
+def test_lenient_json_batch_is_400(cfg, tac, spark_watch, body):
+    data = body.replace(b"@OK@", cfg.job("ok.py").encode())
+    expect_rejected(tac, spark_watch, lambda: post_raw(tac, data), 400,
+                    what=f"POST /batches {data!r}", startswith="Malformed JSON")
+
+
+@pytest.mark.parametrize("body", _lenient(b'{"kind": "pyspark"}'))
+def test_lenient_json_session_is_400(tac, body):
+    before = session_rows(tac)
+    r = tac.api.post("/sessions", data=body, headers={"Content-Type": "application/json"})
+    if r.status_code == 201:
+        tac.api.delete(f"/sessions/{r.json()['id']}")
+    tl.error_msg(r, 400, startswith="Malformed JSON")
+    assert session_rows(tac) == before, "a refused POST /sessions wrote a session"
+
+
 # --------------------------------------------------------------------------- Content-Type
 
 # What a cross-site HTML form can send without a CORS preflight, and other non-JSON types

@@ -172,6 +172,36 @@ void test_reqbody(void)
 	CHECK(!reqbody_json_type("multipart/form-data; boundary=x"));
 	CHECK(!reqbody_json_type("application/jsonx") && !reqbody_json_type("application/json-seq"));
 	CHECK(!reqbody_json_type(" application/json"));
+
+	/* JSON: strict, and only what PostgreSQL's jsonb takes as well (the body is stored) */
+	refused("{'file': '/jobs/a.py'}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\",}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [\"1\",]}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"caf\xe9\"}", REQBODY_INVALID,
+		"Malformed JSON: invalid UTF-8");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"\xc0\xaf\"}", REQBODY_INVALID, "invalid UTF-8");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"\xed\xa0\x80\"}", REQBODY_INVALID, "invalid UTF-8");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.a\\u0000b\": \"x\"}}", REQBODY_INVALID,
+		"Malformed JSON: \\u0000");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"a\\ud800\"}", REQBODY_INVALID,
+		"Malformed JSON: a lone UTF-16 surrogate");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"a\\udc00\\ud800\"}", REQBODY_INVALID,
+		"lone UTF-16 surrogate");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"a\tb\"}", REQBODY_INVALID,
+		"Malformed JSON: a control character");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [NaN]}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [-Infinity]}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [1.]}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [1e999]}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [123456789012345678901234567890]}",
+		REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\"}\f", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\":\v\"/jobs/a.py\"}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\"} /* c */", REQBODY_INVALID, "Malformed JSON");
+	CHECK_STR(argv_text(" {\"file\": \"/jobs/a.py\", \"args\": [\"caf\xc3\xa9 \xf0\x9f\x98\x80\", "
+			    "\"\\ud83d\\ude00\", 1.5e3, -7, 12, true]}\r\n"),
+		  "[\"--conf\",\"spark.master=local\",\"/jobs/a.py\",\"caf\xc3\xa9 \xf0\x9f\x98\x80\","
+		  "\"\xf0\x9f\x98\x80\",\"1.5e3\",\"-7\",\"12\",\"true\"]");
 }
 
 /* POST /sessions: kinds, time strings, the 17 fields, and the driver's argv. */
@@ -243,16 +273,34 @@ void test_sessionreq(void)
 	session_refused("{\"ttl\": 5}", "\"ttl\" must be a time string");
 	session_refused("{\"heartbeatTimeoutInSecond\": -1}", "out of range");
 	session_refused("{\"idleTimeout\": \"3500000d\"}", "\"idleTimeout\" is out of range");
-	session_refused("{\"name\": \"a\\u0000b\"}", "contains a NUL character");
-	session_refused("{\"conf\": {\"spark.x\": \"a\\u0000\"}}", "contains a NUL character");
+	session_refused("{\"name\": \"a\\u0000b\"}", "(NUL) is not allowed");
+	session_refused("{\"conf\": {\"spark.x\": \"a\\u0000\"}}", "(NUL) is not allowed");
 	session_refused("{\"file\": \"/jobs/a.py\"}", "Unrecognized field \"file\" (class "
 			"org.apache.livy.server.interactive.CreateInteractiveRequest), not marked as "
 			"ignorable (17 known properties: ");
 	session_refused("{\"name\": \"42\"}", "Invalid session name: 42");
 	session_refused("{\"conf\": {\"spark.master\": \"yarn\"}}", "Blacklisted configuration values");
 	session_refused("{\"jars\": [\"/etc/x.jar\"]}", "Local path /etc/x.jar");
+	session_refused("{'kind': 'pyspark'}", "Malformed JSON");
+	session_refused("{\"kind\": \"pyspark\",}", "Malformed JSON");
 	session_refused("{\"conf\": {\"spark.x=y\": \"1\"}}", "Invalid configuration key");
 	session_refused("{\"pyFiles\": [\"local:/etc/x.py\"]}", "Local path /etc/x.py");
+	{       /* the small bodies (statements, completion) are as strict */
+		static const char *const keys[] = {"code", "kind", "cursor"};
+		static const char *const bad[] = {
+			"{'code': '1'}", "{\"code\": \"1\",}", "{\"code\": \"\xff\"}",
+			"{\"code\": \"1\", \"kind\\u0000x\": \"sql\"}", "{\"code\": \"1\", \"cursor\": NaN}",
+		};
+		json_object *o;
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			o = reqbody_object(bad[i], strlen(bad[i]), "C", keys, 3, msg, sizeof msg);
+			CHECK(o == NULL && strstr(msg, "Malformed JSON"));
+			json_object_put(o);
+		}
+		o = reqbody_object("{\"code\": \"1\", \"cursor\": 1}", 26, "C", keys, 3, msg, sizeof msg);
+		CHECK(o != NULL);
+		json_object_put(o);
+	}
 
 	/* the driver: repl.py with its callback; a default request fits the pool */
 	snprintf(d.script, sizeof d.script, "/opt/tacitus/app/repl.py");
