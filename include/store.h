@@ -98,7 +98,8 @@ struct store_new_batch {
 /* Insert a batch in state starting and wake the monitors; sets *id.  Under the
  * admission rule: STORE_TOO_MANY while max-creation jobs start or run in all
  * instances together, STORE_DUPLICATE (*id = the holder) for a name a visible
- * batch has.  With an idempotency key the same owner used in the last 24 hours:
+ * batch has.  With an idempotency key the same owner used in the last 24 hours
+ * acting as the same proxy user (a key used acting as another is another request):
  * STORE_REPLAYED (*id = the first batch) when the request is the same JSON,
  * STORE_CONFLICT (*id likewise) when it is not. */
 enum store_rc store_batch_create(struct store *s, const struct store_new_batch *nb,

@@ -150,6 +150,27 @@ def test_a_long_blacklist_is_honoured_to_its_last_key(cfg, users):
     assert tac_rows(cfg) == before
 
 
+def test_idempotency_key_counts_who_is_acted_as(cfg, users):
+    """The same key from the same user acting as two users is two requests; each one
+    replays its own batch."""
+    root = users["root"]
+    job = {"file": cfg.job("quick.py"), "args": [f"idem-{uuid.uuid4().hex[:8]}"]}
+    headers = dict(CSRF, **{"Idempotency-Key": f"k-{uuid.uuid4().hex}"})
+    as_alice = tl.json_body(root.post("/batches?doAs=alice", json=job, headers=headers), 201)
+    as_bob = tl.json_body(root.post("/batches?doAs=bob", json=job, headers=headers), 201)
+    try:
+        assert as_alice["proxyUser"] == "alice", as_alice
+        assert as_bob["proxyUser"] == "bob" and as_bob["id"] != as_alice["id"], \
+            f"acting as bob replayed the batch made acting as alice: {as_bob}"
+        again = tl.json_body(root.post("/batches?doAs=bob", json=job, headers=headers), 201)
+        assert again["id"] == as_bob["id"], f"the retry as bob is not a replay: {again}"
+        again = tl.json_body(root.post("/batches?doAs=alice", json=job, headers=headers), 201)
+        assert again["id"] == as_alice["id"], f"the retry as alice is not a replay: {again}"
+    finally:
+        for b in (as_alice, as_bob):
+            wait_done(root, b["id"])
+
+
 def test_session_access_rules_between_users(cfg, users):
     """Sessions follow the rules of batches: the owner and view users see the log and the
     statements, only the owner (and superusers) run code, cancel or delete."""
