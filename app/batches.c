@@ -52,7 +52,7 @@ static void batch_list(struct call *k)
 	int from, size;
 
 	if (reply_query_int(k->r, "from", 0, &from, NULL) < 0 ||
-	    reply_query_int(k->r, "size", 100, &size, NULL) < 0)
+	    reply_query_size(k->r, 100, REPLY_MAX_ITEMS, false, &size) < 0)
 		return;
 	if (store_batch_list(k->s, from, size, k->c, &bs) != STORE_OK) {
 		reply_unavailable(k->r);

@@ -189,8 +189,9 @@ void stmt_list(struct call *k, const struct store_session *x)
 	if (reply_query_int(r, "from", 0, &from, NULL) < 0 ||
 	    reply_query_int(r, "size", 0, &size, &has_size) < 0)
 		return;
+	/* Livy's slice, of which as many as an answer holds */
 	rc = store_statement_list(k->s, x->id, order_desc(r), from, has_size ? size : STORE_ALL,
-				  &sts);
+				  REPLY_MAX_STATEMENTS, &sts);
 	if (rc == STORE_NOTFOUND) {
 		reply_not_found(r, "");
 		return;

@@ -295,11 +295,12 @@ enum store_rc store_statement_create(struct store *s, long long id, const char *
 				     const char *kind, int *stmt, char *wake, size_t wakelen);
 
 /* Statements of session id: all in id order (desc: reversed), then Scala's slice
- * [from, from+size) of that order (size STORE_ALL: Livy's default, all of them);
- * total = how many there are.  STORE_NOTFOUND when there is no such session. */
+ * [from, from+size) of that order (size STORE_ALL: Livy's default, all of them), of
+ * which the first `limit`; total = how many there are.  STORE_NOTFOUND when there is
+ * no such session. */
 #define STORE_ALL LONG_MIN
 enum store_rc store_statement_list(struct store *s, long long id, bool desc, long from,
-				   long size, struct store_statements *out);
+				   long size, long limit, struct store_statements *out);
 
 /* Statement stmt of session id; STORE_NOTFOUND if there is none. */
 enum store_rc store_statement_get(struct store *s, long long id, int stmt,
