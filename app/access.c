@@ -17,9 +17,19 @@ static bool same(const char *a, const char *b)
 	return a && b && !strcmp(a, b);
 }
 
+/* Every front door authenticates (nginx/auth-*.conf): a request without a user is a
+ * front door gone wrong (an auth service that answers 2xx and names nobody), never
+ * "authentication off", and gets no right at all. */
+static bool nobody(const char *user)
+{
+	return !user || !*user;
+}
+
 bool acl_allowed(const struct cfg *c, const char *user)
 {
-	if (!c->access_control || !user)
+	if (nobody(user))
+		return false;
+	if (!c->access_control)
 		return true;
 	return listed(&c->allowed_users, user) || listed(&c->view_users, user) ||
 	       listed(&c->modify_users, user) || listed(&c->superusers, user);
@@ -27,7 +37,9 @@ bool acl_allowed(const struct cfg *c, const char *user)
 
 bool acl_can_modify(const struct cfg *c, const char *user, const char *owner, const char *proxy)
 {
-	if (!c->access_control || !user)
+	if (nobody(user))
+		return false;
+	if (!c->access_control)
 		return true;
 	return same(user, owner) || same(user, proxy) || listed(&c->superusers, user) ||
 	       listed(&c->modify_users, user);
@@ -35,12 +47,13 @@ bool acl_can_modify(const struct cfg *c, const char *user, const char *owner, co
 
 bool acl_can_view(const struct cfg *c, const char *user, const char *owner, const char *proxy)
 {
-	return acl_can_modify(c, user, owner, proxy) || listed(&c->view_users, user);
+	return acl_can_modify(c, user, owner, proxy) ||
+	       (!nobody(user) && listed(&c->view_users, user));
 }
 
 static bool may_impersonate(const struct cfg *c, const char *user, const char *target)
 {
-	return !user || same(user, target) || listed(&c->superusers, user);
+	return !nobody(user) && (same(user, target) || listed(&c->superusers, user));
 }
 
 bool acl_impersonate(const struct cfg *c, const char *user, const char *target, char *out,
@@ -50,7 +63,8 @@ bool acl_impersonate(const struct cfg *c, const char *user, const char *target, 
 	if (!c->impersonation)
 		return true;            /* Livy drops proxyUser and doAs silently */
 	if (target && !may_impersonate(c, user, target)) {
-		snprintf(msg, msglen, "User '%s' not allowed to impersonate 'Some(%s)'.", user, target);
+		snprintf(msg, msglen, "User '%s' not allowed to impersonate 'Some(%s)'.",
+			 user ? user : "", target);
 		return false;
 	}
 	snprintf(out, outlen, "%s", target ? target : user ? user : "");

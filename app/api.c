@@ -1,10 +1,12 @@
-/* api.c - the router: path split, access filter, CSRF, Accept, /version, then a handler. */
+/* api.c - the router: path split, user, access filter, CSRF, JSON bodies, Accept, /version,
+ * then a handler. */
 #include "api.h"
 #include "access.h"
 #include "batches.h"
 #include "driverapi.h"
 #include "livy.h"
 #include "reply.h"
+#include "reqbody.h"
 #include "sessions.h"
 
 #include <stdio.h>
@@ -78,6 +80,18 @@ static bool csrf_ok(const struct http_req *r, const struct cfg *c)
 	       FCGX_GetParam("HTTP_X_REQUESTED_BY", r->fcgx->envp);
 }
 
+/* The routes whose POST body is a JSON request (Livy's CreateBatchRequest,
+ * CreateInteractiveRequest, ExecuteRequest, CompletionRequest). */
+static bool reads_json_body(const struct call *k)
+{
+	if (!reply_method_is(k->r, "POST"))
+		return false;
+	if (k->n == 1)
+		return !strcmp(k->seg[0], "batches") || !strcmp(k->seg[0], "sessions");
+	return k->n == 3 && !strcmp(k->seg[0], "sessions") &&
+	       (!strcmp(k->seg[2], "statements") || !strcmp(k->seg[2], "completion"));
+}
+
 /* /batches and /sessions: versioning, the database, then their module. */
 static void job_route(struct call *k, void (*route)(struct call *))
 {
@@ -100,10 +114,21 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c,
 		return;
 	}
 	k.n = split_path(r->path, &k);
-	if (!acl_allowed(c, r->remote_user))
+	/* nginx authenticates every request but the driver's; one that arrives without a
+	 * user is a front door gone wrong (say, an auth service answering 2xx without
+	 * X-Auth-User), not a user with every right */
+	if (!*r->remote_user)
+		http_send_msg(r, 401, NULL, "Authentication required: the front door named no user");
+	else if (!acl_allowed(c, r->remote_user))
 		http_send_msg(r, 403, NULL, "User not authorised to use Livy.");
 	else if (!csrf_ok(r, c))
 		http_send_msg(r, 400, NULL, "Missing Required Header for CSRF protection.");
+	/* whatever livy.server.csrf-protection says: a body that is not declared JSON may
+	 * come from a cross-site form, which cannot send application/json */
+	else if (reads_json_body(&k) &&
+		 !reqbody_json_type(FCGX_GetParam("CONTENT_TYPE", r->fcgx->envp)))
+		http_send_msg(r, 415, NULL, "The request body must be JSON, sent with "
+			      "Content-Type: application/json");
 	else {
 		if (reply_query(r, "doAs", doas, sizeof doas, &k.doas) < 0)
 			return;

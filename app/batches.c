@@ -52,7 +52,7 @@ static void batch_list(struct call *k)
 	int from, size;
 
 	if (reply_query_int(k->r, "from", 0, &from, NULL) < 0 ||
-	    reply_query_int(k->r, "size", 100, &size, NULL) < 0)
+	    reply_query_size(k->r, 100, REPLY_MAX_ITEMS, false, &size) < 0)
 		return;
 	if (store_batch_list(k->s, from, size, k->c, &bs) != STORE_OK) {
 		reply_unavailable(k->r);
@@ -123,7 +123,7 @@ static void batch_store(struct call *k, const struct reqbody *q, struct store_ne
 	else if (rc != STORE_OK)
 		reply_refused(k, rc, nb->name, id);
 	else {
-		log_info("batch %lld: created by %s for %s", id, r->remote_user ? r->remote_user : "-",
+		log_info("batch %lld: created by %s for %s", id, r->remote_user,
 			 q->file);
 		b.id = id;
 		b.name = nb->name;
@@ -223,7 +223,7 @@ static void batch_delete(struct call *k, const char *key)
 	else if (rc != STORE_OK)
 		reply_unavailable(r);
 	else {
-		log_info("batch %lld: deleted by %s", id, r->remote_user ? r->remote_user : "-");
+		log_info("batch %lld: deleted by %s", id, r->remote_user);
 		http_send_msg(r, 200, NULL, "deleted");
 	}
 }

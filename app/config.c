@@ -52,9 +52,14 @@ void cfg_defaults(struct cfg *c)
 	c->warm_pool = 1;
 	c->allowed_users.n = 1;
 	snprintf(c->allowed_users.name[0], sizeof c->allowed_users.name[0], "*");
-	for (size_t i = 0; i < sizeof builtin_blacklist / sizeof builtin_blacklist[0]; i++)
-		snprintf(c->blacklist[c->n_blacklist++], sizeof c->blacklist[0], "%s",
-			 builtin_blacklist[i]);
+}
+
+void cfg_free(struct cfg *c)
+{
+	for (size_t i = 0; i < c->blacklist.n; i++)
+		free(c->blacklist.key[i]);
+	free(c->blacklist.key);
+	memset(&c->blacklist, 0, sizeof c->blacklist);
 }
 
 static int set_bool(bool *dst, const char *key, const char *v, char *err, size_t errlen)
@@ -279,26 +284,70 @@ int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,
 	return rc;
 }
 
-void cfg_parse_blacklist(struct cfg *c, const char *text)
+static int key_cmp(const void *a, const void *b)
 {
-	char *copy = strdup(text), *save = NULL;
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
 
-	if (!copy)
-		return;
-	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		char *k = trim(l);
-		if (!*k || *k == '#' || cfg_is_blacklisted(c, k) || c->n_blacklist == CFG_MAX_LIST)
-			continue;
-		snprintf(c->blacklist[c->n_blacklist++], sizeof c->blacklist[0], "%s", k);
+/* Append key (n bytes) to the file's blacklist; -1 when memory ran out. */
+static int add_key(struct cfg_keys *l, const char *key, size_t n)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		char **k = realloc(l->key, cap * sizeof *k);
+		if (!k)
+			return -1;
+		l->key = k;
+		l->cap = cap;
 	}
-	free(copy);
+	if (!(l->key[l->n] = strndup(key, n)))
+		return -1;
+	l->n++;
+	return 0;
+}
+
+int cfg_parse_blacklist(struct cfg *c, const char *text, const char *origin,
+			char *err, size_t errlen)
+{
+	const char *line = text;
+	int lineno = 0, rc = 0;
+
+	for (; *line && !rc; line += strcspn(line, "\n"), line += *line == '\n') {
+		size_t n = strcspn(line, "\n");
+		char *k;
+
+		lineno++;
+		while (n && isspace((unsigned char)*line))
+			line++, n--;
+		while (n && isspace((unsigned char)line[n - 1]))
+			n--;
+		if (!n || *line == '#')
+			continue;
+		if (add_key(&c->blacklist, line, n) < 0) {
+			snprintf(err, errlen, "%s:%d: out of memory", origin, lineno);
+			rc = -1;
+		} else if (!livy_spark_key_valid(k = c->blacklist.key[c->blacklist.n - 1])) {
+			snprintf(err, errlen, "%s:%d: '%.200s' is not a Spark configuration key (%s)",
+				 origin, lineno, k, LIVY_SPARK_KEY_SYNTAX);
+			free(k);
+			c->blacklist.n--;
+			rc = -1;
+		}
+	}
+	/* sorted, for bsearch: a request's conf keys are looked up one by one */
+	if (c->blacklist.n)
+		qsort(c->blacklist.key, c->blacklist.n, sizeof *c->blacklist.key, key_cmp);
+	return rc;
 }
 
 bool cfg_is_blacklisted(const struct cfg *c, const char *key)
 {
-	for (int i = 0; i < c->n_blacklist; i++)
-		if (!strcmp(c->blacklist[i], key))
+	for (size_t i = 0; i < sizeof builtin_blacklist / sizeof builtin_blacklist[0]; i++)
+		if (!strcmp(builtin_blacklist[i], key))
 			return true;
+	if (c->blacklist.n && bsearch(&key, c->blacklist.key, c->blacklist.n,
+				      sizeof *c->blacklist.key, key_cmp))
+		return true;
 	if (!c->allow_custom_classpath &&
 	    !strcmp(key, "spark.submit.proxyUser.allowCustomClasspathInClusterMode"))
 		return true;
@@ -357,8 +406,15 @@ int cfg_load(struct cfg *c)
 	snprintf(path, sizeof path, "%s/spark-blacklist.conf", dir);
 	text = read_file(path);
 	if (text) {
-		cfg_parse_blacklist(c, text);
+		int rc = cfg_parse_blacklist(c, text, path, err, sizeof err);
 		free(text);
+		if (rc < 0) {
+			log_error("config: %s", err);
+			return -1;
+		}
+	} else if (errno != ENOENT) {
+		log_error("config %s: %s", path, strerror(errno));
+		return -1;
 	}
 	if (!c->spark_home[0]) {
 		log_error("config: neither livy.server.spark-home nor SPARK_HOME is set");

@@ -27,7 +27,7 @@ int http_begin(struct http_req *r, FCGX_Request *f)
 	r->method = param(f, "REQUEST_METHOD");
 	r->path = param(f, "DOCUMENT_URI");
 	r->query = param(f, "QUERY_STRING");
-	r->remote_user = *param(f, "REMOTE_USER") ? param(f, "REMOTE_USER") : NULL;
+	r->remote_user = param(f, "REMOTE_USER");
 	cl = param(f, "CONTENT_LENGTH");
 	if (!*cl)
 		return 0;
@@ -109,11 +109,13 @@ static const char *reason(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 406: return "Not Acceptable";
 	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
 	case 422: return "Unprocessable Content";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";

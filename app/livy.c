@@ -128,6 +128,22 @@ bool livy_name_valid(const char *name)
 	return false;
 }
 
+/* ASCII only, whatever the locale says a letter is */
+static bool ascii_letter(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+bool livy_spark_key_valid(const char *key)
+{
+	if (!ascii_letter(key[0]))
+		return false;
+	for (const char *p = key; *p; p++)
+		if (!ascii_letter(*p) && !(*p >= '0' && *p <= '9') && !strchr("._-/", *p))
+			return false;
+	return true;
+}
+
 /* Java's URI parser refuses these in a path. */
 static int uri_bad_char(const char *s)
 {
@@ -211,7 +227,7 @@ int livy_resolve_uri(const char *uri, const char (*wl)[1024], int nwl,
 		     char *out, size_t outlen, char *msg, size_t msglen)
 {
 	char decoded[4096], norm[4096], real[PATH_MAX];
-	const char *p = uri, *path;
+	const char *p = uri, *path, *prefix = "";
 	int bad = uri_bad_char(uri);
 
 	if (bad >= 0) {
@@ -225,11 +241,13 @@ int livy_resolve_uri(const char *uri, const char (*wl)[1024], int nwl,
 			p++;
 	}
 	if (*p == ':' && p > uri) {               /* has a scheme */
-		if (strncasecmp(uri, "file:", 5)) {
-			snprintf(out, outlen, "%s", uri);
+		if (!strncasecmp(uri, "local:", 6))
+			prefix = "local:";
+		else if (strncasecmp(uri, "file:", 5)) {
+			snprintf(out, outlen, "%s", uri);       /* remote: hdfs:, s3a:, https: ... */
 			return 0;
 		}
-		path = uri + 5;
+		path = p + 1;
 		if (!strncmp(path, "//", 2)) {        /* skip the authority */
 			path = strchr(path + 2, '/');
 			if (!path)
@@ -253,7 +271,8 @@ int livy_resolve_uri(const char *uri, const char (*wl)[1024], int nwl,
 		snprintf(norm, sizeof norm, "%s", real);
 	for (int i = 0; i < nwl; i++)
 		if (under_dir(norm, wl[i])) {
-			snprintf(out, outlen, "%s", norm);
+			/* the path checked is the one spark-submit gets */
+			snprintf(out, outlen, "%s%s", prefix, norm);
 			return 0;
 		}
 	snprintf(msg, msglen, "requirement failed: Local path %s cannot be added to user sessions.",

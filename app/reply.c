@@ -52,6 +52,15 @@ int reply_query_int(struct http_req *r, const char *name, int dflt, int *out, bo
 	return 0;
 }
 
+int reply_query_size(struct http_req *r, int dflt, int max, bool neg_is_max, int *out)
+{
+	if (reply_query_int(r, "size", dflt, out, NULL) < 0)
+		return -1;
+	if (*out > max || (*out < 0 && neg_is_max))
+		*out = max;
+	return 0;
+}
+
 int reply_check_key(struct http_req *r, const char *key)
 {
 	char msg[INT_MSG_MAX];
@@ -156,7 +165,7 @@ void reply_log(struct call *k, long long shown_id, long long job_id, long n)
 	bool has_from;
 
 	if (reply_query_int(r, "from", 0, &from, &has_from) < 0 ||
-	    reply_query_int(r, "size", 100, &size, NULL) < 0)
+	    reply_query_size(r, 100, REPLY_MAX_LOG_LINES, true, &size) < 0)
 		return;
 	livy_log_window(n + 2, has_from, from, size, &first, &count);
 	/* presented index i is stored line i-1 for 1 <= i <= n */

@@ -92,7 +92,7 @@ static void session_list(struct call *k)
 	int from, size;
 
 	if (reply_query_int(k->r, "from", 0, &from, NULL) < 0 ||
-	    reply_query_int(k->r, "size", 100, &size, NULL) < 0)
+	    reply_query_size(k->r, 100, REPLY_MAX_ITEMS, false, &size) < 0)
 		return;
 	if (store_session_list(k->s, from, size, k->c, &ss) != STORE_OK) {
 		reply_unavailable(k->r);
@@ -137,7 +137,7 @@ static void session_store(struct call *k, const struct reqbody *q)
 		reply_refused(k, rc, ns.name, id);
 	} else {
 		log_info("session %lld: created by %s, kind %s, %s driver", id,
-			 r->remote_user ? r->remote_user : "-", q->kind, warm ? "a warm" : "a new");
+			 r->remote_user, q->kind, warm ? "a warm" : "a new");
 		snprintf(key, sizeof key, "%lld", id);
 		if (store_session_get(k->s, key, true, k->c, &ss) != STORE_OK) {
 			reply_unavailable(r);
@@ -191,7 +191,7 @@ static void session_stop(struct call *k, const struct store_session *x, const ch
 		reply_unavailable(k->r);
 	} else {
 		log_info("session %lld: %s by %s", x->id, hide ? "deleted" : "stopped",
-			 k->r->remote_user ? k->r->remote_user : "-");
+			 k->r->remote_user);
 		http_send_msg(k->r, 200, NULL, "%s", how);
 	}
 }

@@ -56,18 +56,14 @@ int stmt_id(struct call *k, int *n)
 	return 0;
 }
 
-/* The "code" of a statement or completion body: a string without NUL (PostgreSQL
- * text cannot hold one).  NULL after answering 400. */
+/* The "code" of a statement or completion body: a string (without NUL, which
+ * PostgreSQL text cannot hold: reqbody_object refuses \u0000).  NULL after answering 400. */
 static const char *code_field(struct call *k, json_object *body)
 {
 	json_object *code = json_object_object_get(body, "code");
 
 	if (!code || !json_object_is_type(code, json_type_string)) {
 		http_send_msg(k->r, 400, NULL, "Field \"code\" is required and must be a string");
-		return NULL;
-	}
-	if (strlen(json_object_get_string(code)) != (size_t)json_object_get_string_len(code)) {
-		http_send_msg(k->r, 400, NULL, "Field \"code\" must not contain NUL characters");
 		return NULL;
 	}
 	return json_object_get_string(code);
@@ -193,8 +189,9 @@ void stmt_list(struct call *k, const struct store_session *x)
 	    reply_query_int(r, "from", 0, &from, NULL) < 0 ||
 	    reply_query_int(r, "size", 0, &size, &has_size) < 0)
 		return;
+	/* Livy's slice, of which as many as an answer holds */
 	rc = store_statement_list(k->s, x->id, order_desc(order), from,
-				  has_size ? size : STORE_ALL, &sts);
+				  has_size ? size : STORE_ALL, REPLY_MAX_STATEMENTS, &sts);
 	if (rc == STORE_NOTFOUND) {
 		reply_not_found(r, "");
 		return;

@@ -60,17 +60,21 @@ static enum store_rc check_new(struct store *s, const struct store_new_batch *nb
 			       long long *id)
 {
 	char retain[STORE_NUM_MAX];
-	const char *p[5] = {nb->name, retain, nb->idempotency_key, nb->owner, nb->request_json};
+	const char *p[6] = {nb->name, retain, nb->idempotency_key, nb->owner, nb->request_json,
+			    nb->proxy_user};
 	enum store_rc rc = STORE_OK;
 	PGresult *r;
 
 	store_retain(c, retain);
+	/* a key belongs to the user and to whom the user acts as (doAs or proxyUser):
+	 * the same key acting as someone else is another request, not a replay */
 	r = store_run(s, "batch check",
 		"SELECT (SELECT b.id FROM batch b WHERE b.name = $1 AND " STORE_VISIBLE("$2") " LIMIT 1), "
 		"k.id, k.request = $5::jsonb FROM (SELECT 1) one LEFT JOIN LATERAL "
 		"(SELECT id, request FROM batch WHERE idempotency_key = $3 AND "
-		"owner IS NOT DISTINCT FROM $4 AND created_at > now() - interval '"
-		IDEMPOTENCY_HOURS " hours' ORDER BY id DESC LIMIT 1) k ON true", 5, p);
+		"owner IS NOT DISTINCT FROM $4 AND proxy_user IS NOT DISTINCT FROM $6 AND "
+		"created_at > now() - interval '" IDEMPOTENCY_HOURS " hours' "
+		"ORDER BY id DESC LIMIT 1) k ON true", 6, p);
 	if (!r)
 		return STORE_ERROR;
 	if (!PQgetisnull(r, 0, CC_KEY_BATCH)) {     /* the key was used: a replay or a conflict */

@@ -69,30 +69,33 @@ enum store_rc store_statement_create(struct store *s, long long id, const char *
 }
 
 enum store_rc store_statement_list(struct store *s, long long id, bool desc, long from,
-				   long size, struct store_statements *out)
+				   long size, long limit, struct store_statements *out)
 {
-	char ids[STORE_NUM_MAX], lo[STORE_NUM_MAX], n[STORE_NUM_MAX];
-	const char *p[3] = {ids, lo, size == STORE_ALL ? NULL : n};
+	char ids[STORE_NUM_MAX], lo[STORE_NUM_MAX], n[STORE_NUM_MAX], max[STORE_NUM_MAX];
+	const char *p[4] = {ids, lo, size == STORE_ALL ? NULL : n, max};
 	PGresult *r;
 
 	memset(out, 0, sizeof *out);
 	snprintf(ids, sizeof ids, "%lld", id);
 	snprintf(lo, sizeof lo, "%ld", from);
 	snprintf(n, sizeof n, "%ld", size);
+	snprintf(max, sizeof max, "%ld", limit);
 	/* Statement ids of a session are 0 .. next_statement-1 without gaps, so Scala's
 	 * slice(from, from+size) over them (size NULL: all of them, Livy's default) is a
-	 * range of ids, counted from the other end when desc.  The total rides on every
-	 * row, and on a row of NULLs when the page is empty. */
+	 * range of ids, counted from the other end when desc, cut to its first $4.  The
+	 * total rides on every row, and on a row of NULLs when the page is empty. */
 	r = store_run(s, desc ? "statement list desc" : "statement list", desc
 		? "SELECT " STATEMENT_COLUMNS ", t.next_statement FROM session t LEFT JOIN LATERAL "
 		  "(SELECT * FROM statement WHERE session_id = t.id "
 		  "AND id <= t.next_statement - 1 - GREATEST($2::bigint, 0) AND id > t.next_statement - 1 "
-		  "- LEAST($2::bigint + COALESCE($3::bigint, t.next_statement), t.next_statement)) st "
-		  "ON true WHERE t.id = $1::bigint ORDER BY st.id DESC"
+		  "- LEAST($2::bigint + COALESCE($3::bigint, t.next_statement), t.next_statement) "
+		  "ORDER BY id DESC LIMIT $4::bigint) st ON true WHERE t.id = $1::bigint "
+		  "ORDER BY st.id DESC"
 		: "SELECT " STATEMENT_COLUMNS ", t.next_statement FROM session t LEFT JOIN LATERAL "
 		  "(SELECT * FROM statement WHERE session_id = t.id AND id >= GREATEST($2::bigint, 0) "
 		  "AND id < LEAST($2::bigint + COALESCE($3::bigint, t.next_statement), "
-		  "t.next_statement)) st ON true WHERE t.id = $1::bigint ORDER BY st.id", 3, p);
+		  "t.next_statement) ORDER BY id LIMIT $4::bigint) st ON true WHERE t.id = $1::bigint "
+		  "ORDER BY st.id", 4, p);
 	if (!r)
 		return STORE_ERROR;
 	if (PQntuples(r) == 0) {

@@ -1,10 +1,11 @@
 /* access.h - who may use Tacitus, see a batch's log, change a batch, act as whom.
  *
  * The module owns Livy's access rules (livy.server.access-control.*, livy.superusers,
- * livy.impersonation.enabled) over the user that nginx authenticated (REMOTE_USER;
- * NULL when authentication is off, which passes every check, as in Livy): the
- * access filter, view and modify rights by owner, proxy user and the configured
- * user lists, and impersonation (proxyUser, doAs).
+ * livy.impersonation.enabled) over the user that nginx authenticated (REMOTE_USER):
+ * the access filter, view and modify rights by owner, proxy user and the configured
+ * user lists, and impersonation (proxyUser, doAs).  Unlike Livy, there is no
+ * "authentication off": every front door authenticates, so no user (NULL or "")
+ * passes no check and may act as nobody.
  * Every function is pure.
  */
 #ifndef TACITUS_ACCESS_H

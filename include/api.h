@@ -1,9 +1,11 @@
 /* api.h - the router: one FastCGI request to the handler of its route.
  *
  * The module owns what every request passes before a handler: the path split
- * into segments, Livy's access filter (livy.server.access-control.allowed-users),
- * the CSRF header (livy.server.csrf-protection.enabled), the Accept versioning
- * (application/vnd.livy.v0.1), doAs, GET /version, and the choice of handler:
+ * into segments, a user (401 without one: every front door names one), Livy's access
+ * filter (livy.server.access-control.allowed-users), the CSRF header
+ * (livy.server.csrf-protection.enabled), Content-Type: application/json on the
+ * bodies of POST /batches, /sessions, statements and completion (415), the Accept
+ * versioning (application/vnd.livy.v0.1), doAs, GET /version, and the choice of handler:
  * batches.h, sessions.h, driverapi.h.  New routes are added here.
  */
 #ifndef TACITUS_API_H

@@ -23,8 +23,11 @@ struct cfg {
 	bool allow_custom_classpath;   /* livy.server.session.allow-custom-classpath */
 	int n_whitelist;               /* livy.file.local-dir-whitelist */
 	char whitelist[CFG_MAX_LIST][1024];
-	int n_blacklist;               /* spark-blacklist.conf + built-in keys */
-	char blacklist[CFG_MAX_LIST][128];
+	struct cfg_keys {              /* spark-blacklist.conf, beside the built-in keys:
+					  as long as the file, sorted (cfg_free releases it) */
+		size_t n, cap;
+		char **key;
+	} blacklist;
 	int n_file_list_keys;          /* livy.spark.file-list-configs */
 	char file_list_keys[CFG_MAX_LIST][128];
 	/* interactive sessions */
@@ -45,8 +48,12 @@ struct cfg {
 	} allowed_users, view_users, modify_users, superusers;
 };
 
-/* Fill *c with Livy's defaults (spark_home from $SPARK_HOME, the built-in blacklist). */
+/* Fill *c with Livy's defaults (spark_home from $SPARK_HOME, the built-in blacklist).
+ * *c holds nothing to release yet: call cfg_free before filling a used one again. */
 void cfg_defaults(struct cfg *c);
+
+/* Release what cfg_parse_blacklist allocated; *c then holds the defaults' blacklist. */
+void cfg_free(struct cfg *c);
 
 /* Apply the text of a livy.conf to *c.  `origin` names the text in messages.
  * Unknown keys are logged as warnings ("origin:line: unknown key ...").  Returns
@@ -56,15 +63,20 @@ void cfg_defaults(struct cfg *c);
 int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,
 			char *err, size_t errlen);
 
-/* Apply the text of a spark-blacklist.conf: one Spark key per line, comments allowed. */
-void cfg_parse_blacklist(struct cfg *c, const char *text);
+/* Apply the text of a spark-blacklist.conf: one Spark key per line ('#' comments,
+ * blank lines), as many as it has.  Returns 0, or -1 after writing into err a message
+ * that names the line ("origin:line: ...") of an entry that is not a Spark key (it could
+ * never match one) or that memory ran out: a start must not go on with less than the
+ * file says. */
+int cfg_parse_blacklist(struct cfg *c, const char *text, const char *origin,
+			char *err, size_t errlen);
 
 /* Load the configuration: defaults, then $LIVY_CONF_DIR/livy.conf and
  * $LIVY_CONF_DIR/spark-blacklist.conf when they exist.  Returns 0, or -1 after
  * logging why (a message naming the key for an invalid value). */
 int cfg_load(struct cfg *c);
 
-/* True when `key` is blacklisted for user requests. */
+/* True when `key` is blacklisted for user requests (built in, or in the file). */
 bool cfg_is_blacklisted(const struct cfg *c, const char *key);
 
 #endif

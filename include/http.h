@@ -21,7 +21,8 @@ struct http_req {
 	const char *method;         /* REQUEST_METHOD; valid until the request ends */
 	const char *path;           /* DOCUMENT_URI: decoded and normalised by nginx */
 	const char *query;          /* QUERY_STRING, "" when absent */
-	const char *remote_user;    /* REMOTE_USER set by nginx, NULL when empty */
+	const char *remote_user;    /* REMOTE_USER set by nginx; "" when it named nobody
+				       (the router refuses those with 401) */
 	char *body;                 /* NUL-terminated, owned; NULL when none */
 	size_t body_len;
 };

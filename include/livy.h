@@ -36,14 +36,26 @@ void livy_list_window(long total, long from, long size, long *first, long *count
 /* A session or batch name is valid unless it is empty or all digits. */
 bool livy_name_valid(const char *name);
 
-/* Resolve one file URI as Livy's Session.resolveURI does:
+/* Spark's configuration key syntax, as Tacitus takes it from requests and
+ * spark-blacklist.conf: a letter, then letters, digits, '.', '_', '-' and '/' (what
+ * real keys use: spark.hadoop.fs.s3a.bucket.my-bucket.endpoint,
+ * spark.kubernetes.driver.label.app.kubernetes.io/name, spark.executorEnv.MY_VAR).
+ * Nothing else: spark-submit splits "--conf k=v" at the first '=', so a key with
+ * '=' would set another key, one the blacklist names perhaps. */
+#define LIVY_SPARK_KEY_SYNTAX "a letter, then letters, digits, '.', '_', '-' or '/'"
+bool livy_spark_key_valid(const char *key);
+
+/* Resolve one file URI as Livy's Session.resolveURI does, and more strictly:
  *  - no scheme: must be an absolute path, becomes a local file;
- *  - file: URIs (and scheme-less paths) are normalised ("." and "..") and must lie
- *    under one of the `nwl` whitelisted directories;
- *  - other schemes (hdfs:, s3a:, local:, http: ...) pass unchanged.
+ *  - the schemes of a path on this host, file: and local: (a path on every node,
+ *    this one among them; any case), and scheme-less paths are percent-decoded,
+ *    normalised ("." and ".."), their symlinks resolved, and must lie under one of
+ *    the `nwl` whitelisted directories (Livy lets local: pass unchecked);
+ *  - every other scheme (hdfs:, s3a:, gs:, abfss:, http:, https: ...) names a remote
+ *    file and passes unchanged.
  * On success writes the value for spark-submit into out (a plain absolute path for
- * local files) and returns 0.  On refusal returns -1 with Livy's message in msg
- * (without the "Rejected, Reason: " prefix). */
+ * file: and plain paths, "local:" and the path for local:) and returns 0.  On refusal
+ * returns -1 with Livy's message in msg (without the "Rejected, Reason: " prefix). */
 int livy_resolve_uri(const char *uri, const char (*wl)[1024], int nwl,
 		     char *out, size_t outlen, char *msg, size_t msglen);
 

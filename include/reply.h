@@ -47,6 +47,18 @@ int reply_query(struct http_req *r, const char *name, char *buf, size_t len, con
  * be NULL).  Returns 0, or -1 after answering 400 with Java's message. */
 int reply_query_int(struct http_req *r, const char *name, int dflt, int *out, bool *given);
 
+/* Items in one answer at most, whatever `size` asks: Livy has no bound, and
+ * size=2147483647 would build a whole history in one response (Livy itself keeps
+ * 200 log lines and 100 statements, so its clients never see more). */
+#define REPLY_MAX_ITEMS 1000        /* batches or sessions of a list page */
+#define REPLY_MAX_LOG_LINES 10000   /* lines of a log window */
+#define REPLY_MAX_STATEMENTS 1000   /* statements of a list */
+
+/* The query parameter size (default dflt), at most max.  A negative size stays (an
+ * empty slice, as Livy's lists have it) unless neg_is_max (Livy's logs: "all", which
+ * is then max).  Returns 0, or -1 after answering 400. */
+int reply_query_size(struct http_req *r, int dflt, int max, bool neg_is_max, int *out);
+
 /* An all-digit key must fit Livy's int (a name is anything else): 0, or -1 after
  * answering 400. */
 int reply_check_key(struct http_req *r, const char *key);

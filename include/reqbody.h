@@ -4,14 +4,16 @@
  * CreateInteractiveRequest (https://livy.apache.org/docs/latest/rest-api.html):
  * a table of the known fields of each, every field with a small validator (as
  * kcgi does), then Livy's launch-time rules: file required (batches), kinds,
- * time strings, names, impersonation, the conf blacklist, file URIs against the
- * whitelist, and the final Spark conf (the request's resources as spark.* keys,
- * spark.master and deploy mode from livy.conf).  A request that passes is
- * complete: nothing later can reject it.  No I/O but resolving local paths
- * (realpath) for the whitelist.
+ * time strings, names, impersonation, conf keys (Spark's syntax) and the conf
+ * blacklist, file URIs against the whitelist, and the final Spark conf (the
+ * request's resources as spark.* keys, spark.master and deploy mode from
+ * livy.conf).  A request that passes is complete: nothing later can reject it.
+ * No I/O but resolving local paths (realpath) for the whitelist.
  */
 #ifndef TACITUS_REQBODY_H
 #define TACITUS_REQBODY_H
+
+#include <stdbool.h>
 
 #include <json-c/json.h>
 
@@ -39,11 +41,11 @@ struct reqbody {
 	int heartbeat_sec;
 };
 
-/* Parse and check `len` bytes of `text` (NUL-terminated) from user `remote_user` (NULL = no
- * authentication), who asks to act as `doas` (the doAs query parameter; NULL =
- * none, then the body's proxyUser counts).  On success fills *r (release with
- * reqbody_free) and returns REQBODY_OK.  On refusal returns why, with Livy's
- * message in msg; *r then holds nothing to free. */
+/* Parse and check `len` bytes of `text` (NUL-terminated; strict JSON, RFC 8259, and
+ * only what PostgreSQL's jsonb takes too) from user `remote_user`, who asks to act
+ * as `doas` (the doAs query parameter; NULL = none, then the body's proxyUser
+ * counts).  On success fills *r (release with reqbody_free) and returns REQBODY_OK.
+ * On refusal returns why, with Livy's message in msg; *r then holds nothing to free. */
 enum reqbody_rc reqbody_batch(struct reqbody *r, const char *text, size_t len,
 			      const char *remote_user, const char *doas, const struct cfg *c,
 			      char *msg, size_t msglen);
@@ -61,6 +63,12 @@ enum reqbody_rc reqbody_session(struct reqbody *r, const char *text, size_t len,
 #define REQBODY_MAX_KEYS 4
 json_object *reqbody_object(const char *text, size_t len, const char *class_name,
 			    const char *const keys[], size_t nkeys, char *msg, size_t msglen);
+
+/* True when a Content-Type (NULL = none) says the body is JSON: application/json in
+ * any case, parameters such as "; charset=utf-8" allowed.  Nothing else, so that a
+ * cross-site HTML form (text/plain, form encodings: no CORS preflight) cannot send a
+ * body that Tacitus reads. */
+bool reqbody_json_type(const char *content_type);
 
 /* The canonical name of a Livy kind or alias ("scala" -> "spark"); NULL if unknown. */
 const char *reqbody_kind(const char *name);

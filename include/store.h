@@ -99,7 +99,9 @@ struct store_new_batch {
 /* Insert a batch in state starting and wake the monitors; sets *id.  Under the
  * admission rule: STORE_TOO_MANY while max-creation jobs start or run in all
  * instances together, STORE_USER_LIMIT while the owner has max-per-user of them,
- * STORE_DUPLICATE (*id = the holder) for a name a visible batch has.  With an idempotency key the same owner used in the last 24 hours:
+ * STORE_DUPLICATE (*id = the holder) for a name a visible batch has.  With an
+ * idempotency key the same owner used in the last 24 hours acting as the same
+ * proxy user (a key used acting as another is another request):
  * STORE_REPLAYED (*id = the first batch) when the request is the same JSON,
  * STORE_CONFLICT (*id likewise) when it is not. */
 enum store_rc store_batch_create(struct store *s, const struct store_new_batch *nb,
@@ -296,11 +298,12 @@ enum store_rc store_statement_create(struct store *s, long long id, const char *
 				     const char *kind, int *stmt, char *wake, size_t wakelen);
 
 /* Statements of session id: all in id order (desc: reversed), then Scala's slice
- * [from, from+size) of that order (size STORE_ALL: Livy's default, all of them);
- * total = how many there are.  STORE_NOTFOUND when there is no such session. */
+ * [from, from+size) of that order (size STORE_ALL: Livy's default, all of them), of
+ * which the first `limit`; total = how many there are.  STORE_NOTFOUND when there is
+ * no such session. */
 #define STORE_ALL LONG_MIN
 enum store_rc store_statement_list(struct store *s, long long id, bool desc, long from,
-				   long size, struct store_statements *out);
+				   long size, long limit, struct store_statements *out);
 
 /* Statement stmt of session id; STORE_NOTFOUND if there is none. */
 enum store_rc store_statement_get(struct store *s, long long id, int stmt,

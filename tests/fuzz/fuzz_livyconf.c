@@ -17,11 +17,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	err[0] = '\0';
 	if (cfg_parse_livy_conf(&c, text, "fuzz", err, sizeof err) < 0 && !err[0])
 		abort();        /* a refusal always says why */
-	if (c.n_whitelist > CFG_MAX_LIST || c.n_blacklist > CFG_MAX_LIST || c.max_creation < 1)
+	if (c.n_whitelist > CFG_MAX_LIST || c.max_creation < 1)
 		abort();
-	cfg_parse_blacklist(&c, text);
-	if (c.n_blacklist > CFG_MAX_LIST)
+	err[0] = '\0';
+	if (cfg_parse_blacklist(&c, text, "fuzz", err, sizeof err) < 0 && !err[0])
 		abort();
+	/* every key the file names is refused, whatever else it holds */
+	for (size_t i = 0; i < c.blacklist.n; i++)
+		if (!cfg_is_blacklisted(&c, c.blacklist.key[i]))
+			abort();
+	cfg_free(&c);
 	free(text);
 	return 0;
 }

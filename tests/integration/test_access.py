@@ -46,11 +46,20 @@ def ssha(password):
     return "{SSHA}" + base64.b64encode(digest + salt).decode()
 
 
+# spark-blacklist.conf grows past the 32 entries Tacitus once kept (the rest were dropped
+# silently): the last of these must still be refused
+LONG_BLACKLIST = [f"spark.tacitus.blocked{i}" for i in range(40)]
+
+
 @pytest.fixture(scope="module")
 def users(cfg):
     conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
+    blacklist = os.path.join(os.environ["LIVY_CONF_DIR"], "spark-blacklist.conf")
     saved = conf + ".saved"
     shutil.copy(conf, saved)
+    shutil.copy(blacklist, blacklist + ".saved")
+    with open(blacklist, "a") as f:
+        f.write("".join(k + "\n" for k in LONG_BLACKLIST))
     with open(conf, "a") as f:
         f.write("livy.server.access-control.enabled = true\n"
                 "livy.server.access-control.allowed-users = alice, bob, tok-user\n"
@@ -66,6 +75,7 @@ def users(cfg):
     for a in apis.values():
         a.close()
     shutil.move(saved, conf)
+    shutil.move(blacklist + ".saved", blacklist)
     stack("stop")
     stack("start")
 
@@ -181,6 +191,36 @@ def test_max_per_user_limits_one_user_only(cfg, users):
         restart(cfg)
 
 
+def test_a_long_blacklist_is_honoured_to_its_last_key(cfg, users):
+    before = tac_rows(cfg)
+    for key in (LONG_BLACKLIST[0], LONG_BLACKLIST[-1]):
+        tl.error_msg(post(users["alice"], {"file": cfg.job("quick.py"), "conf": {key: "x"}}), 400,
+                     exact="Rejected, Reason: Blacklisted configuration values in session "
+                           f"config: {key}")
+    assert tac_rows(cfg) == before
+
+
+def test_idempotency_key_counts_who_is_acted_as(cfg, users):
+    """The same key from the same user acting as two users is two requests; each one
+    replays its own batch."""
+    root = users["root"]
+    job = {"file": cfg.job("quick.py"), "args": [f"idem-{uuid.uuid4().hex[:8]}"]}
+    headers = dict(CSRF, **{"Idempotency-Key": f"k-{uuid.uuid4().hex}"})
+    as_alice = tl.json_body(root.post("/batches?doAs=alice", json=job, headers=headers), 201)
+    as_bob = tl.json_body(root.post("/batches?doAs=bob", json=job, headers=headers), 201)
+    try:
+        assert as_alice["proxyUser"] == "alice", as_alice
+        assert as_bob["proxyUser"] == "bob" and as_bob["id"] != as_alice["id"], \
+            f"acting as bob replayed the batch made acting as alice: {as_bob}"
+        again = tl.json_body(root.post("/batches?doAs=bob", json=job, headers=headers), 201)
+        assert again["id"] == as_bob["id"], f"the retry as bob is not a replay: {again}"
+        again = tl.json_body(root.post("/batches?doAs=alice", json=job, headers=headers), 201)
+        assert again["id"] == as_alice["id"], f"the retry as alice is not a replay: {again}"
+    finally:
+        for b in (as_alice, as_bob):
+            wait_done(root, b["id"])
+
+
 def test_session_access_rules_between_users(cfg, users):
     """Sessions follow the rules of batches: the owner and view users see the log and the
     statements, only the owner (and superusers) run code, cancel or delete."""
@@ -284,13 +324,49 @@ def test_client_certificates_name_the_user(cfg, users):
     tl.json_body(settle(users["root"], "/batches", 200), 200)
 
 
+def test_client_certificate_without_a_cn_is_401(cfg, users):
+    """A certificate the client CA signed but that names nobody (no CN) is no user."""
+    env = dict(os.environ, TACITUS_AUTH="cert")
+    subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "start"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    d = os.path.join(cfg.var, "nginx", "clients")
+    crt, key = os.path.join(d, "no-cn.crt"), os.path.join(d, "no-cn.key")
+    subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/O=Tacitus tests",
+                    "-keyout", key, "-out", crt + ".csr"], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", crt + ".csr",
+                    "-CA", os.path.join(cfg.var, "nginx", "client-ca.crt"),
+                    "-CAkey", os.path.join(cfg.var, "nginx", "client-ca.key"),
+                    "-CAcreateserial", "-days", "1", "-out", crt], check=True, capture_output=True)
+    out = subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "client-cert", "alice"],
+                         env=env, check=True, capture_output=True, text=True).stdout.split()
+    alice = tl.Api(cfg, auth=None)
+    alice.s.cert = (out[0], out[1])
+    nobody = tl.Api(cfg, auth=None)
+    nobody.s.cert = (crt, key)
+    try:
+        tl.json_body(settle(alice, "/batches", 200), 200)     # certificates are asked for now
+        before = tac_rows(cfg)
+        r = settle(nobody, "/batches", 401)
+        tl.error_msg(r, 401)
+        tl.error_msg(post(nobody, {"file": cfg.job("quick.py")}), 401)
+        assert tac_rows(cfg) == before, "a certificate without a CN created a batch"
+    finally:
+        alice.close()
+        nobody.close()
+        stack("start")
+    tl.json_body(settle(users["root"], "/batches", 200), 200)
+
+
 class _TokenService(http.server.BaseHTTPRequestHandler):
-    """An external authentication service: one good token, for user tok-user."""
+    """An external authentication service: one good token, for user tok-user; one that it
+    takes (2xx) without naming a user, as a misconfigured service would."""
 
     def do_GET(self):
         if self.headers.get("Authorization") == "Bearer good-token":
             self.send_response(204)
             self.send_header("X-Auth-User", "tok-user")
+        elif self.headers.get("Authorization") == "Bearer no-user-token":
+            self.send_response(200)
         else:
             self.send_response(401)
         self.end_headers()
@@ -324,6 +400,41 @@ def test_auth_request_asks_an_external_service(cfg, users):
     finally:
         good.close()
         bad.close()
+        service.shutdown()
+        stack("start")
+    tl.json_body(settle(users["root"], "/batches", 200), 200)
+
+
+def test_auth_request_without_a_user_is_401(cfg, users):
+    """A token service that answers 2xx without X-Auth-User authenticated nobody: 401, and
+    nothing is read, created or done as anybody."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    service = http.server.HTTPServer(("127.0.0.1", port), _TokenService)
+    threading.Thread(target=service.serve_forever, daemon=True).start()
+    env = dict(os.environ, TACITUS_AUTH="request", TACITUS_AUTH_URL=f"http://127.0.0.1:{port}/auth")
+    subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "start"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    good = tl.Api(cfg, auth=None)
+    good.s.headers["Authorization"] = "Bearer good-token"
+    nouser = tl.Api(cfg, auth=None)
+    nouser.s.headers["Authorization"] = "Bearer no-user-token"
+    try:
+        tl.json_body(settle(good, "/batches", 200), 200)
+        before = tac_rows(cfg)
+        sessions = tl.Psql(cfg.psql).query("SELECT count(*) FROM session")
+        for path in ("/batches", "/sessions", "/version"):
+            tl.error_msg(nouser.get(path), 401)
+        job = {"file": cfg.job("quick.py"), "args": ["no-user"]}
+        tl.error_msg(post(nouser, job), 401)
+        tl.error_msg(nouser.post("/batches?doAs=bob", json=job, headers=CSRF), 401)
+        tl.error_msg(nouser.post("/sessions", json={"kind": "pyspark"}, headers=CSRF), 401)
+        assert tac_rows(cfg) == before, "a request without a user created a batch"
+        assert tl.Psql(cfg.psql).query("SELECT count(*) FROM session") == sessions
+    finally:
+        good.close()
+        nouser.close()
         service.shutdown()
         stack("start")
     tl.json_body(settle(users["root"], "/batches", 200), 200)

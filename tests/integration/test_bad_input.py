@@ -63,6 +63,10 @@ def post_raw(tac, data):
     return tac.api.post("/batches", data=data, headers={"Content-Type": "application/json"})
 
 
+def session_rows(tac):
+    return int(tac.db.query("select count(*) from session"))
+
+
 # --------------------------------------------------------------------------- POST /batches bodies
 
 POST_CASES = [
@@ -120,12 +124,104 @@ POST_CASES = [
                  id="name-all-digits"),
 ]
 
+# conf keys outside Spark's key syntax: spark-submit splits "--conf k=v" at the first "=",
+# so {"spark.yarn.jars=X": ""} would set the blacklisted spark.yarn.jars
+POST_CASES += [
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": {"spark.yarn.jars=X": ""}}),
+                 {"startswith": "Rejected, Reason: Invalid configuration key",
+                  "contains": '"spark.yarn.jars=X"'}, id="conf-key-with-equals"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": {"spark.master ": "yarn"}}),
+                 {"contains": '"spark.master "'}, id="conf-key-with-space"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": {"spark.x\ny": "1"}}),
+                 {"contains": "Invalid configuration key"}, id="conf-key-with-newline"),
+]
+
+# local: names a file on the nodes, this host among them: the whitelist applies to it as to
+# file: and plain paths
+POST_CASES += [
+    pytest.param(lambda c: J({"file": "local:/etc/passwd"}),
+                 {"exact": "Rejected, Reason: requirement failed: Local path /etc/passwd "
+                           "cannot be added to user sessions."}, id="file-local-uri-outside-whitelist"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "jars": ["local:///etc/passwd"]}),
+                 {"contains": NOT_ALLOWED}, id="jars-local-uri-outside-whitelist"),
+    pytest.param(lambda c: J({"file": c.job("ok.py"), "conf": {"spark.files": "LOCAL:/etc/passwd"}}),
+                 {"contains": NOT_ALLOWED}, id="conf-files-local-uri-outside-whitelist"),
+]
+
 
 @pytest.mark.parametrize("make_body,checks", POST_CASES)
 def test_bad_post_is_rejected_without_trace(cfg, tac, spark_watch, make_body, checks):
     data = make_body(cfg)
     expect_rejected(tac, spark_watch, lambda: post_raw(tac, data), 400,
                     what=f"POST /batches {data[:120]!r}", **checks)
+
+
+# --------------------------------------------------------------------------- JSON that only a lenient parser takes
+
+def _lenient(ok):
+    """Bodies that json-c's lenient mode accepts and PostgreSQL's jsonb refuses (their
+    well-formed twin is an accepted request): 400, never 503 "database unavailable"."""
+    return [
+        pytest.param(b"{'" + ok[2:-1].replace(b'"', b"'") + b"}", id="single-quotes"),
+        pytest.param(ok[:-1] + b",}", id="trailing-comma"),
+        pytest.param(ok[:-1] + b', "name": "caf\xe9"}', id="invalid-utf8"),
+        pytest.param(ok[:-1] + b', "conf": {"spark.a\\u0000b": "x"}}', id="nul-escape-in-a-key"),
+        pytest.param(ok[:-1] + b', "conf": {"spark.a": NaN}}', id="nan"),
+    ]
+
+
+@pytest.mark.parametrize("body", _lenient(b'{"file": "@OK@"}'))
+def test_lenient_json_batch_is_400(cfg, tac, spark_watch, body):
+    data = body.replace(b"@OK@", cfg.job("ok.py").encode())
+    expect_rejected(tac, spark_watch, lambda: post_raw(tac, data), 400,
+                    what=f"POST /batches {data!r}", startswith="Malformed JSON")
+
+
+@pytest.mark.parametrize("body", _lenient(b'{"kind": "pyspark"}'))
+def test_lenient_json_session_is_400(tac, body):
+    before = session_rows(tac)
+    r = tac.api.post("/sessions", data=body, headers={"Content-Type": "application/json"})
+    if r.status_code == 201:
+        tac.api.delete(f"/sessions/{r.json()['id']}")
+    tl.error_msg(r, 400, startswith="Malformed JSON")
+    assert session_rows(tac) == before, "a refused POST /sessions wrote a session"
+
+
+# --------------------------------------------------------------------------- Content-Type
+
+# What a cross-site HTML form can send without a CORS preflight, and other non-JSON types
+NOT_JSON_TYPES = [None, "text/plain", "application/x-www-form-urlencoded",
+                  "multipart/form-data; boundary=x", "text/json", "application/jsonx"]
+
+
+@pytest.mark.parametrize("ctype", NOT_JSON_TYPES, ids=lambda t: str(t))
+def test_post_batches_needs_a_json_content_type(cfg, tac, spark_watch, ctype):
+    data = J({"file": cfg.job("ok.py")})
+    headers = {"Content-Type": ctype} if ctype else {}
+    expect_rejected(tac, spark_watch, lambda: tac.api.post("/batches", data=data, headers=headers),
+                    415, what=f"POST /batches as {ctype}", contains="application/json")
+
+
+def test_post_sessions_statements_completion_need_a_json_content_type(tac):
+    before = session_rows(tac)
+    r = tac.api.post("/sessions", data=J({"kind": "pyspark"}), headers={"Content-Type": "text/plain"})
+    if r.status_code == 201:
+        tac.api.delete(f"/sessions/{r.json()['id']}")
+    tl.error_msg(r, 415, contains="application/json")
+    assert session_rows(tac) == before, "a text/plain POST /sessions created a session"
+    for path in ("/sessions/99999999/statements", "/sessions/99999999/completion"):
+        r = tac.api.post(path, data=J({"code": "1"}), headers={"Content-Type": "text/plain"})
+        tl.error_msg(r, 415, contains="application/json")
+
+
+@pytest.mark.parametrize("ctype", ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8",
+                                   "application/json ; charset=utf-8"])
+def test_json_content_type_with_parameters_is_read(tac, spark_watch, ctype):
+    # the body is read (and refused for what it says), not refused for its type
+    data = J({"file": "/etc/passwd"})
+    expect_rejected(tac, spark_watch, lambda: tac.api.post("/batches", data=data,
+                                                           headers={"Content-Type": ctype}),
+                    400, what=f"POST /batches as {ctype}", contains=NOT_ALLOWED)
 
 
 # --------------------------------------------------------------------------- GET with bad parameters / ids

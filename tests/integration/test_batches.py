@@ -12,6 +12,7 @@ a background poller (GET /batches/{id}/state every 0.5 s):
 
 Tests rely on file order only for the sleep batch: the name and list tests come before the
 DELETE test.  Every test also works alone (-k), because the fixture does all the launching.
+The cap test at the end runs one more job of its own (ok.py with 10050 lines).
 """
 
 import os
@@ -378,3 +379,33 @@ def test_delete_running_batch_kills_all_its_processes(tac, launched):
     states = w.states(j.id)
     tl.check_transitions(states, "sleep batch")
     assert not any(s in ("success", "dead") for s in states), f"a killed batch showed {states}"
+
+
+# --------------------------------------------------------------------------- caps
+
+def test_log_size_is_capped(cfg, tac):
+    """One answer holds at most 10000 log lines, whatever `size` asks (size=-1, Livy's
+    "all", included): no request builds a whole history at once."""
+    bid, st, _ = tac.run_batch({"file": cfg.job("ok.py"), "args": ["10050", "cap"]})
+    assert st == "success", f"ok.py 10050 ended {st}"
+    for params in ({"size": 100000}, {"from": 0, "size": 100000}, {"size": -1}, {"from": 5, "size": -1}):
+        body = tl.json_body(tac.api.get(f"/batches/{bid}/log", params=params), 200)
+        assert body["total"] > 10050, body["total"]
+        assert len(body["log"]) == 10000, f"{params}: {len(body['log'])} lines of {body['total']}"
+    head = tl.json_body(tac.api.get(f"/batches/{bid}/log", params={"from": 0, "size": 10}), 200)
+    assert "TACITUS-LINE cap 0" in head["log"], f"paging no longer reaches the first lines: {head}"
+
+
+def test_list_size_is_capped(tac):
+    """One page holds at most 1000 batches, whatever `size` asks."""
+    # 1001 finished batches more (made in SQL: no Spark needed), hidden again at the end
+    lo, hi = tac.db.query(
+        "WITH i AS (INSERT INTO batch (owner, request, argv, state, finished_at, exit_code) "
+        "SELECT 'it-user', '{}', '[]', 'success', now(), 0 FROM generate_series(1, 1001) "
+        "RETURNING id) SELECT min(id) || ' ' || max(id) FROM i").split()
+    try:
+        body = tac.list_batches(size=100000)
+        assert body["total"] >= 1001 and len(body["sessions"]) == 1000, \
+            f"size=100000: {len(body['sessions'])} batches of {body['total']}"
+    finally:
+        tac.db.query(f"UPDATE batch SET deleted_at = now() WHERE id BETWEEN {lo} AND {hi}")

@@ -902,6 +902,23 @@ def test_bad_statement_requests_write_nothing(tac, main):
     assert text_of(main.wait_statement(n)[0]["output"]) == "42"
 
 
+def test_statement_and_completion_bodies_are_strict_json(tac, main):
+    """JSON only a lenient parser takes is a 400 (a key with \\u0000 once even smuggled a
+    "kind" past the field check), and a body that is not declared JSON a 415."""
+    main.require()
+    before = counts(tac.db)
+    for what in ("statements", "completion"):
+        for raw in (b"{'code': '1'}", b'{"code": "1",}', b'{"code": "caf\xe9"}',
+                    b'{"code": "1", "kind\\u0000x": "sql"}', b'{"code": "1", "cursor": NaN}'):
+            r = main.api.post(f"{main.path}/{what}", data=raw,
+                              headers={"Content-Type": "application/json"})
+            tl.error_msg(r, 400, startswith="Malformed JSON")
+        r = main.api.post(f"{main.path}/{what}", data=b'{"code": "1"}',
+                          headers={"Content-Type": "text/plain"})
+        tl.error_msg(r, 415, contains="application/json")
+    assert_nothing_written(tac.db, before, "lenient JSON in statements and completions")
+
+
 def test_negative_statement_id_gets_a_clear_answer(main):
     """Livy parses the id as an int: -1 is just an unknown statement (GET 404 "Statement not
     found", cancel 200 "canceled").  A 400 is acceptable too, but then with a message that

@@ -12,6 +12,12 @@ void test_access(void)
 	CHECK(acl_allowed(&c, "mallory"));
 	CHECK(acl_can_view(&c, "mallory", "alice", NULL));
 	CHECK(acl_can_modify(&c, "mallory", "alice", NULL));
+	/* ... but nobody is not somebody: every front door authenticates, so a request
+	 * without a user (NULL or "") is a front door gone wrong, and gets no right */
+	CHECK(!acl_allowed(&c, NULL) && !acl_allowed(&c, ""));
+	CHECK(!acl_can_view(&c, NULL, "alice", NULL) && !acl_can_view(&c, "", "alice", NULL));
+	CHECK(!acl_can_modify(&c, NULL, "alice", NULL) && !acl_can_modify(&c, "", "alice", NULL));
+	CHECK(!acl_can_modify(&c, "", NULL, ""));           /* not even what "nobody" owns */
 
 	CHECK(cfg_parse_livy_conf(&c,
 		"livy.server.access-control.enabled = true\n"
@@ -22,7 +28,7 @@ void test_access(void)
 		"livy.impersonation.enabled = true\n", "t", err, sizeof err) == 0);
 	CHECK(acl_allowed(&c, "alice") && acl_allowed(&c, "victor") && acl_allowed(&c, "root"));
 	CHECK(!acl_allowed(&c, "mallory"));
-	CHECK(acl_allowed(&c, NULL));                       /* no authentication: passes */
+	CHECK(!acl_allowed(&c, NULL) && !acl_allowed(&c, ""));     /* no user: no way in */
 
 	CHECK(acl_can_view(&c, "alice", "alice", NULL));
 	CHECK(acl_can_view(&c, "bob", "alice", "bob"));     /* the proxy user */
@@ -41,6 +47,11 @@ void test_access(void)
 	CHECK_STR(out, "bob");
 	CHECK_STR(acl_effective_user(&c, "root", "bob"), "bob");
 	CHECK_STR(acl_effective_user(&c, "alice", "bob"), "alice");
+	/* nobody may act as anybody */
+	CHECK(!acl_impersonate(&c, NULL, "bob", out, sizeof out, msg, sizeof msg));
+	CHECK(!acl_impersonate(&c, "", "bob", out, sizeof out, msg, sizeof msg));
+	CHECK(acl_effective_user(&c, NULL, "bob") == NULL);
+	CHECK_STR(acl_effective_user(&c, "", "bob"), "");
 
 	c.impersonation = false;                            /* dropped silently */
 	CHECK(acl_impersonate(&c, "alice", "bob", out, sizeof out, msg, sizeof msg));

@@ -50,9 +50,41 @@ void test_config(void)
 	CHECK(cfg_parse_livy_conf(&c, "tacitus.session.max-per-user = -1\n", "t", err, sizeof err) == -1);
 
 	cfg_defaults(&c);
-	cfg_parse_blacklist(&c, "# keys\nspark.custom.key\n\nspark.master\n");
+	CHECK(cfg_parse_blacklist(&c, "# keys\nspark.custom.key\n\n  spark.master \r\n", "bl", err,
+				  sizeof err) == 0);
 	CHECK(cfg_is_blacklisted(&c, "spark.custom.key"));
-	CHECK(c.n_blacklist == 7);
+	CHECK(c.blacklist.n == 2);                          /* beside the 6 built-in keys */
+	/* an entry that is no Spark key could never match one: the start stops */
+	CHECK(cfg_parse_blacklist(&c, "spark.a\nspark.b # no inline comments\n", "bl", err,
+				  sizeof err) == -1);
+	CHECK_STR(err, "bl:2: 'spark.b # no inline comments' is not a Spark configuration key "
+		  "(a letter, then letters, digits, '.', '_', '-' or '/')");
+	cfg_free(&c);
+	CHECK(c.blacklist.n == 0 && cfg_is_blacklisted(&c, "spark.master"));
 	c.allow_custom_classpath = true;
 	CHECK(!cfg_is_blacklisted(&c, "spark.submit.proxyUser.allowCustomClasspathInClusterMode"));
+
+	/* a blacklist of any length, with keys of any length, is honoured to its last key */
+	{
+		static char text[200000];
+		char key[64];
+		size_t n = 0;
+
+		cfg_defaults(&c);
+		for (int i = 0; i < 5000; i++)
+			n += (size_t)snprintf(text + n, sizeof text - n, "spark.blocked.k%d\n", i);
+		n += (size_t)snprintf(text + n, sizeof text - n, "spark.%0200d\n", 7);
+		CHECK(cfg_parse_blacklist(&c, text, "bl", err, sizeof err) == 0);
+		CHECK(cfg_is_blacklisted(&c, "spark.blocked.k0"));
+		CHECK(cfg_is_blacklisted(&c, "spark.blocked.k40"));
+		CHECK(cfg_is_blacklisted(&c, "spark.blocked.k4999"));
+		snprintf(key, sizeof key, "spark.blocked.k%d", 5000);
+		CHECK(!cfg_is_blacklisted(&c, key));
+		snprintf(text, sizeof text, "spark.%0200d", 7);
+		CHECK(cfg_is_blacklisted(&c, text));
+		text[120] = '\0';       /* a prefix of a blacklisted key is another key */
+		CHECK(!cfg_is_blacklisted(&c, text));
+		CHECK(cfg_is_blacklisted(&c, "spark.master"));
+		cfg_free(&c);
+	}
 }

@@ -118,7 +118,19 @@ void test_livy(void)
 	    "requirement failed: Local path /tmp/wlx/a.py cannot be added to user sessions.");
 	uri("rel/x.py", -1, "requirement failed: Path 'rel/x.py' is not absolute.");
 	uri("hdfs://nn/apps/x.jar", 0, "hdfs://nn/apps/x.jar");
-	uri("local:/opt/x.jar", 0, "local:/opt/x.jar");
+	/* local: is a path on the node, this host among them: whitelisted like file: */
+	uri("local:/opt/x.jar", -1,
+	    "requirement failed: Local path /opt/x.jar cannot be added to user sessions.");
+	uri("local:/tmp/wl/x.jar", 0, "local:/tmp/wl/x.jar");
+	uri("local:///tmp/wl/../wl/x.jar", 0, "local:/tmp/wl/x.jar");
+	uri("local://host/tmp/wl/x.jar", 0, "local:/tmp/wl/x.jar");
+	uri("LOCAL:/tmp/wl/../../etc/passwd", -1,
+	    "requirement failed: Local path /etc/passwd cannot be added to user sessions.");
+	uri("local:x.jar", -1, "requirement failed: Path 'local:x.jar' is not absolute.");
+	uri("FILE:/etc/passwd", -1,
+	    "requirement failed: Local path /etc/passwd cannot be added to user sessions.");
+	uri("s3a://bucket/x.jar", 0, "s3a://bucket/x.jar");
+	uri("https://repo/x.jar", 0, "https://repo/x.jar");
 	uri("/tmp/wl/a b.py", -1,
 	    "java.net.URISyntaxException: Illegal character in path at index 9: /tmp/wl/a b.py");
 	uri("/tmp/wl/a%20b.py", 0, "/tmp/wl/a b.py");

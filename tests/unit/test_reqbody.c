@@ -147,6 +147,84 @@ void test_reqbody(void)
 	argv_is("{\"file\": \"/jobs/pi.py\", \"driverMemory\": \"512M\", \"executorMemory\": \"2gb\"}",
 		"[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=512M\","
 		"\"--conf\",\"spark.executor.memory=2gb\",\"/jobs/pi.py\"]");
+
+	/* conf keys: Spark's key syntax, or spark-submit's "--conf k=v" means another key */
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.yarn.jars=X\": \"\"}}", REQBODY_INVALID,
+		"Rejected, Reason: Invalid configuration key in session config: \"spark.yarn.jars=X\"");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.master \": \"yarn\"}}", REQBODY_INVALID,
+		"\"spark.master \"");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.x\\ty\": \"1\"}}", REQBODY_INVALID,
+		"Invalid configuration key");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"\": \"1\"}}", REQBODY_INVALID,
+		"Invalid configuration key in session config: \"\"");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.caf\u00e9\": \"1\"}}", REQBODY_INVALID,
+		"Invalid configuration key");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\".spark.x\": \"1\"}}", REQBODY_INVALID,
+		"Invalid configuration key");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.x:y\": \"1\"}}", REQBODY_INVALID,
+		"Invalid configuration key");
+	/* what real Spark keys use: '-' in bucket names, '/' in Kubernetes label and
+	 * annotation names, '_' in environment variables and catalog names */
+	argv_is("{\"file\": \"/jobs/pi.py\", \"conf\": {"
+			    "\"spark.hadoop.fs.s3a.bucket.my-bucket.endpoint\": \"http://s3\", "
+			    "\"spark.kubernetes.driver.label.app.kubernetes.io/name\": \"x\", "
+			    "\"spark.executorEnv.MY_VAR2\": \"1\", \"spark.sql.catalog.my_cat\": \"c\"}}",
+		  "[\"--conf\",\"spark.hadoop.fs.s3a.bucket.my-bucket.endpoint=http://s3\","
+		  "\"--conf\",\"spark.kubernetes.driver.label.app.kubernetes.io/name=x\","
+		  "\"--conf\",\"spark.executorEnv.MY_VAR2=1\",\"--conf\",\"spark.sql.catalog.my_cat=c\","
+		  "\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
+
+	/* local: names a path on this host: the whitelist applies, whatever the scheme */
+	refused("{\"file\": \"local:/etc/passwd\"}", REQBODY_INVALID,
+		"Rejected, Reason: requirement failed: Local path /etc/passwd cannot be added to user sessions.");
+	refused("{\"file\": \"/jobs/a.py\", \"jars\": [\"local:///etc/x.jar\"]}", REQBODY_INVALID,
+		"Local path /etc/x.jar");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.files\": \"LOCAL:/etc/x\"}}",
+		REQBODY_INVALID, "Local path /etc/x");
+	argv_is("{\"file\": \"local:/jobs/a.jar\", \"jars\": [\"hdfs:///x.jar\"]}",
+		  "[\"--conf\",\"spark.jars=hdfs:///x.jar\",\"--conf\",\"spark.master=local\","
+		  "\"local:/jobs/a.jar\"]");
+
+	/* the media type of a body Tacitus reads */
+	CHECK(reqbody_json_type("application/json"));
+	CHECK(reqbody_json_type("Application/JSON; charset=utf-8"));
+	CHECK(reqbody_json_type("application/json ;charset=UTF-8"));
+	CHECK(!reqbody_json_type(NULL) && !reqbody_json_type(""));
+	CHECK(!reqbody_json_type("text/plain") && !reqbody_json_type("text/json"));
+	CHECK(!reqbody_json_type("application/x-www-form-urlencoded"));
+	CHECK(!reqbody_json_type("multipart/form-data; boundary=x"));
+	CHECK(!reqbody_json_type("application/jsonx") && !reqbody_json_type("application/json-seq"));
+	CHECK(!reqbody_json_type(" application/json"));
+
+	/* JSON: strict, and only what PostgreSQL's jsonb takes as well (the body is stored) */
+	refused("{'file': '/jobs/a.py'}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\",}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [\"1\",]}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"caf\xe9\"}", REQBODY_INVALID,
+		"Malformed JSON: invalid UTF-8");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"\xc0\xaf\"}", REQBODY_INVALID, "invalid UTF-8");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"\xed\xa0\x80\"}", REQBODY_INVALID, "invalid UTF-8");
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.a\\u0000b\": \"x\"}}", REQBODY_INVALID,
+		"Malformed JSON: \\u0000");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"a\\ud800\"}", REQBODY_INVALID,
+		"Malformed JSON: a lone UTF-16 surrogate");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"a\\udc00\\ud800\"}", REQBODY_INVALID,
+		"lone UTF-16 surrogate");
+	refused("{\"file\": \"/jobs/a.py\", \"name\": \"a\tb\"}", REQBODY_INVALID,
+		"Malformed JSON: a control character");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [NaN]}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [-Infinity]}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [1.]}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [1e999]}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\", \"args\": [123456789012345678901234567890]}",
+		REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\"}\f", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\":\v\"/jobs/a.py\"}", REQBODY_INVALID, "Malformed JSON");
+	refused("{\"file\": \"/jobs/a.py\"} /* c */", REQBODY_INVALID, "Malformed JSON");
+	argv_is(" {\"file\": \"/jobs/a.py\", \"args\": [\"caf\xc3\xa9 \xf0\x9f\x98\x80\", "
+			    "\"\\ud83d\\ude00\", 1.5e3, -7, 12, true]}\r\n",
+		  "[\"--conf\",\"spark.master=local\",\"/jobs/a.py\",\"caf\xc3\xa9 \xf0\x9f\x98\x80\","
+		  "\"\xf0\x9f\x98\x80\",\"1.5e3\",\"-7\",\"12\",\"true\"]");
 }
 
 /* POST /sessions: kinds, time strings, the 17 fields, and the driver's argv. */
@@ -231,14 +309,34 @@ void test_sessionreq(void)
 	session_refused("{\"ttl\": 5}", "\"ttl\" must be a time string");
 	session_refused("{\"heartbeatTimeoutInSecond\": -1}", "out of range");
 	session_refused("{\"idleTimeout\": \"3500000d\"}", "\"idleTimeout\" is out of range");
-	session_refused("{\"name\": \"a\\u0000b\"}", "contains a NUL character");
-	session_refused("{\"conf\": {\"spark.x\": \"a\\u0000\"}}", "contains a NUL character");
+	session_refused("{\"name\": \"a\\u0000b\"}", "(NUL) is not allowed");
+	session_refused("{\"conf\": {\"spark.x\": \"a\\u0000\"}}", "(NUL) is not allowed");
 	session_refused("{\"file\": \"/jobs/a.py\"}", "Unrecognized field \"file\" (class "
 			"org.apache.livy.server.interactive.CreateInteractiveRequest), not marked as "
 			"ignorable (17 known properties: ");
 	session_refused("{\"name\": \"42\"}", "Invalid session name: 42");
 	session_refused("{\"conf\": {\"spark.master\": \"yarn\"}}", "Blacklisted configuration values");
 	session_refused("{\"jars\": [\"/etc/x.jar\"]}", "Local path /etc/x.jar");
+	session_refused("{'kind': 'pyspark'}", "Malformed JSON");
+	session_refused("{\"kind\": \"pyspark\",}", "Malformed JSON");
+	session_refused("{\"conf\": {\"spark.x=y\": \"1\"}}", "Invalid configuration key");
+	session_refused("{\"pyFiles\": [\"local:/etc/x.py\"]}", "Local path /etc/x.py");
+	{       /* the small bodies (statements, completion) are as strict */
+		static const char *const keys[] = {"code", "kind", "cursor"};
+		static const char *const bad[] = {
+			"{'code': '1'}", "{\"code\": \"1\",}", "{\"code\": \"\xff\"}",
+			"{\"code\": \"1\", \"kind\\u0000x\": \"sql\"}", "{\"code\": \"1\", \"cursor\": NaN}",
+		};
+		json_object *o;
+		for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+			o = reqbody_object(bad[i], strlen(bad[i]), "C", keys, 3, msg, sizeof msg);
+			CHECK(o == NULL && strstr(msg, "Malformed JSON"));
+			json_object_put(o);
+		}
+		o = reqbody_object("{\"code\": \"1\", \"cursor\": 1}", 26, "C", keys, 3, msg, sizeof msg);
+		CHECK(o != NULL);
+		json_object_put(o);
+	}
 
 	/* the driver: repl.py with its callback; a default request fits the pool */
 	snprintf(d.script, sizeof d.script, "/opt/tacitus/app/repl.py");
