@@ -155,9 +155,10 @@ int track_read_output(const char *dir, const char *name, long long *offset, bool
 		count += add_line(lines, buf + start, i - start, facts);
 		start = i + 1;
 	}
-	/* a last piece without newline: kept for the next read, unless the job ended
-	 * or the piece alone fills the buffer */
-	if (start < (size_t)got && (final || (start == 0 && full))) {
+	/* a last piece without newline: kept for the next read, unless it is the end
+	 * of the file of a job that ended, or the piece alone fills the buffer (a full
+	 * buffer is not the end of the file: the line goes on in the next read) */
+	if (start < (size_t)got && ((final && !full) || (start == 0 && full))) {
 		count += add_line(lines, buf + start, (size_t)got - start, facts);
 		start = (size_t)got;
 	}

@@ -104,6 +104,40 @@ static void test_cuts_between_characters(void)
 	rmdir(dir);
 }
 
+/* A job that ended with more than a buffer of output left: its lines are read whole
+ * across the buffer's end (the piece at the end of a full buffer used to be taken as
+ * the job's last line, splitting a line at every 1 MiB). */
+static void test_final_reads_keep_lines_whole(void)
+{
+	char dir[] = "/tmp/tacitus-unit-XXXXXX", path[512], line[64];
+	struct track_facts f = {{0}, {0}};
+	json_object *lines = json_object_new_array();
+	long long off = 0, size = 0;
+	int n = 0, got, bad = 0;
+	FILE *out;
+
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/stdout", dir);
+	out = fopen(path, "w");
+	for (; size < 5 * TRACK_MAX_READ / 2; n++)
+		size += fprintf(out, "line %08d of a job that ended\n", n);
+	fprintf(out, "no newline at the end");
+	fclose(out);
+	while ((got = track_read_output(dir, "stdout", &off, true, lines, &f)) > 0)
+		;
+	CHECK(got == 0);
+	CHECK((int)json_object_array_length(lines) == n + 1);
+	for (int i = 0; i < n && i < (int)json_object_array_length(lines); i++) {
+		snprintf(line, sizeof line, "line %08d of a job that ended", i);
+		bad += strcmp(json_object_get_string(json_object_array_get_idx(lines, i)), line) != 0;
+	}
+	CHECK(bad == 0);
+	CHECK_STR(json_object_get_string(json_object_array_get_idx(lines, n)), "no newline at the end");
+	json_object_put(lines);
+	unlink(path);
+	rmdir(dir);
+}
+
 void test_track(void)
 {
 	char dir[] = "/tmp/tacitus-unit-XXXXXX", bad[] = "ok\xff\xc3(\xe2\x82\xac\0z", path[512];
@@ -138,4 +172,5 @@ void test_track(void)
 	unlink(path);
 	rmdir(dir);
 	test_cuts_between_characters();
+	test_final_reads_keep_lines_whole();
 }
