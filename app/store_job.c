@@ -227,7 +227,7 @@ enum store_rc store_append_log(struct store *s, long long id, const char *owner,
 		"json_array_elements_text($4::json) WITH ORDINALITY AS t(l, n) RETURNING 1) "
 		"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ins)", 8, p);
 	if (!r)
-		return STORE_ERROR;
+		return store_refused(s) ? STORE_REFUSED : STORE_ERROR;
 	stored = atoi(PQgetvalue(r, 0, 0)) == 1;
 	PQclear(r);
 	return stored ? STORE_OK : STORE_NOTFOUND;

@@ -6,6 +6,10 @@
  * output lines, carries out kills of deleted batches, and ends batches whose
  * process is gone, with the exit status the shim wrote.  A NOTIFY wakes it; a
  * one-second timer is the fallback.  It never parses HTTP.
+ *
+ * What a job prints cannot hold it up: output that PostgreSQL refuses is stored
+ * as one line saying so, its offsets move past it, and kills, exit detection
+ * and lease renewal never wait for output to be stored.
  */
 #ifndef TACITUS_MONITOR_H
 #define TACITUS_MONITOR_H

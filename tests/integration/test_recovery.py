@@ -15,6 +15,8 @@ These tests break the stack on purpose and put it back together afterwards:
                   flood of log lines), and renews again once the database accepts
     master        a worker whose fork failed is forked again once fork works (fork() made to
                   fail by build/failfork.so, a test-only LD_PRELOAD library)
+    output        a line cut inside a character, or one PostgreSQL refuses, does not stop a
+                  job's kill (tests/jobs/lines.py)
 
 Every Spark job here is tests/jobs/quick.py (a real spark-submit of a Python file without a
 SparkSession).  The stack is driven through app/stack.sh with the environment the harness
@@ -1008,3 +1010,121 @@ def test_master_forks_again_after_a_failed_fork(cfg, tac, tmp_path):
         stop_instance(cfg, n)
         ensure_instances(cfg)
     assert not preloaded(master_pid(cfg, n)), f"app-{n} still runs with {FAILFORK}"
+
+
+# --------------------------------------------------------------------------- 9. hostile output
+
+KILL_BOUND = 30.0          # s from DELETE to killed: SIGTERM at once, SIGKILL 5 s later
+LINE_LIMIT = 16384         # bytes: the monitor's longest log line (TRACK_MAX_LINE)
+LONG_LINE = "a" + "\u00e9" * 10000
+POISON_REFUSED = "integration test: poisoned line refused"
+
+# PostgreSQL refuses a log line for a reason of its own (here a trigger's exception): the
+# monitor must store something else instead and go on with the job
+POISON_SQL = f"""
+CREATE FUNCTION it_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.line LIKE 'TACITUS-POISON%' THEN
+        RAISE EXCEPTION '{POISON_REFUSED}';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER it_poison BEFORE INSERT ON batch_log FOR EACH ROW EXECUTE FUNCTION it_poison();
+"""
+UNPOISON_SQL = """
+DROP TRIGGER IF EXISTS it_poison ON batch_log;
+DROP FUNCTION IF EXISTS it_poison();
+"""
+
+
+def lines_job(cfg, kind, token):
+    return {"file": cfg.job("lines.py"), "args": [kind, token, "300"]}
+
+
+def job_output(db, bid, name="stdout"):
+    """What job bid wrote to its stdout (or stderr) file so far, b"" before its launch."""
+    d = db.query(f"select coalesce(job_dir, '') from batch where id={int(bid)}")
+    try:
+        with open(os.path.join(d, name), "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def delete_and_wait_killed(tac, bid):
+    """DELETE the batch; it must be killed within KILL_BOUND seconds."""
+    r = tac.api.delete(f"/batches/{bid}")
+    assert r.status_code == 200, f"DELETE /batches/{bid}: {tl.describe(r)}"
+    t0 = time.monotonic()
+    tl.wait_until(lambda: batch_row(tac.db, bid)[0] == "killed", KILL_BOUND,
+                  lambda: f"batch {bid} to be killed within {KILL_BOUND:.0f} s of its DELETE: "
+                          f"{batch_row(tac.db, bid)}; log tail {db_log_tail(tac.db, bid)}")
+    return time.monotonic() - t0
+
+
+def db_log(db, bid):
+    """Every stored log line of batch bid, in order (the API hides a deleted batch's log)."""
+    out = subprocess.run(db.argv + ["-Atc", f"select line from batch_log where batch_id={int(bid)} "
+                                    "order by line_no", "-R", "\x1e"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, f"psql: {out.stderr}"
+    text = out.stdout[:-1] if out.stdout.endswith("\n") else out.stdout
+    return text.split("\x1e") if text else []
+
+
+def db_log_tail(db, bid, n=5):
+    return [line[:120] for line in db_log(db, bid)[-n:]]
+
+
+def test_a_line_longer_than_the_limit_does_not_wedge_its_job(cfg, tac, run_id):
+    """A line of "a" + 10,000 "é" (20,001 bytes) used to be cut at byte 16,384, inside a
+    character: PostgreSQL refused that append and every later one, and since storing output came
+    first, the job could no longer be killed.  It is DELETEd and killed in bounded time, and its
+    log holds the line, in pieces cut between characters."""
+    db = tac.db
+    token = f"utf8-{run_id}"
+    r, bid = tac.create_batch(lines_job(cfg, "utf8", token))
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    try:
+        tl.wait_until(lambda: f"TACITUS-LINES {token} after 3".encode() in job_output(db, bid),
+                      120, f"batch {bid} to print its long line and what follows")
+        took = delete_and_wait_killed(tac, bid)
+    finally:
+        if batch_row(db, bid)[0] in ACTIVE:
+            tac.delete_quietly(bid)
+    print(f"utf8: batch {bid} killed {took:.1f} s after its DELETE")
+    log = db_log(db, bid)
+    assert "".join(log).count(LONG_LINE) == 1, \
+        f"the long line is not in the log of batch {bid} (in pieces): {db_log_tail(db, bid)}"
+    pieces = [line for line in log if "\u00e9" in line]
+    assert all(len(p.encode()) <= LINE_LIMIT for p in pieces), \
+        f"pieces longer than {LINE_LIMIT} bytes: {[len(p.encode()) for p in pieces]}"
+    assert not any("?" in p or "\ufffd" in p for p in pieces), "a character of the line was lost"
+    assert f"TACITUS-LINES {token} after 3" in log, "the lines after the long one are not stored"
+
+
+def test_a_line_the_database_refuses_does_not_wedge_its_job(cfg, tac, run_id):
+    """A line that PostgreSQL refuses (here: a trigger raises) is replaced by a line of the
+    monitor's saying so, the lines after it are stored, and the job is killed on DELETE."""
+    db = tac.db
+    token = f"poison-{run_id}"
+    db.query(POISON_SQL)
+    bid = None
+    try:
+        r, bid = tac.create_batch(lines_job(cfg, "poison", token))
+        assert bid is not None, f"batch not created: {tl.describe(r)}"
+        tl.wait_until(lambda: f"TACITUS-LINES {token} after 3".encode() in job_output(db, bid),
+                      120, f"batch {bid} to print its poisoned line and what follows")
+        took = delete_and_wait_killed(tac, bid)
+    finally:
+        db.query(UNPOISON_SQL)
+        if bid is not None and batch_row(db, bid)[0] in ACTIVE:
+            tac.delete_quietly(bid)
+    print(f"poison: batch {bid} killed {took:.1f} s after its DELETE")
+    log = db_log(db, bid)
+    notes = [line for line in log if re.fullmatch(
+        r"tacitus: \d+ bytes of output could not be stored: " + re.escape(POISON_REFUSED), line)]
+    assert len(notes) >= 1, f"no line saying what could not be stored: {db_log_tail(db, bid, 12)}"
+    assert not any(line.startswith("TACITUS-POISON") for line in log), "the refused line is stored"
+    assert f"TACITUS-LINES {token} after 3" in log, \
+        f"the lines after the refused one are not stored: {db_log_tail(db, bid, 12)}"
