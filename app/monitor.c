@@ -252,17 +252,19 @@ static void watch(struct mon *m, struct store_job *j)
 		if (j->kill_age < 0) {
 			log_info("%s: %s; SIGTERM to process group %d", what,
 				 j->stop_reason ? j->stop_reason : "deleted", (int)j->pid);
-			launch_kill_group(j->pid, j->pid_start, SIGTERM);
+			launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGTERM);
 			store_kill_sent(m->s, j->id, m->o->instance);
 		} else if (j->kill_age >= m->o->kill_grace) {
 			log_info("%s: still alive after %ds; SIGKILL to process group %d",
 				 what, m->o->kill_grace, (int)j->pid);
-			launch_kill_group(j->pid, j->pid_start, SIGKILL);
+			launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
 		}
 		return;
 	}
-	/* the shim is gone: take the rest of the output, then the verdict */
-	kill(-j->pid, SIGKILL);     /* stragglers of the group, e.g. an orphaned driver */
+	/* the shim is gone: stragglers of its group (e.g. an orphaned driver) go too, if
+	 * the group can be proved to be still the job's (launcher.h), then the rest of
+	 * the output, then the verdict */
+	launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
 	rc = store_output(m, j, true);
 	if (rc == STORE_ERROR || rc == STORE_NOTFOUND)
 		return;

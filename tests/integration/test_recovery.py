@@ -17,6 +17,7 @@ These tests break the stack on purpose and put it back together afterwards:
                   fail by build/failfork.so, a test-only LD_PRELOAD library)
     output        a line cut inside a character, or one PostgreSQL refuses, does not stop a
                   job's kill (tests/jobs/lines.py)
+    groups        a gone job's process group number, held by a stranger, is not signalled
 
 Every Spark job here is tests/jobs/quick.py (a real spark-submit of a Python file without a
 SparkSession).  The stack is driven through app/stack.sh with the environment the harness
@@ -1128,3 +1129,96 @@ def test_a_line_the_database_refuses_does_not_wedge_its_job(cfg, tac, run_id):
     assert not any(line.startswith("TACITUS-POISON") for line in log), "the refused line is stored"
     assert f"TACITUS-LINES {token} after 3" in log, \
         f"the lines after the refused one are not stored: {db_log_tail(db, bid, 12)}"
+
+
+# --------------------------------------------------------------------------- 10. process groups
+
+def start_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    return int(stat[stat.rindex(")") + 2:].split()[19])
+
+
+def fake_job(db, pid, pid_start, job_dir, owner):
+    """A row of an old job of `owner`'s, running, whose shim was process pid (started at
+    pid_start): what the monitor finds when the job's shim is long gone.  Deleted, so that
+    the API does not list it.  Returns its id."""
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        boot = f.read().strip()
+    return int(db.query(
+        "INSERT INTO batch (request, argv, state, lease_owner, lease_expires_at, host, boot_id, "
+        "pid, pid_start, job_dir, launched_at, deleted_at) VALUES "
+        f"('{{\"file\": \"fake\"}}', '[]', 'running', '{owner}', now() + interval '1 minute', "
+        f"'{socket.gethostname()}', '{boot}', {int(pid)}, {int(pid_start)}, '{job_dir}', now(), "
+        "now()) RETURNING id").splitlines()[0])
+
+
+def marked(pid):
+    """The TACITUS_JOB entry process pid was started with, or None."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+    except OSError:
+        return None
+    found = [e.decode() for e in env if e.startswith(b"TACITUS_JOB=")]
+    return found[0] if found else None
+
+
+def test_a_process_group_is_signalled_only_when_it_is_the_jobs(cfg, tac, tmp_path, run_id):
+    """When a job's shim is gone, the monitor used to send SIGKILL to the process group with
+    the shim's old pid, whoever held that number by then (pids wrap).  What is left of a real
+    job's group still goes (its processes carry the job's marker); but two strangers that hold
+    numbers that rows of gone jobs name, one leading its own group (a reused pid), one left in
+    a group whose leader exited, are not signalled, and both jobs end."""
+    db = tac.db
+    owner = "app-1"
+
+    # a real job whose shim dies: spark-submit and its Python driver carry the marker and go
+    token = f"group-{run_id}"
+    r, bid = tac.create_batch(quick(cfg, token, 120))
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    try:
+        tl.wait_until(lambda: batch_row(db, bid)[0] == "running" and db_markers(db, bid, token) == 1,
+                      120, lambda: f"batch {bid} running with its start marker: {batch_row(db, bid)}")
+        shim = int(batch_row(db, bid)[3])
+        rest = [p for p in group_members(shim) if p != shim]
+        want = f"TACITUS_JOB=%s/{shim}/{start_ticks(shim)}" % \
+            open("/proc/sys/kernel/random/boot_id").read().strip()
+        assert rest and all(marked(p) == want for p in rest), \
+            f"the processes of batch {bid} do not all carry {want}: {[(p, marked(p)) for p in rest]}"
+        os.kill(shim, signal.SIGKILL)
+        tl.wait_until(lambda: batch_row(db, bid)[0] == "dead", 30,
+                      lambda: f"batch {bid} to end once its shim was killed: {batch_row(db, bid)}")
+        tl.wait_until(lambda: not group_members(shim), 10,
+                      lambda: f"what was left of batch {bid}'s group to go: {group_members(shim)}")
+    finally:
+        if batch_row(db, bid)[0] in ACTIVE:
+            tac.delete_quietly(bid)
+    leader = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    sh = subprocess.Popen(["sh", "-c", "sleep 300 & echo $!"], start_new_session=True,
+                          stdout=subprocess.PIPE, text=True)
+    orphan = int(sh.stdout.readline())
+    sh.wait(timeout=10)
+    ids = []
+    try:
+        assert tl.pid_alive(orphan) and group_members(sh.pid) == [orphan], \
+            f"group {sh.pid}: {group_members(sh.pid)}"
+        ids.append(fake_job(db, leader.pid, start_ticks(leader.pid) + 1, str(tmp_path), owner))
+        ids.append(fake_job(db, sh.pid, 4242, str(tmp_path), owner))
+        states = wait_db_terminal(db, ids, timeout=30)
+        assert set(states.values()) == {"killed"}, f"the fake jobs ended {states}"
+        assert leader.poll() is None, \
+            f"the stranger {leader.pid} leading group {leader.pid} was killed (signal " \
+            f"{-leader.returncode if leader.returncode else 0}) when job {ids[0]} ended"
+        assert tl.pid_alive(orphan), \
+            f"the stranger {orphan} in group {sh.pid} (its leader gone) was killed when job " \
+            f"{ids[1]} ended"
+    finally:
+        for p in (leader.pid, orphan):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        leader.wait(timeout=10)
+    why = db.query(f"select reason from batch_event where batch_id={ids[0]} and to_state='killed'")
+    print(f"groups: jobs {ids} ended ({why!r}); strangers {leader.pid} and {orphan} unharmed")

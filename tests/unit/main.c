@@ -11,6 +11,7 @@ int main(void)
 	test_sessionreq();
 	test_track();
 	test_access();
+	test_launcher();
 	printf("unit: %d passed, %d failed\n", unit_passed, unit_failed);
 	return unit_failed != 0;
 }
