@@ -66,7 +66,24 @@ struct mon {
 	char host[HOST_MAX];
 	char boot_id[BOOT_ID_MAX];
 	char spark_submit[PROGRAM_MAX];
+	long long last_renewal;     /* now_ms() of the last renewal attempt, 0 = none yet */
+	bool renewed;               /* whether that attempt renewed the leases */
 };
+
+/* Renew this monitor's leases once MAINTENANCE_MS passed since the last attempt
+ * (one UPDATE; an attempt that failed is not tried again before the period is
+ * over either, so that a refused renewal cannot spin).  Called at each maintenance,
+ * between the jobs of a cycle and between the rounds of one job's output, so that
+ * no cycle outlasts a lease however long it takes (monitor.h).  Returns whether
+ * the leases are held, as the last attempt said. */
+static bool keep_leases(struct mon *m)
+{
+	if (m->last_renewal && now_ms() - m->last_renewal < MAINTENANCE_MS)
+		return m->renewed;
+	m->renewed = store_renew_leases(m->s, m->o->instance, m->o->lease_ttl) == STORE_OK;
+	m->last_renewal = now_ms();
+	return m->renewed;
+}
 
 /* "batch 7" or, for a session's driver (a batch row with a negative id), "driver 3". */
 static const char *label(const struct store_job *j, char *buf, size_t len)
@@ -95,11 +112,11 @@ static enum store_rc append(struct mon *m, struct store_job *j, json_object *lin
 /* Store new lines of job j's stdout, then of its stderr (all of it when final),
  * in one statement per round; keeps j's offsets and line count current.  Output
  * that PostgreSQL refuses is stored as one line saying so, and the offsets move
- * past it: what a job prints can delay it by a round, never hold it up.
- * Returns STORE_OK; STORE_REFUSED when even that line was refused (the offsets
- * stay); or STORE_ERROR / STORE_NOTFOUND when the database could not be reached
- * or the lease is lost (nothing moved: tried again at the next cycle, or by the
- * new owner). */
+ * past it: what a job prints can delay it by a round, never hold it up.  Between
+ * rounds the leases are kept (a final store may take many).  Returns STORE_OK;
+ * STORE_REFUSED when even that line was refused (the offsets stay); or
+ * STORE_ERROR / STORE_NOTFOUND when the database could not be reached or the lease
+ * is lost (nothing moved: tried again at the next cycle, or by the new owner). */
 static enum store_rc store_output(struct mon *m, struct store_job *j, bool final)
 {
 	for (;;) {
@@ -132,6 +149,8 @@ static enum store_rc store_output(struct mon *m, struct store_job *j, bool final
 			return rc;
 		if (!final || (n1 <= 0 && n2 <= 0))
 			return STORE_OK;
+		if (!keep_leases(m))
+			return STORE_ERROR;
 	}
 }
 
@@ -304,7 +323,7 @@ static int maintain(struct mon *m)
 	struct store_jobs jobs;
 	int stopped;
 
-	if (store_renew_leases(m->s, m->o->instance, m->o->lease_ttl) != STORE_OK)
+	if (!keep_leases(m))
 		return -1;
 	if (store_take_over(m->s, m->o->instance, m->host, m->o->lease_ttl, m->o->orphan_grace,
 			    &jobs) == STORE_OK) {
@@ -345,12 +364,12 @@ static void cycle(struct mon *m)
 		;                   /* our shims: their status is in their folder */
 	if (store_claim(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
 			CLAIM_PER_CYCLE, &jobs) == STORE_OK) {
-		for (int i = 0; i < jobs.n && !stopping; i++)
+		for (int i = 0; i < jobs.n && !stopping && keep_leases(m); i++)
 			launch(m, &jobs.v[i]);
 		store_jobs_free(&jobs);
 	}
 	if (store_my_jobs(m->s, m->o->instance, &jobs) == STORE_OK) {
-		for (int i = 0; i < jobs.n && !stopping; i++)
+		for (int i = 0; i < jobs.n && !stopping && keep_leases(m); i++)
 			watch(m, &jobs.v[i]);
 		store_jobs_free(&jobs);
 	}
@@ -388,7 +407,6 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	struct mon m;
 	char app[APP_NAME_MAX], jobs[JOB_DIR_MAX];
 	long long last_maintenance = 0, started;
-	bool renewed = false;
 
 	memset(&m, 0, sizeof m);
 	m.cfg = c;
@@ -428,7 +446,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		 * connection (an error in the UPDATE) is refused again at once, and
 		 * retrying at once spins and floods the log */
 		if (!until_maintenance(last_maintenance)) {
-			renewed = maintain(&m) == 0;
+			maintain(&m);
 			last_maintenance = now_ms();
 		}
 		/* Leases not renewed: claim, launch and watch nothing until they are.
@@ -437,7 +455,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		 * that we cannot hold, and skipping loses nothing: jobs run on, their
 		 * output is stored at the next good cycle, and other monitors claim
 		 * what waits. */
-		if (!renewed) {
+		if (!m.renewed) {
 			wait_for_work(&m, until_maintenance(last_maintenance));
 			continue;
 		}

@@ -18,6 +18,8 @@ These tests break the stack on purpose and put it back together afterwards:
     output        a line cut inside a character, or one PostgreSQL refuses, does not stop a
                   job's kill (tests/jobs/lines.py)
     groups        a gone job's process group number, held by a stranger, is not signalled
+    leases        a monitor cycle longer than a lease does not let the lease lapse
+                  (tests/jobs/bulk.py)
 
 Every Spark job here is tests/jobs/quick.py (a real spark-submit of a Python file without a
 SparkSession).  The stack is driven through app/stack.sh with the environment the harness
@@ -1222,3 +1224,67 @@ def test_a_process_group_is_signalled_only_when_it_is_the_jobs(cfg, tac, tmp_pat
         leader.wait(timeout=10)
     why = db.query(f"select reason from batch_event where batch_id={ids[0]} and to_state='killed'")
     print(f"groups: jobs {ids} ended ({why!r}); strangers {leader.pid} and {orphan} unharmed")
+
+
+# --------------------------------------------------------------------------- 11. leases
+
+BULK_MIB = 10              # MiB the job prints: ten rounds of the monitor's 1 MiB reads
+BULK_DELAY = 1.0           # s each append of its lines takes (a trigger sleeps)
+
+# Every statement that stores lines of the bulk job takes BULK_DELAY seconds: storing its
+# output after it ended takes one cycle of ~BULK_MIB * BULK_DELAY seconds, longer than a lease
+SLOW_SQL = f"""
+CREATE FUNCTION it_slow_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM added WHERE line LIKE 'TACITUS-BULK %') THEN
+        PERFORM pg_sleep({BULK_DELAY});
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER it_slow_log AFTER INSERT ON batch_log REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION it_slow_log();
+"""
+UNSLOW_SQL = """
+DROP TRIGGER IF EXISTS it_slow_log ON batch_log;
+DROP FUNCTION IF EXISTS it_slow_log();
+"""
+
+
+def test_a_long_monitor_cycle_keeps_its_leases(cfg, tac, run_id):
+    """A monitor renews its leases on its own clock, not once per cycle: while one cycle stores
+    a job's 10 MiB of output in ten slow statements (~10 s, the lease is 6 s), the job's lease
+    never lapses (polled in the database) and no other instance takes the job over."""
+    db = tac.db
+    token = f"bulk-{run_id}"
+    db.query(SLOW_SQL)
+    seen, bid = [], None
+    try:
+        r, bid = tac.create_batch({"file": cfg.job("bulk.py"), "args": [token, str(BULK_MIB)]})
+        assert bid is not None, f"batch not created: {tl.describe(r)}"
+        deadline = time.monotonic() + tl.JOB_TIMEOUT
+        while time.monotonic() < deadline:
+            row = db_rows(db, "select state, coalesce(lease_owner, ''), "
+                              "coalesce(extract(epoch from lease_expires_at - now()), 0) "
+                              f"from batch where id={int(bid)}")[0]
+            if row[0] not in ACTIVE:
+                break
+            if row[0] == "running":
+                seen.append((time.monotonic(), row[1], float(row[2])))
+            time.sleep(0.2)
+    finally:
+        db.query(UNSLOW_SQL)
+    state = batch_row(db, bid)[0]
+    assert state == "success", f"batch {bid} ended {state!r}; log tail {db_log_tail(db, bid)}"
+    assert seen, f"batch {bid} was never seen running"
+    owners = sorted({o for _, o, _ in seen})
+    low = min(seen, key=lambda s: s[2])
+    print(f"leases: {len(seen)} polls over {seen[-1][0] - seen[0][0]:.1f} s while running, "
+          f"owners {owners}, least time left on the lease {low[2]:.2f} s")
+    assert low[2] > 0, f"the lease of batch {bid} lapsed ({low[2]:.2f} s left at a poll): its " \
+                       f"monitor did not renew it during a long cycle"
+    assert len(owners) == 1, f"batch {bid} changed hands while it ran: {owners}"
+    n = int(db.query(f"select count(*) from batch_log where batch_id={int(bid)} "
+                     f"and line like 'TACITUS-BULK {token} %'"))
+    end = db.query(f"select line from batch_log where batch_id={int(bid)} "
+                   f"and line like 'TACITUS-BULK-END {token} %'")
+    assert end and int(end.split()[-1]) == n, f"{n} bulk lines stored, the job printed {end!r}"
