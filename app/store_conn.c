@@ -36,6 +36,7 @@ struct store *store_open(const char *app_name)
 		return NULL;
 	}
 	PQsetNoticeProcessor(s->conn, quiet_notice, NULL);
+	s->session = 1;
 	return s;
 }
 
@@ -74,7 +75,8 @@ enum store_rc store_ensure(struct store *s)
 		return STORE_ERROR;
 	}
 	log_info("database: reconnected");
-	s->n_prepared = 0;          /* a new session: nothing is prepared */
+	s->n_prepared = 0;          /* a new session: nothing is prepared, no lock is held */
+	s->session++;
 	return setup_session(s);
 }
 

@@ -24,6 +24,8 @@ struct store {
 	bool in_tx;                 /* between store_begin() and store_commit()/store_rollback() */
 	int n_prepared;
 	const char *prepared[STORE_MAX_PREPARED];   /* see store_run */
+	unsigned long session;      /* counts the server sessions: 1 once open, +1 per reconnect */
+	unsigned long name_session; /* the session that holds the instance's name, 0 = none */
 	char err_state[6];          /* SQLSTATE of the last failed statement, "" = none known */
 	char err_text[STORE_ERROR_TEXT_MAX];
 };

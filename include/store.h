@@ -143,6 +143,18 @@ enum store_rc store_batch_delete(struct store *s, const char *key, const struct 
  * over when the lease expires.
  */
 
+/* Hold the name of this instance (the lease owner of its jobs) for as long as this
+ * connection lives: a session-level advisory lock keyed by a 64-bit hash of the
+ * name, so that two instances configured with the same name cannot run at once,
+ * on one host or on several sharing the database.  The lock goes with its
+ * session: when the holder dies its connection closes and PostgreSQL releases it
+ * (at once on this host; for a host that vanished, once the server's TCP
+ * keepalive notices).  Call it at start and then every second or so: when the
+ * connection broke (PostgreSQL restarted) it reconnects and takes the lock again.
+ * STORE_OK while this connection holds it; STORE_DUPLICATE when another session
+ * holds it; STORE_ERROR when the database cannot be reached. */
+enum store_rc store_hold_name(struct store *s, const char *instance);
+
 /* Extend the leases of every job `owner` holds. */
 enum store_rc store_renew_leases(struct store *s, const char *owner, int ttl_sec);
 

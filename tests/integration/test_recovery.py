@@ -20,6 +20,7 @@ These tests break the stack on purpose and put it back together afterwards:
     groups        a gone job's process group number, held by a stranger, is not signalled
     leases        a monitor cycle longer than a lease does not let the lease lapse
                   (tests/jobs/bulk.py)
+    names         a second instance with a running instance's name refuses to start
 
 Every Spark job here is tests/jobs/quick.py (a real spark-submit of a Python file without a
 SparkSession).  The stack is driven through app/stack.sh with the environment the harness
@@ -1288,3 +1289,60 @@ def test_a_long_monitor_cycle_keeps_its_leases(cfg, tac, run_id):
     end = db.query(f"select line from batch_log where batch_id={int(bid)} "
                    f"and line like 'TACITUS-BULK-END {token} %'")
     assert end and int(end.split()[-1]) == n, f"{n} bulk lines stored, the job printed {end!r}"
+
+
+# --------------------------------------------------------------------------- 12. instance names
+
+def psql_env(cfg):
+    """libpq's environment for the stack's database, from TACITUS_PSQL."""
+    a = list(cfg.psql)
+    opt = {a[i]: a[i + 1] for i in range(len(a) - 1) if a[i] in ("-h", "-p", "-U", "-d")}
+    return {"PGHOST": opt["-h"], "PGPORT": opt["-p"], "PGUSER": opt["-U"],
+            "PGDATABASE": opt["-d"]}
+
+
+def test_a_second_instance_with_the_same_name_refuses_to_start(cfg, tac):
+    """An instance whose name another running instance has (here app-1, with a socket of its
+    own, so that nothing local stops it) exits non-zero with a line saying why, at once, and
+    the first one goes on unharmed."""
+    import pyspark
+    n = 1
+    first = master_pid(cfg, n)
+    assert first and tl.pid_alive(first), f"app-{n} is not running"
+    sock_dir = tempfile.mkdtemp(prefix="tac-dup-")
+    sock = os.path.join(sock_dir, "app.sock")
+    out = os.path.join(sock_dir, "app.log")
+    real = os.environ.get("TACITUS_BIN", os.path.join(ROOT, "build", "tacitus"))
+    env = {**os.environ, **psql_env(cfg), "SPARK_HOME": os.path.dirname(pyspark.__file__)}
+    with open(out, "w") as log:
+        p = subprocess.Popen([real, "serve", "--instance", f"app-{n}", "--socket", sock,
+                              "--var", cfg.var, "--sql", os.path.join(ROOT, "sql"),
+                              "--workers", "1"],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True, env=env)
+    try:
+        rc = p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        rc = None
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+    with open(out) as f:
+        text = f.read()
+    assert rc is not None, f"a second instance named app-{n} still ran after 20 s: {text[-800:]}"
+    assert rc != 0, f"a second instance named app-{n} exited {rc}: {text[-800:]}"
+    assert f"another instance named app-{n} is running" in text, \
+        f"no line says why the second app-{n} stopped: {text[-800:]}"
+    assert "AddressSanitizer" not in text and "runtime error:" not in text, text[-2000:]
+    assert not os.path.exists(sock), "the refused instance left a socket behind"
+    print(f"names: the second app-{n} exited {rc}: "
+          f"{[line for line in text.splitlines() if 'another instance' in line]}")
+    # the first one is unharmed: same master, answering, its monitor connected
+    assert master_pid(cfg, n) == first and tl.pid_alive(first), f"app-{n}'s master changed"
+    status, body = fcgi_get(os.path.join(cfg.var, "run", f"app-{n}.sock"), "/batches", "size=1",
+                            cfg.user)
+    assert status == 200 and '"sessions"' in body, f"app-{n} after the refusal: {status} {body[:200]}"
+    assert backends(tac.db, n, "monitor"), f"app-{n}'s monitor is not connected"
+    stop = log_lines(log_since(app_log(cfg, n), 0), n, "master", "another instance")
+    assert not stop, f"app-{n} itself saw a namesake: {stop}"
