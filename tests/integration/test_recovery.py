@@ -33,6 +33,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -1309,7 +1310,7 @@ def test_a_second_instance_with_the_same_name_refuses_to_start(cfg, tac):
     n = 1
     first = master_pid(cfg, n)
     assert first and tl.pid_alive(first), f"app-{n} is not running"
-    sock_dir = tempfile.mkdtemp(prefix="tac-dup-")
+    sock_dir = tempfile.mkdtemp(prefix="tac-dup-")       # short: a socket path has 107 bytes
     sock = os.path.join(sock_dir, "app.sock")
     out = os.path.join(sock_dir, "app.log")
     real = os.environ.get("TACITUS_BIN", os.path.join(ROOT, "build", "tacitus"))
@@ -1330,12 +1331,14 @@ def test_a_second_instance_with_the_same_name_refuses_to_start(cfg, tac):
             p.wait(timeout=10)
     with open(out) as f:
         text = f.read()
+    left = os.path.exists(sock)
+    shutil.rmtree(sock_dir, ignore_errors=True)
     assert rc is not None, f"a second instance named app-{n} still ran after 20 s: {text[-800:]}"
     assert rc != 0, f"a second instance named app-{n} exited {rc}: {text[-800:]}"
     assert f"another instance named app-{n} is running" in text, \
         f"no line says why the second app-{n} stopped: {text[-800:]}"
     assert "AddressSanitizer" not in text and "runtime error:" not in text, text[-2000:]
-    assert not os.path.exists(sock), "the refused instance left a socket behind"
+    assert not left, "the refused instance left a socket behind"
     print(f"names: the second app-{n} exited {rc}: "
           f"{[line for line in text.splitlines() if 'another instance' in line]}")
     # the first one is unharmed: same master, answering, its monitor connected
