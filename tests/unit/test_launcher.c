@@ -12,6 +12,9 @@
 
 #define FAKE_TICKS 4242LL       /* the start time a fake job's shim had */
 #define SLEEP_ARG "30"          /* seconds a group member lives unless killed */
+#define POLL_US 10000           /* the waits below poll every 10 ms ... */
+#define READY_POLLS 1000        /* ... up to 10 s for a start or a death (a loaded host) */
+#define ALIVE_POLLS 20          /* ... 200 ms to see that a process was not killed */
 
 /* A process group led by a child of ours (pgid = its pid) with one more member, a
  * `sleep` started with the single environment entry env_entry (NULL: "X=1"); when
@@ -59,31 +62,40 @@ static struct group make_group(const char *env_entry, const char *boot_id, bool 
 	close(fds[0]);
 	if (leader_exits && g.leader)
 		waitpid(g.leader, NULL, 0);
-	/* the member has exec'd once its /proc/<pid>/exe is sleep; wait for that */
-	for (int i = 0; i < 200 && g.member; i++) {
-		char path[64], exe[64];
+	/* the member has exec'd once its /proc/<pid>/exe is sleep and its new environment
+	 * is in place (exec switches exe before it sets up the environment) */
+	for (int i = 0; i < READY_POLLS && g.member; i++) {
+		char path[64], exe[64], env[64];
 		ssize_t n;
+		size_t got = 0;
+		FILE *f;
 
 		snprintf(path, sizeof path, "/proc/%d/exe", (int)g.member);
 		n = readlink(path, exe, sizeof exe - 1);
-		if (n > 0 && (exe[n] = '\0', strstr(exe, "sleep")))
+		snprintf(path, sizeof path, "/proc/%d/environ", (int)g.member);
+		if ((f = fopen(path, "r"))) {
+			got = fread(env, 1, sizeof env, f);
+			fclose(f);
+		}
+		if (n > 0 && (exe[n] = '\0', strstr(exe, "sleep")) && got > 0)
 			break;
-		usleep(10000);
+		usleep(POLL_US);
 	}
 	return g;
 }
 
-/* Whether pid (our child: this process is a subreaper) was killed by SIGKILL; reaps it. */
-static bool was_killed(pid_t pid)
+/* Whether pid (our child: this process is a subreaper) was killed by SIGKILL within
+ * `polls` waits; reaps it. */
+static bool was_killed(pid_t pid, int polls)
 {
 	int st;
 
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < polls; i++) {
 		pid_t got = waitpid(pid, &st, WNOHANG);
 
 		if (got == pid)
 			return WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
-		usleep(10000);
+		usleep(POLL_US);
 	}
 	return false;
 }
@@ -115,7 +127,7 @@ void test_launcher(void)
 	launch_marker(marker, sizeof marker, boot, g.leader, FAKE_TICKS);
 	CHECK(launch_group_has(g.leader, marker));
 	CHECK(launch_kill_group(g.leader, FAKE_TICKS, boot, SIGKILL) == 0);
-	CHECK(was_killed(g.member));
+	CHECK(was_killed(g.member, READY_POLLS));
 
 	/* a stranger's group with the job's old number, its leader gone too, and no
 	 * marker: not the job's, left alone */
@@ -125,7 +137,7 @@ void test_launcher(void)
 	CHECK(!launch_group_has(g.leader, marker));
 	errno = 0;
 	CHECK(launch_kill_group(g.leader, FAKE_TICKS, boot, SIGKILL) == -1 && errno == ESRCH);
-	CHECK(!was_killed(g.member) && kill(g.member, 0) == 0);
+	CHECK(!was_killed(g.member, ALIVE_POLLS) && kill(g.member, 0) == 0);
 	end(g.member);
 
 	/* the marker of another launch (another start time, another boot) is no proof */
@@ -146,6 +158,6 @@ void test_launcher(void)
 	CHECK(launch_kill_group(g.leader, t + 1, boot, SIGKILL) == -1 && errno == ESRCH);
 	CHECK(kill(g.leader, 0) == 0 && kill(g.member, 0) == 0);
 	CHECK(launch_kill_group(g.leader, t, boot, SIGKILL) == 0);
-	CHECK(was_killed(g.leader) && was_killed(g.member));
+	CHECK(was_killed(g.leader, READY_POLLS) && was_killed(g.member, READY_POLLS));
 	prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
