@@ -2,6 +2,7 @@
 #include "launcher.h"
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -11,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define PROC_PATH_MAX 64            /* "/proc/<pid>/stat" */
+#define PROC_PATH_MAX 64            /* "/proc/<pid>/environ" */
 #define PROC_STAT_MAX 1024          /* /proc/<pid>/stat up to field 22 and more */
 #define LOG_PATH_MAX 4200           /* DIR (a path) + "/shim.log" */
 #define SHIM_ARGS 4                 /* tacitus job-shim DIR PROGRAM, then args */
@@ -33,12 +34,15 @@ int launch_boot_id(char *buf, size_t len)
 	return 0;
 }
 
-long long launch_start_ticks(pid_t pid, bool *zombie)
+/* Fields of /proc/<pid>/stat: the state letter, the process group (field 5) and
+ * the start time (field 22).  Returns 0, or -1 when there is no such process. */
+static int read_stat(pid_t pid, char *state, pid_t *pgrp, long long *start)
 {
 	char path[PROC_PATH_MAX], buf[PROC_STAT_MAX], *p;
 	unsigned long long ticks;
 	FILE *f;
 	size_t n;
+	int group;
 
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
 	f = fopen(path, "r");
@@ -50,10 +54,12 @@ long long launch_start_ticks(pid_t pid, bool *zombie)
 	p = strrchr(buf, ')');          /* comm may hold spaces and parentheses */
 	if (!p || p[1] != ' ')
 		return -1;
-	if (zombie)
-		*zombie = p[2] == 'Z' || p[2] == 'X';
-	/* after ") " come field 3 (state) ... field 22 (starttime) */
+	/* after ") " come field 3 (state), 4 (ppid), 5 (pgrp) ... 22 (starttime) */
 	p += 2;
+	*state = *p;
+	if (sscanf(p, "%*c %*d %d", &group) != 1)
+		return -1;
+	*pgrp = group;
 	for (int field = 3; field < 22; field++) {
 		p = strchr(p, ' ');
 		if (!p)
@@ -62,7 +68,21 @@ long long launch_start_ticks(pid_t pid, bool *zombie)
 	}
 	if (sscanf(p, "%llu", &ticks) != 1)
 		return -1;
-	return (long long)ticks;
+	*start = (long long)ticks;
+	return 0;
+}
+
+long long launch_start_ticks(pid_t pid, bool *zombie)
+{
+	char state;
+	pid_t pgrp;
+	long long ticks;
+
+	if (read_stat(pid, &state, &pgrp, &ticks) < 0)
+		return -1;
+	if (zombie)
+		*zombie = state == 'Z' || state == 'X';
+	return ticks;
 }
 
 bool launch_alive(pid_t pid, long long start_ticks)
@@ -73,17 +93,70 @@ bool launch_alive(pid_t pid, long long start_ticks)
 	return t >= 0 && t == start_ticks && !zombie;
 }
 
-int launch_kill_group(pid_t pgid, long long start_ticks, int sig)
+void launch_marker(char *buf, size_t len, const char *boot_id, pid_t pid, long long start_ticks)
 {
+	snprintf(buf, len, LAUNCH_MARKER_ENV "=%s/%d/%lld", boot_id, (int)pid, start_ticks);
+}
+
+/* True when /proc/<pid>/environ holds the entry `marker` (entries end with NUL). */
+static bool environ_has(pid_t pid, const char *marker)
+{
+	char path[PROC_PATH_MAX], *entry = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%d/environ", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;           /* gone, or not ours to read: no proof */
+	while (!found && (n = getdelim(&entry, &cap, '\0', f)) > 0)
+		found = !strcmp(entry, marker);
+	free(entry);
+	fclose(f);
+	return found;
+}
+
+bool launch_group_has(pid_t pgid, const char *marker)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		char *end, state;
+		long pid = strtol(e->d_name, &end, 10);
+		long long start;
+		pid_t pgrp;
+
+		if (*end || pid <= 0 || read_stat((pid_t)pid, &state, &pgrp, &start) < 0 ||
+		    pgrp != pgid || state == 'Z' || state == 'X')
+			continue;
+		found = environ_has((pid_t)pid, marker);
+	}
+	closedir(d);
+	return found;
+}
+
+int launch_kill_group(pid_t pgid, long long start_ticks, const char *boot_id, int sig)
+{
+	char marker[LAUNCH_MARKER_MAX];
 	long long t = launch_start_ticks(pgid, NULL);
 
-	/* The leader may be gone while the group lives on (an orphaned driver); a
-	 * pid that is still some group's id is not reused, so -pgid stays ours. */
-	if (t >= 0 && t != start_ticks) {
-		errno = ESRCH;
-		return -1;
-	}
-	return kill(-pgid, sig);
+	/* the shim still holds its pid (alive or a zombie): -pgid is its group */
+	if (t >= 0 && t == start_ticks)
+		return kill(-pgid, sig);
+	/* the shim is gone and the number may be a stranger's by now (launcher.h): the
+	 * group is the job's only while a live member carries the job's marker, and
+	 * that member then holds the number */
+	launch_marker(marker, sizeof marker, boot_id, pgid, start_ticks);
+	if (launch_group_has(pgid, marker))
+		return kill(-pgid, sig);
+	errno = ESRCH;
+	return -1;
 }
 
 int launch_exec(char *const argv[], const char *out_path, const char *err_path,

@@ -24,6 +24,7 @@
 #define APP_NAME_MAX 128            /* PostgreSQL application_name */
 #define LISTEN_BACKLOG 1024         /* nginx waits there while every worker is busy */
 #define MIGRATE_TRIES 30            /* seconds the master waits for PostgreSQL */
+#define NAME_WAIT 5                 /* seconds it waits for its name to be free */
 
 #define MAX_CHILDREN 65
 #define STOP_GRACE 10           /* seconds before SIGKILL */
@@ -106,21 +107,44 @@ static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int l
 	_exit(worker_main(lfd, c, o->drivers, o->instance));
 }
 
-static int migrate(const struct master_opts *o)
+/* The instance's connection: open (waiting up to MIGRATE_TRIES seconds for
+ * PostgreSQL), holding the instance's name (store_hold_name), migrations applied.
+ * NULL after logging why the instance must not start. */
+static struct store *open_instance(const struct master_opts *o)
 {
 	char app[APP_NAME_MAX];
 	struct store *s;
-	int rc;
+	enum store_rc rc;
 
 	snprintf(app, sizeof app, "tacitus/%s/master", o->instance);
 	for (int tries = 0; !(s = store_open(app)); tries++) {
-		if (tries == MIGRATE_TRIES)
-			return -1;
+		if (tries == MIGRATE_TRIES) {
+			log_error("the database cannot be reached; not starting");
+			return NULL;
+		}
 		sleep(1);
 	}
-	rc = store_migrate(s, o->sql_dir) == STORE_OK ? 0 : -1;
-	store_close(s);
-	return rc;
+	/* a predecessor killed a moment ago may still hold the name until PostgreSQL
+	 * has seen its connection close */
+	for (int waited = 0; (rc = store_hold_name(s, o->instance)) != STORE_OK; waited++) {
+		if (waited == NAME_WAIT) {
+			if (rc == STORE_DUPLICATE)
+				log_error("another instance named %s is running (it holds the name in "
+					  "the database); not starting", o->instance);
+			else
+				log_error("the instance's name could not be taken in the database; "
+					  "not starting");
+			store_close(s);
+			return NULL;
+		}
+		sleep(1);
+	}
+	if (store_migrate(s, o->sql_dir) != STORE_OK) {
+		log_error("database migrations failed; not starting");
+		store_close(s);
+		return NULL;
+	}
+	return s;
 }
 
 static void stop_children(struct child *kids, int n)
@@ -155,6 +179,7 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	sigset_t set, old;
 	time_t crash_window = time(NULL);
 	int n = o->workers + !o->no_monitor, lfd, lockfd, crashes = 0, rc = 0;
+	struct store *name;
 
 	log_init(o->instance, "master");
 	if (n > MAX_CHILDREN) {
@@ -163,12 +188,15 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	}
 	if ((lockfd = lock_socket(o->socket_path)) < 0)
 		return 1;
-	if (migrate(o) < 0) {
-		log_error("database migrations failed; not starting");
+	/* kept for the master's life: it holds the name.  The children inherit its
+	 * socket over fork and never use it, so the name stays held while any process
+	 * of this instance lives (a monitor orphaned by a killed master included) */
+	if (!(name = open_instance(o)))
+		return 1;
+	if ((lfd = listen_unix(o->socket_path)) < 0) {
+		store_close(name);
 		return 1;
 	}
-	if ((lfd = listen_unix(o->socket_path)) < 0)
-		return 1;
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
 		return 1;
@@ -193,6 +221,15 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
+		/* PostgreSQL restarted: the lock went with the session; take it again, and
+		 * stop if a namesake took it meanwhile (STORE_ERROR: the database is away,
+		 * and nobody else can take it either) */
+		if (store_hold_name(name, o->instance) == STORE_DUPLICATE) {
+			log_error("another instance named %s took the name while the database was "
+				  "away; stopping", o->instance);
+			rc = 1;
+			break;
+		}
 		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
 			for (int i = 0; i < n; i++) {
 				if (kids[i].pid != pid)
@@ -225,5 +262,6 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	close(lfd);
 	unlink(o->socket_path);
 	close(lockfd);
+	store_close(name);
 	return rc;
 }

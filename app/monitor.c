@@ -65,7 +65,24 @@ struct mon {
 	char host[HOST_MAX];
 	char boot_id[BOOT_ID_MAX];
 	char spark_submit[PROGRAM_MAX];
+	long long last_renewal;     /* now_ms() of the last renewal attempt, 0 = none yet */
+	bool renewed;               /* whether that attempt renewed the leases */
 };
+
+/* Renew this monitor's leases once MAINTENANCE_MS passed since the last attempt
+ * (one UPDATE; an attempt that failed is not tried again before the period is
+ * over either, so that a refused renewal cannot spin).  Called at each maintenance,
+ * between the jobs of a cycle and between the rounds of one job's output, so that
+ * no cycle outlasts a lease however long it takes (monitor.h).  Returns whether
+ * the leases are held, as the last attempt said. */
+static bool keep_leases(struct mon *m)
+{
+	if (m->last_renewal && now_ms() - m->last_renewal < MAINTENANCE_MS)
+		return m->renewed;
+	m->renewed = store_renew_leases(m->s, m->o->instance, m->o->lease_ttl) == STORE_OK;
+	m->last_renewal = now_ms();
+	return m->renewed;
+}
 
 /* "batch 7" or, for a session's driver (a batch row with a negative id), "driver 3". */
 static const char *label(const struct store_job *j, char *buf, size_t len)
@@ -74,9 +91,32 @@ static const char *label(const struct store_job *j, char *buf, size_t len)
 	return buf;
 }
 
+/* Append lines (a JSON array) and move j's offsets to out/err; keeps j current. */
+static enum store_rc append(struct mon *m, struct store_job *j, json_object *lines,
+			    long long out, long long err, const struct track_facts *f)
+{
+	enum store_rc rc = store_append_log(m->s, j->id, m->o->instance, j->log_lines,
+					    json_object_to_json_string_ext(lines, JSON_C_TO_STRING_PLAIN),
+					    out, err, f && f->app_id[0] ? f->app_id : NULL,
+					    f && f->ui_url[0] ? f->ui_url : NULL);
+
+	if (rc == STORE_OK) {
+		j->log_lines += (long)json_object_array_length(lines);
+		j->out_offset = out;
+		j->err_offset = err;
+	}
+	return rc;
+}
+
 /* Store new lines of job j's stdout, then of its stderr (all of it when final),
- * in one statement per round; keeps j's offsets and line count current. */
-static int store_output(struct mon *m, struct store_job *j, bool final)
+ * in one statement per round; keeps j's offsets and line count current.  Output
+ * that PostgreSQL refuses is stored as one line saying so, and the offsets move
+ * past it: what a job prints can delay it by a round, never hold it up.  Between
+ * rounds the leases are kept (a final store may take many).  Returns STORE_OK;
+ * STORE_REFUSED when even that line was refused (the offsets stay); or
+ * STORE_ERROR / STORE_NOTFOUND when the database could not be reached or the lease
+ * is lost (nothing moved: tried again at the next cycle, or by the new owner). */
+static enum store_rc store_output(struct mon *m, struct store_job *j, bool final)
 {
 	for (;;) {
 		json_object *lines = json_object_new_array();
@@ -84,26 +124,32 @@ static int store_output(struct mon *m, struct store_job *j, bool final)
 		long long out = j->out_offset, err = j->err_offset;
 		int n1 = track_read_output(j->job_dir, "stdout", &out, final, lines, &f);
 		int n2 = track_read_output(j->job_dir, "stderr", &err, final, lines, &f);
-		int n = (n1 > 0 ? n1 : 0) + (n2 > 0 ? n2 : 0), rc = STORE_OK;
+		enum store_rc rc = STORE_OK;
+		char what[LABEL_MAX];
 
-		if (n1 < 0 || n2 < 0) {
-			char what[LABEL_MAX];
+		if (n1 < 0 || n2 < 0)
 			log_warn("%s: cannot read the output in %s: %s", label(j, what, sizeof what),
 				 j->job_dir, strerror(errno));
-		}
-		if (n > 0 || out != j->out_offset || err != j->err_offset)
-			rc = store_append_log(m->s, j->id, m->o->instance, j->log_lines,
-					      json_object_to_json_string_ext(lines, JSON_C_TO_STRING_PLAIN),
-					      out, err, f.app_id[0] ? f.app_id : NULL,
-					      f.ui_url[0] ? f.ui_url : NULL);
+		if (json_object_array_length(lines) > 0 || out != j->out_offset || err != j->err_offset)
+			rc = append(m, j, lines, out, err, &f);
 		json_object_put(lines);
+		if (rc == STORE_REFUSED) {
+			char line[NOTE_MAX];
+			json_object *one = json_object_new_array();
+
+			snprintf(line, sizeof line, "tacitus: %lld bytes of output could not be stored: %s",
+				 out - j->out_offset + err - j->err_offset, store_last_error(m->s));
+			log_warn("%s: %s", label(j, what, sizeof what), line);
+			json_object_array_add(one, json_object_new_string(line));
+			rc = append(m, j, one, out, err, NULL);
+			json_object_put(one);
+		}
 		if (rc != STORE_OK)
-			return -1;
-		j->log_lines += n;
-		j->out_offset = out;
-		j->err_offset = err;
-		if (n == 0 || !final)
-			return 0;
+			return rc;
+		if (!final || (n1 <= 0 && n2 <= 0))
+			return STORE_OK;
+		if (!keep_leases(m))
+			return STORE_ERROR;
 	}
 }
 
@@ -113,10 +159,7 @@ static void note(struct mon *m, struct store_job *j, const char *text)
 	json_object *a = json_object_new_array();
 
 	json_object_array_add(a, json_object_new_string(text));
-	if (store_append_log(m->s, j->id, m->o->instance, j->log_lines,
-			     json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN),
-			     j->out_offset, j->err_offset, NULL, NULL) == STORE_OK)
-		j->log_lines++;
+	append(m, j, a, j->out_offset, j->err_offset, NULL);
 	json_object_put(a);
 }
 
@@ -206,37 +249,44 @@ static void launch(struct mon *m, struct store_job *j)
 	}
 }
 
-/* A launched job: store output, carry out a delete, end it when its process is gone. */
+/* A launched job: store output, carry out a delete, end it when its process is gone.
+ * What happens to its output (stored, refused, the database away) does not stop
+ * the kill and the end: only a lost lease does, and the end waits until the rest
+ * of the output is stored (or replaced by a line saying why it could not be). */
 static void watch(struct mon *m, struct store_job *j)
 {
 	char reason[NOTE_MAX], what[LABEL_MAX];
 	int code, signaled;
+	enum store_rc rc;
 
 	label(j, what, sizeof what);
 	if (!j->pid || !j->job_dir) {
 		launch(m, j);       /* claimed by this instance before a restart */
 		return;
 	}
-	if (store_output(m, j, false) < 0)
-		return;
+	if (store_output(m, j, false) == STORE_NOTFOUND)
+		return;             /* no longer ours: the new owner watches it */
 	if (launch_alive(j->pid, j->pid_start)) {
 		if (!j->deleted)
 			return;
 		if (j->kill_age < 0) {
 			log_info("%s: %s; SIGTERM to process group %d", what,
 				 j->stop_reason ? j->stop_reason : "deleted", (int)j->pid);
-			launch_kill_group(j->pid, j->pid_start, SIGTERM);
+			launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGTERM);
 			store_kill_sent(m->s, j->id, m->o->instance);
 		} else if (j->kill_age >= m->o->kill_grace) {
 			log_info("%s: still alive after %ds; SIGKILL to process group %d",
 				 what, m->o->kill_grace, (int)j->pid);
-			launch_kill_group(j->pid, j->pid_start, SIGKILL);
+			launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
 		}
 		return;
 	}
-	/* the shim is gone: take the rest of the output, then the verdict */
-	kill(-j->pid, SIGKILL);     /* stragglers of the group, e.g. an orphaned driver */
-	if (store_output(m, j, true) < 0)
+	/* the shim is gone: stragglers of its group (e.g. an orphaned driver) go too, if
+	 * the group can be proved to be still the job's (launcher.h), then the rest of
+	 * the output, then the verdict */
+	launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
+	rc = store_output(m, j, true);
+	if (rc == STORE_ERROR || rc == STORE_NOTFOUND)
 		return;
 	if (shim_read_status(j->job_dir, &code, &signaled) < 0) {
 		end_job(m, j, j->deleted ? "killed" : "dead", -1,
@@ -274,7 +324,7 @@ static int maintain(struct mon *m)
 	struct store_jobs jobs;
 	int stopped;
 
-	if (store_renew_leases(m->s, m->o->instance, m->o->lease_ttl) != STORE_OK)
+	if (!keep_leases(m))
 		return -1;
 	if (store_take_over(m->s, m->o->instance, m->host, m->o->lease_ttl, m->o->orphan_grace,
 			    &jobs) == STORE_OK) {
@@ -315,12 +365,12 @@ static void cycle(struct mon *m)
 		;                   /* our shims: their status is in their folder */
 	if (store_claim(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
 			CLAIM_PER_CYCLE, &jobs) == STORE_OK) {
-		for (int i = 0; i < jobs.n && !stopping; i++)
+		for (int i = 0; i < jobs.n && !stopping && keep_leases(m); i++)
 			launch(m, &jobs.v[i]);
 		store_jobs_free(&jobs);
 	}
 	if (store_my_jobs(m->s, m->o->instance, &jobs) == STORE_OK) {
-		for (int i = 0; i < jobs.n && !stopping; i++)
+		for (int i = 0; i < jobs.n && !stopping && keep_leases(m); i++)
 			watch(m, &jobs.v[i]);
 		store_jobs_free(&jobs);
 	}
@@ -358,7 +408,6 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	struct mon m;
 	char app[APP_NAME_MAX], jobs[JOB_DIR_MAX];
 	long long last_maintenance = 0, started;
-	bool renewed = false;
 
 	memset(&m, 0, sizeof m);
 	m.cfg = c;
@@ -398,7 +447,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		 * connection (an error in the UPDATE) is refused again at once, and
 		 * retrying at once spins and floods the log */
 		if (!until_maintenance(last_maintenance)) {
-			renewed = maintain(&m) == 0;
+			maintain(&m);
 			last_maintenance = now_ms();
 		}
 		/* Leases not renewed: claim, launch and watch nothing until they are.
@@ -407,7 +456,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		 * that we cannot hold, and skipping loses nothing: jobs run on, their
 		 * output is stored at the next good cycle, and other monitors claim
 		 * what waits. */
-		if (!renewed) {
+		if (!m.renewed) {
 			wait_for_work(&m, until_maintenance(last_maintenance));
 			continue;
 		}

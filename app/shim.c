@@ -14,6 +14,7 @@
 #define SHIM_PATH_MAX 4200          /* DIR (a path) + "/" + a file name */
 #define SHIM_LINE_MAX 64            /* shim.pid, exit_status: one short line */
 #define SHIM_WORD_MAX 16
+#define SHIM_BOOT_ID_MAX 64         /* /proc/sys/kernel/random/boot_id */
 
 static volatile sig_atomic_t got_signal;
 
@@ -49,6 +50,9 @@ int shim_main(int argc, char **argv)
 {
 	struct sigaction sa;
 	char out_path[SHIM_PATH_MAX], err_path[SHIM_PATH_MAX], status[SHIM_LINE_MAX];
+	static char marker[LAUNCH_MARKER_MAX];     /* in the environment from putenv on */
+	char boot_id[SHIM_BOOT_ID_MAX];
+	long long start = launch_start_ticks(getpid(), NULL);
 	pid_t pid;
 	int rc, st, fd;
 
@@ -56,8 +60,7 @@ int shim_main(int argc, char **argv)
 		fprintf(stderr, "usage: tacitus job-shim DIR PROGRAM [ARGS...]\n");
 		return 1;
 	}
-	snprintf(status, sizeof status, "%d %lld\n", (int)getpid(),
-		 launch_start_ticks(getpid(), NULL));
+	snprintf(status, sizeof status, "%d %lld\n", (int)getpid(), start);
 	if (write_file(argv[0], "shim.pid", status) < 0) {
 		perror("job-shim: shim.pid");
 		return 1;
@@ -68,6 +71,15 @@ int shim_main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
+	/* the job's marker (launcher.h), inherited by spark-submit and all it starts:
+	 * what proves the group to be the job's once this shim is gone; without a boot
+	 * id no marker, and the group is then never signalled without its leader */
+	if (launch_boot_id(boot_id, sizeof boot_id) == 0) {
+		launch_marker(marker, sizeof marker, boot_id, getpid(), start);
+		putenv(marker);
+	} else {
+		unsetenv(LAUNCH_MARKER_ENV);
+	}
 	snprintf(out_path, sizeof out_path, "%s/stdout", argv[0]);
 	snprintf(err_path, sizeof err_path, "%s/stderr", argv[0]);
 	/* same process group as the shim; in DIR, since Spark leaves spark-warehouse/,

@@ -36,6 +36,7 @@ struct store *store_open(const char *app_name)
 		return NULL;
 	}
 	PQsetNoticeProcessor(s->conn, quiet_notice, NULL);
+	s->session = 1;
 	return s;
 }
 
@@ -74,7 +75,8 @@ enum store_rc store_ensure(struct store *s)
 		return STORE_ERROR;
 	}
 	log_info("database: reconnected");
-	s->n_prepared = 0;          /* a new session: nothing is prepared */
+	s->n_prepared = 0;          /* a new session: nothing is prepared, no lock is held */
+	s->session++;
 	return setup_session(s);
 }
 
@@ -148,6 +150,37 @@ static PGresult *exec_once(struct store *s, const char *what, const char *sql, i
 	return PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0);
 }
 
+/* Keep what store_refused and store_last_error say about a failure. */
+static void remember_error(struct store *s, const PGresult *r)
+{
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *text = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+
+	snprintf(s->err_state, sizeof s->err_state, "%s", state ? state : "");
+	snprintf(s->err_text, sizeof s->err_text, "%s", text ? text : PQerrorMessage(s->conn));
+	s->err_text[strcspn(s->err_text, "\n")] = '\0';
+}
+
+bool store_refused(struct store *s)
+{
+	/* SQLSTATE classes of trouble that passes: 08 connection, 40 serialization or
+	 * deadlock, 53 resources, 57 cancel or shutdown, 58 system; and 55P03 lock timeout */
+	static const char *const passing[] = {"08", "40", "53", "57", "58"};
+
+	if (PQstatus(s->conn) != CONNECTION_OK || strlen(s->err_state) != 5 ||
+	    !strcmp(s->err_state, "55P03"))
+		return false;
+	for (size_t i = 0; i < sizeof passing / sizeof passing[0]; i++)
+		if (!strncmp(s->err_state, passing[i], 2))
+			return false;
+	return true;
+}
+
+const char *store_last_error(struct store *s)
+{
+	return s->err_text;
+}
+
 PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
 		    const char *const *params)
 {
@@ -160,6 +193,7 @@ PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
 	if (ok(r))
 		return r;
 	log_error("database: %s failed: %s", what, PQerrorMessage(s->conn));
+	remember_error(s, r);
 	PQclear(r);
 	if (PQstatus(s->conn) == CONNECTION_BAD)
 		s->in_tx = false;   /* the server dropped it with the session */

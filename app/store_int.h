@@ -16,12 +16,18 @@
 /* The LISTEN/NOTIFY channel: a batch or driver row to launch or to kill. */
 #define STORE_CHANNEL "tacitus_batch"
 
+#define STORE_ERROR_TEXT_MAX 256    /* the primary message of the last failure */
+
 struct store {
 	PGconn *conn;
 	bool listening;
 	bool in_tx;                 /* between store_begin() and store_commit()/store_rollback() */
 	int n_prepared;
 	const char *prepared[STORE_MAX_PREPARED];   /* see store_run */
+	unsigned long session;      /* counts the server sessions: 1 once open, +1 per reconnect */
+	unsigned long name_session; /* the session that holds the instance's name, 0 = none */
+	char err_state[6];          /* SQLSTATE of the last failed statement, "" = none known */
+	char err_text[STORE_ERROR_TEXT_MAX];
 };
 
 /* The visible-batch filter; R is the parameter holding the retain time in seconds. */
@@ -38,6 +44,13 @@ struct store {
  * PQclears it), or NULL after logging the failure with `what`. */
 PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
 		    const char *const *params);
+
+/* True when the last statement that store_run reported failed was refused for what it
+ * carried (a value PostgreSQL cannot take, a constraint, a trigger's exception): the
+ * connection is up and the SQLSTATE is none of the passing troubles (connection,
+ * serialization or deadlock, resources, cancel or shutdown, lock timeout, system
+ * error), so running it again would be refused again. */
+bool store_refused(struct store *s);
 
 /* store_run for a statement without rows: 0, or -1 (logged). */
 int store_run_cmd(struct store *s, const char *what, const char *sql);

@@ -3,6 +3,7 @@
 #include "store_int.h"
 #include "log.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,35 @@ static enum store_rc jobs_query(struct store *s, const char *what, const char *s
 	if (!r)
 		return STORE_ERROR;
 	fill_jobs(r, out);
+	return STORE_OK;
+}
+
+enum store_rc store_hold_name(struct store *s, const char *instance)
+{
+	const char *p[1] = {instance};
+	struct pollfd pf = {.fd = PQsocket(s->conn), .events = POLLIN};
+	PGresult *r;
+	bool held;
+
+	/* an idle session that holds the name: nothing to send; a socket that became
+	 * readable is the server's goodbye (or a notice), which PQconsumeInput reads */
+	if (s->name_session == s->session && PQstatus(s->conn) == CONNECTION_OK &&
+	    (poll(&pf, 1, 0) <= 0 || PQconsumeInput(s->conn)))
+		return STORE_OK;
+	if (store_ensure(s) != STORE_OK)
+		return STORE_ERROR;
+	if (s->name_session == s->session)
+		return STORE_OK;
+	r = store_run(s, "instance name lock",
+		      "SELECT pg_try_advisory_lock(hashtextextended('tacitus instance ' || $1, 0))",
+		      1, p);
+	if (!r)
+		return STORE_ERROR;
+	held = !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	if (!held)
+		return STORE_DUPLICATE;
+	s->name_session = s->session;
 	return STORE_OK;
 }
 
@@ -227,7 +257,7 @@ enum store_rc store_append_log(struct store *s, long long id, const char *owner,
 		"json_array_elements_text($4::json) WITH ORDINALITY AS t(l, n) RETURNING 1) "
 		"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ins)", 8, p);
 	if (!r)
-		return STORE_ERROR;
+		return store_refused(s) ? STORE_REFUSED : STORE_ERROR;
 	stored = atoi(PQgetvalue(r, 0, 0)) == 1;
 	PQclear(r);
 	return stored ? STORE_OK : STORE_NOTFOUND;

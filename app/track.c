@@ -65,22 +65,58 @@ void track_scan_line(const char *line, struct track_facts *f)
 		snprintf(f->ui_url, sizeof f->ui_url, "%.*s", (int)strcspn(p + 15, " \r"), p + 15);
 }
 
-static void add_line(json_object *lines, char *s, size_t len, struct track_facts *facts)
+/* The length of buf[0..len) without a last character that the buffer cuts short
+ * (its lead byte announces more bytes than are left): the rest of it is in the
+ * next read. */
+static size_t whole_chars(const char *buf, size_t len)
 {
+	for (size_t back = 1; back <= 4 && back <= len; back++) {
+		unsigned char c = (unsigned char)buf[len - back];
+		size_t n;
+
+		if ((c >> 6) == 2)
+			continue;                           /* a continuation byte: look further back */
+		n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		return n > back ? len - back : len;
+	}
+	return len;
+}
+
+static void add_piece(json_object *lines, char *s, size_t len, struct track_facts *facts)
+{
+	char saved = s[len];
+
+	s[len] = '\0';
+	track_scan_line(s, facts);
+	s[len] = saved;
+	json_object_array_add(lines, json_object_new_string_len(s, (int)len));
+}
+
+/* One line of sanitized (valid UTF-8) text; a line longer than TRACK_MAX_LINE goes
+ * in pieces cut between characters, never inside one (PostgreSQL refuses the
+ * half of a character, and with it every later append of the job).  Returns the
+ * number of pieces. */
+static int add_line(json_object *lines, char *s, size_t len, struct track_facts *facts)
+{
+	int pieces = 1;
+
 	if (len && s[len - 1] == '\r')
 		len--;
 	while (len > TRACK_MAX_LINE) {
-		add_line(lines, s, TRACK_MAX_LINE, facts);
-		s += TRACK_MAX_LINE;
-		len -= TRACK_MAX_LINE;
+		size_t cut = TRACK_MAX_LINE;
+
+		/* s[cut] starts the next piece: back off over continuation bytes (at most 3) */
+		while (cut > 0 && ((unsigned char)s[cut] >> 6) == 2)
+			cut--;
+		if (cut == 0)
+			cut = TRACK_MAX_LINE;               /* not UTF-8 (cannot happen once sanitized) */
+		add_piece(lines, s, cut, facts);
+		s += cut;
+		len -= cut;
+		pieces++;
 	}
-	{
-		char saved = s[len];
-		s[len] = '\0';
-		track_scan_line(s, facts);
-		s[len] = saved;
-	}
-	json_object_array_add(lines, json_object_new_string_len(s, (int)len));
+	add_piece(lines, s, len, facts);
+	return pieces;
 }
 
 int track_read_output(const char *dir, const char *name, long long *offset, bool final,
@@ -89,6 +125,7 @@ int track_read_output(const char *dir, const char *name, long long *offset, bool
 	char path[PATH_MAX_LEN], *buf;
 	ssize_t got;
 	size_t start = 0;
+	bool full;
 	int fd, count = 0;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -106,19 +143,23 @@ int track_read_output(const char *dir, const char *name, long long *offset, bool
 		free(buf);
 		return -1;
 	}
+	/* a full buffer may end inside a character: its rest is in the next read, so the
+	 * character waits for it instead of being cut (and sanitized into '?') */
+	full = got == TRACK_MAX_READ;
+	if (full)
+		got = (ssize_t)whole_chars(buf, (size_t)got);
 	track_sanitize(buf, (size_t)got);
 	for (size_t i = 0; i < (size_t)got; i++) {
 		if (buf[i] != '\n')
 			continue;
-		add_line(lines, buf + start, i - start, facts);
-		count++;
+		count += add_line(lines, buf + start, i - start, facts);
 		start = i + 1;
 	}
-	/* a last piece without newline: kept for the next read, unless the job ended
-	 * or the piece alone fills the buffer */
-	if (start < (size_t)got && (final || (start == 0 && got == TRACK_MAX_READ))) {
-		add_line(lines, buf + start, (size_t)got - start, facts);
-		count++;
+	/* a last piece without newline: kept for the next read, unless it is the end
+	 * of the file of a job that ended, or the piece alone fills the buffer (a full
+	 * buffer is not the end of the file: the line goes on in the next read) */
+	if (start < (size_t)got && ((final && !full) || (start == 0 && full))) {
+		count += add_line(lines, buf + start, (size_t)got - start, facts);
 		start = (size_t)got;
 	}
 	*offset += (long long)start;

@@ -6,6 +6,26 @@
  * closed), the job shim's start, process identity (boot id, pid, start time)
  * and killing a whole group.  Only the monitor and the job shim include it: a
  * request worker never starts a process.
+ *
+ * Which process group is a job's.  The shim leads the group (pgid = its pid), so
+ * while the shim lives, or waits as a zombie to be reaped, the pid and start time
+ * recorded at launch prove the group: Linux never hands out a pid that is still
+ * some process's, or some group's, id.  Once the shim is gone, stragglers may hold
+ * the group (an orphaned driver), or the group may be gone and its number handed
+ * out again (pids wrap: /proc/sys/kernel/pid_max is 32768 on many hosts) to a
+ * stranger that leads a group of its own, or whose leader is gone too.  The pid
+ * alone proves nothing then.  So every process of a job carries a marker in the
+ * environment it was started with: the shim puts
+ *     TACITUS_JOB=<boot id>/<shim pid>/<shim start ticks>
+ * in spark-submit's environment, and spark-submit, the JVM, the Python driver and
+ * what they start inherit it.  /proc/<pid>/environ shows that environment as it was
+ * at exec, whatever the process later does with its variables.  With the boot id
+ * and the shim's start time in it, the marker names one launch on one boot: no
+ * other job (of this or another Tacitus on the host) and nothing after a reboot
+ * carries it.  A group whose leader is gone is signalled only when one of its live
+ * processes carries the marker; otherwise it is left alone (a process that cleared
+ * its environment, or one we may not read, is not proof).  Checked by reading
+ * /proc, not the job folder, which the job itself can write.
  */
 #ifndef TACITUS_LAUNCHER_H
 #define TACITUS_LAUNCHER_H
@@ -49,8 +69,24 @@ long long launch_start_ticks(pid_t pid, bool *zombie);
 /* True when pid is alive (not a zombie) and is the process started at start_ticks. */
 bool launch_alive(pid_t pid, long long start_ticks);
 
-/* Signal the process group pgid, after checking that its leader is still the
- * process identified by start_ticks.  Returns 0, or -1 (errno ESRCH) if gone. */
-int launch_kill_group(pid_t pgid, long long start_ticks, int sig);
+#define LAUNCH_MARKER_ENV "TACITUS_JOB"
+#define LAUNCH_MARKER_MAX 160           /* "TACITUS_JOB=" + boot id + two numbers */
+
+/* The environment entry of the job whose shim is pid, started at start_ticks on
+ * the boot boot_id, "TACITUS_JOB=<boot id>/<pid>/<start ticks>", into buf. */
+void launch_marker(char *buf, size_t len, const char *boot_id, pid_t pid, long long start_ticks);
+
+/* True when a live (not zombie) process of process group pgid was started with
+ * the environment entry `marker` (as launch_marker makes it), read from
+ * /proc/<pid>/environ. */
+bool launch_group_has(pid_t pgid, const char *marker);
+
+/* Signal the process group pgid of the job whose shim is pgid, started at
+ * start_ticks on the boot boot_id (this host's: the monitor's), only when the group
+ * is proved to be still the job's (above): its leader is that shim (alive or a
+ * zombie), or the leader is gone and a live member carries the job's marker.
+ * Returns 0, or -1 (errno ESRCH) when the group is gone or not provably the
+ * job's: nothing was signalled. */
+int launch_kill_group(pid_t pgid, long long start_ticks, const char *boot_id, int sig);
 
 #endif

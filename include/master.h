@@ -1,6 +1,9 @@
 /* master.h - the prefork master of one instance.
  *
- * The module owns the instance's process tree: it applies the migrations, opens
+ * The module owns the instance's process tree: it takes the instance's name in
+ * the database for its whole life (store_hold_name: a second instance with the same
+ * name, on this host or another, exits 1 with a line saying so, and a crashed one's
+ * name is free again once its connection is gone), applies the migrations, opens
  * the unix socket nginx connects to (mode 0660, a stale socket replaced, a live
  * one refused), forks M request workers and one monitor, respawns them when they
  * die or could not be forked (with backoff; it gives up after too many crashes in

@@ -6,6 +6,22 @@
  * output lines, carries out kills of deleted batches, and ends batches whose
  * process is gone, with the exit status the shim wrote.  A NOTIFY wakes it; a
  * one-second timer is the fallback.  It never parses HTTP.
+ *
+ * Leases are renewed on their own clock, not once per cycle: a cycle can take
+ * longer than a lease (many jobs, a job that printed gigabytes, a slow
+ * statement), so the loop renews (one UPDATE) whenever a second has passed since
+ * the last try, at each maintenance, between the jobs of a cycle and between the
+ * rounds of one job's output.  It is done by the loop itself, on its one
+ * connection, rather than by a thread or a second connection: a lease then says
+ * that the loop that watches the jobs makes progress, and a monitor stuck inside
+ * one statement lets its leases lapse so that another adopts its jobs (a thread
+ * would keep them for ever).  A single statement that takes longer than the lease
+ * (6 s) still lets it lapse; every write is guarded by owner, so the new owner
+ * goes on and this monitor's next write is refused.
+ *
+ * What a job prints cannot hold it up: output that PostgreSQL refuses is stored
+ * as one line saying so, its offsets move past it, and kills, exit detection
+ * and lease renewal never wait for output to be stored.
  */
 #ifndef TACITUS_MONITOR_H
 #define TACITUS_MONITOR_H

@@ -44,6 +44,8 @@ enum store_rc {
 	STORE_CONFLICT,             /* an Idempotency-Key used for another request body */
 	STORE_REPLAYED,             /* an Idempotency-Key used for this same request */
 	STORE_NOT_RUNNING,          /* the session's driver cannot take work now */
+	STORE_REFUSED,              /* the database refused what the statement carried (logged;
+				       store_last_error says why): sent again, it is refused again */
 };
 
 struct store;
@@ -58,6 +60,10 @@ void store_close(struct store *s);
 /* Reconnect if the connection broke (and LISTEN again if store_listen was
  * called).  STORE_OK when the connection is usable. */
 enum store_rc store_ensure(struct store *s);
+
+/* The primary message of the last statement that failed, e.g. why STORE_REFUSED
+ * ("" when none failed yet). */
+const char *store_last_error(struct store *s);
 
 /* LISTEN for new and deleted jobs; store_socket is then the fd to poll and
  * store_drain_notifies consumes what arrived. */
@@ -140,6 +146,18 @@ enum store_rc store_batch_delete(struct store *s, const char *key, const struct 
  * over when the lease expires.
  */
 
+/* Hold the name of this instance (the lease owner of its jobs) for as long as this
+ * connection lives: a session-level advisory lock keyed by a 64-bit hash of the
+ * name, so that two instances configured with the same name cannot run at once,
+ * on one host or on several sharing the database.  The lock goes with its
+ * session: when the holder dies its connection closes and PostgreSQL releases it
+ * (at once on this host; for a host that vanished, once the server's TCP
+ * keepalive notices).  Call it at start and then every second or so: when the
+ * connection broke (PostgreSQL restarted) it reconnects and takes the lock again.
+ * STORE_OK while this connection holds it; STORE_DUPLICATE when another session
+ * holds it; STORE_ERROR when the database cannot be reached. */
+enum store_rc store_hold_name(struct store *s, const char *instance);
+
 /* Extend the leases of every job `owner` holds. */
 enum store_rc store_renew_leases(struct store *s, const char *owner, int ttl_sec);
 
@@ -199,7 +217,9 @@ enum store_rc store_transition(struct store *s, long long id, const char *owner,
 /* Append `lines` (a JSON array of strings) as the next log lines of job id
  * and move its stored output offsets to out_offset/err_offset, in one statement;
  * optionally record app_id / spark_ui_url (NULL = unchanged).  STORE_NOTFOUND when
- * the lease was lost or another writer moved on. */
+ * the lease was lost or another writer moved on; STORE_REFUSED when PostgreSQL
+ * refused the lines themselves (e.g. text it cannot store, a trigger's exception),
+ * so that the caller stores something else instead of trying them for ever. */
 enum store_rc store_append_log(struct store *s, long long id, const char *owner, long first_line,
 			       const char *lines_json, long long out_offset, long long err_offset,
 			       const char *app_id, const char *spark_ui_url);

@@ -14,7 +14,7 @@
 #include <json-c/json.h>
 
 #define TRACK_MAX_READ (1024 * 1024)    /* bytes read per job per monitor cycle */
-#define TRACK_MAX_LINE 16384            /* longer lines are split */
+#define TRACK_MAX_LINE 16384            /* longer lines are split, between characters */
 
 struct track_facts {
 	char app_id[128];           /* "" = not seen */
@@ -24,8 +24,11 @@ struct track_facts {
 /* Read at most TRACK_MAX_READ bytes of dir/name from *offset.  Complete lines
  * (and, when `final`, a last unterminated one) are appended to `lines` (a JSON
  * array) and *offset moves past them; facts found in them are set in *facts.
- * Returns the number of lines, or -1 when the file cannot be read (a missing
- * file is 0 lines). */
+ * A line longer than TRACK_MAX_LINE bytes goes in pieces cut between UTF-8
+ * characters, and a read that fills the buffer inside a character leaves that
+ * character for the next read.  Returns the number of strings appended (a long
+ * line counts as its pieces), or -1 when the file cannot be read (a missing file
+ * is 0 lines). */
 int track_read_output(const char *dir, const char *name, long long *offset, bool final,
 		      json_object *lines, struct track_facts *facts);
 

@@ -15,6 +15,12 @@ These tests break the stack on purpose and put it back together afterwards:
                   flood of log lines), and renews again once the database accepts
     master        a worker whose fork failed is forked again once fork works (fork() made to
                   fail by build/failfork.so, a test-only LD_PRELOAD library)
+    output        a line cut inside a character, or one PostgreSQL refuses, does not stop a
+                  job's kill (tests/jobs/lines.py)
+    groups        a gone job's process group number, held by a stranger, is not signalled
+    leases        a monitor cycle longer than a lease does not let the lease lapse
+                  (tests/jobs/bulk.py)
+    names         a second instance with a running instance's name refuses to start
 
 Every Spark job here is tests/jobs/quick.py (a real spark-submit of a Python file without a
 SparkSession).  The stack is driven through app/stack.sh with the environment the harness
@@ -27,6 +33,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
@@ -1008,3 +1015,337 @@ def test_master_forks_again_after_a_failed_fork(cfg, tac, tmp_path):
         stop_instance(cfg, n)
         ensure_instances(cfg)
     assert not preloaded(master_pid(cfg, n)), f"app-{n} still runs with {FAILFORK}"
+
+
+# --------------------------------------------------------------------------- 9. hostile output
+
+KILL_BOUND = 30.0          # s from DELETE to killed: SIGTERM at once, SIGKILL 5 s later
+LINE_LIMIT = 16384         # bytes: the monitor's longest log line (TRACK_MAX_LINE)
+LONG_LINE = "a" + "\u00e9" * 10000
+POISON_REFUSED = "integration test: poisoned line refused"
+
+# PostgreSQL refuses a log line for a reason of its own (here a trigger's exception): the
+# monitor must store something else instead and go on with the job
+POISON_SQL = f"""
+CREATE FUNCTION it_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.line LIKE 'TACITUS-POISON%' THEN
+        RAISE EXCEPTION '{POISON_REFUSED}';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER it_poison BEFORE INSERT ON batch_log FOR EACH ROW EXECUTE FUNCTION it_poison();
+"""
+UNPOISON_SQL = """
+DROP TRIGGER IF EXISTS it_poison ON batch_log;
+DROP FUNCTION IF EXISTS it_poison();
+"""
+
+
+def lines_job(cfg, kind, token):
+    return {"file": cfg.job("lines.py"), "args": [kind, token, "300"]}
+
+
+def job_output(db, bid, name="stdout"):
+    """What job bid wrote to its stdout (or stderr) file so far, b"" before its launch."""
+    d = db.query(f"select coalesce(job_dir, '') from batch where id={int(bid)}")
+    try:
+        with open(os.path.join(d, name), "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def delete_and_wait_killed(tac, bid):
+    """DELETE the batch; it must be killed within KILL_BOUND seconds."""
+    r = tac.api.delete(f"/batches/{bid}")
+    assert r.status_code == 200, f"DELETE /batches/{bid}: {tl.describe(r)}"
+    t0 = time.monotonic()
+    tl.wait_until(lambda: batch_row(tac.db, bid)[0] == "killed", KILL_BOUND,
+                  lambda: f"batch {bid} to be killed within {KILL_BOUND:.0f} s of its DELETE: "
+                          f"{batch_row(tac.db, bid)}; log tail {db_log_tail(tac.db, bid)}")
+    return time.monotonic() - t0
+
+
+def db_log(db, bid):
+    """Every stored log line of batch bid, in order (the API hides a deleted batch's log)."""
+    out = subprocess.run(db.argv + ["-Atc", f"select line from batch_log where batch_id={int(bid)} "
+                                    "order by line_no", "-R", "\x1e"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, f"psql: {out.stderr}"
+    text = out.stdout[:-1] if out.stdout.endswith("\n") else out.stdout
+    return text.split("\x1e") if text else []
+
+
+def db_log_tail(db, bid, n=5):
+    return [line[:120] for line in db_log(db, bid)[-n:]]
+
+
+def test_a_line_longer_than_the_limit_does_not_wedge_its_job(cfg, tac, run_id):
+    """A line of "a" + 10,000 "é" (20,001 bytes) used to be cut at byte 16,384, inside a
+    character: PostgreSQL refused that append and every later one, and since storing output came
+    first, the job could no longer be killed.  It is DELETEd and killed in bounded time, and its
+    log holds the line, in pieces cut between characters."""
+    db = tac.db
+    token = f"utf8-{run_id}"
+    r, bid = tac.create_batch(lines_job(cfg, "utf8", token))
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    try:
+        tl.wait_until(lambda: f"TACITUS-LINES {token} after 3".encode() in job_output(db, bid),
+                      120, f"batch {bid} to print its long line and what follows")
+        took = delete_and_wait_killed(tac, bid)
+    finally:
+        if batch_row(db, bid)[0] in ACTIVE:
+            tac.delete_quietly(bid)
+    print(f"utf8: batch {bid} killed {took:.1f} s after its DELETE")
+    log = db_log(db, bid)
+    assert "".join(log).count(LONG_LINE) == 1, \
+        f"the long line is not in the log of batch {bid} (in pieces): {db_log_tail(db, bid)}"
+    pieces = [line for line in log if "\u00e9" in line]
+    assert all(len(p.encode()) <= LINE_LIMIT for p in pieces), \
+        f"pieces longer than {LINE_LIMIT} bytes: {[len(p.encode()) for p in pieces]}"
+    assert not any("?" in p or "\ufffd" in p for p in pieces), "a character of the line was lost"
+    assert f"TACITUS-LINES {token} after 3" in log, "the lines after the long one are not stored"
+
+
+def test_a_line_the_database_refuses_does_not_wedge_its_job(cfg, tac, run_id):
+    """A line that PostgreSQL refuses (here: a trigger raises) is replaced by a line of the
+    monitor's saying so, the lines after it are stored, and the job is killed on DELETE."""
+    db = tac.db
+    token = f"poison-{run_id}"
+    db.query(POISON_SQL)
+    bid = None
+    try:
+        r, bid = tac.create_batch(lines_job(cfg, "poison", token))
+        assert bid is not None, f"batch not created: {tl.describe(r)}"
+        tl.wait_until(lambda: f"TACITUS-LINES {token} after 3".encode() in job_output(db, bid),
+                      120, f"batch {bid} to print its poisoned line and what follows")
+        took = delete_and_wait_killed(tac, bid)
+    finally:
+        db.query(UNPOISON_SQL)
+        if bid is not None and batch_row(db, bid)[0] in ACTIVE:
+            tac.delete_quietly(bid)
+    print(f"poison: batch {bid} killed {took:.1f} s after its DELETE")
+    log = db_log(db, bid)
+    notes = [line for line in log if re.fullmatch(
+        r"tacitus: \d+ bytes of output could not be stored: " + re.escape(POISON_REFUSED), line)]
+    assert len(notes) >= 1, f"no line saying what could not be stored: {db_log_tail(db, bid, 12)}"
+    assert not any(line.startswith("TACITUS-POISON") for line in log), "the refused line is stored"
+    assert f"TACITUS-LINES {token} after 3" in log, \
+        f"the lines after the refused one are not stored: {db_log_tail(db, bid, 12)}"
+
+
+# --------------------------------------------------------------------------- 10. process groups
+
+def start_ticks(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    return int(stat[stat.rindex(")") + 2:].split()[19])
+
+
+def fake_job(db, pid, pid_start, job_dir, owner):
+    """A row of an old job of `owner`'s, running, whose shim was process pid (started at
+    pid_start): what the monitor finds when the job's shim is long gone.  Deleted, so that
+    the API does not list it.  Returns its id."""
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        boot = f.read().strip()
+    return int(db.query(
+        "INSERT INTO batch (request, argv, state, lease_owner, lease_expires_at, host, boot_id, "
+        "pid, pid_start, job_dir, launched_at, deleted_at) VALUES "
+        f"('{{\"file\": \"fake\"}}', '[]', 'running', '{owner}', now() + interval '1 minute', "
+        f"'{socket.gethostname()}', '{boot}', {int(pid)}, {int(pid_start)}, '{job_dir}', now(), "
+        "now()) RETURNING id").splitlines()[0])
+
+
+def marked(pid):
+    """The TACITUS_JOB entry process pid was started with, or None."""
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+    except OSError:
+        return None
+    found = [e.decode() for e in env if e.startswith(b"TACITUS_JOB=")]
+    return found[0] if found else None
+
+
+def test_a_process_group_is_signalled_only_when_it_is_the_jobs(cfg, tac, tmp_path, run_id):
+    """When a job's shim is gone, the monitor used to send SIGKILL to the process group with
+    the shim's old pid, whoever held that number by then (pids wrap).  What is left of a real
+    job's group still goes (its processes carry the job's marker); but two strangers that hold
+    numbers that rows of gone jobs name, one leading its own group (a reused pid), one left in
+    a group whose leader exited, are not signalled, and both jobs end."""
+    db = tac.db
+    owner = "app-1"
+
+    # a real job whose shim dies: spark-submit and its Python driver carry the marker and go
+    token = f"group-{run_id}"
+    r, bid = tac.create_batch(quick(cfg, token, 120))
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    try:
+        tl.wait_until(lambda: batch_row(db, bid)[0] == "running" and db_markers(db, bid, token) == 1,
+                      120, lambda: f"batch {bid} running with its start marker: {batch_row(db, bid)}")
+        shim = int(batch_row(db, bid)[3])
+        rest = [p for p in group_members(shim) if p != shim]
+        want = f"TACITUS_JOB=%s/{shim}/{start_ticks(shim)}" % \
+            open("/proc/sys/kernel/random/boot_id").read().strip()
+        assert rest and all(marked(p) == want for p in rest), \
+            f"the processes of batch {bid} do not all carry {want}: {[(p, marked(p)) for p in rest]}"
+        os.kill(shim, signal.SIGKILL)
+        tl.wait_until(lambda: batch_row(db, bid)[0] == "dead", 30,
+                      lambda: f"batch {bid} to end once its shim was killed: {batch_row(db, bid)}")
+        tl.wait_until(lambda: not group_members(shim), 10,
+                      lambda: f"what was left of batch {bid}'s group to go: {group_members(shim)}")
+    finally:
+        if batch_row(db, bid)[0] in ACTIVE:
+            tac.delete_quietly(bid)
+    leader = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    sh = subprocess.Popen(["sh", "-c", "sleep 300 & echo $!"], start_new_session=True,
+                          stdout=subprocess.PIPE, text=True)
+    orphan = int(sh.stdout.readline())
+    sh.wait(timeout=10)
+    ids = []
+    try:
+        assert tl.pid_alive(orphan) and group_members(sh.pid) == [orphan], \
+            f"group {sh.pid}: {group_members(sh.pid)}"
+        ids.append(fake_job(db, leader.pid, start_ticks(leader.pid) + 1, str(tmp_path), owner))
+        ids.append(fake_job(db, sh.pid, 4242, str(tmp_path), owner))
+        states = wait_db_terminal(db, ids, timeout=30)
+        assert set(states.values()) == {"killed"}, f"the fake jobs ended {states}"
+        assert leader.poll() is None, \
+            f"the stranger {leader.pid} leading group {leader.pid} was killed (signal " \
+            f"{-leader.returncode if leader.returncode else 0}) when job {ids[0]} ended"
+        assert tl.pid_alive(orphan), \
+            f"the stranger {orphan} in group {sh.pid} (its leader gone) was killed when job " \
+            f"{ids[1]} ended"
+    finally:
+        for p in (leader.pid, orphan):
+            try:
+                os.kill(p, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        leader.wait(timeout=10)
+    why = db.query(f"select reason from batch_event where batch_id={ids[0]} and to_state='killed'")
+    print(f"groups: jobs {ids} ended ({why!r}); strangers {leader.pid} and {orphan} unharmed")
+
+
+# --------------------------------------------------------------------------- 11. leases
+
+BULK_MIB = 10              # MiB the job prints: ten rounds of the monitor's 1 MiB reads
+BULK_DELAY = 1.0           # s each append of its lines takes (a trigger sleeps)
+
+# Every statement that stores lines of the bulk job takes BULK_DELAY seconds: storing its
+# output after it ended takes one cycle of ~BULK_MIB * BULK_DELAY seconds, longer than a lease
+SLOW_SQL = f"""
+CREATE FUNCTION it_slow_log() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM added WHERE line LIKE 'TACITUS-BULK %') THEN
+        PERFORM pg_sleep({BULK_DELAY});
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER it_slow_log AFTER INSERT ON batch_log REFERENCING NEW TABLE AS added
+    FOR EACH STATEMENT EXECUTE FUNCTION it_slow_log();
+"""
+UNSLOW_SQL = """
+DROP TRIGGER IF EXISTS it_slow_log ON batch_log;
+DROP FUNCTION IF EXISTS it_slow_log();
+"""
+
+
+def test_a_long_monitor_cycle_keeps_its_leases(cfg, tac, run_id):
+    """A monitor renews its leases on its own clock, not once per cycle: while one cycle stores
+    a job's 10 MiB of output in ten slow statements (~10 s, the lease is 6 s), the job's lease
+    never lapses (polled in the database) and no other instance takes the job over."""
+    db = tac.db
+    token = f"bulk-{run_id}"
+    db.query(SLOW_SQL)
+    seen, bid = [], None
+    try:
+        r, bid = tac.create_batch({"file": cfg.job("bulk.py"), "args": [token, str(BULK_MIB)]})
+        assert bid is not None, f"batch not created: {tl.describe(r)}"
+        deadline = time.monotonic() + tl.JOB_TIMEOUT
+        while time.monotonic() < deadline:
+            row = db_rows(db, "select state, coalesce(lease_owner, ''), "
+                              "coalesce(extract(epoch from lease_expires_at - now()), 0) "
+                              f"from batch where id={int(bid)}")[0]
+            if row[0] not in ACTIVE:
+                break
+            if row[0] == "running":
+                seen.append((time.monotonic(), row[1], float(row[2])))
+            time.sleep(0.2)
+    finally:
+        db.query(UNSLOW_SQL)
+    state = batch_row(db, bid)[0]
+    assert state == "success", f"batch {bid} ended {state!r}; log tail {db_log_tail(db, bid)}"
+    assert seen, f"batch {bid} was never seen running"
+    owners = sorted({o for _, o, _ in seen})
+    low = min(seen, key=lambda s: s[2])
+    print(f"leases: {len(seen)} polls over {seen[-1][0] - seen[0][0]:.1f} s while running, "
+          f"owners {owners}, least time left on the lease {low[2]:.2f} s")
+    assert low[2] > 0, f"the lease of batch {bid} lapsed ({low[2]:.2f} s left at a poll): its " \
+                       f"monitor did not renew it during a long cycle"
+    assert len(owners) == 1, f"batch {bid} changed hands while it ran: {owners}"
+    n = int(db.query(f"select count(*) from batch_log where batch_id={int(bid)} "
+                     f"and line like 'TACITUS-BULK {token} %'"))
+    end = db.query(f"select line from batch_log where batch_id={int(bid)} "
+                   f"and line like 'TACITUS-BULK-END {token} %'")
+    assert end and int(end.split()[-1]) == n, f"{n} bulk lines stored, the job printed {end!r}"
+
+
+# --------------------------------------------------------------------------- 12. instance names
+
+def psql_env(cfg):
+    """libpq's environment for the stack's database, from TACITUS_PSQL."""
+    a = list(cfg.psql)
+    opt = {a[i]: a[i + 1] for i in range(len(a) - 1) if a[i] in ("-h", "-p", "-U", "-d")}
+    return {"PGHOST": opt["-h"], "PGPORT": opt["-p"], "PGUSER": opt["-U"],
+            "PGDATABASE": opt["-d"]}
+
+
+def test_a_second_instance_with_the_same_name_refuses_to_start(cfg, tac):
+    """An instance whose name another running instance has (here app-1, with a socket of its
+    own, so that nothing local stops it) exits non-zero with a line saying why, at once, and
+    the first one goes on unharmed."""
+    import pyspark
+    n = 1
+    first = master_pid(cfg, n)
+    assert first and tl.pid_alive(first), f"app-{n} is not running"
+    sock_dir = tempfile.mkdtemp(prefix="tac-dup-")       # short: a socket path has 107 bytes
+    sock = os.path.join(sock_dir, "app.sock")
+    out = os.path.join(sock_dir, "app.log")
+    real = os.environ.get("TACITUS_BIN", os.path.join(ROOT, "build", "tacitus"))
+    env = {**os.environ, **psql_env(cfg), "SPARK_HOME": os.path.dirname(pyspark.__file__)}
+    with open(out, "w") as log:
+        p = subprocess.Popen([real, "serve", "--instance", f"app-{n}", "--socket", sock,
+                              "--var", cfg.var, "--sql", os.path.join(ROOT, "sql"),
+                              "--workers", "1"],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True, env=env)
+    try:
+        rc = p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        rc = None
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+    with open(out) as f:
+        text = f.read()
+    left = os.path.exists(sock)
+    shutil.rmtree(sock_dir, ignore_errors=True)
+    assert rc is not None, f"a second instance named app-{n} still ran after 20 s: {text[-800:]}"
+    assert rc != 0, f"a second instance named app-{n} exited {rc}: {text[-800:]}"
+    assert f"another instance named app-{n} is running" in text, \
+        f"no line says why the second app-{n} stopped: {text[-800:]}"
+    assert "AddressSanitizer" not in text and "runtime error:" not in text, text[-2000:]
+    assert not left, "the refused instance left a socket behind"
+    print(f"names: the second app-{n} exited {rc}: "
+          f"{[line for line in text.splitlines() if 'another instance' in line]}")
+    # the first one is unharmed: same master, answering, its monitor connected
+    assert master_pid(cfg, n) == first and tl.pid_alive(first), f"app-{n}'s master changed"
+    status, body = fcgi_get(os.path.join(cfg.var, "run", f"app-{n}.sock"), "/batches", "size=1",
+                            cfg.user)
+    assert status == 200 and '"sessions"' in body, f"app-{n} after the refusal: {status} {body[:200]}"
+    assert backends(tac.db, n, "monitor"), f"app-{n}'s monitor is not connected"
+    stop = log_lines(log_since(app_log(cfg, n), 0), n, "master", "another instance")
+    assert not stop, f"app-{n} itself saw a namesake: {stop}"
