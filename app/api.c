@@ -4,6 +4,7 @@
 #include "access.h"
 #include "batches.h"
 #include "driverapi.h"
+#include "jsontext.h"
 #include "livy.h"
 #include "reply.h"
 #include "reqbody.h"
@@ -126,7 +127,7 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c,
 	/* whatever livy.server.csrf-protection says: a body that is not declared JSON may
 	 * come from a cross-site form, which cannot send application/json */
 	else if (reads_json_body(&k) &&
-		 !reqbody_json_type(FCGX_GetParam("CONTENT_TYPE", r->fcgx->envp)))
+		 !jsontext_media_type(FCGX_GetParam("CONTENT_TYPE", r->fcgx->envp)))
 		http_send_msg(r, 415, NULL, "The request body must be JSON, sent with "
 			      "Content-Type: application/json");
 	else {

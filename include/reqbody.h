@@ -64,12 +64,6 @@ enum reqbody_rc reqbody_session(struct reqbody *r, const char *text, size_t len,
 json_object *reqbody_object(const char *text, size_t len, const char *class_name,
 			    const char *const keys[], size_t nkeys, char *msg, size_t msglen);
 
-/* True when a Content-Type (NULL = none) says the body is JSON: application/json in
- * any case, parameters such as "; charset=utf-8" allowed.  Nothing else, so that a
- * cross-site HTML form (text/plain, form encodings: no CORS preflight) cannot send a
- * body that Tacitus reads. */
-bool reqbody_json_type(const char *content_type);
-
 /* The canonical name of a Livy kind or alias ("scala" -> "spark"); NULL if unknown. */
 const char *reqbody_kind(const char *name);
 

@@ -1,4 +1,5 @@
 /* test_reqbody.c - POST /batches validation and the spark-submit argv built from it. */
+#include "jsontext.h"
 #include "reqbody.h"
 #include "argv.h"
 #include "unit.h"
@@ -186,15 +187,15 @@ void test_reqbody(void)
 		  "\"local:/jobs/a.jar\"]");
 
 	/* the media type of a body Tacitus reads */
-	CHECK(reqbody_json_type("application/json"));
-	CHECK(reqbody_json_type("Application/JSON; charset=utf-8"));
-	CHECK(reqbody_json_type("application/json ;charset=UTF-8"));
-	CHECK(!reqbody_json_type(NULL) && !reqbody_json_type(""));
-	CHECK(!reqbody_json_type("text/plain") && !reqbody_json_type("text/json"));
-	CHECK(!reqbody_json_type("application/x-www-form-urlencoded"));
-	CHECK(!reqbody_json_type("multipart/form-data; boundary=x"));
-	CHECK(!reqbody_json_type("application/jsonx") && !reqbody_json_type("application/json-seq"));
-	CHECK(!reqbody_json_type(" application/json"));
+	CHECK(jsontext_media_type("application/json"));
+	CHECK(jsontext_media_type("Application/JSON; charset=utf-8"));
+	CHECK(jsontext_media_type("application/json ;charset=UTF-8"));
+	CHECK(!jsontext_media_type(NULL) && !jsontext_media_type(""));
+	CHECK(!jsontext_media_type("text/plain") && !jsontext_media_type("text/json"));
+	CHECK(!jsontext_media_type("application/x-www-form-urlencoded"));
+	CHECK(!jsontext_media_type("multipart/form-data; boundary=x"));
+	CHECK(!jsontext_media_type("application/jsonx") && !jsontext_media_type("application/json-seq"));
+	CHECK(!jsontext_media_type(" application/json"));
 
 	/* JSON: strict, and only what PostgreSQL's jsonb takes as well (the body is stored) */
 	refused("{'file': '/jobs/a.py'}", REQBODY_INVALID, "Malformed JSON");

@@ -1,0 +1,29 @@
+/* jsontext.h - JSON request text: its media type, and reading it strictly.
+ *
+ * The module owns what a request body must be before any field of it is read:
+ * declared as application/json (a cross-site HTML form cannot send that without a
+ * CORS preflight), and strict JSON (RFC 8259: no single quotes, trailing commas,
+ * comments, NaN), holding nothing PostgreSQL's jsonb and text refuse (\u0000, lone
+ * surrogates, ill-formed UTF-8, numbers no column holds as sent), at most
+ * JSONTEXT_MAX_DEPTH deep.  Pure.
+ */
+#ifndef TACITUS_JSONTEXT_H
+#define TACITUS_JSONTEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#define JSONTEXT_MAX_DEPTH 32
+
+/* True when a Content-Type (NULL = none) says the body is JSON: application/json in
+ * any case, parameters such as "; charset=utf-8" allowed, nothing else. */
+bool jsontext_media_type(const char *content_type);
+
+/* The JSON object in `len` bytes of `text` (NUL-terminated), or NULL with a message
+ * naming what is wrong and its offset in msg ("Malformed JSON: ... at offset N",
+ * "The request body must be a JSON object").  The caller puts the object. */
+json_object *jsontext_object(const char *text, size_t len, char *msg, size_t msglen);
+
+#endif
