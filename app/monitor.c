@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 #define BOOT_ID_MAX 64
 #define PROGRAM_MAX 1100        /* SPARK_HOME/bin/spark-submit */
 #define APP_NAME_MAX 128        /* PostgreSQL application_name */
+#define RM_FDS 16               /* folders nftw keeps open removing a job folder */
 
 static long long now_ms(void)
 {
@@ -163,6 +165,43 @@ static void note(struct mon *m, struct store_job *j, const char *text)
 	json_object_put(a);
 }
 
+static bool same(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+static int unlink_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+/* The job ended and its output is in PostgreSQL: its folder goes (depth first, never
+ * following a symlink out of it), when it is a folder of this host's jobs. */
+static void remove_job_dir(struct mon *m, const struct store_job *j)
+{
+	char jobs[JOB_DIR_MAX];
+	size_t n = (size_t)snprintf(jobs, sizeof jobs, "%s/jobs/", m->o->var_dir);
+
+	if (!j->job_dir || !same(j->host, m->host) || strncmp(j->job_dir, jobs, n) ||
+	    strchr(j->job_dir + n, '/'))
+		return;
+	if (nftw(j->job_dir, unlink_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 &&
+	    errno != ENOENT)
+		log_warn("cannot remove %s: %s", j->job_dir, strerror(errno));
+}
+
+/* The one way a job ends here: the state change, then its folder goes. */
+static void finish(struct mon *m, struct store_job *j, const char *to, int code,
+		   const char *reason)
+{
+	if (store_transition(m->s, j->id, m->o->instance, j->state, to, code, reason) == STORE_OK)
+		remove_job_dir(m, j);
+}
+
 static void end_job(struct mon *m, struct store_job *j, const char *to, int code,
 		    const char *reason)
 {
@@ -170,7 +209,7 @@ static void end_job(struct mon *m, struct store_job *j, const char *to, int code
 
 	snprintf(line, sizeof line, "tacitus: %s", reason);
 	note(m, j, line);
-	store_transition(m->s, j->id, m->o->instance, j->state, to, code, reason);
+	finish(m, j, to, code, reason);
 }
 
 /* A session driver's secret: ARGV_SECRET_BYTES random bytes in hex, in
@@ -302,19 +341,13 @@ static void watch(struct mon *m, struct store_job *j)
 			 signaled ? "signal" : "exit code", signaled ? code - 128 : code);
 		end_job(m, j, "killed", code, reason);
 	} else if (code == 0) {
-		store_transition(m->s, j->id, m->o->instance, j->state, "success", 0,
-				 "spark-submit exited with code 0");
+		finish(m, j, "success", 0, "spark-submit exited with code 0");
 	} else {
 		snprintf(reason, sizeof reason, "spark-submit %s %d",
 			 signaled ? "was killed by signal" : "exited with code",
 			 signaled ? code - 128 : code);
 		end_job(m, j, "dead", code, reason);
 	}
-}
-
-static bool same(const char *a, const char *b)
-{
-	return a && b && !strcmp(a, b);
 }
 
 /* Once per MAINTENANCE_MS: renew this monitor's leases, adopt and end what others

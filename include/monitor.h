@@ -4,7 +4,8 @@
  * each cycle it renews its leases, claims batches to launch, adopts batches whose
  * owner's lease expired on this host, launches through the job shim, stores new
  * output lines, carries out kills of deleted batches, and ends batches whose
- * process is gone, with the exit status the shim wrote.  A NOTIFY wakes it; a
+ * process is gone, with the exit status the shim wrote (then removes their
+ * folder: the output is in PostgreSQL).  A NOTIFY wakes it; a
  * one-second timer is the fallback.  It never parses HTTP.
  *
  * Leases are renewed on their own clock, not once per cycle: a cycle can take

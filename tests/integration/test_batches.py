@@ -409,3 +409,30 @@ def test_list_size_is_capped(tac):
             f"size=100000: {len(body['sessions'])} batches of {body['total']}"
     finally:
         tac.db.query(f"UPDATE batch SET deleted_at = now() WHERE id BETWEEN {lo} AND {hi}")
+
+
+def test_a_finished_job_leaves_no_folder(cfg, tac):
+    """Once a job ended and its output is in PostgreSQL its folder goes (a busy host would
+    otherwise keep every job's output twice, for ever): after success and after a kill."""
+    token = f"gone-{uuid.uuid4().hex[:8]}"
+
+    def folder(bid):
+        return tac.db.query(f"select coalesce(job_dir, '') from batch where id = {int(bid)}")
+
+    bid, st, _ = tac.run_batch({"file": cfg.job("quick.py"), "args": [token]})
+    assert st == "success", f"batch {bid} ended {st}: {tac.log_tail(bid)}"
+    d = folder(bid)
+    assert d.startswith(os.path.realpath(cfg.var)) or d.startswith(cfg.var), d
+    tl.wait_until(lambda: not os.path.exists(d), 10, f"the folder {d} of batch {bid} to go")
+    assert f"TACITUS-QUICK {token} end" in tac.full_log(bid), "the output went with the folder"
+
+    r, sleeper = tac.create_batch({"file": cfg.job("quick.py"), "args": [token, "120"]})
+    assert sleeper is not None, tl.describe(r)
+    tl.wait_until(lambda: f"TACITUS-QUICK {token} start" in tac.full_log(sleeper), 120,
+                  f"batch {sleeper} to start")
+    d = folder(sleeper)
+    assert os.path.isdir(d), f"a running batch's folder {d!r} is missing"
+    assert tl.json_body(tac.api.delete(f"/batches/{sleeper}"), 200) == {"msg": "deleted"}
+    tl.wait_until(lambda: tac.db.batch_state(sleeper) == "killed", 60,
+                  f"batch {sleeper} to be killed")
+    tl.wait_until(lambda: not os.path.exists(d), 10, f"the folder {d} of batch {sleeper} to go")
