@@ -1,5 +1,6 @@
 /* config.c - livy.conf and spark-blacklist.conf. */
 #include "config.h"
+#include "jobenv.h"
 #include "livy.h"
 #include "log.h"
 
@@ -178,6 +179,25 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_long(&c->max_per_user, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.session.warm-pool"))
 		return set_long(&c->warm_pool, key, v, 0, err, errlen);
+	if (!strcmp(key, "tacitus.job.env-allow")) {
+		char tmp[CFG_MAX_LIST][1024];
+		if (set_list(tmp, &c->n_job_env_allow, key, v, false, err, errlen) < 0)
+			return -1;
+		for (int i = 0; i < c->n_job_env_allow; i++) {
+			const char *why = jobenv_pattern_error(tmp[i]);
+			if (why) {
+				snprintf(err, errlen, "%s: '%.200s': %s", key, tmp[i], why);
+				c->n_job_env_allow = 0;
+				return -1;
+			}
+			if (set_str(c->job_env_allow[i], sizeof c->job_env_allow[0], key,
+				    tmp[i], err, errlen) < 0) {
+				c->n_job_env_allow = 0;
+				return -1;
+			}
+		}
+		return 0;
+	}
 	if (!strcmp(key, "livy.server.session.max-creation"))
 		return set_long(&c->max_creation, key, v, 1, err, errlen);
 	if (!strcmp(key, "livy.impersonation.enabled"))

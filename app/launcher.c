@@ -17,8 +17,6 @@
 #define LOG_PATH_MAX 4200           /* DIR (a path) + "/shim.log" */
 #define SHIM_ARGS 4                 /* tacitus job-shim DIR PROGRAM, then args */
 
-extern char **environ;
-
 int launch_boot_id(char *buf, size_t len)
 {
 	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
@@ -159,8 +157,8 @@ int launch_kill_group(pid_t pgid, long long start_ticks, const char *boot_id, in
 	return -1;
 }
 
-int launch_exec(char *const argv[], const char *out_path, const char *err_path,
-		const char *dir, bool new_session, pid_t *pid)
+int launch_exec(char *const argv[], char *const envp[], const char *out_path,
+		const char *err_path, const char *dir, bool new_session, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -185,14 +183,15 @@ int launch_exec(char *const argv[], const char *out_path, const char *err_path,
 	posix_spawnattr_setsigdefault(&at, &all);   /* an ignored signal would survive exec */
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
 				      (new_session ? POSIX_SPAWN_SETSID : 0));
-	rc = posix_spawn(pid, argv[0], &fa, &at, argv, environ);
+	rc = posix_spawn(pid, argv[0], &fa, &at, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	return rc;
 }
 
 int launch_spawn(const char *self, const char *dir, const char *spark_submit,
-		 json_object *args, const char *what, struct launch_proc *p)
+		 json_object *args, char *const envp[], const char *what,
+		 struct launch_proc *p)
 {
 	size_t n = json_object_array_length(args);
 	const char **argv = calloc(n + SHIM_ARGS + 1, sizeof *argv);
@@ -210,7 +209,7 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 	for (size_t i = 0; i < n; i++)
 		argv[SHIM_ARGS + i] = json_object_get_string(json_object_array_get_idx(args, i));
 	snprintf(log_path, sizeof log_path, "%s/shim.log", dir);
-	rc = launch_exec((char *const *)argv, log_path, NULL, NULL, true, &p->pid);
+	rc = launch_exec((char *const *)argv, envp, log_path, NULL, NULL, true, &p->pid);
 	free(argv);
 	if (rc != 0) {
 		log_error("%s: cannot start the job shim %s: %s", what, self, strerror(rc));

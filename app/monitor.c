@@ -1,6 +1,7 @@
 /* monitor.c - the per-instance maintenance loop: launch, track, kill, adopt. */
 #include "monitor.h"
 #include "argv.h"
+#include "jobenv.h"
 #include "launcher.h"
 #include "log.h"
 #include "shim.h"
@@ -32,6 +33,9 @@
 #define PROGRAM_MAX 1100        /* SPARK_HOME/bin/spark-submit */
 #define APP_NAME_MAX 128        /* PostgreSQL application_name */
 #define RM_FDS 16               /* folders nftw keeps open removing a job folder */
+#define ENV_NAMES_MAX 2048      /* the names of a job's variables, for the log */
+
+extern char **environ;
 
 static long long now_ms(void)
 {
@@ -67,6 +71,7 @@ struct mon {
 	char host[HOST_MAX];
 	char boot_id[BOOT_ID_MAX];
 	char spark_submit[PROGRAM_MAX];
+	char **job_env;             /* every job's environment (jobenv.h), made at start */
 	long long last_renewal;     /* now_ms() of the last renewal attempt, 0 = none yet */
 	bool renewed;               /* whether that attempt renewed the leases */
 };
@@ -275,7 +280,7 @@ static void launch(struct mon *m, struct store_job *j)
 		return;
 	}
 	args = json_tokener_parse(j->argv_json);
-	if (!args || launch_spawn(m->o->self, dir, m->spark_submit, args, what, &p) < 0) {
+	if (!args || launch_spawn(m->o->self, dir, m->spark_submit, args, m->job_env, what, &p) < 0) {
 		json_object_put(args);
 		end_job(m, j, "dead", -1, "the job shim could not be started");
 		return;
@@ -435,6 +440,18 @@ static void wait_for_work(struct mon *m, int timeout_ms)
 		store_drain_notifies(m->s);
 }
 
+/* The names (never the values) of the variables every job gets. */
+static void log_job_env(char **env)
+{
+	char names[ENV_NAMES_MAX] = "";
+	size_t len = 0;
+
+	for (char **e = env; *e && len < sizeof names; e++)
+		len += (size_t)snprintf(names + len, sizeof names - len, "%s%.*s", len ? " " : "",
+					(int)strcspn(*e, "="), *e);
+	log_info("monitor: jobs get the variables %s", names[0] ? names : "(none)");
+}
+
 int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 {
 	struct sigaction sa;
@@ -466,7 +483,14 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		return 1;
 	}
 	snprintf(app, sizeof app, "tacitus/%s/monitor/%d", o->instance, (int)getpid());
+	/* once: the server's environment does not change, and no job gets more of it */
+	m.job_env = jobenv_build(c, environ);
+	if (!m.job_env) {
+		log_error("monitor: out of memory building the jobs' environment");
+		return 1;
+	}
 	log_info("monitor: started on %s, spark-submit %s", m.host, m.spark_submit);
+	log_job_env(m.job_env);
 	while (!stopping) {
 		if (!m.s && (m.s = store_open(app)) && store_listen(m.s) != STORE_OK) {
 			store_close(m.s);
@@ -505,5 +529,6 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	if (m.s)
 		store_release_leases(m.s, o->instance);
 	store_close(m.s);
+	jobenv_free(m.job_env);
 	return 0;
 }

@@ -16,6 +16,8 @@
 #define SHIM_WORD_MAX 16
 #define SHIM_BOOT_ID_MAX 64         /* /proc/sys/kernel/random/boot_id */
 
+extern char **environ;
+
 static volatile sig_atomic_t got_signal;
 
 static void on_signal(int sig)
@@ -83,8 +85,9 @@ int shim_main(int argc, char **argv)
 	snprintf(out_path, sizeof out_path, "%s/stdout", argv[0]);
 	snprintf(err_path, sizeof err_path, "%s/stderr", argv[0]);
 	/* same process group as the shim; in DIR, since Spark leaves spark-warehouse/,
-	 * metastore_db/ and derby.log in its cwd */
-	rc = launch_exec(argv + 1, out_path, err_path, argv[0], false, &pid);
+	 * metastore_db/ and derby.log in its cwd; with the shim's environment, which is
+	 * the job's (the monitor's allow-list, jobenv.h) and the marker */
+	rc = launch_exec(argv + 1, environ, out_path, err_path, argv[0], false, &pid);
 	if (rc != 0) {
 		fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
 		if (fd >= 0) {

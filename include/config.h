@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #define CFG_MAX_LIST 32
+#define CFG_ENV_NAME_MAX 128           /* an entry of tacitus.job.env-allow */
 
 struct cfg {
 	char spark_master[256];        /* livy.spark.master (local) */
@@ -40,6 +41,9 @@ struct cfg {
 					  starting or running at once (0 = no limit) */
 	long warm_pool;                /* tacitus.session.warm-pool: pyspark drivers kept
 					  started on a local master (1; 0 = none) */
+	int n_job_env_allow;           /* tacitus.job.env-allow: variables a job gets beside
+					  the built-in list (jobenv.h); "NAME" or "PREFIX*" */
+	char job_env_allow[CFG_MAX_LIST][CFG_ENV_NAME_MAX];
 	bool csrf;                     /* livy.server.csrf-protection.enabled */
 	bool access_control;           /* livy.server.access-control.enabled */
 	struct cfg_users {             /* user lists; "*" = everybody */

@@ -14,6 +14,7 @@ static const struct {
 	{"sessionreq", test_sessionreq},
 	{"track", test_track},
 	{"access", test_access},
+	{"jobenv", test_jobenv},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

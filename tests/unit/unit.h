@@ -45,5 +45,6 @@ void test_reqbody(void);
 void test_sessionreq(void);
 void test_track(void);
 void test_access(void);
+void test_jobenv(void);
 
 #endif
