@@ -110,7 +110,7 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c,
 	struct call k = {.r = r, .s = s, .c = c, .d = d};
 	char doas[REPLY_SEGMENT_LEN];
 
-	if (!strcmp(r->path, "/driver/sync")) {     /* no user: the driver's secret */
+	if (!strcmp(r->path, HTTP_DRIVER_PATH)) {   /* no user: the driver's secret */
 		driver_sync(r, s);
 		return;
 	}

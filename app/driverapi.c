@@ -40,6 +40,23 @@ static bool secret_shaped(const char *s)
 	return s && strlen(s) == SECRET_HEX_LEN && strspn(s, "0123456789abcdef") == SECRET_HEX_LEN;
 }
 
+/* Read the body of an authenticated sync; 0, or -1 once the error is answered. */
+static int read_sync_body(struct http_req *r)
+{
+	int rc = http_read_body(r, HTTP_MAX_DRIVER_BODY);
+
+	if (rc == 413)
+		http_send_msg(r, 413, NULL, "The request body is larger than %d bytes",
+			      HTTP_MAX_DRIVER_BODY);
+	else if (rc)
+		http_send_msg(r, rc, NULL, "The request body could not be read");
+	else if (!r->body || !r->body_len)
+		http_send_msg(r, 400, NULL, "A sync needs a JSON object");
+	else
+		return 0;
+	return -1;
+}
+
 void driver_sync(struct http_req *r, struct store *s)
 {
 	const char *secret = FCGX_GetParam("HTTP_X_TACITUS_SECRET", r->fcgx->envp);
@@ -60,17 +77,26 @@ void driver_sync(struct http_req *r, struct store *s)
 		reply_unavailable(r);
 		return;
 	}
-	if (!r->body || !r->body_len) {
-		http_send_msg(r, 400, NULL, "A sync needs a JSON object");
+	/* the secret before the body: a caller without one makes us read none of it
+	 * (nginx streams it to us, app/DRIVER-PROTOCOL.md) */
+	rc = store_driver_known(s, secret);
+	if (rc == STORE_NOTFOUND) {
+		http_send_msg(r, 403, NULL, "No running driver has this secret");
 		return;
 	}
+	if (rc != STORE_OK) {
+		reply_unavailable(r);
+		return;
+	}
+	if (read_sync_body(r) < 0)
+		return;
 	y.secret = secret;
 	y.peer = peer && *peer ? peer : NULL;
 	y.body = r->body;
 	rc = store_driver_sync(s, &y, &answer);
 	if (rc == STORE_OK)
 		http_send_json_text(r, 200, answer, NULL);
-	else if (rc == STORE_NOTFOUND)
+	else if (rc == STORE_NOTFOUND)     /* it ended while its body was read */
 		http_send_msg(r, 403, NULL, "No running driver has this secret");
 	else
 		reply_unavailable(r);

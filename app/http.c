@@ -17,31 +17,37 @@ static const char *param(FCGX_Request *f, const char *name)
 
 int http_begin(struct http_req *r, FCGX_Request *f)
 {
-	const char *cl;
-	char *end;
-	long long len;
-	size_t got = 0;
-
 	memset(r, 0, sizeof *r);
 	r->fcgx = f;
 	r->method = param(f, "REQUEST_METHOD");
 	r->path = param(f, "DOCUMENT_URI");
 	r->query = param(f, "QUERY_STRING");
 	r->remote_user = param(f, "REMOTE_USER");
-	cl = param(f, "CONTENT_LENGTH");
+	if (!strcmp(r->path, HTTP_DRIVER_PATH))
+		return 0;       /* read by its handler once the driver's secret matched */
+	return http_read_body(r, HTTP_MAX_BODY);
+}
+
+int http_read_body(struct http_req *r, size_t max)
+{
+	const char *cl = param(r->fcgx, "CONTENT_LENGTH");
+	char *end;
+	long long len;
+	size_t got = 0;
+
 	if (!*cl)
 		return 0;
 	errno = 0;
 	len = strtoll(cl, &end, 10);
 	if (errno || *end || len < 0)
 		return 400;
-	if (len > (strcmp(r->path, "/driver/sync") ? HTTP_MAX_BODY : HTTP_MAX_DRIVER_BODY))
+	if ((unsigned long long)len > max)
 		return 413;
 	r->body = malloc((size_t)len + 1);
 	if (!r->body)
 		return 500;
 	while (got < (size_t)len) {
-		int n = FCGX_GetStr(r->body + got, (int)((size_t)len - got), f->in);
+		int n = FCGX_GetStr(r->body + got, (int)((size_t)len - got), r->fcgx->in);
 		if (n <= 0)
 			break;
 		got += (size_t)n;

@@ -55,6 +55,21 @@ static int apply_completions(struct store *s, const char *session, const char *b
 	return r ? 0 : -1;
 }
 
+enum store_rc store_driver_known(struct store *s, const char *secret)
+{
+	const char *p[1] = {secret};
+	PGresult *r = store_run(s, "driver known",
+		"SELECT 1 FROM batch WHERE secret_hash = sha256(convert_to($1, 'UTF8')) "
+		"AND state IN ('starting', 'running')", 1, p);
+	int n;
+
+	if (!r)
+		return STORE_ERROR;
+	n = PQntuples(r);
+	PQclear(r);
+	return n > 0 ? STORE_OK : STORE_NOTFOUND;
+}
+
 enum store_rc store_driver_sync(struct store *s, const struct store_sync *y, char **answer)
 {
 	const char *p[4] = {y->secret};

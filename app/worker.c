@@ -47,6 +47,9 @@ int worker_main(int listen_fd, const struct cfg *c, const struct argv_drivers *d
 		else
 			api_handle(&r, connected(&s, app), c, d);
 		http_done(&r);
+		/* a body left unread (a refused /driver/sync) costs nothing here: nginx
+		 * keeps no connection to us, so libfcgi shuts its side down and drains
+		 * only until nginx, which has the whole answer, closes its own */
 		FCGX_Finish_r(&f);
 	}
 	store_close(s);

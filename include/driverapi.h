@@ -11,7 +11,12 @@
 #include "http.h"
 #include "store.h"
 
-/* Answer POST /driver/sync.  `s` may be NULL (503). */
+/* Answer POST /driver/sync.  `s` may be NULL (503).  The body is not read before
+ * the secret is known to belong to a running driver: a request without such a
+ * secret gets its 403 with its body unread (the caller then ends the request,
+ * which closes the connection to nginx).  Then the body is read (413 above
+ * HTTP_MAX_DRIVER_BODY, 400 when short or empty) and the sync is run, the secret
+ * being checked again in its transaction. */
 void driver_sync(struct http_req *r, struct store *s);
 
 /* Send one wake-up datagram to "ip:port" (a hint: the driver syncs).  Returns 0,

@@ -2,8 +2,9 @@
  *
  * The module owns what crosses the FastCGI boundary: the parameters nginx sends
  * (method, decoded path, query, REMOTE_USER), the request body (read whole, with
- * a size cap), and the response (status line, headers, a json-c body).  Only
- * fcgiapp.h is used, never fcgi_stdio.h.
+ * a size cap: up front, except for /driver/sync, whose handler reads it only once
+ * the caller is authenticated), and the response (status line, headers, a json-c
+ * body).  Only fcgiapp.h is used, never fcgi_stdio.h.
  */
 #ifndef TACITUS_HTTP_H
 #define TACITUS_HTTP_H
@@ -15,6 +16,7 @@
 
 #define HTTP_MAX_BODY (1024 * 1024)            /* the API's requests */
 #define HTTP_MAX_DRIVER_BODY (64 * 1024 * 1024)  /* /driver/sync: statement outputs */
+#define HTTP_DRIVER_PATH "/driver/sync"           /* its body is not read by http_begin */
 
 struct http_req {
 	FCGX_Request *fcgx;
@@ -28,9 +30,19 @@ struct http_req {
 };
 
 /* Fill *r from the FastCGI request f and read the body (at most HTTP_MAX_BODY
- * bytes; HTTP_MAX_DRIVER_BODY for /driver/sync).  Returns 0, or an HTTP status (413 too large, 400 short body) that the
- * caller should answer with.  http_done releases the body. */
+ * bytes, as CONTENT_LENGTH says), except on HTTP_DRIVER_PATH: there r->body stays
+ * NULL and nothing of the body is read (the handler authenticates the driver
+ * first, then calls http_read_body).  Returns 0, or an HTTP status (413 too
+ * large, 400 malformed length or short body, 500 out of memory) that the caller
+ * should answer with.  http_done releases the body. */
 int http_begin(struct http_req *r, FCGX_Request *f);
+
+/* Read the body of r, CONTENT_LENGTH bytes, when it is at most max (none when
+ * CONTENT_LENGTH is absent: r->body stays NULL).  Returns 0 or an HTTP status as
+ * http_begin does; a body that was read is kept in r->body even when short.
+ * Called once per request, by http_begin or by the handler of HTTP_DRIVER_PATH. */
+int http_read_body(struct http_req *r, size_t max);
+
 void http_done(struct http_req *r);
 
 /* The decoded value of query parameter `name` into buf; NULL when absent.

@@ -353,6 +353,11 @@ struct store_sync {
 	const char *body;           /* the sync's JSON text, read by PostgreSQL itself */
 };
 
+/* Whether a driver starting or running has this secret (a look-up of its hash in
+ * the unique index batch_secret; nothing is written): STORE_OK when one has, else
+ * STORE_NOTFOUND.  /driver/sync asks it before it reads the sync's body. */
+enum store_rc store_driver_known(struct store *s, const char *secret);
+
 /* One sync of a driver, in one transaction: find the running driver with that
  * secret (nothing else is read before), store its REPL state, wake-up address
  * (peer:wake_port), results and completions, and build the answer (JSON text,

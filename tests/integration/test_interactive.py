@@ -26,7 +26,10 @@ at most 15 s for `idle` before each statement).
 import hashlib
 import os
 import re
+import socket
+import ssl
 import time
+import urllib.parse
 import uuid
 from dataclasses import dataclass, field
 
@@ -52,6 +55,12 @@ POOL_SQL = ("select count(*) from batch where pool is not null and state = 'runn
             "and deleted_at is null and repl_state = 'idle'")
 HEX64 = re.compile(rb"(?<![0-9A-Fa-f])[0-9A-Fa-f]{64}(?![0-9A-Fa-f])")
 DAY_MS = 86400 * 1000
+HOSTILE_DECLARED = 50_000_000   # Content-Length of a sync with a wrong secret (under 64 MiB) ...
+HOSTILE_SENT = 1 << 20          # ... of which only this much is sent before the answer
+HOSTILE_TIMEOUT = 5.0           # seconds its 403 may take, the rest of its body unsent
+HOSTILE_SYNCS = 8               # held open at once: more than the harness's workers (3 x 2)
+FREE_TIMEOUT = 5.0              # seconds another request may take meanwhile
+BUFFERED_WARNING = b"a client request body is buffered to a temporary file"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -994,6 +1003,114 @@ def test_driver_sync_needs_the_drivers_secret(tac, unauth_api, api, main):
     applied = tac.db.query("select count(*) from batch where wake_addr like '%:9'")
     assert applied == "0", "a refused sync changed a driver's wake-up address"
     assert main.state() in ("idle", "busy"), "a refused sync changed the session state"
+
+
+def open_hostile_sync(cfg, secret):
+    """A TLS connection that sent the head of POST /driver/sync and HOSTILE_SENT bytes of
+    its HOSTILE_DECLARED-byte body, the rest unsent."""
+    u = urllib.parse.urlsplit(cfg.url)
+    ctx = ssl.create_default_context(cafile=cfg.ca)
+    raw = socket.create_connection((u.hostname, u.port), timeout=HOSTILE_TIMEOUT)
+    conn = ctx.wrap_socket(raw, server_hostname=u.hostname)
+    head = (f"POST {u.path}/driver/sync HTTP/1.1\r\nHost: {u.netloc}\r\n"
+            f"X-Tacitus-Secret: {secret}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {HOSTILE_DECLARED}\r\n\r\n").encode()
+    conn.sendall(head + b"{" + b" " * (HOSTILE_SENT - 1))
+    return conn
+
+
+def read_answer(conn, timeout):
+    """(status, headers text, body bytes) of the response on conn, or None when it has
+    not come whole within timeout seconds."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    need = None
+    while need is None or len(data) < need:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        conn.settimeout(left)
+        try:
+            chunk = conn.recv(65536)
+        except (TimeoutError, socket.timeout):
+            return None
+        if not chunk:
+            break
+        data += chunk
+        if need is None and b"\r\n\r\n" in data:
+            head = data.split(b"\r\n\r\n", 1)[0].decode("latin-1")
+            m = re.search(r"(?im)^content-length:\s*(\d+)\s*$", head)
+            need = len(head) + 4 + (int(m.group(1)) if m else 0)
+    if b"\r\n\r\n" not in data:
+        return None
+    head, body = data.split(b"\r\n\r\n", 1)
+    head = head.decode("latin-1")
+    return int(head.split(" ", 2)[1]), head, body
+
+
+def spooled_body_files(cfg):
+    """Files nginx's workers of this stack hold open in its client body temp path
+    (nginx.conf.in: client_body_temp_path), which it unlinks at once."""
+    body_dir = os.path.join(cfg.var, "nginx", "tmp", "body")
+    with open(os.path.join(cfg.var, "nginx", "nginx.pid")) as f:
+        master = f.read().strip()
+    held = []
+    for pid in tl.processes(lambda cmd: cmd.startswith("nginx: worker")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[1] != master:
+                    continue
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target.startswith(body_dir + "/"):
+                    held.append(target)
+        except OSError:
+            continue
+    return held
+
+
+def test_driver_sync_with_a_wrong_secret_is_refused_before_its_body(cfg, tac, main):
+    """A well-shaped but wrong secret gets its 403 while most of a 50 MB body is unsent:
+    the secret is checked before the body is read, and nginx streams the body to the
+    worker instead of spooling it (nothing in its client body temp path).  Several at
+    once, held open, leave the workers free for other requests; real drivers still sync."""
+    log = os.path.join(cfg.var, "nginx", "logs", "error.log")
+    with open(log, "rb") as f:
+        warned_before = f.read().count(BUFFERED_WARNING)
+    conns = []
+    try:
+        for _ in range(HOSTILE_SYNCS):
+            wrong = uuid.uuid4().hex + uuid.uuid4().hex
+            conns.append(open_hostile_sync(cfg, wrong))
+            spooled = spooled_body_files(cfg)
+            answer = read_answer(conns[-1], HOSTILE_TIMEOUT)
+            assert answer is not None, (
+                f"sync {len(conns)} with a wrong secret: no answer within {HOSTILE_TIMEOUT} s "
+                f"after {HOSTILE_SENT} of its {HOSTILE_DECLARED} bytes (the body is read "
+                f"before the secret is checked); nginx holds spooled bodies: {spooled}")
+            status, head, body = answer
+            assert status == 403, f"sync {len(conns)} with a wrong secret: {head!r} {body[:200]!r}"
+            assert b"No running driver has this secret" in body, (
+                f"sync {len(conns)}: not the worker's refusal: {body[:200]!r}")
+            assert not spooled, f"nginx spooled a refused sync's body: {spooled}"
+        # every refused connection is still open, its body unsent: the workers are free
+        t0 = time.monotonic()
+        r = tac.api.get("/version", timeout=FREE_TIMEOUT)
+        assert r.status_code == 200, f"GET /version beside {len(conns)} refused syncs: {tl.describe(r)}"
+        took = time.monotonic() - t0
+        assert took < FREE_TIMEOUT, f"GET /version took {took:.1f} s beside the refused syncs"
+    finally:
+        for c in conns:
+            c.close()
+    body_dir = os.path.join(cfg.var, "nginx", "tmp", "body")
+    left = [os.path.join(d, f) for d, _, fs in os.walk(body_dir) for f in fs]
+    assert not left, f"files in nginx's client body temp path: {left}"
+    with open(log, "rb") as f:
+        warned = f.read().count(BUFFERED_WARNING) - warned_before
+    assert warned == 0, f"nginx logged {warned} request bodies buffered to a temporary file"
+    # a driver with its secret still syncs: a statement runs and its result comes back
+    n, out = main.require().run("6*7")
+    assert text_of(out, f"statement {n}") == "42"
 
 
 # --------------------------------------------------------------------------- timeouts
