@@ -50,33 +50,40 @@ void store_batches_free(struct store_batches *b)
 }
 
 /* The columns of the creation check (enum ccol). */
-enum ccol { CC_NAME_HOLDER, CC_KEY_BATCH, CC_KEY_SAME_REQUEST };
+enum ccol { CC_NAME_HOLDER, CC_KEY_BATCH, CC_KEY_SAME_REQUEST, CC_ADMISSION };
 
-/* Inside the admission transaction (whose verdict on this user is `admitted`): the
- * rules of a new batch, a replay first.  STORE_OK, or why not with *id set to the
- * batch concerned. */
+/* Inside the admission transaction, after its lock: the admission counts and the
+ * rules of a new batch, in one query, a replay first.  STORE_OK, or why not with *id
+ * set to the batch concerned. */
 static enum store_rc check_new(struct store *s, const struct store_new_batch *nb,
-			       const struct cfg *c, long live, enum store_rc admitted,
-			       long long *id)
+			       const struct cfg *c, long long *id)
 {
 	char retain[STORE_NUM_MAX];
-	const char *p[6] = {nb->name, retain, nb->idempotency_key, nb->owner, nb->request_json,
+	struct store_admission a;
+	const char *p[9] = {nb->name, retain, nb->idempotency_key, nb->owner, nb->request_json,
 			    nb->proxy_user};
-	enum store_rc rc = STORE_OK;
+	enum store_rc rc = STORE_OK, admitted;
+	long live;
 	PGresult *r;
 
 	store_retain(c, retain);
+	store_admission_params(c, nb->owner, &a);
+	p[6] = a.maxc;
+	p[7] = a.owner;
+	p[8] = a.maxu;
 	/* a key belongs to the user and to whom the user acts as (doAs or proxyUser):
 	 * the same key acting as someone else is another request, not a replay */
 	r = store_run(s, "batch check",
 		"SELECT (SELECT b.id FROM batch b WHERE b.name = $1 AND " STORE_VISIBLE("$2") " LIMIT 1), "
-		"k.id, k.request = $5::jsonb FROM (SELECT 1) one LEFT JOIN LATERAL "
+		"k.id, k.request = $5::jsonb, " STORE_ADMISSION_COLUMNS("$7", "$8", "$9") " "
+		"FROM (SELECT 1) one LEFT JOIN LATERAL "
 		"(SELECT id, request FROM batch WHERE idempotency_key = $3 AND "
 		"owner IS NOT DISTINCT FROM $4 AND proxy_user IS NOT DISTINCT FROM $6 AND "
 		"created_at > now() - interval '" IDEMPOTENCY_HOURS " hours' "
-		"ORDER BY id DESC LIMIT 1) k ON true", 6, p);
+		"ORDER BY id DESC LIMIT 1) k ON true", 9, p);
 	if (!r)
 		return STORE_ERROR;
+	admitted = store_admission_read(r, CC_ADMISSION, &live);
 	if (!PQgetisnull(r, 0, CC_KEY_BATCH)) {     /* the key was used: a replay or a conflict */
 		*id = atoll(PQgetvalue(r, 0, CC_KEY_BATCH));
 		rc = !strcmp(PQgetvalue(r, 0, CC_KEY_SAME_REQUEST), "t") ? STORE_REPLAYED
@@ -114,15 +121,13 @@ static enum store_rc insert_batch(struct store *s, const struct store_new_batch 
 enum store_rc store_batch_create(struct store *s, const struct store_new_batch *nb,
 				 const struct cfg *c, long long *id)
 {
-	enum store_rc rc = STORE_ERROR, admitted;
-	long live;
+	enum store_rc rc = STORE_ERROR;
 
 	*id = -1;
 	if (store_begin(s) < 0)
 		return STORE_ERROR;
-	admitted = store_admission(s, c, nb->owner, &live);
-	if (admitted != STORE_ERROR &&
-	    (rc = check_new(s, nb, c, live, admitted, id)) == STORE_OK &&
+	if (store_admission_lock(s) == 0 &&
+	    (rc = check_new(s, nb, c, id)) == STORE_OK &&
 	    (rc = insert_batch(s, nb, id)) == STORE_OK &&
 	    store_commit(s) < 0)
 		rc = STORE_ERROR;

@@ -231,30 +231,44 @@ void store_rollback(struct store *s)
 	s->in_tx = false;
 }
 
+int store_admission_lock(struct store *s)
+{
+	return store_run_cmd(s, "admission lock", "SELECT pg_advisory_xact_lock(" ADMISSION_LOCK ")");
+}
+
+void store_admission_params(const struct cfg *c, const char *owner, struct store_admission *a)
+{
+	snprintf(a->maxc, sizeof a->maxc, "%ld", c->max_creation);
+	snprintf(a->maxu, sizeof a->maxu, "%ld", c->max_per_user);
+	a->owner = c->max_per_user > 0 ? owner : NULL;
+}
+
+enum store_rc store_admission_read(PGresult *r, int col, long *live)
+{
+	*live = atol(PQgetvalue(r, 0, col));
+	return !strcmp(PQgetvalue(r, 0, col + 1), "t") ? STORE_USER_LIMIT : STORE_OK;
+}
+
 enum store_rc store_admission(struct store *s, const struct cfg *c, const char *owner,
 			      long *live)
 {
-	char maxc[STORE_NUM_MAX], maxu[STORE_NUM_MAX];
-	const char *p[3] = {maxc, c->max_per_user > 0 ? owner : NULL, maxu};
-	bool over;
+	struct store_admission a;
+	const char *p[3];
+	enum store_rc rc;
 	PGresult *r;
 
-	snprintf(maxc, sizeof maxc, "%ld", c->max_creation);
-	snprintf(maxu, sizeof maxu, "%ld", c->max_per_user);
-	if (store_run_cmd(s, "admission lock", "SELECT pg_advisory_xact_lock(" ADMISSION_LOCK ")") < 0)
+	store_admission_params(c, owner, &a);
+	p[0] = a.maxc;
+	p[1] = a.owner;
+	p[2] = a.maxu;
+	if (store_admission_lock(s) < 0)
 		return STORE_ERROR;
-	/* $2 is NULL without a per-user limit or an owner: no second count then */
-	r = store_run(s, "admission count",
-		      "SELECT (SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN "
-		      "('starting', 'running') LIMIT $1::bigint) live), $2::text IS NOT NULL AND "
-		      "(SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN ('starting', 'running') "
-		      "AND owner = $2 LIMIT $3::bigint) mine) >= $3::bigint", 3, p);
+	r = store_run(s, "admission count", "SELECT " STORE_ADMISSION_COLUMNS("$1", "$2", "$3"), 3, p);
 	if (!r)
 		return STORE_ERROR;
-	*live = atol(PQgetvalue(r, 0, 0));
-	over = !strcmp(PQgetvalue(r, 0, 1), "t");
+	rc = store_admission_read(r, 0, live);
 	PQclear(r);
-	return over ? STORE_USER_LIMIT : STORE_OK;
+	return rc;
 }
 
 const char *store_col(PGresult *r, int row, int c)

@@ -71,6 +71,25 @@ void store_rollback(struct store *s);
 enum store_rc store_admission(struct store *s, const struct cfg *c, const char *owner,
 			      long *live);
 
+/* The same rule in pieces, for a caller that folds the counts into a query of its own
+ * (one round trip less while the lock is held: POST /batches is the hot path).  The
+ * lock first (0 or -1, logged), then a query whose select list holds
+ * STORE_ADMISSION_COLUMNS over parameters M = a.maxc, U = a.owner (NULL: no per-user
+ * limit, no second count), L = a.maxu, read by store_admission_read from column col
+ * (the columns col, col + 1). */
+struct store_admission {
+	char maxc[STORE_NUM_MAX], maxu[STORE_NUM_MAX];
+	const char *owner;
+};
+#define STORE_ADMISSION_COLUMNS(M, U, L) \
+	"(SELECT count(*) FROM (SELECT 1 FROM batch WHERE state IN ('starting', 'running') " \
+	"LIMIT " M "::bigint) live), " U "::text IS NOT NULL AND (SELECT count(*) FROM " \
+	"(SELECT 1 FROM batch WHERE state IN ('starting', 'running') AND owner = " U \
+	" LIMIT " L "::bigint) mine) >= " L "::bigint"
+int store_admission_lock(struct store *s);
+void store_admission_params(const struct cfg *c, const char *owner, struct store_admission *a);
+enum store_rc store_admission_read(PGresult *r, int col, long *live);
+
 /* A new driver row (a batch row with a negative id) for a session (pool NULL) or
  * for `pool`, in state starting with an event saying `reason`; the monitors are
  * notified.  Sets *id (negative). */
