@@ -76,7 +76,7 @@ static void tail_text(json_object *a, char *buf, size_t len)
 
 int argv_pool_setup(const struct cfg *c, struct argv_drivers *d)
 {
-	static const char body[] = "{\"kind\": \"pyspark\"}";
+	static const char body[] = ARGV_POOL_BODY;
 	struct reqbody r;
 	char msg[256];
 	const char *text;

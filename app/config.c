@@ -249,22 +249,6 @@ static char *trim(char *s)
 	return s;
 }
 
-/* "origin:line: " before what cfg_set wrote into err (cut at errlen, never before). */
-static void name_line(const char *origin, int lineno, char *err, size_t errlen)
-{
-	char where[CFG_ORIGIN_MAX + 16];
-	size_t n = (size_t)snprintf(where, sizeof where, "%s:%d: ", origin, lineno), len;
-
-	if (n >= errlen)
-		n = errlen - 1;
-	len = strlen(err);
-	if (len > errlen - 1 - n)
-		len = errlen - 1 - n;
-	memmove(err + n, err, len);
-	memcpy(err, where, n);
-	err[n + len] = '\0';
-}
-
 int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,
 			char *err, size_t errlen)
 {
@@ -276,7 +260,7 @@ int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,
 		return -1;
 	}
 	for (line = copy; line && rc == 0; line = next) {
-		char *key, *val, where[CFG_ORIGIN_MAX];
+		char *key, *val, where[CFG_ORIGIN_MAX], what[2 * CFG_MSG_MAX];
 		size_t k;
 
 		next = strchr(line, '\n');
@@ -295,8 +279,8 @@ int cfg_parse_livy_conf(struct cfg *c, const char *text, const char *origin,
 				val = trim(val + 1);
 		}
 		snprintf(where, sizeof where, "%s:%d", origin, lineno);
-		if (cfg_set(c, key, val, where, err, errlen) < 0) {
-			name_line(origin, lineno, err, errlen);
+		if (cfg_set(c, key, val, where, what, sizeof what) < 0) {
+			snprintf(err, errlen, "%s: %s", where, what);
 			rc = -1;
 		}
 	}
@@ -401,41 +385,40 @@ static char *read_file(const char *path)
 	return buf;
 }
 
+/* Apply dir/name with parse when the file exists.  Returns 0, or -1 after logging
+ * why (the parser's message names the file, line and key). */
+static int apply_file(struct cfg *c, const char *dir, const char *name,
+		      int (*parse)(struct cfg *, const char *, const char *, char *, size_t))
+{
+	char path[CFG_PATH_MAX], err[CFG_MSG_MAX + CFG_ORIGIN_MAX];
+	char *text;
+	int rc;
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	text = read_file(path);
+	if (!text) {
+		if (errno == ENOENT)
+			return 0;
+		log_error("config %s: %s", path, strerror(errno));
+		return -1;
+	}
+	rc = parse(c, text, path, err, sizeof err);
+	free(text);
+	if (rc < 0)
+		log_error("config: %s", err);
+	return rc < 0 ? -1 : 0;
+}
+
 int cfg_load(struct cfg *c)
 {
 	const char *dir = getenv("LIVY_CONF_DIR");
-	char path[CFG_PATH_MAX], err[CFG_MSG_MAX + CFG_ORIGIN_MAX];
-	char *text;
 
 	cfg_defaults(c);
 	if (!dir || !*dir)
 		return 0;
-	snprintf(path, sizeof path, "%s/livy.conf", dir);
-	text = read_file(path);
-	if (text) {
-		int rc = cfg_parse_livy_conf(c, text, path, err, sizeof err);
-		free(text);
-		if (rc < 0) {
-			log_error("config: %s", err);
-			return -1;
-		}
-	} else if (errno != ENOENT) {
-		log_error("config %s: %s", path, strerror(errno));
+	if (apply_file(c, dir, "livy.conf", cfg_parse_livy_conf) < 0 ||
+	    apply_file(c, dir, "spark-blacklist.conf", cfg_parse_blacklist) < 0)
 		return -1;
-	}
-	snprintf(path, sizeof path, "%s/spark-blacklist.conf", dir);
-	text = read_file(path);
-	if (text) {
-		int rc = cfg_parse_blacklist(c, text, path, err, sizeof err);
-		free(text);
-		if (rc < 0) {
-			log_error("config: %s", err);
-			return -1;
-		}
-	} else if (errno != ENOENT) {
-		log_error("config %s: %s", path, strerror(errno));
-		return -1;
-	}
 	if (!c->spark_home[0]) {
 		log_error("config: neither livy.server.spark-home nor SPARK_HOME is set");
 		return -1;

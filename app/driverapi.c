@@ -32,12 +32,10 @@ int driver_wake(const char *addr)
 	return rc;
 }
 
-#define SECRET_HEX_LEN (2 * ARGV_SECRET_BYTES)
-
-/* A secret as the monitor makes them: SECRET_HEX_LEN lower-case hex digits. */
+/* A secret as the monitor makes them: ARGV_SECRET_HEX_LEN lower-case hex digits. */
 static bool secret_shaped(const char *s)
 {
-	return s && strlen(s) == SECRET_HEX_LEN && strspn(s, "0123456789abcdef") == SECRET_HEX_LEN;
+	return s && strlen(s) == ARGV_SECRET_HEX_LEN && strspn(s, "0123456789abcdef") == ARGV_SECRET_HEX_LEN;
 }
 
 /* Read the body of an authenticated sync; 0, or -1 once the error is answered. */

@@ -116,7 +116,10 @@ static bool environ_has(pid_t pid, const char *marker)
 	return found;
 }
 
-bool launch_group_has(pid_t pgid, const char *marker)
+/* True when a live (not zombie) process of process group pgid was started with
+ * the environment entry `marker` (as launch_marker makes it), read from
+ * /proc/<pid>/environ. */
+static bool launch_group_has(pid_t pgid, const char *marker)
 {
 	DIR *d = opendir("/proc");
 	struct dirent *e;

@@ -199,6 +199,8 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	}
 	if (FCGX_Init() != 0) {
 		log_error("FCGX_Init failed");
+		close(lfd);
+		store_close(name);
 		return 1;
 	}
 	sigemptyset(&set);

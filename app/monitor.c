@@ -223,7 +223,7 @@ static void end_job(struct mon *m, struct store_job *j, const char *to, int code
 static int hand_secret(struct mon *m, struct store_job *j, const char *dir, const char *what)
 {
 	unsigned char raw[ARGV_SECRET_BYTES];
-	char hex[2 * ARGV_SECRET_BYTES + 1], path[JOB_DIR_MAX + sizeof "/" ARGV_SECRET_FILE];
+	char hex[ARGV_SECRET_HEX_LEN + 1], path[JOB_DIR_MAX + sizeof "/" ARGV_SECRET_FILE];
 	int fd, rc = -1;
 
 	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
@@ -234,7 +234,7 @@ static int hand_secret(struct mon *m, struct store_job *j, const char *dir, cons
 		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
 	snprintf(path, sizeof path, "%s/" ARGV_SECRET_FILE, dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || write(fd, hex, 2 * ARGV_SECRET_BYTES) != 2 * ARGV_SECRET_BYTES ||
+	if (fd < 0 || write(fd, hex, ARGV_SECRET_HEX_LEN) != ARGV_SECRET_HEX_LEN ||
 	    write(fd, "\n", 1) != 1)
 		log_error("%s: cannot write %s: %s", what, path, strerror(errno));
 	else if (store_driver_secret(m->s, j->id, m->o->instance, hex) == STORE_OK)
@@ -356,14 +356,14 @@ static void watch(struct mon *m, struct store_job *j)
 }
 
 /* Once per MAINTENANCE_MS: renew this monitor's leases, adopt and end what others
- * left.  Returns -1 when the leases could not be renewed. */
-static int maintain(struct mon *m)
+ * left (nothing more when the leases could not be renewed). */
+static void maintain(struct mon *m)
 {
 	struct store_jobs jobs;
-	int stopped;
+	int stopped, added;
 
 	if (!keep_leases(m))
-		return -1;
+		return;
 	if (store_take_over(m->s, m->o->instance, m->host, m->o->lease_ttl, m->o->orphan_grace,
 			    &jobs) == STORE_OK) {
 		for (int i = 0; i < jobs.n; i++) {
@@ -386,12 +386,9 @@ static int maintain(struct mon *m)
 	/* sessions: a failure here (logged) must not stop the launching and watching */
 	store_session_expire(m->s, m->cfg, &stopped);
 	/* with warm-pool 0 the pool is still kept: empty (drivers of an earlier setting stop) */
-	if (m->o->drivers->pool[0]) {
-		int added;
+	if (m->o->drivers->pool[0])
 		store_pool_refill(m->s, ARGV_POOL, m->cfg->warm_pool, m->o->drivers->pool, m->cfg,
 				  &added);
-	}
-	return 0;
 }
 
 /* On every wake-up: launch what waits, watch what runs. */

@@ -9,6 +9,24 @@
 #define STATEMENT_COLUMNS "st.id, st.code, st.state, st.output::text, st.progress, " \
 	"st.started_ms, st.completed_ms"
 
+/* Session s, joined with its driver b, can take a statement or a completion now: its
+ * driver runs and has synced, and no stop was asked. */
+#define TAKES_WORK "s.deleted_at IS NULL AND b.id = s.driver_id AND b.state = 'running' " \
+	"AND b.repl_state IS NOT NULL AND b.deleted_at IS NULL"
+
+/* What queuing work answers (columns: the new id, the driver's wake-up address):
+ * STORE_OK with *id set, or STORE_NOT_RUNNING; the address is copied either way. */
+static enum store_rc queued(PGresult *r, long long *id, char *wake, size_t wakelen)
+{
+	enum store_rc rc = PQntuples(r) ? STORE_OK : STORE_NOT_RUNNING;
+
+	if (rc == STORE_OK)
+		*id = atoll(PQgetvalue(r, 0, 0));
+	store_copy_col(r, 1, wake, wakelen);
+	PQclear(r);
+	return rc;
+}
+
 enum tcol {
 	TC_ID, TC_CODE, TC_STATE, TC_OUTPUT, TC_PROGRESS, TC_STARTED, TC_COMPLETED,
 	TC_TOTAL                    /* lists only: the session's number of statements */
@@ -46,25 +64,23 @@ enum store_rc store_statement_create(struct store *s, long long id, const char *
 	char ids[STORE_NUM_MAX];
 	const char *p[3] = {ids, code, kind};
 	PGresult *r;
+	long long n;
 	enum store_rc rc;
 
 	snprintf(ids, sizeof ids, "%lld", id);
 	r = store_run(s, "statement insert",
 		"WITH ok AS (UPDATE session s SET next_statement = s.next_statement + 1, "
 		"activity_at = now(), heartbeat_at = now() FROM batch b WHERE s.id = $1::bigint "
-		"AND s.deleted_at IS NULL AND b.id = s.driver_id AND b.state = 'running' "
-		"AND b.repl_state IS NOT NULL AND b.deleted_at IS NULL "
+		"AND " TAKES_WORK " "
 		"RETURNING s.id, s.next_statement - 1 AS n, b.wake_addr), "
 		"ins AS (INSERT INTO statement (session_id, id, code, kind) "
 		"SELECT id, n, $2, $3 FROM ok RETURNING id) "
 		"SELECT n, wake_addr FROM ok", 3, p);
 	if (!r)
 		return STORE_ERROR;
-	rc = PQntuples(r) ? STORE_OK : STORE_NOT_RUNNING;
+	rc = queued(r, &n, wake, wakelen);
 	if (rc == STORE_OK)
-		*stmt = atoi(PQgetvalue(r, 0, 0));
-	store_copy_col(r, 1, wake, wakelen);
-	PQclear(r);
+		*stmt = (int)n;
 	return rc;
 }
 
@@ -166,26 +182,17 @@ enum store_rc store_completion_create(struct store *s, long long id, const char 
 	char ids[STORE_NUM_MAX], cur[STORE_NUM_MAX];
 	const char *p[4] = {ids, code, kind, cur};
 	PGresult *r;
-	enum store_rc rc;
 
 	snprintf(ids, sizeof ids, "%lld", id);
 	snprintf(cur, sizeof cur, "%d", cursor);
 	r = store_run(s, "completion insert",
 		"WITH ok AS (UPDATE session s SET activity_at = now(), heartbeat_at = now() "
-		"FROM batch b WHERE s.id = $1::bigint AND s.deleted_at IS NULL AND b.id = s.driver_id "
-		"AND b.state = 'running' AND b.repl_state IS NOT NULL AND b.deleted_at IS NULL "
+		"FROM batch b WHERE s.id = $1::bigint AND " TAKES_WORK " "
 		"RETURNING s.id, b.wake_addr), "
 		"ins AS (INSERT INTO completion (session_id, code, kind, cursor_pos) "
 		"SELECT id, $2, $3, $4::int FROM ok RETURNING id) "
 		"SELECT (SELECT id FROM ins), wake_addr FROM ok", 4, p);
-	if (!r)
-		return STORE_ERROR;
-	rc = PQntuples(r) ? STORE_OK : STORE_NOT_RUNNING;
-	if (rc == STORE_OK)
-		*cid = atoll(PQgetvalue(r, 0, 0));
-	store_copy_col(r, 1, wake, wakelen);
-	PQclear(r);
-	return rc;
+	return r ? queued(r, cid, wake, wakelen) : STORE_ERROR;
 }
 
 enum store_rc store_completion_result(struct store *s, long long cid, char **candidates)

@@ -24,9 +24,11 @@
  * random bytes, as lower-case hex (what /driver/sync then expects in its header). */
 #define ARGV_SECRET_FILE "driver.secret"
 #define ARGV_SECRET_BYTES 32
+#define ARGV_SECRET_HEX_LEN (2 * ARGV_SECRET_BYTES)
 
-/* The one warm pool's name (batch.pool). */
+/* The one warm pool's name (batch.pool), and the request its drivers serve. */
 #define ARGV_POOL "pyspark"
+#define ARGV_POOL_BODY "{\"kind\": \"pyspark\"}"
 
 /* What `tacitus serve` was told about session drivers (command-line options, not
  * livy.conf), and the warm pool's arguments made from it once at start. */

@@ -81,11 +81,6 @@ bool launch_alive(pid_t pid, long long start_ticks);
  * the boot boot_id, "TACITUS_JOB=<boot id>/<pid>/<start ticks>", into buf. */
 void launch_marker(char *buf, size_t len, const char *boot_id, pid_t pid, long long start_ticks);
 
-/* True when a live (not zombie) process of process group pgid was started with
- * the environment entry `marker` (as launch_marker makes it), read from
- * /proc/<pid>/environ. */
-bool launch_group_has(pid_t pgid, const char *marker);
-
 /* Signal the process group pgid of the job whose shim is pgid, started at
  * start_ticks on the boot boot_id (this host's: the monitor's), only when the group
  * is proved to be still the job's (above): its leader is that shim (alive or a

@@ -375,7 +375,9 @@ class _TokenService(http.server.BaseHTTPRequestHandler):
         pass
 
 
-def test_auth_request_asks_an_external_service(cfg, users):
+def start_token_service():
+    """The token service of _TokenService on a free port, and the stack restarted in
+    auth_request mode against it; the caller shuts the service down and restarts the stack."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -384,6 +386,11 @@ def test_auth_request_asks_an_external_service(cfg, users):
     env = dict(os.environ, TACITUS_AUTH="request", TACITUS_AUTH_URL=f"http://127.0.0.1:{port}/auth")
     subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "start"], env=env, check=True,
                    stdout=subprocess.DEVNULL)
+    return service
+
+
+def test_auth_request_asks_an_external_service(cfg, users):
+    service = start_token_service()
     good = tl.Api(cfg, auth=None)
     good.s.headers["Authorization"] = "Bearer good-token"
     bad = tl.Api(cfg, auth=None)
@@ -408,14 +415,7 @@ def test_auth_request_asks_an_external_service(cfg, users):
 def test_auth_request_without_a_user_is_401(cfg, users):
     """A token service that answers 2xx without X-Auth-User authenticated nobody: 401, and
     nothing is read, created or done as anybody."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    service = http.server.HTTPServer(("127.0.0.1", port), _TokenService)
-    threading.Thread(target=service.serve_forever, daemon=True).start()
-    env = dict(os.environ, TACITUS_AUTH="request", TACITUS_AUTH_URL=f"http://127.0.0.1:{port}/auth")
-    subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), "start"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    service = start_token_service()
     good = tl.Api(cfg, auth=None)
     good.s.headers["Authorization"] = "Bearer good-token"
     nouser = tl.Api(cfg, auth=None)

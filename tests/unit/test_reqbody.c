@@ -22,13 +22,15 @@ static const char *rc_name(enum reqbody_rc rc)
 #define refused(...) refused_at(UNIT_HERE, __VA_ARGS__)
 #define argv_is(...) argv_is_at(UNIT_HERE, __VA_ARGS__)
 
-/* The body must be refused for reason `want` with a message containing `part`. */
-static void refused_at(struct unit_at at, const char *body, enum reqbody_rc want,
-		       const char *part)
+/* The body, parsed by `parse`, must be refused for reason `want` with a message
+ * containing `part`. */
+static void expect_refused(struct unit_at at, const char *body,
+			   enum reqbody_rc (*parse_fn)(const char *, struct reqbody *, char *, size_t),
+			   enum reqbody_rc want, const char *part)
 {
 	struct reqbody r;
 	char msg[4096] = "";
-	enum reqbody_rc rc = parse(body, &r, msg, sizeof msg);
+	enum reqbody_rc rc = parse_fn(body, &r, msg, sizeof msg);
 	int rc_ok, msg_ok;
 
 	at.label = body;
@@ -38,6 +40,12 @@ static void refused_at(struct unit_at at, const char *body, enum reqbody_rc want
 		reqbody_free(&r);
 	if (!rc_ok || !msg_ok)
 		unit_note(at, "got %s (want %s), message: %s", rc_name(rc), rc_name(want), msg);
+}
+
+static void refused_at(struct unit_at at, const char *body, enum reqbody_rc want,
+		       const char *part)
+{
+	expect_refused(at, body, parse, want, part);
 }
 
 /* The argv of an accepted body as JSON text, or "refused: <message>". */
@@ -239,18 +247,7 @@ static enum reqbody_rc parse_session(const char *body, struct reqbody *r, char *
 
 static void session_refused_at(struct unit_at at, const char *body, const char *part)
 {
-	struct reqbody r;
-	char msg[4096] = "";
-	enum reqbody_rc rc = parse_session(body, &r, msg, sizeof msg);
-	int rc_ok, msg_ok;
-
-	at.label = body;
-	rc_ok = CHECK_AT(at, rc == REQBODY_INVALID);
-	msg_ok = CHECK_AT(at, rc != REQBODY_OK && strstr(msg, part) != NULL);
-	if (rc == REQBODY_OK)
-		reqbody_free(&r);
-	if (!rc_ok || !msg_ok)
-		unit_note(at, "got %s (want INVALID), message: %s", rc_name(rc), msg);
+	expect_refused(at, body, parse_session, REQBODY_INVALID, part);
 }
 
 /* kind, ttl and idle ms, heartbeat of an accepted body, as text */
