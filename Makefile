@@ -17,12 +17,12 @@ SRC     := $(wildcard app/*.c)
 HDR     := $(wildcard include/*.h app/*.h)
 # the pure modules (no FastCGI, no PostgreSQL, no process started): what the unit
 # tests and the fuzzers link
-PURE    := app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c
+PURE    := app/leasewatch.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c
 UNIT    := $(wildcard tests/unit/*.c)
 
 export TACITUS_PORT ?= 8998
 
-FUZZERS := reqbody query livyconf window
+FUZZERS := reqbody query livyconf window sync
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
@@ -94,6 +94,7 @@ bench: deps all
 	@sh tests/bench/adopt.sh
 	@sh tests/bench/sessions.sh
 	@sh tests/bench/livy.sh
+	@sh tests/bench/report.sh
 
 clean:
 	rm -rf build

@@ -179,6 +179,8 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_long(&c->max_per_user, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.session.warm-pool"))
 		return set_long(&c->warm_pool, key, v, 0, err, errlen);
+	if (!strcmp(key, "tacitus.history.keep-days"))
+		return set_long(&c->history_keep_days, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.job.env-allow")) {
 		char tmp[CFG_MAX_LIST][1024];
 		if (set_list(tmp, &c->n_job_env_allow, key, v, false, err, errlen) < 0)

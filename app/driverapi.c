@@ -1,6 +1,7 @@
 /* driverapi.c - POST /driver/sync for session drivers, and their wake-up datagrams. */
 #include "driverapi.h"
 #include "reply.h"
+#include "reqbody.h"
 
 #include <netdb.h>
 #include <stdbool.h>
@@ -9,6 +10,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define SYNC_MSG_MAX 256            /* why a sync body was refused */
 
 int driver_wake(const char *addr)
 {
@@ -41,6 +44,7 @@ static bool secret_shaped(const char *s)
 /* Read the body of an authenticated sync; 0, or -1 once the error is answered. */
 static int read_sync_body(struct http_req *r)
 {
+	char msg[SYNC_MSG_MAX];
 	int rc = http_read_body(r, HTTP_MAX_DRIVER_BODY);
 
 	if (rc == 413)
@@ -50,6 +54,8 @@ static int read_sync_body(struct http_req *r)
 		http_send_msg(r, rc, NULL, "The request body could not be read");
 	else if (!r->body || !r->body_len)
 		http_send_msg(r, 400, NULL, "A sync needs a JSON object");
+	else if (reqbody_sync(r->body, r->body_len, msg, sizeof msg) != REQBODY_OK)
+		http_send_msg(r, 400, NULL, "%s", msg);
 	else
 		return 0;
 	return -1;

@@ -164,6 +164,12 @@ static const char *json_refused(const char *s, size_t len, size_t *at)
 
 json_object *jsontext_object(const char *text, size_t len, char *msg, size_t msglen)
 {
+	return jsontext_object_deep(text, len, JSONTEXT_MAX_DEPTH, msg, msglen);
+}
+
+json_object *jsontext_object_deep(const char *text, size_t len, int depth, char *msg,
+				  size_t msglen)
+{
 	json_object *o;
 	json_tokener *tok;
 	enum json_tokener_error jerr;
@@ -174,7 +180,7 @@ json_object *jsontext_object(const char *text, size_t len, char *msg, size_t msg
 		snprintf(msg, msglen, "The request body is empty: a JSON object is expected");
 		return NULL;
 	}
-	tok = json_tokener_new_ex(JSONTEXT_MAX_DEPTH);
+	tok = json_tokener_new_ex(depth);
 	/* strict: RFC 8259, not json-c's leniency (single quotes, trailing commas, ...),
 	 * which PostgreSQL would refuse when the body is stored, after a 503 */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);

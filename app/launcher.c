@@ -1,5 +1,6 @@
 /* launcher.c - spawning the job shim and spark-submit, process identity, kill. */
 #include "launcher.h"
+#include "jobuser.h"
 #include "log.h"
 
 #include <dirent.h>
@@ -10,12 +11,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define PROC_PATH_MAX 64            /* "/proc/<pid>/environ" */
 #define PROC_STAT_MAX 1024          /* /proc/<pid>/stat up to field 22 and more */
 #define LOG_PATH_MAX 4200           /* DIR (a path) + "/shim.log" */
-#define SHIM_ARGS 4                 /* tacitus job-shim DIR PROGRAM, then args */
+#define SHIM_ARGS 6                 /* tacitus job-shim DIR UID GID PROGRAM, then args */
+#define ID_MAX 16                   /* a uid or gid in decimal */
 
 int launch_boot_id(char *buf, size_t len)
 {
@@ -161,7 +164,7 @@ int launch_kill_group(pid_t pgid, long long start_ticks, const char *boot_id, in
 }
 
 int launch_exec(char *const argv[], char *const envp[], const char *out_path,
-		const char *err_path, const char *dir, bool new_session, pid_t *pid)
+		const char *err_path, const char *dir, bool new_session, int pass_fd, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -170,13 +173,16 @@ int launch_exec(char *const argv[], char *const envp[], const char *out_path,
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_APPEND, 0640);
+	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	if (err_path)
 		posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_APPEND,
-						 0640);
+						 0600);
 	else
 		posix_spawn_file_actions_adddup2(&fa, 1, 2);
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);  /* sockets, the database, pipes */
+	if (pass_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, pass_fd, LAUNCH_PASSED_FD);
+	/* sockets, the database, pipes */
+	posix_spawn_file_actions_addclosefrom_np(&fa, pass_fd >= 0 ? LAUNCH_PASSED_FD + 1 : 3);
 	if (dir)
 		posix_spawn_file_actions_addchdir_np(&fa, dir);
 	posix_spawnattr_init(&at);
@@ -192,13 +198,76 @@ int launch_exec(char *const argv[], char *const envp[], const char *out_path,
 	return rc;
 }
 
+#define REPORT_FD 3                 /* in the child: where a failure is reported */
+
+/* In the child of launch_exec_as: launch_exec's recipe by hand, then the switch.
+ * `report` (close-on-exec) becomes REPORT_FD, over anything there (the shim's
+ * account lock is not the job's).  Returns only on failure, with errno set. */
+static void exec_child(char *const argv[], char *const envp[], const char *out_path,
+		       const char *err_path, const char *dir, uid_t uid, gid_t gid, int report)
+{
+	sigset_t none;
+	int fd;
+
+	if (report != REPORT_FD && dup3(report, REPORT_FD, O_CLOEXEC) < 0)
+		return;
+	for (int sig = 1; sig < NSIG; sig++)
+		signal(sig, SIG_DFL);       /* fails for KILL, STOP and the unused: fine */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* the files are opened as the server's user: the job writes them through
+	 * these descriptors and can neither reopen, replace nor read back the rest */
+	if ((fd = open("/dev/null", O_RDONLY)) < 0 || dup2(fd, 0) < 0 ||
+	    (fd = open(out_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600)) < 0 ||
+	    dup2(fd, 1) < 0 ||
+	    (fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW, 0600)) < 0 ||
+	    dup2(fd, 2) < 0 || jobuser_become(uid, gid) < 0 || (dir && chdir(dir) < 0))
+		return;     /* the folder is entered as the job: it is the job's */
+	closefrom(REPORT_FD + 1);
+	execve(argv[0], argv, envp);
+}
+
+int launch_exec_as(char *const argv[], char *const envp[], const char *out_path,
+		   const char *err_path, const char *dir, uid_t uid, gid_t gid, pid_t *pid)
+{
+	int p[2], err = 0;
+	ssize_t n;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return errno;
+	*pid = fork();
+	if (*pid < 0) {
+		err = errno;
+		close(p[0]);
+		close(p[1]);
+		return err;
+	}
+	if (*pid == 0) {
+		close(p[0]);
+		exec_child(argv, envp, out_path, err_path, dir, uid, gid, p[1]);
+		err = errno;
+		(void)!write(REPORT_FD, &err, sizeof err);
+		_exit(127);
+	}
+	close(p[1]);
+	/* the pipe closes at exec (close-on-exec): nothing read means it ran */
+	while ((n = read(p[0], &err, sizeof err)) < 0 && errno == EINTR)
+		;
+	close(p[0]);
+	if (n == (ssize_t)sizeof err) {
+		waitpid(*pid, NULL, 0);
+		return err ? err : EPERM;
+	}
+	return 0;
+}
+
 int launch_spawn(const char *self, const char *dir, const char *spark_submit,
-		 json_object *args, char *const envp[], const char *what,
-		 struct launch_proc *p)
+		 json_object *args, char *const envp[], const struct jobuser *u,
+		 const char *what, struct launch_proc *p)
 {
 	size_t n = json_object_array_length(args);
 	const char **argv = calloc(n + SHIM_ARGS + 1, sizeof *argv);
-	char log_path[LOG_PATH_MAX];
+	char log_path[LOG_PATH_MAX], uid[ID_MAX] = "-", gid[ID_MAX] = "-";
 	int rc;
 
 	if (!argv) {
@@ -208,11 +277,17 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 	argv[0] = self;
 	argv[1] = "job-shim";
 	argv[2] = dir;
-	argv[3] = spark_submit;
+	if (u->lock_fd >= 0) {
+		snprintf(uid, sizeof uid, "%d", (int)u->uid);
+		snprintf(gid, sizeof gid, "%d", (int)u->gid);
+	}
+	argv[3] = uid;
+	argv[4] = gid;
+	argv[5] = spark_submit;
 	for (size_t i = 0; i < n; i++)
 		argv[SHIM_ARGS + i] = json_object_get_string(json_object_array_get_idx(args, i));
 	snprintf(log_path, sizeof log_path, "%s/shim.log", dir);
-	rc = launch_exec((char *const *)argv, envp, log_path, NULL, NULL, true, &p->pid);
+	rc = launch_exec((char *const *)argv, envp, log_path, NULL, NULL, true, u->lock_fd, &p->pid);
 	free(argv);
 	if (rc != 0) {
 		log_error("%s: cannot start the job shim %s: %s", what, self, strerror(rc));

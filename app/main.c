@@ -1,10 +1,13 @@
 /* main.c - the tacitus command: serve an instance, or run as a job shim. */
 #include "argv.h"
 #include "config.h"
+#include "jobuser.h"
 #include "log.h"
+#include "logfile.h"
 #include "master.h"
 #include "shim.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,8 +22,13 @@ static void usage(void)
 		"                     [--no-monitor]   (API only: this host launches no job)\n"
 		"                     [--driver-script app/repl.py] [--callback URL] [--callback-cafile PEM]\n"
 		"                     (sessions: the REPL driver and its way back to the API, .../driver)\n"
+		"                     [--job-users PREFIX:N --job-locks DIR]\n"
+		"                     (jobs run as the accounts PREFIX1..PREFIXN, locked in DIR)\n"
+		"                     [--log FILE [--log-max-bytes N] [--log-keep K]]\n"
+		"                     (FILE rotated at N bytes, 64 MiB, keeping K old files, 4)\n"
 		"       tacitus check-config\n"
-		"       tacitus job-shim DIR PROGRAM [ARGS...]\n"
+		"       tacitus log-writer FILE [MAX_BYTES [KEEP]]   (stdin to a rotated FILE)\n"
+		"       tacitus job-shim DIR UID|- GID|- PROGRAM [ARGS...]\n"
 		"Database: libpq's PGHOST, PGPORT, PGDATABASE, PGUSER.  livy.conf: $LIVY_CONF_DIR.\n");
 }
 
@@ -33,6 +41,11 @@ static int serve(int argc, char **argv, const struct cfg *c)
 		{"driver-script", required_argument, NULL, 'd'},
 		{"callback", required_argument, NULL, 'c'},
 		{"callback-cafile", required_argument, NULL, 'a'},
+		{"job-users", required_argument, NULL, 'u'},
+		{"job-locks", required_argument, NULL, 'l'},
+		{"log", required_argument, NULL, 'L'},
+		{"log-max-bytes", required_argument, NULL, 'M'},
+		{"log-keep", required_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	struct master_opts o = {
@@ -41,6 +54,10 @@ static int serve(int argc, char **argv, const struct cfg *c)
 	};
 	static struct argv_drivers drivers;
 	static char self[PATH_MAX];
+	static struct jobuser_pool users;
+	const char *job_users = NULL, *job_locks = NULL, *log_path = NULL;
+	long long log_max = LOGFILE_MAX_BYTES;
+	int log_keep = LOGFILE_KEEP;
 	ssize_t n;
 	int ch;
 
@@ -56,6 +73,11 @@ static int serve(int argc, char **argv, const struct cfg *c)
 		case 'c': snprintf(drivers.callback_url, sizeof drivers.callback_url, "%s", optarg); break;
 		case 'a': snprintf(drivers.callback_cafile, sizeof drivers.callback_cafile, "%s", optarg);
 			  break;
+		case 'u': job_users = optarg; break;
+		case 'l': job_locks = optarg; break;
+		case 'L': log_path = optarg; break;
+		case 'M': log_max = atoll(optarg); break;
+		case 'K': log_keep = atoi(optarg); break;
 		default: usage(); return 2;
 		}
 	}
@@ -69,8 +91,17 @@ static int serve(int argc, char **argv, const struct cfg *c)
 		return 1;
 	}
 	self[n] = '\0';
+	if (log_path && logfile_start(self, log_path, log_max, log_keep) < 0) {
+		fprintf(stderr, "tacitus: cannot log to %s: %s\n", log_path, strerror(errno));
+		return 1;
+	}
 	if (argv_pool_setup(c, &drivers) < 0)
 		return 1;
+	if (job_users && jobuser_pool_open(&users, job_users, job_locks) < 0)
+		return 1;
+	if (!job_users && !o.no_monitor)
+		log_warn("no --job-users: jobs run as this server's own user (uid %d)", (int)getuid());
+	o.mon.users = &users;
 	o.drivers = &drivers;
 	o.mon.instance = o.instance;
 	o.mon.self = self;
@@ -84,6 +115,8 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "job-shim"))
 		return shim_main(argc - 2, argv + 2);
+	if (argc >= 2 && !strcmp(argv[1], "log-writer"))   /* it needs no capability */
+		return jobuser_drop_caps() < 0 ? 1 : logfile_main(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "check-config"))
 		return cfg_load(&c) < 0;
 	if (argc >= 2 && !strcmp(argv[1], "serve")) {

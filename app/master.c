@@ -1,5 +1,6 @@
 /* master.c - prefork master: socket, workers, one monitor, respawn, graceful stop. */
 #include "master.h"
+#include "jobuser.h"
 #include "log.h"
 #include "store.h"
 #include "worker.h"
@@ -104,6 +105,10 @@ static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int l
 		_exit(monitor_main(c, &o->mon));
 	}
 	log_init(o->instance, "worker");
+	/* a worker reads what anyone sends: it holds no capability (jobuser.h); a
+	 * server run as root (no job accounts) has no privilege to separate */
+	if (getuid() != 0 && jobuser_drop_caps() < 0)
+		_exit(1);
 	_exit(worker_main(lfd, c, o->drivers, o->instance));
 }
 

@@ -2,7 +2,9 @@
 #include "monitor.h"
 #include "argv.h"
 #include "jobenv.h"
+#include "jobuser.h"
 #include "launcher.h"
+#include "leasewatch.h"
 #include "log.h"
 #include "shim.h"
 #include "store.h"
@@ -11,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +28,8 @@
 #define CLAIM_PER_CYCLE 32
 #define MIN_CYCLE_MS 50         /* notifications arriving faster are handled together */
 #define MAINTENANCE_MS 1000     /* leases renewed, adoption and expiry: once a second */
+#define PURGE_EVERY_MS 10000    /* tacitus.history.keep-days: a look every 10 s ... */
+#define PURGE_BUDGET_MS 200     /* ... purging for at most this long */
 #define LABEL_MAX 64            /* "batch 12", "driver 3" */
 #define JOB_DIR_MAX 1200        /* var/jobs/batch-<id> */
 #define NOTE_MAX 600            /* a line of our own in a job's log */
@@ -72,7 +77,10 @@ struct mon {
 	char boot_id[BOOT_ID_MAX];
 	char spark_submit[PROGRAM_MAX];
 	char **job_env;             /* every job's environment (jobenv.h), made at start */
+	struct jobuser_pool *users; /* the accounts jobs run as (jobuser.h) */
+	struct leasewatch owners;   /* other monitors, as this one saw them */
 	long long last_renewal;     /* now_ms() of the last renewal attempt, 0 = none yet */
+	long long last_purge;       /* now_ms() of the last purge of old history */
 	bool renewed;               /* whether that attempt renewed the leases */
 };
 
@@ -179,7 +187,8 @@ static int unlink_entry(const char *path, const struct stat *st, int flag, struc
 {
 	(void)st;
 	(void)ftw;
-	if ((flag == FTW_DP ? rmdir(path) : unlink(path)) < 0 && errno != ENOENT)
+	if ((flag == FTW_DP || flag == FTW_DNR ? rmdir(path) : unlink(path)) < 0 &&
+	    errno != ENOENT)
 		log_warn("cannot remove %s: %s", path, strerror(errno));
 	return 0;
 }
@@ -188,12 +197,15 @@ static int unlink_entry(const char *path, const struct stat *st, int flag, struc
  * following a symlink out of it), when it is a folder of this host's jobs. */
 static void remove_job_dir(struct mon *m, const struct store_job *j)
 {
-	char jobs[JOB_DIR_MAX];
+	char jobs[JOB_DIR_MAX], work[JOB_DIR_MAX + sizeof "/work"];
 	size_t n = (size_t)snprintf(jobs, sizeof jobs, "%s/jobs/", m->o->var_dir);
 
 	if (!j->job_dir || !same(j->host, m->host) || strncmp(j->job_dir, jobs, n) ||
 	    strchr(j->job_dir + n, '/'))
 		return;
+	/* what the job made in its working folder is its account's to remove */
+	snprintf(work, sizeof work, "%s/work", j->job_dir);
+	jobuser_empty_dir(m->users, work);
 	if (nftw(j->job_dir, unlink_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 &&
 	    errno != ENOENT)
 		log_warn("cannot remove %s: %s", j->job_dir, strerror(errno));
@@ -218,12 +230,13 @@ static void end_job(struct mon *m, struct store_job *j, const char *to, int code
 }
 
 /* A session driver's secret: ARGV_SECRET_BYTES random bytes in hex, in
- * DIR/driver.secret (0600) for the driver, and its hash in the database for the
- * workers. */
-static int hand_secret(struct mon *m, struct store_job *j, const char *dir, const char *what)
+ * `work`/driver.secret (0600, the job's account's) for the driver, and its hash in
+ * the database for the workers. */
+static int hand_secret(struct mon *m, struct store_job *j, const char *work,
+		       const struct jobuser *u, const char *what)
 {
 	unsigned char raw[ARGV_SECRET_BYTES];
-	char hex[ARGV_SECRET_HEX_LEN + 1], path[JOB_DIR_MAX + sizeof "/" ARGV_SECRET_FILE];
+	char hex[ARGV_SECRET_HEX_LEN + 1], path[JOB_DIR_MAX + sizeof "/work/" ARGV_SECRET_FILE];
 	int fd, rc = -1;
 
 	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
@@ -232,10 +245,10 @@ static int hand_secret(struct mon *m, struct store_job *j, const char *dir, cons
 	}
 	for (size_t i = 0; i < sizeof raw; i++)
 		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-	snprintf(path, sizeof path, "%s/" ARGV_SECRET_FILE, dir);
+	snprintf(path, sizeof path, "%s/" ARGV_SECRET_FILE, work);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0 || write(fd, hex, ARGV_SECRET_HEX_LEN) != ARGV_SECRET_HEX_LEN ||
-	    write(fd, "\n", 1) != 1)
+	    write(fd, "\n", 1) != 1 || (u->lock_fd >= 0 && fchown(fd, u->uid, u->gid) < 0))
 		log_error("%s: cannot write %s: %s", what, path, strerror(errno));
 	else if (store_driver_secret(m->s, j->id, m->o->instance, hex) == STORE_OK)
 		rc = 0;
@@ -245,11 +258,39 @@ static int hand_secret(struct mon *m, struct store_job *j, const char *dir, cons
 	return rc;
 }
 
+/* The job's working folder dir/work (its cwd and home): made here (emptied first,
+ * as its account, when an attempt whose shim never started left one), filled (a
+ * driver's secret), then given to the job's account (give_work_dir). */
+static int make_work_dir(struct mon *m, const char *dir, const struct jobuser *u, char *work,
+			 size_t len, const char *what)
+{
+	snprintf(work, len, "%s/work", dir);
+	jobuser_empty_dir(m->users, work);
+	if ((mkdir(work, 0700) < 0 && errno != EEXIST) ||
+	    (u->lock_fd >= 0 && chown(work, getuid(), getgid()) < 0)) {
+		log_error("%s: cannot create %s: %s", what, work, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int give_work_dir(const char *work, const struct jobuser *u, const char *what)
+{
+	if (u->lock_fd >= 0 && chown(work, u->uid, u->gid) < 0) {
+		log_error("%s: cannot give %s to uid %d: %s", what, work, (int)u->uid,
+			  strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void launch(struct mon *m, struct store_job *j)
 {
-	char dir[JOB_DIR_MAX], what[LABEL_MAX];
+	char dir[JOB_DIR_MAX], work[JOB_DIR_MAX + sizeof "/work"], what[LABEL_MAX];
 	struct launch_proc p;
+	struct jobuser u;
 	json_object *args;
+	int taken;
 
 	label(j, what, sizeof what);
 	if (j->deleted) {
@@ -261,7 +302,8 @@ static void launch(struct mon *m, struct store_job *j)
 	else
 		snprintf(dir, sizeof dir, "%s/jobs/batch-%lld", m->o->var_dir, j->id);
 	j->job_dir = dir;
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+	/* 0711: a job reaches its own work/ inside, and nothing else of the folder */
+	if (mkdir(dir, 0711) < 0 && errno != EEXIST) {
 		log_error("%s: cannot create %s: %s", what, dir, strerror(errno));
 		end_job(m, j, "dead", -1, "cannot create the job folder");
 		return;
@@ -275,18 +317,41 @@ static void launch(struct mon *m, struct store_job *j)
 		store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir);
 		return;
 	}
-	if (j->id < 0 && hand_secret(m, j, dir, what) < 0) {
+	taken = jobuser_take(m->users, &u);
+	if (taken <= 0) {
+		/* claimed but not launched: tried again at the next cycle (watch) */
+		if (taken == 0)
+			log_warn("%s: every job account is busy; launched when one is free", what);
+		j->job_dir = NULL;
+		return;
+	}
+	if (make_work_dir(m, dir, &u, work, sizeof work, what) < 0) {
+		jobuser_release(&u);
+		end_job(m, j, "dead", -1, "cannot create the job folder");
+		return;
+	}
+	if (j->id < 0 && hand_secret(m, j, work, &u, what) < 0) {
+		jobuser_release(&u);
 		end_job(m, j, "dead", -1, "the driver's secret could not be handed over");
 		return;
 	}
+	if (give_work_dir(work, &u, what) < 0) {
+		jobuser_release(&u);
+		end_job(m, j, "dead", -1, "cannot give the job its folder");
+		return;
+	}
 	args = json_tokener_parse(j->argv_json);
-	if (!args || launch_spawn(m->o->self, dir, m->spark_submit, args, m->job_env, what, &p) < 0) {
+	if (!args || launch_spawn(m->o->self, dir, m->spark_submit, args, m->job_env, &u, what,
+				  &p) < 0) {
 		json_object_put(args);
+		jobuser_release(&u);
 		end_job(m, j, "dead", -1, "the job shim could not be started");
 		return;
 	}
 	json_object_put(args);
-	log_info("%s: launched %s (pid %d) in %s", what, m->spark_submit, (int)p.pid, dir);
+	jobuser_release(&u);
+	log_info("%s: launched %s (pid %d, uid %d) in %s", what, m->spark_submit, (int)p.pid,
+		 (int)u.uid, dir);
 	if (store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir) != STORE_OK) {
 		log_error("%s: launch not recorded; killing process group %d", what, (int)p.pid);
 		kill(-p.pid, SIGKILL);
@@ -302,6 +367,8 @@ static void watch(struct mon *m, struct store_job *j)
 	char reason[NOTE_MAX], what[LABEL_MAX];
 	int code, signaled;
 	enum store_rc rc;
+	uid_t uid;
+	gid_t gid;
 
 	label(j, what, sizeof what);
 	if (!j->pid || !j->job_dir) {
@@ -329,6 +396,10 @@ static void watch(struct mon *m, struct store_job *j)
 	 * the group can be proved to be still the job's (launcher.h), then the rest of
 	 * the output, then the verdict */
 	launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
+	/* processes of the job's account are its own (their environ is not ours to
+	 * read): they go too, unless the account already serves another job */
+	if (shim_read_account(j->job_dir, &uid, &gid) == 0)
+		jobuser_reclaim(m->users, uid, gid);
 	rc = store_output(m, j, true);
 	if (rc == STORE_ERROR || rc == STORE_NOTFOUND)
 		return;
@@ -355,6 +426,57 @@ static void watch(struct mon *m, struct store_job *j)
 	}
 }
 
+/* Look at the other monitors' lease marks and take over the jobs of those gone:
+ * silent for a lease (as this monitor saw it, leasewatch.h) on this host, for a
+ * lease and the grace elsewhere.  The caller adopts or ends what it gets. */
+static enum store_rc take_over(struct mon *m, struct store_jobs *jobs)
+{
+	const char *adopt[LEASEWATCH_OWNERS_MAX], *end[LEASEWATCH_OWNERS_MAX];
+	struct store_marks marks;
+	int n_adopt = 0, n_end = 0;
+	enum store_rc rc;
+
+	memset(jobs, 0, sizeof *jobs);
+	if (store_lease_marks(m->s, m->o->instance, &marks) != STORE_OK)
+		return STORE_ERROR;
+	leasewatch_begin(&m->owners, now_ms());
+	for (int i = 0; i < marks.n; i++)
+		leasewatch_see(&m->owners, marks.owner[i], marks.mark[i]);
+	leasewatch_end(&m->owners);
+	for (int i = 0; i < m->owners.n; i++) {
+		const char *o = m->owners.v[i].owner;
+
+		if (leasewatch_silent(&m->owners, o, m->o->lease_ttl * 1000LL, true))
+			adopt[n_adopt++] = o;
+		if (leasewatch_silent(&m->owners, o,
+				      (m->o->lease_ttl + m->o->orphan_grace) * 1000LL, false))
+			end[n_end++] = o;
+	}
+	rc = n_adopt || n_end ? store_take_over(m->s, m->o->instance, m->host, m->o->lease_ttl,
+						 adopt, n_adopt, end, n_end, jobs) : STORE_OK;
+	store_marks_free(&marks);
+	return rc;
+}
+
+/* tacitus.history.keep-days: every PURGE_EVERY_MS, small purge steps for at most
+ * PURGE_BUDGET_MS (each its own short transaction; the rest waits for the next look). */
+static void purge_history(struct mon *m)
+{
+	long long start = now_ms(), total = 0;
+	long removed = 1;
+	int days = (int)(m->cfg->history_keep_days > INT_MAX ? INT_MAX : m->cfg->history_keep_days);
+
+	if (!m->cfg->history_keep_days || start - m->last_purge < PURGE_EVERY_MS)
+		return;
+	m->last_purge = start;
+	while (removed > 0 && now_ms() - start < PURGE_BUDGET_MS &&
+	       store_purge_step(m->s, days, &removed) == STORE_OK)
+		total += removed;
+	if (total)
+		log_info("monitor: purged %lld rows of history older than %ld days", total,
+			 m->cfg->history_keep_days);
+}
+
 /* Once per MAINTENANCE_MS: renew this monitor's leases, adopt and end what others
  * left (nothing more when the leases could not be renewed). */
 static void maintain(struct mon *m)
@@ -364,15 +486,14 @@ static void maintain(struct mon *m)
 
 	if (!keep_leases(m))
 		return;
-	if (store_take_over(m->s, m->o->instance, m->host, m->o->lease_ttl, m->o->orphan_grace,
-			    &jobs) == STORE_OK) {
+	if (take_over(m, &jobs) == STORE_OK) {
 		for (int i = 0; i < jobs.n; i++) {
 			struct store_job *j = &jobs.v[i];
 			char why[NOTE_MAX];
 
 			if (same(j->host, m->host) && same(j->boot_id, m->boot_id)) {
 				char what[LABEL_MAX];
-				log_info("%s: adopted (lease of its owner expired)",
+				log_info("%s: adopted (its owner stopped renewing its lease)",
 					 label(j, what, sizeof what));
 				continue;       /* watched from the next cycle on */
 			}
@@ -383,6 +504,7 @@ static void maintain(struct mon *m)
 		}
 		store_jobs_free(&jobs);
 	}
+	purge_history(m);
 	/* sessions: a failure here (logged) must not stop the launching and watching */
 	store_session_expire(m->s, m->cfg, &stopped);
 	/* with warm-pool 0 the pool is still kept: empty (drivers of an earlier setting stop) */
@@ -459,6 +581,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	memset(&m, 0, sizeof m);
 	m.cfg = c;
 	m.o = o;
+	m.users = o->users;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -475,7 +598,8 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	m.host[sizeof m.host - 1] = '\0';
 	snprintf(m.spark_submit, sizeof m.spark_submit, "%s/bin/spark-submit", c->spark_home);
 	snprintf(jobs, sizeof jobs, "%s/jobs", o->var_dir);
-	if (mkdir(jobs, 0750) < 0 && errno != EEXIST) {
+	/* 0711: jobs pass through to their own folder; none may list the others */
+	if (mkdir(jobs, 0711) < 0 && errno != EEXIST) {
 		log_error("monitor: cannot create %s: %s", jobs, strerror(errno));
 		return 1;
 	}

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,4 +506,77 @@ void reqbody_free(struct reqbody *r)
 	json_object_put(r->conf);
 	json_object_put(r->args);
 	r->body = r->conf = r->args = NULL;
+}
+
+/* ---- a driver's sync ---- */
+
+static bool int_or_null(json_object *o, const char *key, long long lo, long long hi)
+{
+	json_object *v;
+	long long n;
+
+	if (!json_object_object_get_ex(o, key, &v) || !v)
+		return true;
+	if (!json_object_is_type(v, json_type_int))
+		return false;
+	n = json_object_get_int64(v);
+	return n >= lo && n <= hi;
+}
+
+static bool number_or_null(json_object *o, const char *key)
+{
+	json_object *v;
+
+	return !json_object_object_get_ex(o, key, &v) || !v ||
+	       json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+}
+
+/* body's array `key` (absent or null: fine), each element an object that `ok` passes */
+static bool records_ok(json_object *body, const char *key, bool (*ok)(json_object *),
+		       char *msg, size_t msglen)
+{
+	json_object *a;
+	size_t n;
+
+	if (!json_object_object_get_ex(body, key, &a) || !a)
+		return true;
+	if (!json_object_is_type(a, json_type_array)) {
+		snprintf(msg, msglen, "\"%s\" must be an array", key);
+		return false;
+	}
+	n = json_object_array_length(a);
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(a, i);
+
+		if (!json_object_is_type(e, json_type_object) || !ok(e)) {
+			snprintf(msg, msglen, "\"%s\"[%zu] is not a valid record", key, i);
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool result_ok(json_object *e)
+{
+	return int_or_null(e, "id", INT32_MIN, INT32_MAX) &&
+	       int_or_null(e, "started", INT64_MIN, INT64_MAX) &&
+	       int_or_null(e, "completed", INT64_MIN, INT64_MAX) && number_or_null(e, "progress");
+}
+
+static bool completion_ok(json_object *e)
+{
+	return int_or_null(e, "id", INT64_MIN, INT64_MAX);
+}
+
+enum reqbody_rc reqbody_sync(const char *text, size_t len, char *msg, size_t msglen)
+{
+	json_object *body = jsontext_object_deep(text, len, REQBODY_SYNC_DEPTH, msg, msglen);
+	bool ok;
+
+	if (!body)
+		return REQBODY_INVALID;
+	ok = records_ok(body, "results", result_ok, msg, msglen) &&
+	     records_ok(body, "completions", completion_ok, msg, msglen);
+	json_object_put(body);
+	return ok ? REQBODY_OK : REQBODY_INVALID;
 }

@@ -1,5 +1,6 @@
 /* shim.c - the job shim: runs one spark-submit and records how it ended. */
 #include "shim.h"
+#include "jobuser.h"
 #include "launcher.h"
 
 #include <errno.h>
@@ -33,7 +34,7 @@ static int write_file(const char *dir, const char *name, const char *text)
 
 	snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, name);
 	snprintf(final, sizeof final, "%s/%s", dir, name);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text) && fsync(fd) == 0;
@@ -48,21 +49,49 @@ static int write_file(const char *dir, const char *name, const char *text)
 	return 0;
 }
 
+/* The job's own places beside what the monitor gave it, all in its working
+ * folder (removed when it ends): its home (Python's user site, caches, Java's
+ * user.home) and its temporary files (Python's, Java's, Spark's local dirs), so
+ * that nothing of it waits in a shared /tmp for the next job of its account. */
+static int set_places(const char *work)
+{
+	static char opts[SHIM_PATH_MAX * 3];
+	const char *old = getenv("SPARK_SUBMIT_OPTS");
+
+	snprintf(opts, sizeof opts, "SPARK_SUBMIT_OPTS=%s%s-Duser.home=%s -Djava.io.tmpdir=%s",
+		 old ? old : "", old ? " " : "", work, work);
+	return setenv("HOME", work, 1) < 0 || setenv("TMPDIR", work, 1) < 0 ||
+	       setenv("SPARK_LOCAL_DIRS", work, 1) < 0 || putenv(opts) != 0 ? -1 : 0;
+}
+
+/* "-" or a decimal id; -1 for "-", -2 when it is neither */
+static long parse_id(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!strcmp(s, "-"))
+		return -1;
+	v = strtol(s, &end, 10);
+	return *s && !*end && v > 0 ? v : -2;
+}
+
 int shim_main(int argc, char **argv)
 {
 	struct sigaction sa;
-	char out_path[SHIM_PATH_MAX], err_path[SHIM_PATH_MAX], status[SHIM_LINE_MAX];
+	char out_path[SHIM_PATH_MAX], err_path[SHIM_PATH_MAX], work[SHIM_PATH_MAX];
+	char status[SHIM_LINE_MAX], boot_id[SHIM_BOOT_ID_MAX];
 	static char marker[LAUNCH_MARKER_MAX];     /* in the environment from putenv on */
-	char boot_id[SHIM_BOOT_ID_MAX];
 	long long start = launch_start_ticks(getpid(), NULL);
+	long uid = argc >= 4 ? parse_id(argv[1]) : -2, gid = argc >= 4 ? parse_id(argv[2]) : -2;
 	pid_t pid;
 	int rc, st, fd;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: tacitus job-shim DIR PROGRAM [ARGS...]\n");
+	if (uid == -2 || gid == -2 || (uid < 0) != (gid < 0)) {
+		fprintf(stderr, "usage: tacitus job-shim DIR UID|- GID|- PROGRAM [ARGS...]\n");
 		return 1;
 	}
-	snprintf(status, sizeof status, "%d %lld\n", (int)getpid(), start);
+	snprintf(status, sizeof status, "%d %lld %ld %ld\n", (int)getpid(), start, uid, gid);
 	if (write_file(argv[0], "shim.pid", status) < 0) {
 		perror("job-shim: shim.pid");
 		return 1;
@@ -84,26 +113,43 @@ int shim_main(int argc, char **argv)
 	}
 	snprintf(out_path, sizeof out_path, "%s/stdout", argv[0]);
 	snprintf(err_path, sizeof err_path, "%s/stderr", argv[0]);
-	/* same process group as the shim; in DIR, since Spark leaves spark-warehouse/,
-	 * metastore_db/ and derby.log in its cwd; with the shim's environment, which is
-	 * the job's (the monitor's allow-list, jobenv.h) and the marker */
-	rc = launch_exec(argv + 1, environ, out_path, err_path, argv[0], false, &pid);
+	snprintf(work, sizeof work, "%s/work", argv[0]);
+	/* same process group as the shim; in DIR/work, since Spark leaves
+	 * spark-warehouse/, metastore_db/ and derby.log in its cwd; with the shim's
+	 * environment, which is the job's (the monitor's allow-list, jobenv.h) and the
+	 * marker; as the job's account when it has one (jobuser.h) */
+	if (uid > 0 && set_places(work) < 0)
+		rc = ENOMEM;
+	else if (uid > 0)
+		rc = launch_exec_as(argv + 3, environ, out_path, err_path, work, (uid_t)uid,
+				    (gid_t)gid, &pid);
+	else
+		rc = launch_exec(argv + 3, environ, out_path, err_path, work, false, -1, &pid);
 	if (rc != 0) {
-		fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (fd >= 0) {
-			dprintf(fd, "tacitus: cannot start %s: %s\n", argv[1], strerror(rc));
+			dprintf(fd, "tacitus: cannot start %s: %s\n", argv[3], strerror(rc));
 			close(fd);
 		}
 		return write_file(argv[0], "exit_status", "exit 127\n") < 0;
 	}
 	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return write_file(argv[0], "exit_status", "exit 255\n") < 0;
-	if (WIFSIGNALED(st))
+		if (errno != EINTR) {
+			st = -1;
+			break;
+		}
+	if (st == -1)
+		snprintf(status, sizeof status, "exit 255\n");
+	else if (WIFSIGNALED(st))
 		snprintf(status, sizeof status, "signal %d\n", WTERMSIG(st));
 	else
 		snprintf(status, sizeof status, "exit %d\n", WEXITSTATUS(st));
-	return write_file(argv[0], "exit_status", status) < 0;
+	rc = write_file(argv[0], "exit_status", status) < 0;
+	/* the job is over: nothing of it may live on as its account, which the next
+	 * job to take the account (once this shim's lock goes with it) would meet */
+	if (uid > 0)
+		jobuser_purge((uid_t)uid, (gid_t)gid);
+	return rc;
 }
 
 /* The first line of DIR/name, or -1 when there is none. */
@@ -131,6 +177,21 @@ int shim_read_pid(const char *dir, pid_t *pid, long long *start_ticks)
 	    sscanf(line, "%d %lld", &p, start_ticks) != 2)
 		return -1;
 	*pid = p;
+	return 0;
+}
+
+int shim_read_account(const char *dir, uid_t *uid, gid_t *gid)
+{
+	char line[SHIM_LINE_MAX];
+	long long start;
+	long u, g;
+	int p;
+
+	if (read_line(dir, "shim.pid", line, sizeof line) < 0 ||
+	    sscanf(line, "%d %lld %ld %ld", &p, &start, &u, &g) != 4 || u <= 0 || g <= 0)
+		return -1;
+	*uid = (uid_t)u;
+	*gid = (gid_t)g;
 	return 0;
 }
 

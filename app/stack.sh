@@ -19,7 +19,16 @@
 # TACITUS_CALLBACK_CAFILE (what session drivers trust for nginx; default: the certificate),
 # TACITUS_AUTH (basic, cert or request: nginx/auth-*.conf) and TACITUS_AUTH_URL,
 # TACITUS_PG_FAST=1 (no fsync: throwaway test clusters only), TACITUS_NO_MONITOR=1
-# (API-only instances: nothing is launched from this host).
+# (API-only instances: nothing is launched from this host), TACITUS_JOB_USERS (64).
+#
+# Started as root, the stack runs nothing as root but nginx's master: it creates the
+# OS users tacitus (the server), tacitus-web (nginx's workers) and tacitus-job-1 ..
+# tacitus-job-N (jobs: each running job has one to itself), and starts the server as
+# tacitus with only CAP_SETUID, CAP_SETGID, CAP_KILL and CAP_CHOWN (app/jobuser.c
+# says why).  The database role tacitus is not a superuser and logs in with a
+# password kept in TACITUS_VAR/secrets/pgpass (tacitus's, 0600); only the OS users
+# postgres and tacitus reach PostgreSQL's socket, only tacitus and tacitus-web the
+# FastCGI sockets.  Started as another user, everything runs as that user.
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,13 +41,83 @@ BIN=${TACITUS_BIN:-$ROOT/build/tacitus}
 AUTH=${TACITUS_AUTH:-basic}
 PGBIN=/usr/lib/postgresql/15/bin
 VENV=$ROOT/.venv
+JOB_USERS=${TACITUS_JOB_USERS:-64}
+LOG_MAX=${TACITUS_LOG_MAX_BYTES:-67108864}    # each log file rotates at this size,
+LOG_KEEP=${TACITUS_LOG_KEEP:-4}               # keeping this many old ones
+JOB_LOCKS=/run/tacitus/job-users     # shared by every stack of the host: the accounts are
 DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libpq-dev openssl valgrind python3-venv curl iproute2 clang wrk"
 
 say() { printf 'tacitus: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
 
 as_pg() {
-	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	if is_root; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+make_user() {
+	id -u "$1" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+			--user-group "$1" || die "cannot create the OS user $1"
+}
+
+# SEP=1 when the stack runs as its own users (started as root, and those users can
+# reach the checkout and TACITUS_VAR); else everything runs as the caller.
+decide_separation() {
+	SEP=0
+	is_root || return 0
+	make_user tacitus
+	make_user tacitus-web
+	i=1
+	while [ "$i" -le "$JOB_USERS" ]; do make_user "tacitus-job-$i"; i=$((i + 1)); done
+	if runuser -u tacitus -- test -x "$BIN" -a -r "$ROOT/sql" -a -x "$VAR" &&
+	   runuser -u tacitus-web -- test -r "$ROOT/nginx/fastcgi_params" -a -x "$VAR" &&
+	   runuser -u tacitus-job-1 -- test -x /usr/bin/python3 -a -r "$ROOT/app/repl.py" \
+		-a -r "$(spark_home)/bin/spark-submit" -a -x "$VAR"; then
+		SEP=1
+	else
+		say "warning: the users tacitus, tacitus-web and tacitus-job-* cannot reach $ROOT" \
+		    "or $VAR: everything runs as root (put the checkout where they can, e.g. /srv)"
+	fi
+}
+
+# The runtime folder's owners and modes: the server writes run/ and jobs/, nginx's
+# workers reach run/ (the sockets), jobs pass through jobs/ to their own folder.
+own_layout() {
+	mkdir -p "$VAR/run" "$VAR/log" "$VAR/files" "$VAR/secrets" "$VAR/nginx/tmp" \
+		"$VAR/nginx/logs"
+	if [ "$SEP" = 1 ]; then
+		install -d -o tacitus -g tacitus-web -m 2750 "$VAR/run"
+		install -d -o tacitus -g tacitus -m 0711 "$VAR/jobs"
+		install -d -o tacitus -g tacitus -m 0700 "$VAR/secrets"
+		install -d -o tacitus-web -g tacitus-web -m 0700 "$VAR/nginx/tmp"
+		install -d -m 0755 /run/tacitus
+		install -d -o tacitus -g tacitus -m 0700 "$JOB_LOCKS"
+		# the server's and nginx's log writers run as them (include/logfile.h)
+		install -d -o tacitus -g tacitus -m 0750 "$VAR/log"
+		install -d -o tacitus-web -g tacitus-web -m 0750 "$VAR/nginx/logs"
+		find "$VAR/log" -name 'app-*.log*' ! -name '*.start.log' -exec chown tacitus: {} +
+		find "$VAR/nginx/logs" -name '*.log*' -exec chown tacitus-web: {} +
+		echo "tacitus-job- $JOB_USERS" > "$VAR/run/job-users"
+	else
+		chmod 700 "$VAR/run" "$VAR/secrets"
+		rm -f "$VAR/run/job-users"
+	fi
+}
+
+# What runs the server (in a session of its own, backgrounded: $! must be its pid):
+# as tacitus with its four capabilities (include/jobuser.h) and the job accounts,
+# when the stack runs as its own users
+server_prefix() {
+	AS_SERVER=""
+	JOB_OPTS=""
+	if [ "$SEP" = 1 ]; then
+		caps=-all,+setuid,+setgid,+kill,+chown
+		AS_SERVER="setpriv --reuid=tacitus --regid=tacitus --clear-groups --inh-caps=$caps"
+		AS_SERVER="$AS_SERVER --ambient-caps=$caps --bounding-set=$caps --"
+		JOB_OPTS="--job-users tacitus-job-:$JOB_USERS --job-locks $JOB_LOCKS"
+	fi
 }
 
 deps() {
@@ -83,8 +162,6 @@ pg_dirs() {
 		else
 			mkdir -p "$VAR/pg"
 		fi
-		[ "$(id -u)" = 0 ] && chown postgres: "$VAR/pg/"
-		chmod 700 "$VAR/pg/"
 	fi
 	PGDIR=$(cd "$VAR/pg" && pwd -P)
 	SOCKDIR=$PGDIR
@@ -92,30 +169,100 @@ pg_dirs() {
 	if [ ${#SOCKDIR} -gt 80 ]; then
 		SOCKDIR=/tmp/tacitus-sock-$(printf %s "$VAR" | md5sum | cut -c1-8)
 		mkdir -p "$SOCKDIR"
-		[ "$(id -u)" = 0 ] && chown postgres: "$SOCKDIR"
 	fi
+	# PostgreSQL's socket: the server's user reaches it, no job does
+	for d in "$PGDIR" "$SOCKDIR"; do
+		if is_root && id -u tacitus >/dev/null 2>&1; then
+			chown postgres:tacitus "$d/" && chmod 750 "$d/"
+		elif is_root; then
+			chown postgres: "$d/" && chmod 700 "$d/"
+		else
+			chmod 700 "$d/"
+		fi
+	done
 }
 
 pg_start() {
 	pg_dirs
 	if [ ! -f "$PGDIR/data/PG_VERSION" ]; then
 		say "creating the PostgreSQL cluster in $PGDIR/data"
-		as_pg "$PGBIN/initdb" -D "$PGDIR/data" -A trust -U tacitus -E UTF8 \
-			--locale=C.UTF-8 --no-sync >"$PGDIR/initdb.log" 2>&1 ||
-			die "initdb failed: see $PGDIR/initdb.log"
+		as_pg "$PGBIN/initdb" -D "$PGDIR/data" -U postgres --auth-local=peer \
+			--auth-host=reject -E UTF8 --locale=C.UTF-8 --no-sync \
+			>"$PGDIR/initdb.log" 2>&1 || die "initdb failed: see $PGDIR/initdb.log"
+	elif ! grep -q 'map=tacitus_admin' "$PGDIR/data/pg_hba.conf" 2>/dev/null; then
+		die "$PGDIR/data was made by an earlier Tacitus, whose database role was a" \
+		    "superuser without a password: dump what you need, remove $VAR/pg and start again"
 	fi
+	pg_auth
 	if ! as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" status >/dev/null 2>&1; then
-		opts="-c listen_addresses='' -k $SOCKDIR -p $PGPORT -c max_connections=200"
+		# TCP only when asked (for a BI tool; only tacitus_report may log in over it)
+		opts="-c listen_addresses='${TACITUS_PG_LISTEN:-}' -k $SOCKDIR -p $PGPORT"
+		opts="$opts -c max_connections=200"
 		[ "${TACITUS_PG_FAST:-0}" = 1 ] &&
 			opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 		as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/postgresql.log" -w -t 60 \
 			start -o "$opts" >/dev/null || die "PostgreSQL did not start: see $PGDIR/postgresql.log"
+	else
+		as_pg "$PGBIN/pg_ctl" -D "$PGDIR/data" reload >/dev/null
 	fi
-	psql_q -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'tacitus'" | grep -q 1 ||
-		psql_q -d postgres -qc "CREATE DATABASE tacitus"
+	pg_role
 }
 
-psql_q() { psql -h "$SOCKDIR" -p "$PGPORT" -U tacitus -X -v ON_ERROR_STOP=1 "$@"; }
+# Who may log in, over the Unix socket only: the superuser postgres only as the OS
+# user that runs PostgreSQL (for stack.sh itself), the server's role tacitus only
+# with its password.  Written at every start.
+pg_auth() {
+	os_user=postgres
+	is_root || os_user=$(id -un)
+	printf '%s\n' "# written by app/stack.sh at every start" \
+		"local all postgres peer map=tacitus_admin" \
+		"local tacitus tacitus scram-sha-256" \
+		"local tacitus tacitus_report scram-sha-256" \
+		"host tacitus tacitus_report 127.0.0.1/32 scram-sha-256" |
+		as_pg tee "$PGDIR/data/pg_hba.conf" >/dev/null
+	printf 'tacitus_admin %s postgres\n' "$os_user" |
+		as_pg tee "$PGDIR/data/pg_ident.conf" >/dev/null
+}
+
+# The roles: tacitus (the server: no superuser, no role or database creation; owner of
+# the database tacitus) and tacitus_report (reads the views of schema report and nothing
+# else: sql/004_report.sql).  Their passwords (made once) in secrets/pgpass (the
+# server's to read alone) and secrets/report.pgpass (root's: hand it to reporting users).
+pg_role() {
+	mkdir -p "$VAR/secrets"
+	pg_login tacitus "$VAR/secrets/pgpass"
+	[ "${SEP:-0}" = 1 ] && chown tacitus:tacitus "$VAR/secrets/pgpass"
+	pg_login tacitus_report "$VAR/secrets/report.pgpass"
+	psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'tacitus'" |
+		grep -q 1 || psql_admin -d postgres -qc "CREATE DATABASE tacitus OWNER tacitus"
+	# the report schema is the server's (made at its first start); grants also reach
+	# a database made before the role was
+	psql_admin -d tacitus -q <<'SQL'
+DO $$ BEGIN
+    IF EXISTS (SELECT FROM pg_namespace WHERE nspname = 'report') THEN
+        GRANT USAGE ON SCHEMA report TO tacitus_report;
+        GRANT SELECT ON ALL TABLES IN SCHEMA report TO tacitus_report;
+    END IF;
+END $$;
+SQL
+}
+
+# pg_login ROLE PASSFILE: ROLE logs in, with no privilege of its own, with the password
+# kept in PASSFILE (made once, 0600)
+pg_login() {
+	if [ ! -s "$2" ]; then
+		umask 077
+		printf '*:*:*:%s:%s\n' "$1" "$(openssl rand -hex 24)" > "$2"
+		umask 022
+	fi
+	# through stdin: the password never shows in a command line
+	printf '%s\n' "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1')" \
+		"THEN CREATE ROLE $1; END IF; END \$\$;" \
+		"ALTER ROLE $1 LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION" \
+		"NOBYPASSRLS PASSWORD '$(cut -d: -f5 "$2")';" | psql_admin -d postgres -q
+}
+
+psql_admin() { as_pg psql -h "$SOCKDIR" -p "$PGPORT" -U postgres -X -v ON_ERROR_STOP=1 "$@"; }
 
 credentials() {
 	umask 077
@@ -133,6 +280,11 @@ credentials() {
 		{ cat; printf %s "$salt"; } | base64 -w0)
 	printf '%s:{SSHA}%s\n' "$USER_NAME" "$hash" > "$VAR/nginx/htpasswd"
 	umask 022
+	# nginx's workers read it at each request
+	if [ "${SEP:-0}" = 1 ]; then
+		chown root:tacitus-web "$VAR/nginx/htpasswd"
+		chmod 640 "$VAR/nginx/htpasswd"
+	fi
 }
 
 nginx_start() {
@@ -161,18 +313,37 @@ nginx_start() {
 		i=$((i + 1))
 	done
 	nginx_user=""
-	[ "$(id -u)" = 0 ] && nginx_user="user root root;"
+	is_root && nginx_user="user root root;"
+	[ "$SEP" = 1 ] && nginx_user="user tacitus-web tacitus-web;"
 	sed -e "s|@CERT@|$CERT|g" -e "s|@KEY@|$KEY|g" \
 	    -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$PORT|g" \
 	    -e "s|@USER@|$nginx_user|g" -e "s|@UPSTREAMS@|$upstreams|" \
 	    "$ROOT/nginx/nginx.conf.in" > "$VAR/nginx/conf/nginx.conf"
 	cp "$ROOT/nginx/fastcgi_params" "$VAR/nginx/conf/fastcgi_params"
 	if alive "$VAR/nginx/nginx.pid"; then
-		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e logs/error.log -s reload
+		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e pipes/error -s reload
 	else
-		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e logs/error.log ||
+		nginx_logs
+		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e pipes/error ||
 			die "nginx did not start: see $VAR/nginx/logs/error.log"
 	fi
+}
+
+# nginx's logs: nginx writes each to a pipe, read by a `tacitus log-writer` that
+# appends it to logs/NAME.log and rotates that by size (include/logfile.h)
+nginx_logs() {
+	as_web=""
+	[ "$SEP" = 1 ] && as_web="setpriv --reuid=tacitus-web --regid=tacitus-web --clear-groups \
+		--inh-caps=-all --bounding-set=-all --"
+	mkdir -p "$VAR/nginx/pipes"
+	chmod 700 "$VAR/nginx/pipes"
+	for name in error access; do
+		pipe=$VAR/nginx/pipes/$name
+		[ -p "$pipe" ] || { rm -f "$pipe"; mkfifo -m 0600 "$pipe"; }
+		# the shell opens the pipe (as root), then the writer drops to tacitus-web
+		setsid $as_web "$BIN" log-writer "$VAR/nginx/logs/$name.log" "$LOG_MAX" "$LOG_KEEP" \
+			<"$pipe" >/dev/null 2>&1 &
+	done
 }
 
 # alive PIDFILE: the process runs (a killed one waiting to be reaped does not count)
@@ -205,8 +376,6 @@ alive() {
 }
 
 app_start() {
-	mkdir -p "$VAR/run" "$VAR/log" "$VAR/files"
-	chmod 700 "$VAR/run"
 	if [ -z "${LIVY_CONF_DIR:-}" ]; then
 		LIVY_CONF_DIR=$VAR/conf
 		if [ ! -f "$VAR/conf/livy.conf" ]; then
@@ -216,22 +385,29 @@ app_start() {
 		fi
 	fi
 	SPARK_HOME=${SPARK_HOME:-$(spark_home)}
-	export LIVY_CONF_DIR SPARK_HOME PYSPARK_PYTHON="$VENV/bin/python" \
-		PYSPARK_DRIVER_PYTHON="$VENV/bin/python" PGHOST="$SOCKDIR" PGPORT="$PGPORT" \
-		PGDATABASE=tacitus PGUSER=tacitus
+	# the jobs' python: the venv's, or Debian's when jobs run as their own accounts
+	# (the venv's may be a python under a private home, e.g. pyenv's in /root);
+	# spark-submit puts pyspark on its path either way
+	job_python=$VENV/bin/python
+	[ "$SEP" = 1 ] && job_python=/usr/bin/python3
+	export LIVY_CONF_DIR SPARK_HOME PYSPARK_PYTHON="$job_python" \
+		PYSPARK_DRIVER_PYTHON="$job_python" PGHOST="$SOCKDIR" PGPORT="$PGPORT" \
+		PGDATABASE=tacitus PGUSER=tacitus PGPASSFILE="$VAR/secrets/pgpass"
 	"$BIN" check-config || die "invalid configuration in $LIVY_CONF_DIR"
 	NO_MONITOR=""
 	[ "${TACITUS_NO_MONITOR:-0}" = 1 ] && NO_MONITOR=--no-monitor
+	server_prefix
 	i=1
 	while [ "$i" -le "$INSTANCES" ]; do
 		if ! alive "$VAR/run/app-$i.pid"; then
 			rm -f "$VAR/run/app-$i.sock"    # a dead instance's; the wait below is for the new one
-			setsid "$BIN" serve --instance "app-$i" --socket "$VAR/run/app-$i.sock" \
-				--var "$VAR" --sql "$ROOT/sql" --workers "$WORKERS" $NO_MONITOR \
+			setsid $AS_SERVER "$BIN" serve --instance "app-$i" --socket "$VAR/run/app-$i.sock" \
+				--var "$VAR" --sql "$ROOT/sql" --workers "$WORKERS" $NO_MONITOR $JOB_OPTS \
 				--driver-script "$ROOT/app/repl.py" \
 				--callback "https://127.0.0.1:$PORT/driver" \
 				--callback-cafile "${TACITUS_CALLBACK_CAFILE:-${TACITUS_TLS_CERT:-$VAR/nginx/server.crt}}" \
-				</dev/null >>"$VAR/log/app-$i.log" 2>&1 &
+				--log "$VAR/log/app-$i.log" --log-max-bytes "$LOG_MAX" --log-keep "$LOG_KEEP" \
+				</dev/null >>"$VAR/log/app-$i.start.log" 2>&1 &
 			echo $! > "$VAR/run/app-$i.pid"
 		fi
 		i=$((i + 1))
@@ -242,7 +418,8 @@ app_start() {
 		until [ -S "$VAR/run/app-$i.sock" ]; do
 			n=$((n + 1))
 			[ $n -lt 300 ] && alive "$VAR/run/app-$i.pid" ||
-				die "instance app-$i did not start: see $VAR/log/app-$i.log"
+				die "instance app-$i did not start: see $VAR/log/app-$i.log" \
+				    "(and app-$i.start.log)"
 			sleep 0.1
 		done
 		i=$((i + 1))
@@ -262,6 +439,8 @@ wait_https() {
 start() {
 	[ -x "$BIN" ] || die "$BIN is not built (make all)"
 	mkdir -p "$VAR"
+	decide_separation
+	own_layout
 	pg_start
 	app_start
 	nginx_start
@@ -272,7 +451,7 @@ Tacitus serves the Livy API at https://127.0.0.1:$PORT ($AUTH authentication)
   password:  $PASSWORD
   CA file:   $CERT
   livy.conf: $LIVY_CONF_DIR/livy.conf (whitelisted local folders: $VAR/files, $ROOT/tests/jobs)
-  logs:      $VAR/log/  (nginx: $VAR/nginx/logs/)
+  logs:      $VAR/log/  (nginx: $VAR/nginx/logs/), rotated at $LOG_MAX bytes
 Try:
   curl --cacert $VAR/nginx/server.crt -u $USER_NAME:$PASSWORD \\
        -H 'Content-Type: application/json' \\
@@ -326,7 +505,8 @@ TACITUS_USER=$USER_NAME
 TACITUS_PASSWORD=$PASSWORD
 TACITUS_CA=$VAR/nginx/server.crt
 TACITUS_VAR=$VAR
-TACITUS_PSQL=psql -X -h $SOCKDIR -p $PGPORT -U tacitus -d tacitus
+TACITUS_PSQL=psql -X postgresql:///tacitus?host=$SOCKDIR&port=$PGPORT&user=tacitus&passfile=$VAR/secrets/pgpass
+TACITUS_REPORT_PSQL=psql -X postgresql:///tacitus?host=$SOCKDIR&port=$PGPORT&user=tacitus_report&passfile=$VAR/secrets/report.pgpass
 ENV
 }
 

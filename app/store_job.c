@@ -1,12 +1,15 @@
 /* store_job.c - the monitor's SQL: leases, claims, take-over, launches, log appends, and
  * the one guarded state change of a job. */
 #include "store_int.h"
+#include "leasewatch.h"
 #include "log.h"
 
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #define REASON_MAX 96
 
@@ -138,28 +141,89 @@ enum store_rc store_my_jobs(struct store *s, const char *owner, struct store_job
 			  1, p, out);
 }
 
-enum store_rc store_take_over(struct store *s, const char *owner, const char *host, int ttl_sec,
-			      int grace_sec, struct store_jobs *out)
+enum store_rc store_lease_marks(struct store *s, const char *me, struct store_marks *out)
 {
-	char ttl[STORE_NUM_MAX], grace[STORE_NUM_MAX];
-	const char *p[4] = {owner, host, ttl, grace};
+	const char *p[1] = {me};
+	PGresult *r = store_run(s, "lease marks",
+		"SELECT lease_owner, CASE WHEN max(lease_expires_at) = '-infinity' THEN '"
+		LEASEWATCH_RELEASED "' ELSE max(lease_expires_at)::text END FROM batch "
+		"WHERE state IN ('starting', 'running') AND lease_owner <> $1 GROUP BY lease_owner",
+		1, p);
 
+	memset(out, 0, sizeof *out);
+	if (!r)
+		return STORE_ERROR;
+	out->res = r;
+	out->n = PQntuples(r);
+	out->owner = calloc((size_t)out->n + 1, sizeof *out->owner);
+	out->mark = calloc((size_t)out->n + 1, sizeof *out->mark);
+	if (!out->owner || !out->mark) {
+		store_marks_free(out);
+		return STORE_ERROR;
+	}
+	for (int i = 0; i < out->n; i++) {
+		out->owner[i] = PQgetvalue(r, i, 0);
+		out->mark[i] = PQgetisnull(r, i, 1) ? "" : PQgetvalue(r, i, 1);
+	}
+	return STORE_OK;
+}
+
+void store_marks_free(struct store_marks *m)
+{
+	PQclear(m->res);
+	free(m->owner);
+	free(m->mark);
+	memset(m, 0, sizeof *m);
+}
+
+/* names as a JSON array (the one way a list of strings reaches a query here);
+ * NULL when memory ran out */
+static char *json_names(const char *const *names, int n)
+{
+	json_object *a = json_object_new_array();
+	char *text;
+
+	if (!a)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		json_object_array_add(a, json_object_new_string(names[i]));
+	text = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
+	json_object_put(a);
+	return text;
+}
+
+enum store_rc store_take_over(struct store *s, const char *owner, const char *host, int ttl_sec,
+			      const char *const *adopt, int n_adopt, const char *const *end,
+			      int n_end, struct store_jobs *out)
+{
+	char ttl[STORE_NUM_MAX], *a = json_names(adopt, n_adopt), *e = json_names(end, n_end);
+	const char *p[5] = {owner, host, ttl, a, e};
+	enum store_rc rc = STORE_ERROR;
+
+	memset(out, 0, sizeof *out);
 	snprintf(ttl, sizeof ttl, "%d", ttl_sec);
-	snprintf(grace, sizeof grace, "%d", grace_sec);
-	return jobs_query(s, "take over",
-		"WITH x AS (SELECT id FROM batch WHERE state IN ('starting', 'running') "
-		"AND lease_owner <> $1 AND (lease_expires_at < now() - $4::int * interval '1 second' "
-		"OR (host = $2 AND lease_expires_at < now())) FOR UPDATE SKIP LOCKED) "
-		"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
-		"$3::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS,
-		4, p, out);
+	if (a && e)
+		rc = jobs_query(s, "take over",
+			"WITH x AS (SELECT id FROM batch WHERE state IN ('starting', 'running') "
+			"AND lease_owner <> $1 AND ((host = $2 AND lease_owner IN "
+			"(SELECT jsonb_array_elements_text($4::jsonb))) OR lease_owner IN "
+			"(SELECT jsonb_array_elements_text($5::jsonb))) FOR UPDATE SKIP LOCKED) "
+			"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
+			"$3::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS,
+			5, p, out);
+	else
+		log_error("take over: out of memory");
+	free(a);
+	free(e);
+	return rc;
 }
 
 enum store_rc store_release_leases(struct store *s, const char *owner)
 {
 	const char *p[1] = {owner};
-	PGresult *r = store_run(s, "lease release", "UPDATE batch SET lease_expires_at = now() "
-				"WHERE lease_owner = $1 AND state IN ('starting', 'running')", 1, p);
+	PGresult *r = store_run(s, "lease release", "UPDATE batch SET lease_expires_at = "
+				"'-infinity' WHERE lease_owner = $1 AND state IN ('starting', 'running')",
+				1, p);
 
 	PQclear(r);
 	return r ? STORE_OK : STORE_ERROR;

@@ -41,6 +41,8 @@ struct cfg {
 					  starting or running at once (0 = no limit) */
 	long warm_pool;                /* tacitus.session.warm-pool: pyspark drivers kept
 					  started on a local master (1; 0 = none) */
+	long history_keep_days;        /* tacitus.history.keep-days: finished jobs older
+					  than this are purged, logs and all (0 = kept for ever) */
 	int n_job_env_allow;           /* tacitus.job.env-allow: variables a job gets beside
 					  the built-in list (jobenv.h); "NAME" or "PREFIX*" */
 	char job_env_allow[CFG_MAX_LIST][CFG_ENV_NAME_MAX];

@@ -26,4 +26,9 @@ bool jsontext_media_type(const char *content_type);
  * "The request body must be a JSON object").  The caller puts the object. */
 json_object *jsontext_object(const char *text, size_t len, char *msg, size_t msglen);
 
+/* jsontext_object up to `depth` levels deep (a driver's sync carries its users'
+ * outputs, which may nest deeper than a request). */
+json_object *jsontext_object_deep(const char *text, size_t len, int depth, char *msg,
+				  size_t msglen);
+
 #endif

@@ -35,34 +35,49 @@
 
 #include <json-c/json.h>
 
+#include "jobuser.h"
+
 struct launch_proc {
 	pid_t pid;                  /* the shim; also the process group id */
 	long long start_ticks;      /* field 22 of /proc/<pid>/stat */
 };
 
+#define LAUNCH_PASSED_FD 3          /* where a child finds the fd handed to it */
+
 /* The one way Tacitus starts a process: argv[0] (a path) with argv and exactly
  * the environment envp (a NULL-terminated "NAME=VALUE" array; nothing of the
  * caller's own is added), no shell, stdin from /dev/null, stdout appended to
- * out_path and stderr to err_path (to out_path too when err_path is NULL), every
- * other fd closed, default signal dispositions and an empty signal mask, in `dir`
- * unless NULL, and in a session and process group of its own when new_session.
- * Returns 0 and sets *pid, or the error number of the failure (nothing was
- * started); logs nothing. */
+ * out_path and stderr to err_path (to out_path too when err_path is NULL; files
+ * it creates are 0600), every other fd closed but pass_fd (unless -1), which the
+ * child finds as LAUNCH_PASSED_FD, default signal dispositions and an empty
+ * signal mask, in `dir` unless NULL, and in a session and process group of its
+ * own when new_session.  Returns 0 and sets *pid, or the error number of the
+ * failure (nothing was started); logs nothing. */
 int launch_exec(char *const argv[], char *const envp[], const char *out_path,
-		const char *err_path, const char *dir, bool new_session, pid_t *pid);
+		const char *err_path, const char *dir, bool new_session, int pass_fd, pid_t *pid);
 
-/* Start `tacitus job-shim <dir> <spark-submit> <args...>` for one job.
+/* launch_exec's recipe (stdout and stderr both given, no fd passed, the caller's
+ * process group) for a job's own process: the output files are opened as the
+ * caller, then the child becomes uid/gid (jobuser_become: no group, no
+ * capability, no_new_privs) and execs.  Returns 0 once argv[0] runs, or the
+ * error number of the failure (the child is reaped); logs nothing. */
+int launch_exec_as(char *const argv[], char *const envp[], const char *out_path,
+		   const char *err_path, const char *dir, uid_t uid, gid_t gid, pid_t *pid);
+
+/* Start `tacitus job-shim <dir> <uid> <gid> <spark-submit> <args...>` for one job
+ * (uid and gid "-" when u holds no account: the job then runs as the server).
  * `self` is the path of the tacitus binary, `spark_submit` the program, `args` a
  * JSON array of strings, `envp` the job's environment (jobenv.h: the shim adds the
  * job's marker and hands it to spark-submit); `dir` must exist (the shim writes
- * stdout, stderr, shim.pid and exit_status there).  The child gets its own session
- * (pgid = pid), the environment envp only, default signal dispositions and mask,
- * stdin /dev/null, stdout/stderr to dir/shim.log, and no other fd of ours.  Returns
- * 0 and fills *p, or -1 after logging (with `what`, e.g. "batch 7") why nothing was
+ * stdout, stderr, shim.pid and exit_status there; the job works in dir/work).  The
+ * child gets its own session (pgid = pid), the environment envp only, default
+ * signal dispositions and mask, stdin /dev/null, stdout/stderr to dir/shim.log,
+ * u's account lock as LAUNCH_PASSED_FD and no other fd of ours.  Returns 0 and
+ * fills *p, or -1 after logging (with `what`, e.g. "batch 7") why nothing was
  * started. */
 int launch_spawn(const char *self, const char *dir, const char *spark_submit,
-		 json_object *args, char *const envp[], const char *what,
-		 struct launch_proc *p);
+		 json_object *args, char *const envp[], const struct jobuser *u,
+		 const char *what, struct launch_proc *p);
 
 /* This host's boot id (from /proc/sys/kernel/random/boot_id) into buf. */
 int launch_boot_id(char *buf, size_t len);

@@ -29,6 +29,7 @@
 
 #include "argv.h"
 #include "config.h"
+#include "jobuser.h"
 
 struct monitor_opts {
 	const char *instance;       /* lease owner name, stable across restarts */
@@ -38,6 +39,7 @@ struct monitor_opts {
 	int orphan_grace;           /* seconds before another host's expired jobs end dead */
 	int kill_grace;             /* seconds between SIGTERM and SIGKILL */
 	const struct argv_drivers *drivers;     /* the warm pool's arguments */
+	struct jobuser_pool *users; /* the accounts jobs run as (n 0: the server's own) */
 };
 
 /* Run until SIGTERM.  Jobs keep running when the monitor stops; whoever holds

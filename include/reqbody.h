@@ -70,4 +70,15 @@ const char *reqbody_kind(const char *name);
 /* Release what reqbody_batch or reqbody_session allocated; safe on a zeroed struct. */
 void reqbody_free(struct reqbody *r);
 
+#define REQBODY_SYNC_DEPTH 256      /* a sync's nesting, the users' outputs included */
+
+/* A session driver's sync body (app/DRIVER-PROTOCOL.md), checked before PostgreSQL
+ * reads it: strict JSON (jsontext.h) up to REQBODY_SYNC_DEPTH deep, an object;
+ * "results" and "completions", when present and not null, arrays of objects whose
+ * "id" is an integer (an int for a result, a bigint for a completion) or null, a
+ * result's "started" and "completed" integers or null, its "progress" a number or
+ * null.  Whatever passes, the sync's SQL takes; the other fields are read by it
+ * leniently.  Returns REQBODY_OK, or REQBODY_INVALID with the reason in msg. */
+enum reqbody_rc reqbody_sync(const char *text, size_t len, char *msg, size_t msglen);
+
 #endif

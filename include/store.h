@@ -15,6 +15,7 @@
  *   app/store_session.c    the sessions API
  *   app/store_statement.c  statements and completions
  *   app/store_driver.c     session drivers: secrets, syncs, the warm pool, expiry
+ *   app/store_history.c    the history's end (tacitus.history.keep-days)
  * (app/store_int.h is what they share.)  A new query goes in the file of its
  * concern, declared in its section here.
  *
@@ -191,16 +192,29 @@ enum store_rc store_claim(struct store *s, const char *owner, const char *host,
 /* Jobs `owner` holds that were launched or are being launched. */
 enum store_rc store_my_jobs(struct store *s, const char *owner, struct store_jobs *out);
 
-/* Take over jobs whose owner stopped renewing its lease: on this host as soon
- * as the lease expired, elsewhere `grace_sec` later.  The caller adopts those of
- * its own host and boot (their processes can be checked) and ends the others
- * (gone with a reboot, or on a host it cannot see).  Returns them like
- * store_my_jobs. */
-enum store_rc store_take_over(struct store *s, const char *owner, const char *host, int ttl_sec,
-			      int grace_sec, struct store_jobs *out);
+/* Every other owner's lease mark (leasewatch.h): per owner holding jobs that are
+ * starting or running, the latest expiry of its leases as text, which changes at
+ * each of its renewals, or LEASEWATCH_RELEASED after a graceful stop.  Fills
+ * out->owner[i] and out->mark[i] (valid until store_marks_free). */
+struct store_marks {
+	void *res;
+	int n;
+	const char **owner, **mark;
+};
+enum store_rc store_lease_marks(struct store *s, const char *me, struct store_marks *out);
+void store_marks_free(struct store_marks *m);
 
-/* Let the leases of `owner` expire now (a graceful stop), so that another
- * instance adopts its jobs at once. */
+/* Take over the jobs of owners judged gone (leasewatch.h): those on this host of
+ * the `n_adopt` owners `adopt`, and those anywhere of the `n_end` owners `end`.
+ * The caller adopts those of its own host and boot (their processes can be
+ * checked) and ends the others (gone with a reboot, or on a host it cannot see).
+ * Returns them like store_my_jobs. */
+enum store_rc store_take_over(struct store *s, const char *owner, const char *host, int ttl_sec,
+			      const char *const *adopt, int n_adopt, const char *const *end,
+			      int n_end, struct store_jobs *out);
+
+/* Release the leases of `owner` (a graceful stop): its mark reads
+ * LEASEWATCH_RELEASED, so that another instance of its host adopts its jobs at once. */
 enum store_rc store_release_leases(struct store *s, const char *owner);
 
 /* Record the launch of job id: its process and folder and the change
@@ -380,5 +394,16 @@ enum store_rc store_pool_refill(struct store *s, const char *pool, long want,
  * session's own values): their stop reason is recorded and their drivers are
  * killed by the monitors holding them.  Sets *stopped. */
 enum store_rc store_session_expire(struct store *s, const struct cfg *c, int *stopped);
+
+/* ---- the history's end (store_history.c) ---- */
+
+/* One small step of purging the history older than keep_days: finished jobs (batches,
+ * session drivers) with all that hangs off them.  Either at most 50,000 log lines of
+ * old jobs, or, when they have none left, at most 100 old jobs with their state
+ * changes and, for a driver, its session, statements and completions; one short
+ * transaction each, so that purging never holds the API up.  Sets *removed to the
+ * rows removed: 0 when nothing is left to purge.  (The reporting views over the
+ * history are SQL only: sql/004_report.sql.) */
+enum store_rc store_purge_step(struct store *s, int keep_days, long *removed);
 
 #endif

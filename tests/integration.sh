@@ -32,6 +32,7 @@ livy.server.session.state-retain.sec = 600s
 livy.server.session.max-creation = 100
 livy.server.session.ttl-check = true
 livy.file.local-dir-whitelist = $TACITUS_JOBS, /tmp/tacitus-wl
+tacitus.history.keep-days = 36500
 CONF
 cp "$ROOT/app/conf/spark-blacklist.conf" "$LIVY_CONF_DIR/"
 

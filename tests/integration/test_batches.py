@@ -345,8 +345,9 @@ def test_delete_running_batch_kills_all_its_processes(tac, launched):
     assert pid in procs, f"pid {pid} is not a process carrying the batch token: {procs}"
     jvms = [p for p, c in procs.items() if "org.apache.spark.deploy.SparkSubmit" in c]
     assert jvms, f"no spark-submit JVM carrying the batch token before DELETE: {procs}"
-    # every job runs in its own folder of the stack (the bad-input tests rely on it)
-    job_dir = os.path.join(os.path.realpath(tac.cfg.var), "jobs", f"batch-{j.id}")
+    # every job runs in its own folder of the stack, in its work/ (the bad-input tests rely
+    # on it)
+    job_dir = os.path.join(os.path.realpath(tac.cfg.var), "jobs", f"batch-{j.id}", "work")
     assert all(tl.cwd_of(p) == job_dir for p in jvms + [pid]), \
         f"job processes do not run in {job_dir}: {[(p, tl.cwd_of(p)) for p in jvms + [pid]]}"
     rows = tac.db.batch_count()

@@ -980,7 +980,7 @@ def test_driver_secret_file_is_gone_once_idle(cfg, tac, main, fresh):
         s.wait_idle()
         did, job_dir, _, _ = s.driver()
         assert os.path.isdir(job_dir), f"driver {did}: job folder {job_dir} does not exist"
-        secret = os.path.join(job_dir, "driver.secret")
+        secret = os.path.join(job_dir, "work", "driver.secret")   # the job's own folder
         assert not os.path.exists(secret), f"session {s.id} is idle but {secret} still exists"
         has = tac.db.query(f"select secret_hash is not null from batch where id = {did}")
         assert has == "t", f"driver {did} has no secret hash in SQL"

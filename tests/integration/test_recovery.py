@@ -30,6 +30,7 @@ the harness's own stop still works.  This module must stay last in collection or
 """
 
 import os
+import pathlib
 import random
 import re
 import shlex
@@ -38,6 +39,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import urllib.parse
 import threading
 import time
 import uuid
@@ -498,6 +500,43 @@ def test_running_batch_is_adopted_after_kill_9(cfg, tac, run_id):
     check_ran_once(tac, bid, token)
     actor = db.query(f"select actor from batch_event where batch_id={bid} and to_state='success'")
     assert actor == new_owner, f"success recorded by {actor!r}, the adopter was {new_owner!r}"
+
+
+def test_a_live_owner_with_an_old_lease_is_not_declared_dead(cfg, tac, run_id):
+    """Staleness is judged on the observer's clock, never the database's.
+
+    After a long PostgreSQL outage (nobody could renew) or a jump of the database's clock,
+    a live monitor's leases carry an expiry far in the past.  Here a running batch is made
+    to look like the job of a monitor "ghost" on another host whose lease expired an hour
+    ago by the database's clock, and which keeps renewing (its expiry moves every half
+    second).  The instances must leave it alone: judged by the database's clock it is an
+    hour past its lease and the grace, and would be ended dead at once."""
+    db = tac.db
+    token = f"ghost-{run_id}"
+    r, bid = tac.create_batch(quick(cfg, token, 60))
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    tl.wait_until(lambda: batch_row(db, bid)[0] == "running" and db_markers(db, bid, token) == 1,
+                  120, lambda: f"batch {bid} running with its start marker: {batch_row(db, bid)}")
+    host, owner = db_rows(db, f"select host, lease_owner from batch where id={bid}")[0]
+    try:
+        db.query(f"update batch set host = 'ghost-host', lease_owner = 'ghost', "
+                 f"lease_expires_at = now() - interval '1 hour' where id = {bid}")
+        end = time.monotonic() + 12           # two leases and more, at one look a second
+        while time.monotonic() < end:
+            db.query(f"update batch set lease_expires_at = lease_expires_at + "
+                     f"interval '1 millisecond' where id = {bid} and lease_owner = 'ghost'")
+            time.sleep(0.5)
+        st, now_owner, _, _ = batch_row(db, bid)
+        events = db_rows(db, f"select to_state, actor, reason from batch_event "
+                             f"where batch_id = {bid} and to_state not in ('starting', 'running')")
+        assert st == "running" and now_owner == "ghost" and not events, \
+            f"batch {bid} of a live (renewing) owner with an old lease was taken: state {st!r}, " \
+            f"owner {now_owner!r}, events {events}"
+    finally:
+        db.query(f"update batch set host = '{host}', lease_owner = '{owner}', "
+                 f"lease_expires_at = now() + interval '6 seconds' where id = {bid}")
+        tac.api.delete(f"/batches/{bid}")
+    wait_db_terminal(db, [bid], timeout=120)
 
 
 # --------------------------------------------------------------------------- 4. restart
@@ -966,10 +1005,13 @@ def test_master_forks_again_after_a_failed_fork(cfg, tac, tmp_path):
     n = 2
     path = app_log(cfg, n)
     sock = os.path.join(cfg.var, "run", f"app-{n}.sock")
-    gate = str(tmp_path / "fail-fork")
+    # a folder the server's user reaches (it runs the wrapper and looks for the gate)
+    shared = pathlib.Path(tempfile.mkdtemp(prefix="tac-failfork-"))
+    shared.chmod(0o755)
+    gate = str(shared / "fail-fork")
     # app-n alone starts through a wrapper of its binary that preloads failfork.so (what the
     # instance execs, the job shims, drops it); ASan must accept a library before its own
-    wrapper = tmp_path / "tacitus"
+    wrapper = shared / "tacitus"
     real = os.environ.get("TACITUS_BIN", os.path.join(ROOT, "build", "tacitus"))
     wrapper.write_text("#!/bin/sh\n"
                        f"LD_PRELOAD={shlex.quote(FAILFORK)} TACITUS_FAIL_FORK={shlex.quote(gate)} "
@@ -1014,6 +1056,7 @@ def test_master_forks_again_after_a_failed_fork(cfg, tac, tmp_path):
             os.unlink(gate)
         stop_instance(cfg, n)
         ensure_instances(cfg)
+        shutil.rmtree(shared, ignore_errors=True)
     assert not preloaded(master_pid(cfg, n)), f"app-{n} still runs with {FAILFORK}"
 
 
@@ -1295,11 +1338,13 @@ def test_a_long_monitor_cycle_keeps_its_leases(cfg, tac, run_id):
 # --------------------------------------------------------------------------- 12. instance names
 
 def psql_env(cfg):
-    """libpq's environment for the stack's database, from TACITUS_PSQL."""
-    a = list(cfg.psql)
-    opt = {a[i]: a[i + 1] for i in range(len(a) - 1) if a[i] in ("-h", "-p", "-U", "-d")}
-    return {"PGHOST": opt["-h"], "PGPORT": opt["-p"], "PGUSER": opt["-U"],
-            "PGDATABASE": opt["-d"]}
+    """libpq's environment for the stack's database, from TACITUS_PSQL (its connection URI:
+    postgresql:///DB?host=DIR&port=N&user=U&passfile=F)."""
+    uri = next(a for a in cfg.psql if a.startswith("postgresql://"))
+    u = urllib.parse.urlsplit(uri)
+    q = dict(urllib.parse.parse_qsl(u.query))
+    return {"PGHOST": q["host"], "PGPORT": q["port"], "PGUSER": q["user"],
+            "PGDATABASE": u.path.lstrip("/"), "PGPASSFILE": q["passfile"]}
 
 
 def test_a_second_instance_with_the_same_name_refuses_to_start(cfg, tac):

@@ -15,6 +15,7 @@ static const struct {
 	{"track", test_track},
 	{"access", test_access},
 	{"jobenv", test_jobenv},
+	{"leasewatch", test_leasewatch},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

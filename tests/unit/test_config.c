@@ -48,6 +48,10 @@ void test_config(void)
 	CHECK(cfg_parse_livy_conf(&c, "tacitus.session.max-per-user = 3\n", "t", err, sizeof err) == 0);
 	CHECK(c.max_per_user == 3);
 	CHECK(cfg_parse_livy_conf(&c, "tacitus.session.max-per-user = -1\n", "t", err, sizeof err) == -1);
+	CHECK(c.history_keep_days == 0);                    /* history kept for ever by default */
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.history.keep-days = 30\n", "t", err, sizeof err) == 0);
+	CHECK(c.history_keep_days == 30);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.history.keep-days = -1\n", "t", err, sizeof err) == -1);
 
 	cfg_defaults(&c);
 	CHECK(cfg_parse_blacklist(&c, "# keys\nspark.custom.key\n\n  spark.master \r\n", "bl", err,

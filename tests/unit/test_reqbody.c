@@ -74,8 +74,46 @@ static void argv_is_at(struct unit_at at, const char *body, const char *want)
 	CHECK_STR_AT(at, argv_text(body), want);
 }
 
+#define sync_is(body, want) sync_is_at(UNIT_HERE, body, want)
+static void sync_is_at(struct unit_at at, const char *body, enum reqbody_rc want)
+{
+	char msg[256] = "";
+	enum reqbody_rc rc = reqbody_sync(body, strlen(body), msg, sizeof msg);
+
+	at.label = body;
+	if (!CHECK_AT(at, rc == want))
+		unit_note(at, "got %d (%s)", (int)rc, msg);
+	if (want != REQBODY_OK)
+		CHECK_AT(at, msg[0] != '\0');
+}
+
+/* a driver's sync: what passes, the sync's SQL takes (json_to_recordset's types) */
+static void test_sync_bodies(void)
+{
+	sync_is("{\"state\": \"idle\", \"wake_port\": 4000, \"next\": 0, \"pending\": [], "
+		"\"results\": [{\"id\": 0, \"state\": \"available\", \"progress\": 1.0, "
+		"\"started\": 1795964814421, \"completed\": 1795964815001, \"output\": "
+		"{\"status\": \"ok\", \"data\": {\"text/plain\": \"10\"}}}], "
+		"\"completions\": [{\"id\": 3, \"candidates\": [\"spark\"]}]}", REQBODY_OK);
+	sync_is("{}", REQBODY_OK);
+	sync_is("{\"results\": null, \"completions\": null}", REQBODY_OK);
+	sync_is("{\"results\": [{\"id\": null, \"progress\": 1}]}", REQBODY_OK);
+	sync_is("[]", REQBODY_INVALID);
+	sync_is("{\"results\": {}}", REQBODY_INVALID);
+	sync_is("{\"results\": [1]}", REQBODY_INVALID);
+	sync_is("{\"results\": [{\"id\": \"1\"}]}", REQBODY_INVALID);
+	sync_is("{\"results\": [{\"id\": 1.5}]}", REQBODY_INVALID);
+	sync_is("{\"results\": [{\"id\": 2147483648}]}", REQBODY_INVALID);
+	sync_is("{\"results\": [{\"id\": 1, \"progress\": \"half\"}]}", REQBODY_INVALID);
+	sync_is("{\"results\": [{\"id\": 1, \"started\": 1.5}]}", REQBODY_INVALID);
+	sync_is("{\"completions\": [{\"id\": \"x\"}]}", REQBODY_INVALID);
+	sync_is("{\"completions\": [{\"id\": 1, \"candidates\": \"\\u0000\"}]}", REQBODY_INVALID);
+	sync_is("{\"results\": [], }", REQBODY_INVALID);
+}
+
 void test_reqbody(void)
 {
+	test_sync_bodies();
 	cfg_defaults(&c);
 	snprintf(c.whitelist[0], sizeof c.whitelist[0], "/jobs");
 	c.n_whitelist = 1;

@@ -46,5 +46,6 @@ void test_sessionreq(void);
 void test_track(void);
 void test_access(void);
 void test_jobenv(void);
+void test_leasewatch(void);
 
 #endif

@@ -1,0 +1,297 @@
+/* jobuser.c - the pool of job accounts, switching to one, killing what runs as one. */
+#include "jobuser.h"
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NAME_MAX_LEN (JOBUSER_PREFIX_MAX + 8)
+#define RM_FDS 16
+#define RM_ROUNDS 64           /* levels of locked folders opened up */
+
+/* The capabilities the monitor needs, as a mask of the first 32. */
+#define NEEDED_CAPS ((1u << CAP_SETUID) | (1u << CAP_SETGID) | (1u << CAP_KILL) | \
+		     (1u << CAP_CHOWN))
+
+static int caps_get(struct __user_cap_data_struct d[2])
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+
+	return (int)syscall(SYS_capget, &h, d);
+}
+
+/* Empty every capability set of this process (ambient included). */
+static int caps_clear(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+
+	memset(d, 0, sizeof d);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+		return -1;
+	return (int)syscall(SYS_capset, &h, d);
+}
+
+int jobuser_drop_caps(void)
+{
+	if (caps_clear() < 0) {
+		log_error("cannot drop capabilities: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int jobuser_become(uid_t uid, gid_t gid)
+{
+	if (uid == 0 || gid == 0) {
+		errno = EPERM;
+		return -1;
+	}
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0 || caps_clear() < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	/* proof rather than trust: no way back */
+	if (setresuid(0, 0, 0) == 0 || getuid() != uid || geteuid() != uid) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+int jobuser_pool_open(struct jobuser_pool *p, const char *spec, const char *lock_dir)
+{
+	struct __user_cap_data_struct d[2];
+	char prefix[JOBUSER_PREFIX_MAX + 1], name[NAME_MAX_LEN];
+	const char *colon = strrchr(spec, ':');
+	char *end;
+	long n;
+
+	memset(p, 0, sizeof *p);
+	n = colon ? strtol(colon + 1, &end, 10) : 0;
+	if (!colon || colon == spec || (size_t)(colon - spec) > JOBUSER_PREFIX_MAX || *end ||
+	    n < 1 || n > JOBUSER_MAX) {
+		log_error("--job-users %s: expected PREFIX:N with N from 1 to %d", spec, JOBUSER_MAX);
+		return -1;
+	}
+	if (!lock_dir || snprintf(p->lock_dir, sizeof p->lock_dir, "%s", lock_dir) >=
+	    (int)sizeof p->lock_dir) {
+		log_error("--job-users needs --job-locks DIR (a folder of at most %d bytes)",
+			  JOBUSER_PATH_MAX - 1);
+		return -1;
+	}
+	snprintf(prefix, sizeof prefix, "%.*s", (int)(colon - spec), spec);
+	for (int i = 0; i < n; i++) {
+		struct passwd *pw;
+
+		snprintf(name, sizeof name, "%s%d", prefix, i + 1);
+		pw = getpwnam(name);
+		if (!pw || pw->pw_uid == 0 || pw->pw_gid == 0 || pw->pw_uid == getuid()) {
+			log_error("job account %s: %s", name, !pw ? "no such user" :
+				  "must be neither root nor the server's user");
+			return -1;
+		}
+		for (int k = 0; k < i; k++)
+			if (p->uid[k] == pw->pw_uid) {
+				log_error("job account %s: uid %d used twice", name, (int)pw->pw_uid);
+				return -1;
+			}
+		p->uid[i] = pw->pw_uid;
+		p->gid[i] = pw->pw_gid;
+	}
+	if (caps_get(d) < 0 || (d[0].permitted & NEEDED_CAPS) != NEEDED_CAPS ||
+	    (d[0].effective & NEEDED_CAPS) != NEEDED_CAPS) {
+		log_error("--job-users needs CAP_SETUID, CAP_SETGID, CAP_KILL and CAP_CHOWN "
+			  "(start the server with setpriv --ambient-caps, as app/stack.sh does)");
+		return -1;
+	}
+	p->n = (int)n;
+	return 0;
+}
+
+int jobuser_purge(uid_t uid, gid_t gid)
+{
+	int st;
+	pid_t pid;
+
+	if (uid == 0 || uid == getuid())
+		return 0;
+	pid = fork();
+	if (pid < 0) {
+		log_error("job account %d: fork: %s", (int)uid, strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		/* as uid, "every process we may signal" is every process of uid */
+		if (jobuser_become(uid, gid) < 0 || (kill(-1, SIGKILL) < 0 && errno != ESRCH))
+			_exit(1);
+		_exit(0);
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return 0;           /* reaped by someone else: it ran */
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		log_error("job account %d: its processes could not be killed", (int)uid);
+		return -1;
+	}
+	return 0;
+}
+
+/* The account's lock, taken without waiting: its fd, -2 when another holds it, -1
+ * on an error (logged). */
+static int lock_account(const struct jobuser_pool *p, uid_t uid)
+{
+	char path[JOBUSER_PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%d", p->lock_dir, (int)uid);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		log_error("job account lock %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		close(fd);
+		if (e == EWOULDBLOCK)
+			return -2;
+		log_error("job account lock %s: %s", path, strerror(e));
+		return -1;
+	}
+	return fd;
+}
+
+int jobuser_reclaim(const struct jobuser_pool *p, uid_t uid, gid_t gid)
+{
+	bool member = false;
+	int fd, rc;
+
+	for (int i = 0; i < p->n && !member; i++)
+		member = p->uid[i] == uid;
+	if (!member)
+		return 0;
+	fd = lock_account(p, uid);
+	if (fd == -2)
+		return 0;
+	if (fd < 0)
+		return -1;
+	rc = jobuser_purge(uid, gid);
+	close(fd);
+	return rc;
+}
+
+int jobuser_take(struct jobuser_pool *p, struct jobuser *u)
+{
+	u->lock_fd = -1;
+	if (!p->n) {
+		u->uid = getuid();
+		u->gid = getgid();
+		return 1;
+	}
+	for (int k = 0; k < p->n; k++) {
+		int i = (p->next + k) % p->n, fd = lock_account(p, p->uid[i]);
+
+		if (fd == -2)
+			continue;
+		if (fd < 0)
+			return -1;
+		if (jobuser_purge(p->uid[i], p->gid[i]) < 0) {
+			close(fd);
+			continue;
+		}
+		p->next = (i + 1) % p->n;
+		u->uid = p->uid[i];
+		u->gid = p->gid[i];
+		u->lock_fd = fd;
+		return 1;
+	}
+	return 0;
+}
+
+void jobuser_release(struct jobuser *u)
+{
+	if (u->lock_fd >= 0)
+		close(u->lock_fd);
+	u->lock_fd = -1;
+}
+
+static int unopened;             /* folders the last walk could not open */
+
+static int open_up(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_DNR)
+		unopened++;
+	if (flag == FTW_D || flag == FTW_DNR)
+		chmod(path, (st->st_mode & 07777) | S_IRWXU);
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	if (ftw->level > 0)
+		(void)((flag == FTW_DP ? rmdir(path) : unlink(path)));
+	return 0;
+}
+
+int jobuser_empty_dir(const struct jobuser_pool *p, const char *path)
+{
+	struct stat st;
+	bool member = false;
+	int status;
+	pid_t pid;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid == getuid())
+		return 0;
+	for (int i = 0; i < p->n && !member; i++)
+		member = p->uid[i] == st.st_uid;
+	if (!member) {
+		log_warn("%s: owned by uid %d, not a job account; left as it is", path,
+			 (int)st.st_uid);
+		return -1;
+	}
+	pid = fork();
+	if (pid < 0) {
+		log_error("%s: fork: %s", path, strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		if (jobuser_become(st.st_uid, st.st_gid) < 0)
+			_exit(1);
+		/* make every folder of the tree ours to enter (a walk opens one more
+		 * level of folders the job locked), then remove depth first */
+		for (int round = 0; round < RM_ROUNDS; round++) {
+			unopened = 0;
+			nftw(path, open_up, RM_FDS, FTW_PHYS | FTW_MOUNT);
+			if (!unopened)
+				break;
+		}
+		_exit(nftw(path, remove_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		log_warn("%s: could not be emptied as its job account", path);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,100 @@
+/* jobuser.h - the OS users jobs run as, and the capabilities that switching takes.
+ *
+ * The module owns the separation between a job's code and everything else on
+ * the host.  With a pool configured (`serve --job-users PREFIX:N`), every job
+ * runs as one of N unprivileged accounts PREFIX1 .. PREFIXN (each with a group
+ * of its own), never as root and never as the server's user; two jobs that run
+ * at the same time on a host never share one.  Without a pool, jobs run as the
+ * server's user (a server started without root: nothing to switch to).
+ *
+ * How the switch happens.  The server runs as its own unprivileged user with
+ * exactly four capabilities, given at start (`setpriv --ambient-caps`, by
+ * app/stack.sh): CAP_SETUID and CAP_SETGID (become a job user), CAP_KILL (signal
+ * a job's processes) and CAP_CHOWN (hand a job its working folder).  Request
+ * workers drop all of them first thing (jobuser_drop_caps): only the monitor
+ * and the job shim it starts keep them.  The shim stays the server's user; the
+ * process it starts becomes the job user just before exec (jobuser_become): no
+ * supplementary groups, no capability in any set, no_new_privs (a setuid
+ * program cannot give a job more).
+ *
+ * Which account.  The monitor takes a free one (jobuser_take): one lock file
+ * per account in a folder shared by every Tacitus of the host, held with
+ * flock(2) by the job's shim for as long as the job runs (the shim inherits the
+ * open file and the kernel drops the lock when the shim ends, however it ends).
+ * Before an account serves a new job, every process still running as it is
+ * killed (jobuser_purge: a process that escaped its job's process group must not
+ * wait for the next job of that account); the shim does the same when its job
+ * ends.  Accounts are resolved by name through the system's user database, so
+ * Java's and Hadoop's user lookups work inside jobs.
+ */
+#ifndef TACITUS_JOBUSER_H
+#define TACITUS_JOBUSER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define JOBUSER_PREFIX_MAX 32
+#define JOBUSER_MAX 4096                /* accounts in a pool */
+#define JOBUSER_PATH_MAX 1024
+
+struct jobuser_pool {
+	int n;                          /* 0: no pool, jobs run as the server's user */
+	uid_t uid[JOBUSER_MAX];
+	gid_t gid[JOBUSER_MAX];
+	char lock_dir[JOBUSER_PATH_MAX];
+	int next;                       /* where the next search starts (spreads reuse) */
+};
+
+/* One account taken for one job.  lock_fd holds the account's lock until the
+ * shim that inherits it ends; -1 when the job runs as the server's user. */
+struct jobuser {
+	uid_t uid;
+	gid_t gid;
+	int lock_fd;
+};
+
+/* Resolve the pool `spec` ("PREFIX:N": accounts PREFIX1 .. PREFIXN) with its
+ * locks in lock_dir.  Every account must exist, be neither root nor the
+ * server's user, be distinct, and the process must hold the four capabilities
+ * above.  Returns 0, or -1 after logging what is wrong (the server must not
+ * start: jobs would run with more rights than the admin asked for). */
+int jobuser_pool_open(struct jobuser_pool *p, const char *spec, const char *lock_dir);
+
+/* Take a free account of pool p for a job: its lock taken (close-on-exec is
+ * off: hand lock_fd to the shim, then jobuser_release it here), every process
+ * running as it killed.  Returns 1 and fills *u; 0 when every account is busy
+ * (try again later); -1 on an error (logged).  With no pool, returns 1 with
+ * the server's own ids and lock_fd -1. */
+int jobuser_take(struct jobuser_pool *p, struct jobuser *u);
+
+/* A job whose shim is gone may have left processes running as its account uid:
+ * when no other job holds the account now (its lock is free), kill every process
+ * of it; when another job holds it, there is nothing to do (taking the account
+ * killed what was left).  Returns 0, or -1 (logged). */
+int jobuser_reclaim(const struct jobuser_pool *p, uid_t uid, gid_t gid);
+
+/* Close this process's copy of u's lock (the shim's keeps it). */
+void jobuser_release(struct jobuser *u);
+
+/* In a child about to exec a job: become uid/gid with no supplementary group,
+ * no capability left in any set and no_new_privs.  Returns 0, or -1 with errno
+ * set (the caller must not exec then). */
+int jobuser_become(uid_t uid, gid_t gid);
+
+/* Kill (SIGKILL) every process running as uid, from a child that becomes uid
+ * and signals everything it may signal.  Never for uid 0 or the caller's own
+ * uid.  Returns 0, or -1 (logged). */
+int jobuser_purge(uid_t uid, gid_t gid);
+
+/* Remove what a job left in its working folder `path` (owned by the job's
+ * account, a member of pool p): the tree is emptied as that account (never
+ * following a symlink; unreadable folders made readable first) and `path`
+ * itself is left for the caller, whose folder holds it.  A folder owned by the
+ * caller is left as it is.  Returns 0, or -1 (logged). */
+int jobuser_empty_dir(const struct jobuser_pool *p, const char *path);
+
+/* A request worker: give up every capability (all sets, the ambient one
+ * included).  Returns 0, or -1 (logged; the worker must not serve then). */
+int jobuser_drop_caps(void);
+
+#endif

@@ -1,0 +1,59 @@
+/* leasewatch.h - whether another monitor stopped renewing, judged on our own clock.
+ *
+ * The module owns the rule by which a monitor decides that another monitor (a
+ * lease owner) is gone.  It does not compare lease expiry times with the
+ * database's clock: after a long PostgreSQL outage every lease looks expired
+ * (nobody could renew), and a jump of the database's clock makes live leases
+ * look old or dead ones young.  Instead each monitor looks, once per
+ * maintenance, at a mark per owner that changes whenever the owner renews (the
+ * latest expiry of its leases, as text), and counts how long it has itself seen
+ * that mark unchanged, on its monotonic clock, counting at most
+ * LEASEWATCH_STEP_MAX_MS per look: time during which it could not look (its
+ * database away, its own loop held up) is time it saw nothing, and proves
+ * nothing.  An owner that released its leases (a graceful stop) shows the mark
+ * LEASEWATCH_RELEASED and may be adopted at once.  Pure: no I/O, no clock of
+ * its own (the caller passes monotonic milliseconds).
+ */
+#ifndef TACITUS_LEASEWATCH_H
+#define TACITUS_LEASEWATCH_H
+
+#include <stdbool.h>
+
+#define LEASEWATCH_OWNERS_MAX 256
+#define LEASEWATCH_OWNER_MAX 128        /* an instance name */
+#define LEASEWATCH_MARK_MAX 64          /* a timestamptz as text */
+#define LEASEWATCH_STEP_MAX_MS 2000     /* at most this much silence counted per look */
+#define LEASEWATCH_RELEASED "released"
+
+struct leasewatch_owner {
+	char owner[LEASEWATCH_OWNER_MAX];
+	char mark[LEASEWATCH_MARK_MAX];
+	long long silent_ms;            /* how long we saw the mark unchanged */
+	bool seen;                      /* in the current look */
+};
+
+struct leasewatch {
+	int n;
+	long long last_ms;              /* the previous look; 0: none yet */
+	long long step_ms;              /* silence the current look adds */
+	struct leasewatch_owner v[LEASEWATCH_OWNERS_MAX];
+};
+
+/* Start a look at now_ms (monotonic). */
+void leasewatch_begin(struct leasewatch *w, long long now_ms);
+
+/* One owner's mark in the current look.  A new owner, or a changed mark, starts
+ * its silence at 0; an unchanged one adds the time since the previous look (at
+ * most LEASEWATCH_STEP_MAX_MS).  Owners past LEASEWATCH_OWNERS_MAX, or whose
+ * name or mark does not fit, are not watched (never judged gone). */
+void leasewatch_see(struct leasewatch *w, const char *owner, const char *mark);
+
+/* End the look: owners not seen in it are forgotten. */
+void leasewatch_end(struct leasewatch *w);
+
+/* Whether owner's silence reached silent_ms (a released lease: at once when
+ * released_counts).  False for an owner not watched. */
+bool leasewatch_silent(const struct leasewatch *w, const char *owner, long long silent_ms,
+		       bool released_counts);
+
+#endif
