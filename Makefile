@@ -17,7 +17,7 @@ SRC     := $(wildcard app/*.c)
 HDR     := $(wildcard include/*.h app/*.h)
 # the pure modules (no FastCGI, no PostgreSQL, no process started): what the unit
 # tests and the fuzzers link
-PURE    := app/leasewatch.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c
+PURE    := app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c
 UNIT    := $(wildcard tests/unit/*.c)
 
 export TACITUS_PORT ?= 8998

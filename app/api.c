@@ -7,6 +7,7 @@
 #include "jsontext.h"
 #include "livy.h"
 #include "reply.h"
+#include "scrape.h"
 #include "reqbody.h"
 #include "sessions.h"
 
@@ -143,6 +144,8 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c,
 			job_route(&k, batches_route);
 		} else if (k.n >= 1 && !strcmp(k.seg[0], "sessions")) {
 			job_route(&k, sessions_route);
+		} else if (k.n == 1 && !strcmp(k.seg[0], "metrics")) {
+			scrape_route(&k);
 		} else {
 			reply_no_route(r);
 		}

@@ -135,21 +135,34 @@ void http_send_json(struct http_req *r, int status, json_object *body, const cha
 		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), headers);
 }
 
-void http_send_json_text(struct http_req *r, int status, const char *text, const char *headers)
+/* The one way an answer goes out. */
+static void send(struct http_req *r, int status, const char *content_type, const char *text,
+		 const char *headers)
 {
 	size_t len = strlen(text);
 	char head[512];
 	int n;
 
+	r->status = status;
 	n = snprintf(head, sizeof head,
-		     "Status: %d %s\r\nContent-Type: application/json; charset=UTF-8\r\n"
+		     "Status: %d %s\r\nContent-Type: %s\r\n"
 		     "Content-Length: %zu\r\n%s\r\n",
-		     status, reason(status), len, headers ? headers : "");
+		     status, reason(status), content_type, len, headers ? headers : "");
 	if (n < 0 || (size_t)n >= sizeof head ||
 	    FCGX_PutStr(head, n, r->fcgx->out) < 0 ||
 	    FCGX_PutStr(text, (int)len, r->fcgx->out) < 0)
 		log_warn("%s %s: response not sent: %s", r->method, r->path,
 			 strerror(FCGX_GetError(r->fcgx->out)));
+}
+
+void http_send_json_text(struct http_req *r, int status, const char *text, const char *headers)
+{
+	send(r, status, "application/json; charset=UTF-8", text, headers);
+}
+
+void http_send_text(struct http_req *r, int status, const char *content_type, const char *text)
+{
+	send(r, status, content_type, text, NULL);
 }
 
 void http_send_msg(struct http_req *r, int status, const char *headers, const char *fmt, ...)

@@ -2,6 +2,7 @@
 #include "master.h"
 #include "jobuser.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "worker.h"
 
@@ -86,7 +87,7 @@ static int listen_unix(const char *path)
  * process limit): the slot stays empty, and an empty slot is what the main loop
  * fills again after the usual backoff. */
 static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int lfd,
-			 bool monitor, const sigset_t *old)
+			 bool monitor, int slot, const sigset_t *old)
 {
 	pid_t pid = fork();
 
@@ -99,6 +100,7 @@ static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int l
 		return pid;
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_SETMASK, old, NULL);
+	metrics_use(slot);          /* a replacement goes on from its predecessor's counts */
 	if (monitor) {
 		close(lfd);
 		log_init(o->instance, "monitor");
@@ -150,6 +152,18 @@ static struct store *open_instance(const struct master_opts *o)
 		return NULL;
 	}
 	return s;
+}
+
+/* What the children counted since the last flush, added to PostgreSQL (metrics.h);
+ * kept for the next tick when it could not be stored. */
+static void flush_metrics(struct store *s, const char *instance)
+{
+	json_object *d = metrics_deltas();
+
+	if (d && store_metrics_add(s, instance, json_object_to_json_string_ext(
+					   d, JSON_C_TO_STRING_PLAIN)) == STORE_OK)
+		metrics_deltas_done();
+	json_object_put(d);
 }
 
 static void stop_children(struct child *kids, int n)
@@ -208,6 +222,8 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 		store_close(name);
 		return 1;
 	}
+	if (metrics_init(n) < 0)
+		log_warn("metrics: no shared memory; nothing is counted");
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGTERM);
@@ -216,7 +232,7 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	for (int i = 0; i < n; i++) {
 		kids[i].monitor = i == 0 && !o->no_monitor;
 		kids[i].started = time(NULL);
-		kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, &old);
+		kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, i, &old);
 	}
 	log_info("serving %s with %d workers%s", o->socket_path, o->workers,
 		 o->no_monitor ? " and no monitor" : " and a monitor");
@@ -231,6 +247,7 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 		/* PostgreSQL restarted: the lock went with the session; take it again, and
 		 * stop if a namesake took it meanwhile (STORE_ERROR: the database is away,
 		 * and nobody else can take it either) */
+		flush_metrics(name, o->instance);
 		if (store_hold_name(name, o->instance) == STORE_DUPLICATE) {
 			log_error("another instance named %s took the name while the database was "
 				  "away; stopping", o->instance);
@@ -261,11 +278,12 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 		for (int i = 0; i < n; i++)
 			if (kids[i].pid == 0 && time(NULL) - kids[i].started >= 1) {
 				kids[i].started = time(NULL);
-				kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, &old);
+				kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, i, &old);
 			}
 	}
 	log_info("stopping");
 	stop_children(kids, n);
+	flush_metrics(name, o->instance);
 	close(lfd);
 	unlink(o->socket_path);
 	close(lockfd);

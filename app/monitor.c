@@ -6,6 +6,7 @@
 #include "launcher.h"
 #include "leasewatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "shim.h"
 #include "store.h"
 #include "track.h"
@@ -116,6 +117,7 @@ static enum store_rc append(struct mon *m, struct store_job *j, json_object *lin
 					    f && f->ui_url[0] ? f->ui_url : NULL);
 
 	if (rc == STORE_OK) {
+		metrics_count(METRICS_LOG_LINES, json_object_array_length(lines));
 		j->log_lines += (long)json_object_array_length(lines);
 		j->out_offset = out;
 		j->err_offset = err;
@@ -215,8 +217,10 @@ static void remove_job_dir(struct mon *m, const struct store_job *j)
 static void finish(struct mon *m, struct store_job *j, const char *to, int code,
 		   const char *reason)
 {
-	if (store_transition(m->s, j->id, m->o->instance, j->state, to, code, reason) == STORE_OK)
+	if (store_transition(m->s, j->id, m->o->instance, j->state, to, code, reason) == STORE_OK) {
+		metrics_ended(j->id < 0, to);
 		remove_job_dir(m, j);
+	}
 }
 
 static void end_job(struct mon *m, struct store_job *j, const char *to, int code,
@@ -355,6 +359,8 @@ static void launch(struct mon *m, struct store_job *j)
 	if (store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir) != STORE_OK) {
 		log_error("%s: launch not recorded; killing process group %d", what, (int)p.pid);
 		kill(-p.pid, SIGKILL);
+	} else {
+		metrics_count(METRICS_LAUNCHES, 1);
 	}
 }
 
@@ -495,6 +501,7 @@ static void maintain(struct mon *m)
 				char what[LABEL_MAX];
 				log_info("%s: adopted (its owner stopped renewing its lease)",
 					 label(j, what, sizeof what));
+				metrics_count(METRICS_ADOPTIONS, 1);
 				continue;       /* watched from the next cycle on */
 			}
 			snprintf(why, sizeof why, "its monitor on %s stopped renewing the lease and the "
@@ -640,6 +647,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		}
 		started = now_ms();
 		cycle(&m);
+		metrics_cycle((double)(now_ms() - started) / 1000.0);
 		/* a burst of POSTs sends a NOTIFY each: let them gather for a moment
 		 * instead of running a cycle per notification */
 		if (now_ms() - started < MIN_CYCLE_MS)

@@ -3,6 +3,7 @@
 #include "store_int.h"
 #include "livy.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -193,6 +194,7 @@ PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
 	if (ok(r))
 		return r;
 	log_error("database: %s failed: %s", what, PQerrorMessage(s->conn));
+	metrics_count(METRICS_DB_ERRORS, 1);
 	remember_error(s, r);
 	PQclear(r);
 	if (PQstatus(s->conn) == CONNECTION_BAD)

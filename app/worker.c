@@ -3,14 +3,24 @@
 #include "api.h"
 #include "http.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <fcgiapp.h>
 
 #define APP_NAME_MAX 128            /* PostgreSQL application_name */
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 /* A usable connection, or NULL: the request then gets a 503. */
 static struct store *connected(struct store **s, const char *app)
@@ -37,6 +47,7 @@ int worker_main(int listen_fd, const struct cfg *c, const struct argv_drivers *d
 	s = store_open(app);
 	while (FCGX_Accept_r(&f) == 0) {
 		struct http_req r;
+		double start = now_s();
 		int rc = http_begin(&r, &f);
 
 		if (rc == 413)
@@ -46,6 +57,7 @@ int worker_main(int listen_fd, const struct cfg *c, const struct argv_drivers *d
 			http_send_msg(&r, rc, NULL, "The request body could not be read");
 		else
 			api_handle(&r, connected(&s, app), c, d);
+		metrics_request(r.path, r.status, now_s() - start);
 		http_done(&r);
 		/* a body left unread (a refused /driver/sync) costs nothing here: nginx
 		 * keeps no connection to us, so libfcgi shuts its side down and drains

@@ -27,6 +27,7 @@ struct http_req {
 				       (the router refuses those with 401) */
 	char *body;                 /* NUL-terminated, owned; NULL when none */
 	size_t body_len;
+	int status;                 /* of the answer sent, 0 until one is */
 };
 
 /* Fill *r from the FastCGI request f and read the body (at most HTTP_MAX_BODY
@@ -48,6 +49,9 @@ void http_done(struct http_req *r);
 /* The decoded value of query parameter `name` into buf; NULL when absent.
  * When the parameter is repeated, the first one counts. */
 const char *http_query(const struct http_req *r, const char *name, char *buf, size_t len);
+
+/* Answer status with `text` as content_type (e.g. Prometheus's text format). */
+void http_send_text(struct http_req *r, int status, const char *content_type, const char *text);
 
 /* Answer with status and `body` serialised (plain, no slash escaping).  Extra
  * headers, each ending in "\r\n", may be given (NULL = none).  Does not take

@@ -16,6 +16,7 @@
  *   app/store_statement.c  statements and completions
  *   app/store_driver.c     session drivers: secrets, syncs, the warm pool, expiry
  *   app/store_history.c    the history's end (tacitus.history.keep-days)
+ *   app/store_metrics.c    the instances' counts (metrics.h)
  * (app/store_int.h is what they share.)  A new query goes in the file of its
  * concern, declared in its section here.
  *
@@ -405,5 +406,23 @@ enum store_rc store_session_expire(struct store *s, const struct cfg *c, int *st
  * rows removed: 0 when nothing is left to purge.  (The reporting views over the
  * history are SQL only: sql/004_report.sql.) */
 enum store_rc store_purge_step(struct store *s, int keep_days, long *removed);
+
+/* ---- the instances' counts (store_metrics.c) ---- */
+
+/* Add `deltas` (metrics_deltas' JSON array of [name, labels, delta]) to instance's
+ * series. */
+enum store_rc store_metrics_add(struct store *s, const char *instance, const char *deltas);
+
+/* Every instance's series, and the gauges read from the jobs themselves (jobs alive
+ * by kind and state, warm-pool drivers; instance ""), sorted by name, instance,
+ * labels: what metrics_render takes.  Free with store_metrics_free. */
+struct store_metrics {
+	void *res;
+	int n;
+	const char **instance, **name, **labels;
+	double *value;
+};
+enum store_rc store_metrics_read(struct store *s, struct store_metrics *out);
+void store_metrics_free(struct store_metrics *m);
 
 #endif

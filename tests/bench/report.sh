@@ -32,7 +32,7 @@ q "INSERT INTO batch (id, name, owner, state, request, argv, created_at, launche
 	  'local-' || i, CASE WHEN i % 5 < 3 THEN 0 ELSE 1 END
      FROM generate_series(1, $BATCHES) i,
 	  LATERAL (SELECT now() - interval '365 days' + i * (interval '365 days' / $BATCHES)) s(t)"
-q "SELECT setval('batch_id_seq', $BATCHES + 1)"
+q "SELECT setval('batch_id_seq', $BATCHES + 1)" >/dev/null
 q "INSERT INTO batch_event (batch_id, at, from_state, to_state, actor, reason)
    SELECT id, launched_at, 'starting', 'running', 'app-1', 'spark-submit started' FROM batch
    UNION ALL
@@ -53,7 +53,7 @@ per=$((LINES / BATCHES))
 q "INSERT INTO batch_log (batch_id, line_no, line)
    SELECT b, n, '26/11/29 12:00:00 INFO SparkContext: a log line of a big history, number ' || n
      FROM generate_series(1, $BATCHES) b, generate_series(0, $per - 1) n"
-q "VACUUM ANALYZE"
+q "VACUUM ANALYZE batch, batch_event, batch_log, session, statement"
 t1=$(date +%s)
 echo "generated $BATCHES batches, $SESSIONS sessions, $((SESSIONS * 10)) statements," \
      "$((BATCHES * per)) log lines in $((t1 - t0)) s; database $(q "SELECT pg_size_pretty(pg_database_size('tacitus'))")"

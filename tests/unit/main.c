@@ -16,6 +16,7 @@ static const struct {
 	{"access", test_access},
 	{"jobenv", test_jobenv},
 	{"leasewatch", test_leasewatch},
+	{"metrics", test_metrics},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

@@ -47,5 +47,6 @@ void test_track(void);
 void test_access(void);
 void test_jobenv(void);
 void test_leasewatch(void);
+void test_metrics(void);
 
 #endif
