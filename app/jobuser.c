@@ -2,12 +2,14 @@
 #include "jobuser.h"
 #include "log.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,11 @@
 
 #define NAME_MAX_LEN (JOBUSER_PREFIX_MAX + 8)
 #define RM_FDS 16
+#define PROC_PATH_MAX 64        /* "/proc/<pid>/status" */
+#define LINE_MAX_LEN 256        /* a line of /proc/<pid>/status */
+#define PURGE_ROUNDS 50         /* scans of /proc killing an account's processes ... */
+#define PURGE_PAUSE_MS 20       /* ... this far apart */
+#define EMPTY_WAIT_MS 10000     /* at most this long emptying a job's folder */
 #define RM_ROUNDS 64           /* levels of locked folders opened up */
 
 /* The capabilities the monitor needs, as a mask of the first 32. */
@@ -100,14 +107,16 @@ int jobuser_pool_open(struct jobuser_pool *p, const char *spec, const char *lock
 
 		snprintf(name, sizeof name, "%s%d", prefix, i + 1);
 		pw = getpwnam(name);
-		if (!pw || pw->pw_uid == 0 || pw->pw_gid == 0 || pw->pw_uid == getuid()) {
+		if (!pw || pw->pw_uid == 0 || pw->pw_gid == 0 || pw->pw_uid == getuid() ||
+		    pw->pw_gid == getgid()) {
 			log_error("job account %s: %s", name, !pw ? "no such user" :
-				  "must be neither root nor the server's user");
+				  "must be neither root nor the server's user, nor in their group");
 			return -1;
 		}
 		for (int k = 0; k < i; k++)
-			if (p->uid[k] == pw->pw_uid) {
-				log_error("job account %s: uid %d used twice", name, (int)pw->pw_uid);
+			if (p->uid[k] == pw->pw_uid || p->gid[k] == pw->pw_gid) {
+				log_error("job account %s: uid %d or gid %d used twice", name,
+					  (int)pw->pw_uid, (int)pw->pw_gid);
 				return -1;
 			}
 		p->uid[i] = pw->pw_uid;
@@ -123,32 +132,79 @@ int jobuser_pool_open(struct jobuser_pool *p, const char *spec, const char *lock
 	return 0;
 }
 
+/* Whether /proc/<pid>/status says any of the process's uids (real, effective,
+ * saved, filesystem) is uid. */
+static bool runs_as(const char *pid, uid_t uid)
+{
+	char path[PROC_PATH_MAX], line[LINE_MAX_LEN];
+	unsigned long ids[4];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof path, "/proc/%s/status", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "Uid: %lu %lu %lu %lu", &ids[0], &ids[1], &ids[2], &ids[3]) == 4) {
+			for (int i = 0; i < 4; i++)
+				found |= ids[i] == (unsigned long)uid;
+			break;
+		}
+	fclose(f);
+	return found;
+}
+
+/* SIGKILL every process of uid found in one scan of /proc; the number found. */
+static int kill_round(uid_t uid)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	int found = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		int fd;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' || !runs_as(e->d_name, uid))
+			continue;
+		/* the pidfd holds the process: check again through it, then signal it,
+		 * never a stranger that got the number meanwhile */
+		fd = (int)syscall(SYS_pidfd_open, atoi(e->d_name), 0);
+		if (fd < 0)
+			continue;
+		if (runs_as(e->d_name, uid)) {
+			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
+			found++;
+		}
+		close(fd);
+	}
+	closedir(d);
+	return found;
+}
+
 int jobuser_purge(uid_t uid, gid_t gid)
 {
-	int st;
-	pid_t pid;
-
+	(void)gid;
 	if (uid == 0 || uid == getuid())
 		return 0;
-	pid = fork();
-	if (pid < 0) {
-		log_error("job account %d: fork: %s", (int)uid, strerror(errno));
-		return -1;
+	/* with CAP_KILL, from here: no helper that the account could stop or kill.
+	 * Processes it forks while a scan runs are found by the next one. */
+	for (int round = 0; round < PURGE_ROUNDS; round++) {
+		int found = kill_round(uid);
+
+		if (found < 0) {
+			log_error("job account %d: cannot read /proc: %s", (int)uid, strerror(errno));
+			return -1;
+		}
+		if (found == 0)
+			return 0;
+		poll(NULL, 0, PURGE_PAUSE_MS);      /* let the killed go */
 	}
-	if (pid == 0) {
-		/* as uid, "every process we may signal" is every process of uid */
-		if (jobuser_become(uid, gid) < 0 || (kill(-1, SIGKILL) < 0 && errno != ESRCH))
-			_exit(1);
-		_exit(0);
-	}
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 0;           /* reaped by someone else: it ran */
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		log_error("job account %d: its processes could not be killed", (int)uid);
-		return -1;
-	}
-	return 0;
+	log_error("job account %d: processes still appear after %d rounds of SIGKILL", (int)uid,
+		  PURGE_ROUNDS);
+	return -1;
 }
 
 /* The account's lock, taken without waiting: its fd, -2 when another holds it, -1
@@ -250,12 +306,63 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
+/* In a child: file operations as uid/gid (effective ids only: the real and saved
+ * stay the server's, so no process of the account may signal or trace it), no
+ * capability, then the tree at path emptied. */
+static void empty_as(uid_t uid, gid_t gid, const char *path)
+{
+	if (setgroups(0, NULL) < 0 || setresgid((gid_t)-1, gid, (gid_t)-1) < 0 ||
+	    setresuid((uid_t)-1, uid, (uid_t)-1) < 0 || caps_clear() < 0 || geteuid() != uid)
+		_exit(1);
+	/* make every folder of the tree ours to enter (a walk opens one more level of
+	 * folders the job locked), then remove depth first */
+	for (int round = 0; round < RM_ROUNDS; round++) {
+		unopened = 0;
+		nftw(path, open_up, RM_FDS, FTW_PHYS | FTW_MOUNT);
+		if (!unopened)
+			break;
+	}
+	_exit(nftw(path, remove_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0);
+}
+
+int jobuser_empty_as(uid_t uid, gid_t gid, const char *path)
+{
+	int status = 0;
+	pid_t pid, done;
+
+	if (uid == 0 || uid == getuid())
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		log_error("%s: fork: %s", path, strerror(errno));
+		return -1;
+	}
+	if (pid == 0)
+		empty_as(uid, gid, path);
+	/* a tree of millions of files must not hold the caller for ever */
+	for (int waited = 0; (done = waitpid(pid, &status, WNOHANG)) == 0; waited += 10) {
+		if (waited >= EMPTY_WAIT_MS) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			log_warn("%s: still being emptied after %d ms; left for later", path,
+				 EMPTY_WAIT_MS);
+			return -1;
+		}
+		poll(NULL, 0, 10);
+	}
+	if (done < 0)
+		return 0;       /* reaped by someone else: it ran */
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		log_warn("%s: could not be emptied as its job account", path);
+		return -1;
+	}
+	return 0;
+}
+
 int jobuser_empty_dir(const struct jobuser_pool *p, const char *path)
 {
 	struct stat st;
 	bool member = false;
-	int status;
-	pid_t pid;
 
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : -1;
@@ -268,30 +375,5 @@ int jobuser_empty_dir(const struct jobuser_pool *p, const char *path)
 			 (int)st.st_uid);
 		return -1;
 	}
-	pid = fork();
-	if (pid < 0) {
-		log_error("%s: fork: %s", path, strerror(errno));
-		return -1;
-	}
-	if (pid == 0) {
-		if (jobuser_become(st.st_uid, st.st_gid) < 0)
-			_exit(1);
-		/* make every folder of the tree ours to enter (a walk opens one more
-		 * level of folders the job locked), then remove depth first */
-		for (int round = 0; round < RM_ROUNDS; round++) {
-			unopened = 0;
-			nftw(path, open_up, RM_FDS, FTW_PHYS | FTW_MOUNT);
-			if (!unopened)
-				break;
-		}
-		_exit(nftw(path, remove_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_warn("%s: could not be emptied as its job account", path);
-		return -1;
-	}
-	return 0;
+	return jobuser_empty_as(st.st_uid, st.st_gid, path);
 }

@@ -28,14 +28,15 @@ static int open_fd(struct logfile *f)
 int logfile_open(struct logfile *f, const char *path, long long max_bytes, int keep)
 {
 	f->fd = -1;
-	if (snprintf(f->path, sizeof f->path, "%s", path) >= (int)sizeof f->path) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
 	f->max_bytes = max_bytes > 0 ? max_bytes : LOGFILE_MAX_BYTES;
 	f->keep = keep > 0 ? keep : 1;
 	f->size = 0;
 	f->at_line_start = true;
+	if (snprintf(f->path, sizeof f->path, "%s", path) >= (int)sizeof f->path) {
+		f->path[0] = '\0';
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	return open_fd(f);
 }
 
@@ -54,10 +55,13 @@ static int rotate(struct logfile *f)
 	snprintf(to, sizeof to, "%s.1", f->path);
 	close(f->fd);
 	if (rename(f->path, to) < 0 && errno != ENOENT) {
+		/* go on in the same file, and try again one limit later: a log that
+		 * cannot rotate must not go silent */
 		int e = errno;
-		open_fd(f);
+		if (open_fd(f) == 0)
+			f->size = 0;
 		errno = e;
-		return -1;
+		return f->fd < 0 ? -1 : 0;
 	}
 	return open_fd(f);
 }

@@ -31,6 +31,7 @@
 #define MAINTENANCE_MS 1000     /* leases renewed, adoption and expiry: once a second */
 #define PURGE_EVERY_MS 10000    /* tacitus.history.keep-days: a look every 10 s ... */
 #define PURGE_BUDGET_MS 200     /* ... purging for at most this long */
+#define PURGE_DAYS_MAX 1000000
 #define LABEL_MAX 64            /* "batch 12", "driver 3" */
 #define JOB_DIR_MAX 1200        /* var/jobs/batch-<id> */
 #define NOTE_MAX 600            /* a line of our own in a job's log */
@@ -234,13 +235,13 @@ static void end_job(struct mon *m, struct store_job *j, const char *to, int code
 }
 
 /* A session driver's secret: ARGV_SECRET_BYTES random bytes in hex, in
- * `work`/driver.secret (0600, the job's account's) for the driver, and its hash in
- * the database for the workers. */
-static int hand_secret(struct mon *m, struct store_job *j, const char *work,
-		       const struct jobuser *u, const char *what)
+ * work/driver.secret (wfd: the folder; 0600, the job's account's) for the driver,
+ * and its hash in the database for the workers. */
+static int hand_secret(struct mon *m, struct store_job *j, int wfd, const struct jobuser *u,
+		       const char *what)
 {
 	unsigned char raw[ARGV_SECRET_BYTES];
-	char hex[ARGV_SECRET_HEX_LEN + 1], path[JOB_DIR_MAX + sizeof "/work/" ARGV_SECRET_FILE];
+	char hex[ARGV_SECRET_HEX_LEN + 1];
 	int fd, rc = -1;
 
 	if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw) {
@@ -249,11 +250,11 @@ static int hand_secret(struct mon *m, struct store_job *j, const char *work,
 	}
 	for (size_t i = 0; i < sizeof raw; i++)
 		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
-	snprintf(path, sizeof path, "%s/" ARGV_SECRET_FILE, work);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = openat(wfd, ARGV_SECRET_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
 	if (fd < 0 || write(fd, hex, ARGV_SECRET_HEX_LEN) != ARGV_SECRET_HEX_LEN ||
 	    write(fd, "\n", 1) != 1 || (u->lock_fd >= 0 && fchown(fd, u->uid, u->gid) < 0))
-		log_error("%s: cannot write %s: %s", what, path, strerror(errno));
+		log_error("%s: cannot write work/%s: %s", what, ARGV_SECRET_FILE, strerror(errno));
 	else if (store_driver_secret(m->s, j->id, m->o->instance, hex) == STORE_OK)
 		rc = 0;
 	if (fd >= 0)
@@ -262,30 +263,78 @@ static int hand_secret(struct mon *m, struct store_job *j, const char *work,
 	return rc;
 }
 
-/* The job's working folder dir/work (its cwd and home): made here (emptied first,
- * as its account, when an attempt whose shim never started left one), filled (a
- * driver's secret), then given to the job's account (give_work_dir). */
-static int make_work_dir(struct mon *m, const char *dir, const struct jobuser *u, char *work,
-			 size_t len, const char *what)
+/* What an attempt whose shim never started left in dir (dfd) as work: gone, or -1.
+ * A folder of a job account is emptied as that account; one of ours can hold only
+ * a driver's secret. */
+static int clear_old_work(struct mon *m, int dfd, const char *work)
 {
-	snprintf(work, len, "%s/work", dir);
-	jobuser_empty_dir(m->users, work);
-	if ((mkdir(work, 0700) < 0 && errno != EEXIST) ||
-	    (u->lock_fd >= 0 && chown(work, getuid(), getgid()) < 0)) {
-		log_error("%s: cannot create %s: %s", what, work, strerror(errno));
+	struct stat st;
+	int wfd;
+
+	if (fstatat(dfd, "work", &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dfd, "work", 0);
+	if (st.st_uid != getuid() && jobuser_empty_dir(m->users, work) < 0)
 		return -1;
+	if (st.st_uid == getuid() &&
+	    (wfd = openat(dfd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		unlinkat(wfd, ARGV_SECRET_FILE, 0);
+		close(wfd);
 	}
-	return 0;
+	return unlinkat(dfd, "work", AT_REMOVEDIR);
 }
 
-static int give_work_dir(const char *work, const struct jobuser *u, const char *what)
+/* The job's working folder dir/work (its cwd and home), made afresh: an open fd of
+ * it, or -1 after logging.  Everything goes through descriptors opened without
+ * following symlinks (the monitor may chown: a link planted in jobs/ must not
+ * turn that on another file).  Filled (a driver's secret), then given to the
+ * job's account with fchown. */
+static int make_work_dir(struct mon *m, const char *dir, char *work, size_t len,
+			 const char *what)
 {
-	if (u->lock_fd >= 0 && chown(work, u->uid, u->gid) < 0) {
+	struct stat st;
+	int dfd, wfd = -1;
+
+	snprintf(work, len, "%s/work", dir);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &st) < 0 || st.st_uid != getuid()) {
+		log_error("%s: %s is not a folder of ours", what, dir);
+	} else if (clear_old_work(m, dfd, work) < 0) {
+		log_error("%s: cannot clear %s of an earlier attempt: %s", what, work,
+			  strerror(errno));
+	} else if (mkdirat(dfd, "work", 0700) < 0 ||
+		   (wfd = openat(dfd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0 ||
+		   fstat(wfd, &st) < 0 || st.st_uid != getuid()) {
+		log_error("%s: cannot create %s: %s", what, work, strerror(errno));
+		if (wfd >= 0)
+			close(wfd);
+		wfd = -1;
+	}
+	if (dfd >= 0)
+		close(dfd);
+	return wfd;
+}
+
+/* Give the job's account its working folder (wfd), filled. */
+static int give_work_dir(int wfd, const char *work, const struct jobuser *u, const char *what)
+{
+	if (u->lock_fd >= 0 && fchown(wfd, u->uid, u->gid) < 0) {
 		log_error("%s: cannot give %s to uid %d: %s", what, work, (int)u->uid,
 			  strerror(errno));
 		return -1;
 	}
 	return 0;
+}
+
+/* The preparation of a launch failed: let the account go, end the job dead. */
+static void not_launched(struct mon *m, struct store_job *j, struct jobuser *u, int wfd,
+			 const char *why)
+{
+	if (wfd >= 0)
+		close(wfd);
+	jobuser_release(u);
+	end_job(m, j, "dead", -1, why);
 }
 
 static void launch(struct mon *m, struct store_job *j)
@@ -294,7 +343,7 @@ static void launch(struct mon *m, struct store_job *j)
 	struct launch_proc p;
 	struct jobuser u;
 	json_object *args;
-	int taken;
+	int taken, wfd;
 
 	label(j, what, sizeof what);
 	if (j->deleted) {
@@ -329,30 +378,27 @@ static void launch(struct mon *m, struct store_job *j)
 		j->job_dir = NULL;
 		return;
 	}
-	if (make_work_dir(m, dir, &u, work, sizeof work, what) < 0) {
-		jobuser_release(&u);
-		end_job(m, j, "dead", -1, "cannot create the job folder");
+	if ((wfd = make_work_dir(m, dir, work, sizeof work, what)) < 0) {
+		not_launched(m, j, &u, wfd, "cannot create the job folder");
 		return;
 	}
-	if (j->id < 0 && hand_secret(m, j, work, &u, what) < 0) {
-		jobuser_release(&u);
-		end_job(m, j, "dead", -1, "the driver's secret could not be handed over");
+	if (j->id < 0 && hand_secret(m, j, wfd, &u, what) < 0) {
+		not_launched(m, j, &u, wfd, "the driver's secret could not be handed over");
 		return;
 	}
-	if (give_work_dir(work, &u, what) < 0) {
-		jobuser_release(&u);
-		end_job(m, j, "dead", -1, "cannot give the job its folder");
+	if (give_work_dir(wfd, work, &u, what) < 0) {
+		not_launched(m, j, &u, wfd, "cannot give the job its folder");
 		return;
 	}
 	args = json_tokener_parse(j->argv_json);
 	if (!args || launch_spawn(m->o->self, dir, m->spark_submit, args, m->job_env, &u, what,
 				  &p) < 0) {
 		json_object_put(args);
-		jobuser_release(&u);
-		end_job(m, j, "dead", -1, "the job shim could not be started");
+		not_launched(m, j, &u, wfd, "the job shim could not be started");
 		return;
 	}
 	json_object_put(args);
+	close(wfd);
 	jobuser_release(&u);
 	log_info("%s: launched %s (pid %d, uid %d) in %s", what, m->spark_submit, (int)p.pid,
 		 (int)u.uid, dir);
@@ -470,9 +516,11 @@ static void purge_history(struct mon *m)
 {
 	long long start = now_ms(), total = 0;
 	long removed = 1;
-	int days = (int)(m->cfg->history_keep_days > INT_MAX ? INT_MAX : m->cfg->history_keep_days);
+	/* past PURGE_DAYS_MAX (2,700 years) the limit would fall before PostgreSQL's
+	 * calendar: such a history is kept for ever */
+	int days = (int)(m->cfg->history_keep_days > PURGE_DAYS_MAX ? 0 : m->cfg->history_keep_days);
 
-	if (!m->cfg->history_keep_days || start - m->last_purge < PURGE_EVERY_MS)
+	if (!days || start - m->last_purge < PURGE_EVERY_MS)
 		return;
 	m->last_purge = start;
 	while (removed > 0 && now_ms() - start < PURGE_BUDGET_MS &&

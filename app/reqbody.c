@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -519,8 +520,9 @@ static bool int_or_null(json_object *o, const char *key, long long lo, long long
 		return true;
 	if (!json_object_is_type(v, json_type_int))
 		return false;
+	/* json-c clamps what is past int64 to its ends: those are out of range too */
 	n = json_object_get_int64(v);
-	return n >= lo && n <= hi;
+	return n >= lo && n <= hi && n != INT64_MIN && n != INT64_MAX;
 }
 
 static bool number_or_null(json_object *o, const char *key)
@@ -528,7 +530,8 @@ static bool number_or_null(json_object *o, const char *key)
 	json_object *v;
 
 	return !json_object_object_get_ex(o, key, &v) || !v ||
-	       json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double);
+	       json_object_is_type(v, json_type_int) ||
+	       (json_object_is_type(v, json_type_double) && isfinite(json_object_get_double(v)));
 }
 
 /* body's array `key` (absent or null: fine), each element an object that `ok` passes */

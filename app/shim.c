@@ -146,9 +146,13 @@ int shim_main(int argc, char **argv)
 		snprintf(status, sizeof status, "exit %d\n", WEXITSTATUS(st));
 	rc = write_file(argv[0], "exit_status", status) < 0;
 	/* the job is over: nothing of it may live on as its account, which the next
-	 * job to take the account (once this shim's lock goes with it) would meet */
-	if (uid > 0)
+	 * job to take the account (once this shim's lock goes with it) would meet:
+	 * neither a process nor a file (its working folder, a driver's secret) */
+	if (uid > 0) {
 		jobuser_purge((uid_t)uid, (gid_t)gid);
+		if (jobuser_empty_as((uid_t)uid, (gid_t)gid, work) == 0)
+			rmdir(work);
+	}
 	return rc;
 }
 

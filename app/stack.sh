@@ -19,12 +19,15 @@
 # TACITUS_CALLBACK_CAFILE (what session drivers trust for nginx; default: the certificate),
 # TACITUS_AUTH (basic, cert or request: nginx/auth-*.conf) and TACITUS_AUTH_URL,
 # TACITUS_PG_FAST=1 (no fsync: throwaway test clusters only), TACITUS_NO_MONITOR=1
-# (API-only instances: nothing is launched from this host), TACITUS_JOB_USERS (64).
+# (API-only instances: nothing is launched from this host), TACITUS_JOB_USERS (64),
+# TACITUS_LOG_MAX_BYTES / TACITUS_LOG_KEEP (each log rotated at 64 MiB, 4 kept),
+# TACITUS_PG_LISTEN (a TCP address for reporting tools: only tacitus_report may log in
+# over it; default none).
 #
 # Started as root, the stack runs nothing as root but nginx's master: it creates the
 # OS users tacitus (the server), tacitus-web (nginx's workers) and tacitus-job-1 ..
 # tacitus-job-N (jobs: each running job has one to itself), and starts the server as
-# tacitus with only CAP_SETUID, CAP_SETGID, CAP_KILL and CAP_CHOWN (app/jobuser.c
+# tacitus with only CAP_SETUID, CAP_SETGID, CAP_KILL and CAP_CHOWN (include/jobuser.h
 # says why).  The database role tacitus is not a superuser and logs in with a
 # password kept in TACITUS_VAR/secrets/pgpass (tacitus's, 0600); only the OS users
 # postgres and tacitus reach PostgreSQL's socket, only tacitus and tacitus-web the
@@ -85,20 +88,25 @@ decide_separation() {
 # The runtime folder's owners and modes: the server writes run/ and jobs/, nginx's
 # workers reach run/ (the sockets), jobs pass through jobs/ to their own folder.
 own_layout() {
+	# start/: what an instance says before its log writer runs (root's: the shell
+	# writes it)
 	mkdir -p "$VAR/run" "$VAR/log" "$VAR/files" "$VAR/secrets" "$VAR/nginx/tmp" \
-		"$VAR/nginx/logs"
+		"$VAR/nginx/logs" "$VAR/start"
 	if [ "$SEP" = 1 ]; then
 		install -d -o tacitus -g tacitus-web -m 2750 "$VAR/run"
 		install -d -o tacitus -g tacitus -m 0711 "$VAR/jobs"
 		install -d -o tacitus -g tacitus -m 0700 "$VAR/secrets"
-		install -d -o tacitus-web -g tacitus-web -m 0700 "$VAR/nginx/tmp"
+		# root's: nginx's master makes its temporary folders in it and gives them to
+		# its workers (a folder of theirs could hold links for root to follow)
+		install -d -o root -g root -m 0755 "$VAR/nginx/tmp"
 		install -d -m 0755 /run/tacitus
 		install -d -o tacitus -g tacitus -m 0700 "$JOB_LOCKS"
 		# the server's and nginx's log writers run as them (include/logfile.h)
 		install -d -o tacitus -g tacitus -m 0750 "$VAR/log"
 		install -d -o tacitus-web -g tacitus-web -m 0750 "$VAR/nginx/logs"
-		find "$VAR/log" -name 'app-*.log*' ! -name '*.start.log' -exec chown tacitus: {} +
-		find "$VAR/nginx/logs" -name '*.log*' -exec chown tacitus-web: {} +
+		# files only, never through a link (the folders are theirs)
+		find "$VAR/log" -type f -name 'app-*.log*' -exec chown -h tacitus: {} +
+		find "$VAR/nginx/logs" -type f -name '*.log*' -exec chown -h tacitus-web: {} +
 		echo "tacitus-job- $JOB_USERS" > "$VAR/run/job-users"
 	else
 		chmod 700 "$VAR/run" "$VAR/secrets"
@@ -231,7 +239,7 @@ pg_auth() {
 pg_role() {
 	mkdir -p "$VAR/secrets"
 	pg_login tacitus "$VAR/secrets/pgpass"
-	[ "${SEP:-0}" = 1 ] && chown tacitus:tacitus "$VAR/secrets/pgpass"
+	[ "${SEP:-0}" = 1 ] && chown -h tacitus:tacitus "$VAR/secrets/pgpass"
 	pg_login tacitus_report "$VAR/secrets/report.pgpass"
 	psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'tacitus'" |
 		grep -q 1 || psql_admin -d postgres -qc "CREATE DATABASE tacitus OWNER tacitus"
@@ -255,11 +263,15 @@ pg_login() {
 		printf '*:*:*:%s:%s\n' "$1" "$(openssl rand -hex 24)" > "$2"
 		umask 022
 	fi
+	# the file is its user's to write: what goes into SQL run as postgres is checked
+	pw=$(cut -d: -f5 "$2")
+	printf %s "$pw" | grep -Eqx '[0-9a-f]{48}' ||
+		die "$2 does not hold a password made by this script (48 hex digits)"
 	# through stdin: the password never shows in a command line
 	printf '%s\n' "DO \$\$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1')" \
 		"THEN CREATE ROLE $1; END IF; END \$\$;" \
 		"ALTER ROLE $1 LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION" \
-		"NOBYPASSRLS PASSWORD '$(cut -d: -f5 "$2")';" | psql_admin -d postgres -q
+		"NOBYPASSRLS PASSWORD '$pw';" | psql_admin -d postgres -q
 }
 
 psql_admin() { as_pg psql -h "$SOCKDIR" -p "$PGPORT" -U postgres -X -v ON_ERROR_STOP=1 "$@"; }
@@ -407,7 +419,7 @@ app_start() {
 				--callback "https://127.0.0.1:$PORT/driver" \
 				--callback-cafile "${TACITUS_CALLBACK_CAFILE:-${TACITUS_TLS_CERT:-$VAR/nginx/server.crt}}" \
 				--log "$VAR/log/app-$i.log" --log-max-bytes "$LOG_MAX" --log-keep "$LOG_KEEP" \
-				</dev/null >>"$VAR/log/app-$i.start.log" 2>&1 &
+				</dev/null >>"$VAR/start/app-$i.log" 2>&1 &
 			echo $! > "$VAR/run/app-$i.pid"
 		fi
 		i=$((i + 1))
@@ -419,7 +431,7 @@ app_start() {
 			n=$((n + 1))
 			[ $n -lt 300 ] && alive "$VAR/run/app-$i.pid" ||
 				die "instance app-$i did not start: see $VAR/log/app-$i.log" \
-				    "(and app-$i.start.log)"
+				    "(and $VAR/start/app-$i.log)"
 			sleep 0.1
 		done
 		i=$((i + 1))

@@ -24,7 +24,8 @@
  * Before an account serves a new job, every process still running as it is
  * killed (jobuser_purge: a process that escaped its job's process group must not
  * wait for the next job of that account); the shim does the same when its job
- * ends.  Accounts are resolved by name through the system's user database, so
+ * ends, and removes the job's working folder (jobuser_empty_as) before its lock
+ * goes: nothing of a job waits for the next job of its account.  Accounts are resolved by name through the system's user database, so
  * Java's and Hadoop's user lookups work inside jobs.
  */
 #ifndef TACITUS_JOBUSER_H
@@ -81,10 +82,18 @@ void jobuser_release(struct jobuser *u);
  * set (the caller must not exec then). */
 int jobuser_become(uid_t uid, gid_t gid);
 
-/* Kill (SIGKILL) every process running as uid, from a child that becomes uid
- * and signals everything it may signal.  Never for uid 0 or the caller's own
- * uid.  Returns 0, or -1 (logged). */
+/* Kill (SIGKILL, with CAP_KILL, through pidfds) every process any of whose uids
+ * is uid, scanning /proc until a scan finds none (a process forked meanwhile is
+ * found by the next scan).  Never for uid 0 or the caller's own uid.  Returns 0,
+ * or -1 (logged). */
 int jobuser_purge(uid_t uid, gid_t gid);
+
+/* Empty the folder path (never following a symlink; folders the job locked are
+ * opened up first) in a child whose effective ids are uid/gid and whose real and
+ * saved ids stay the caller's, so that no process of the account can stop, kill
+ * or trace it; it is killed after 10 s.  path itself is left.  Never for uid 0
+ * or the caller's own.  Returns 0, or -1 (logged). */
+int jobuser_empty_as(uid_t uid, gid_t gid, const char *path);
 
 /* Remove what a job left in its working folder `path` (owned by the job's
  * account, a member of pool p): the tree is emptied as that account (never

@@ -109,6 +109,11 @@ static void test_sync_bodies(void)
 	sync_is("{\"completions\": [{\"id\": \"x\"}]}", REQBODY_INVALID);
 	sync_is("{\"completions\": [{\"id\": 1, \"candidates\": \"\\u0000\"}]}", REQBODY_INVALID);
 	sync_is("{\"results\": [], }", REQBODY_INVALID);
+	/* past int64 (json-c clamps it) or float8: PostgreSQL's casts would fail */
+	sync_is("{\"completions\": [{\"id\": 9223372036854775808}]}", REQBODY_INVALID);
+	sync_is("{\"results\": [{\"id\": 1, \"started\": -9223372036854775809}]}",
+		REQBODY_INVALID);
+	sync_is("{\"results\": [{\"id\": 1, \"progress\": 1e400}]}", REQBODY_INVALID);
 }
 
 void test_reqbody(void)
