@@ -31,7 +31,7 @@ SELECT b.id, g, '26/11/25 12:00:00 INFO DAGScheduler: Job ' || g || ' finished: 
 FROM batch b, generate_series(0, 19) g;
 UPDATE batch SET log_lines = 20, log_tail = (SELECT string_agg(line, E'\n' ORDER BY line_no)
   FROM batch_log WHERE batch_id = batch.id AND line_no >= 11);
-VACUUM ANALYZE;
+VACUUM ANALYZE batch, batch_log, batch_event;
 SQL
 ID=$($TACITUS_PSQL -Atc "SELECT max(id) - 500 FROM batch")
 AUTH="Authorization: Basic $(printf %s "$TACITUS_USER:$TACITUS_PASSWORD" | base64 -w0)"
