@@ -27,7 +27,6 @@
 #define LINE_MAX_LEN 256        /* a line of /proc/<pid>/status */
 #define PURGE_ROUNDS 50         /* scans of /proc killing an account's processes ... */
 #define PURGE_PAUSE_MS 20       /* ... this far apart */
-#define EMPTY_WAIT_MS 10000     /* at most this long emptying a job's folder */
 #define RM_ROUNDS 64           /* levels of locked folders opened up */
 
 /* The capabilities the monitor needs, as a mask of the first 32. */
@@ -325,7 +324,7 @@ static void empty_as(uid_t uid, gid_t gid, const char *path)
 	_exit(nftw(path, remove_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0);
 }
 
-int jobuser_empty_as(uid_t uid, gid_t gid, const char *path)
+int jobuser_empty_as(uid_t uid, gid_t gid, const char *path, int wait_ms)
 {
 	int status = 0;
 	pid_t pid, done;
@@ -341,11 +340,11 @@ int jobuser_empty_as(uid_t uid, gid_t gid, const char *path)
 		empty_as(uid, gid, path);
 	/* a tree of millions of files must not hold the caller for ever */
 	for (int waited = 0; (done = waitpid(pid, &status, WNOHANG)) == 0; waited += 10) {
-		if (waited >= EMPTY_WAIT_MS) {
+		if (waited >= wait_ms) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			log_warn("%s: still being emptied after %d ms; left for later", path,
-				 EMPTY_WAIT_MS);
+			log_warn("%s: still being emptied after %d ms; left as it is", path,
+				 wait_ms);
 			return -1;
 		}
 		poll(NULL, 0, 10);
@@ -359,7 +358,7 @@ int jobuser_empty_as(uid_t uid, gid_t gid, const char *path)
 	return 0;
 }
 
-int jobuser_empty_dir(const struct jobuser_pool *p, const char *path)
+int jobuser_empty_dir(const struct jobuser_pool *p, const char *path, int wait_ms)
 {
 	struct stat st;
 	bool member = false;
@@ -375,5 +374,5 @@ int jobuser_empty_dir(const struct jobuser_pool *p, const char *path)
 			 (int)st.st_uid);
 		return -1;
 	}
-	return jobuser_empty_as(st.st_uid, st.st_gid, path);
+	return jobuser_empty_as(st.st_uid, st.st_gid, path, wait_ms);
 }

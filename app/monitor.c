@@ -208,7 +208,7 @@ static void remove_job_dir(struct mon *m, const struct store_job *j)
 		return;
 	/* what the job made in its working folder is its account's to remove */
 	snprintf(work, sizeof work, "%s/work", j->job_dir);
-	jobuser_empty_dir(m->users, work);
+	jobuser_empty_dir(m->users, work, JOBUSER_EMPTY_MONITOR_MS);
 	if (nftw(j->job_dir, unlink_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 &&
 	    errno != ENOENT)
 		log_warn("cannot remove %s: %s", j->job_dir, strerror(errno));
@@ -275,7 +275,8 @@ static int clear_old_work(struct mon *m, int dfd, const char *work)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(dfd, "work", 0);
-	if (st.st_uid != getuid() && jobuser_empty_dir(m->users, work) < 0)
+	if (st.st_uid != getuid() &&
+	    jobuser_empty_dir(m->users, work, JOBUSER_EMPTY_MONITOR_MS) < 0)
 		return -1;
 	if (st.st_uid == getuid() &&
 	    (wfd = openat(dfd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {

@@ -150,7 +150,7 @@ int shim_main(int argc, char **argv)
 	 * neither a process nor a file (its working folder, a driver's secret) */
 	if (uid > 0) {
 		jobuser_purge((uid_t)uid, (gid_t)gid);
-		if (jobuser_empty_as((uid_t)uid, (gid_t)gid, work) == 0)
+		if (jobuser_empty_as((uid_t)uid, (gid_t)gid, work, JOBUSER_EMPTY_SHIM_MS) == 0)
 			rmdir(work);
 	}
 	return rc;

@@ -88,19 +88,24 @@ int jobuser_become(uid_t uid, gid_t gid);
  * or -1 (logged). */
 int jobuser_purge(uid_t uid, gid_t gid);
 
+#define JOBUSER_EMPTY_SHIM_MS 10000     /* the shim, whose job is over, may wait this long */
+#define JOBUSER_EMPTY_MONITOR_MS 1000   /* the monitor, whose loop keeps leases, this long */
+
 /* Empty the folder path (never following a symlink; folders the job locked are
  * opened up first) in a child whose effective ids are uid/gid and whose real and
  * saved ids stay the caller's, so that no process of the account can stop, kill
- * or trace it; it is killed after 10 s.  path itself is left.  Never for uid 0
- * or the caller's own.  Returns 0, or -1 (logged). */
-int jobuser_empty_as(uid_t uid, gid_t gid, const char *path);
+ * or trace it; it is killed after wait_ms (a job may leave millions of files:
+ * they are then left, and said so).  path itself is left.  Never for uid 0 or the
+ * caller's own.  Returns 0, or -1 (logged). */
+int jobuser_empty_as(uid_t uid, gid_t gid, const char *path, int wait_ms);
 
 /* Remove what a job left in its working folder `path` (owned by the job's
  * account, a member of pool p): the tree is emptied as that account (never
  * following a symlink; unreadable folders made readable first) and `path`
- * itself is left for the caller, whose folder holds it.  A folder owned by the
- * caller is left as it is.  Returns 0, or -1 (logged). */
-int jobuser_empty_dir(const struct jobuser_pool *p, const char *path);
+ * itself is left for the caller, whose folder holds it (jobuser_empty_as, waiting
+ * at most wait_ms).  A folder owned by the caller is left as it is.  Returns 0, or
+ * -1 (logged). */
+int jobuser_empty_dir(const struct jobuser_pool *p, const char *path, int wait_ms);
 
 /* A request worker: give up every capability (all sets, the ambient one
  * included).  Returns 0, or -1 (logged; the worker must not serve then). */
