@@ -47,11 +47,8 @@ static int read_sync_body(struct http_req *r)
 	char msg[SYNC_MSG_MAX];
 	int rc = http_read_body(r, HTTP_MAX_DRIVER_BODY);
 
-	if (rc == 413)
-		http_send_msg(r, 413, NULL, "The request body is larger than %d bytes",
-			      HTTP_MAX_DRIVER_BODY);
-	else if (rc)
-		http_send_msg(r, rc, NULL, "The request body could not be read");
+	if (rc)
+		http_send_body_error(r, rc, HTTP_MAX_DRIVER_BODY);
 	else if (!r->body || !r->body_len)
 		http_send_msg(r, 400, NULL, "A sync needs a JSON object");
 	else if (reqbody_sync(r->body, r->body_len, msg, sizeof msg) != REQBODY_OK)

@@ -57,6 +57,14 @@ int http_read_body(struct http_req *r, size_t max)
 	return got == (size_t)len ? 0 : 400;
 }
 
+void http_send_body_error(struct http_req *r, int rc, size_t max)
+{
+	if (rc == 413)
+		http_send_msg(r, 413, NULL, "The request body is larger than %zu bytes", max);
+	else
+		http_send_msg(r, rc, NULL, "The request body could not be read");
+}
+
 void http_done(struct http_req *r)
 {
 	free(r->body);

@@ -131,26 +131,37 @@ int jobuser_pool_open(struct jobuser_pool *p, const char *spec, const char *lock
 	return 0;
 }
 
-/* Whether /proc/<pid>/status says any of the process's uids (real, effective,
- * saved, filesystem) is uid. */
-static bool runs_as(const char *pid, uid_t uid)
+int jobuser_proc_uids(pid_t pid, uid_t ids[JOBUSER_PROC_UIDS])
 {
 	char path[PROC_PATH_MAX], line[LINE_MAX_LEN];
-	unsigned long ids[4];
-	bool found = false;
+	unsigned long v[JOBUSER_PROC_UIDS];
+	int rc = -1;
 	FILE *f;
 
-	snprintf(path, sizeof path, "/proc/%s/status", pid);
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
 	f = fopen(path, "r");
 	if (!f)
-		return false;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "Uid: %lu %lu %lu %lu", &ids[0], &ids[1], &ids[2], &ids[3]) == 4) {
-			for (int i = 0; i < 4; i++)
-				found |= ids[i] == (unsigned long)uid;
-			break;
+		return -1;
+	while (rc < 0 && fgets(line, sizeof line, f))
+		if (sscanf(line, "Uid: %lu %lu %lu %lu", &v[0], &v[1], &v[2], &v[3]) == 4) {
+			for (int i = 0; i < JOBUSER_PROC_UIDS; i++)
+				ids[i] = (uid_t)v[i];
+			rc = 0;
 		}
 	fclose(f);
+	return rc;
+}
+
+/* Whether any of pid's uids (real, effective, saved, filesystem) is uid. */
+static bool runs_as(pid_t pid, uid_t uid)
+{
+	uid_t ids[JOBUSER_PROC_UIDS];
+	bool found = false;
+
+	if (jobuser_proc_uids(pid, ids) < 0)
+		return false;
+	for (int i = 0; i < JOBUSER_PROC_UIDS; i++)
+		found |= ids[i] == uid;
 	return found;
 }
 
@@ -164,16 +175,17 @@ static int kill_round(uid_t uid)
 	if (!d)
 		return -1;
 	while ((e = readdir(d))) {
+		pid_t pid = (pid_t)atoi(e->d_name);
 		int fd;
 
-		if (e->d_name[0] < '1' || e->d_name[0] > '9' || !runs_as(e->d_name, uid))
+		if (pid <= 0 || !runs_as(pid, uid))
 			continue;
 		/* the pidfd holds the process: check again through it, then signal it,
 		 * never a stranger that got the number meanwhile */
-		fd = (int)syscall(SYS_pidfd_open, atoi(e->d_name), 0);
+		fd = (int)syscall(SYS_pidfd_open, pid, 0);
 		if (fd < 0)
 			continue;
-		if (runs_as(e->d_name, uid)) {
+		if (runs_as(pid, uid)) {
 			syscall(SYS_pidfd_send_signal, fd, SIGKILL, NULL, 0);
 			found++;
 		}
@@ -183,9 +195,8 @@ static int kill_round(uid_t uid)
 	return found;
 }
 
-int jobuser_purge(uid_t uid, gid_t gid)
+int jobuser_purge(uid_t uid)
 {
-	(void)gid;
 	if (uid == 0 || uid == getuid())
 		return 0;
 	/* with CAP_KILL, from here: no helper that the account could stop or kill.
@@ -204,6 +215,14 @@ int jobuser_purge(uid_t uid, gid_t gid)
 	log_error("job account %d: processes still appear after %d rounds of SIGKILL", (int)uid,
 		  PURGE_ROUNDS);
 	return -1;
+}
+
+static bool member(const struct jobuser_pool *p, uid_t uid)
+{
+	for (int i = 0; i < p->n; i++)
+		if (p->uid[i] == uid)
+			return true;
+	return false;
 }
 
 /* The account's lock, taken without waiting: its fd, -2 when another holds it, -1
@@ -231,21 +250,18 @@ static int lock_account(const struct jobuser_pool *p, uid_t uid)
 	return fd;
 }
 
-int jobuser_reclaim(const struct jobuser_pool *p, uid_t uid, gid_t gid)
+int jobuser_reclaim(const struct jobuser_pool *p, uid_t uid)
 {
-	bool member = false;
 	int fd, rc;
 
-	for (int i = 0; i < p->n && !member; i++)
-		member = p->uid[i] == uid;
-	if (!member)
+	if (!member(p, uid))
 		return 0;
 	fd = lock_account(p, uid);
 	if (fd == -2)
 		return 0;
 	if (fd < 0)
 		return -1;
-	rc = jobuser_purge(uid, gid);
+	rc = jobuser_purge(uid);
 	close(fd);
 	return rc;
 }
@@ -265,7 +281,7 @@ int jobuser_take(struct jobuser_pool *p, struct jobuser *u)
 			continue;
 		if (fd < 0)
 			return -1;
-		if (jobuser_purge(p->uid[i], p->gid[i]) < 0) {
+		if (jobuser_purge(p->uid[i]) < 0) {
 			close(fd);
 			continue;
 		}
@@ -361,15 +377,12 @@ int jobuser_empty_as(uid_t uid, gid_t gid, const char *path, int wait_ms)
 int jobuser_empty_dir(const struct jobuser_pool *p, const char *path, int wait_ms)
 {
 	struct stat st;
-	bool member = false;
 
 	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISDIR(st.st_mode) || st.st_uid == getuid())
 		return 0;
-	for (int i = 0; i < p->n && !member; i++)
-		member = p->uid[i] == st.st_uid;
-	if (!member) {
+	if (!member(p, st.st_uid)) {
 		log_warn("%s: owned by uid %d, not a job account; left as it is", path,
 			 (int)st.st_uid);
 		return -1;

@@ -145,28 +145,11 @@ static bool launch_group_has(pid_t pgid, const char *marker)
 	return found;
 }
 
-/* The real uid of pid, from /proc/<pid>/status (a zombie's too); -1 if unknown. */
-static long real_uid(pid_t pid)
-{
-	char path[PROC_PATH_MAX], line[PROC_STAT_MAX];
-	long uid = -1;
-	FILE *f;
-
-	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "Uid: %ld", &uid) == 1)
-			break;
-	fclose(f);
-	return uid;
-}
-
 int launch_kill_group(pid_t pgid, long long start_ticks, const char *boot_id, int sig)
 {
 	char marker[LAUNCH_MARKER_MAX];
 	long long t = launch_start_ticks(pgid, NULL);
+	uid_t ids[JOBUSER_PROC_UIDS];
 
 	/* never init's or everyone's "group" (a row's pid is only a number) */
 	if (pgid <= 1) {
@@ -176,7 +159,7 @@ int launch_kill_group(pid_t pgid, long long start_ticks, const char *boot_id, in
 	/* the shim still holds its pid (alive or a zombie): -pgid is its group; a shim
 	 * runs as the server's user (with CAP_KILL, a number naming another's
 	 * process must not be enough) */
-	if (t >= 0 && t == start_ticks && real_uid(pgid) == (long)getuid())
+	if (t >= 0 && t == start_ticks && jobuser_proc_uids(pgid, ids) == 0 && ids[0] == getuid())
 		return kill(-pgid, sig);
 	/* the shim is gone and the number may be a stranger's by now (launcher.h): the
 	 * group is the job's only while a live member carries the job's marker, and

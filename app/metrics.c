@@ -1,7 +1,8 @@
 /* metrics.c - counting in shared memory, deltas for PostgreSQL, Prometheus's text. */
 #include "metrics.h"
 
-#include <stdarg.h>
+#include <json-c/printbuf.h>
+
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,13 +109,15 @@ static size_t route_index(const char *route)
 	return N_ROUTES - 1;
 }
 
+static size_t route_of(const char *path);
+
 void metrics_request(const char *path, int status, double seconds)
 {
 	size_t r, s = 0;
 
 	if (!mine)
 		return;
-	r = route_index(metrics_route(path));
+	r = route_of(path);
 	while (statuses[s] && statuses[s] != status)
 		s++;
 	add(&mine->requests[r][s], 1);
@@ -134,9 +137,10 @@ void metrics_cycle(double seconds)
 		observe(&mine->cycle, seconds);
 }
 
-const char *metrics_route(const char *path)
+/* The index in routes[] of path's route ("other" when none). */
+static size_t route_of(const char *path)
 {
-	static char route[128];
+	char route[128];
 	static const char *const named[] = {"state", "log", "statements", "stop", "interrupt",
 					    "connect", "completion", "cancel", "sync", NULL};
 	char seg[6][64];
@@ -144,7 +148,7 @@ const char *metrics_route(const char *path)
 	size_t len = 0;
 
 	if (!path)
-		return "other";
+		return N_ROUTES - 1;
 	while (*path) {
 		size_t k;
 
@@ -154,7 +158,7 @@ const char *metrics_route(const char *path)
 			break;
 		k = strcspn(path, "/");
 		if (n == 6 || k >= sizeof seg[0])
-			return "other";
+			return N_ROUTES - 1;
 		memcpy(seg[n], path, k);
 		seg[n++][k] = '\0';
 		path += k;
@@ -170,10 +174,15 @@ const char *metrics_route(const char *path)
 		if ((i == 1 && strcmp(seg[0], "driver")) || i == 3)
 			part = "{id}";
 		else if (!known)
-			return "other";
+			return N_ROUTES - 1;
 		len += (size_t)snprintf(route + len, sizeof route - len, "/%s", part);
 	}
-	return routes[route_index(n ? route : "other")];
+	return n ? route_index(route) : N_ROUTES - 1;
+}
+
+const char *metrics_route(const char *path)
+{
+	return routes[route_of(path)];
 }
 
 /* ---- the master's side ---- */
@@ -210,14 +219,17 @@ static void hist_deltas(json_object *a, const char *name, const char *labels,
 	char n[128], l[256];
 	u64 cum_now = 0, cum_then = 0;
 
+	if (now->count == then->count)
+		return;         /* no observation since the last flush: nothing moved */
+	snprintf(n, sizeof n, "%s_bucket", name);
 	for (size_t i = 0; i < N_BUCKETS; i++) {
 		cum_now += now->bucket[i];
 		cum_then += then->bucket[i];
-		snprintf(n, sizeof n, "%s_bucket", name);
+		if (cum_now == cum_then)
+			continue;
 		snprintf(l, sizeof l, "%s%sle=\"%g\"", labels, *labels ? "," : "", buckets[i]);
 		delta(a, n, l, cum_now, cum_then);
 	}
-	snprintf(n, sizeof n, "%s_bucket", name);
 	snprintf(l, sizeof l, "%s%sle=\"+Inf\"", labels, *labels ? "," : "");
 	delta(a, n, l, now->count, then->count);
 	snprintf(n, sizeof n, "%s_count", name);
@@ -238,6 +250,9 @@ json_object *metrics_deltas(void)
 	for (size_t r = 0; r < N_ROUTES; r++) {
 		for (size_t s = 0; s < N_STATUSES; s++) {
 			char code[8];
+
+			if (pending->requests[r][s] == flushed->requests[r][s])
+				continue;
 			snprintf(code, sizeof code, "%d", statuses[s]);
 			snprintf(l, sizeof l, "route=\"%s\",status=\"%s\"", routes[r],
 				 statuses[s] ? code : "other");
@@ -273,39 +288,6 @@ void metrics_deltas_done(void)
 
 /* ---- the exposition ---- */
 
-struct text {
-	char *s;
-	size_t len, cap;
-	bool failed;
-};
-
-static void put(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void put(struct text *t, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	for (;;) {
-		if (t->failed)
-			return;
-		va_start(ap, fmt);
-		n = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
-		va_end(ap);
-		if (n >= 0 && (size_t)n < t->cap - t->len) {
-			t->len += (size_t)n;
-			return;
-		}
-		char *bigger = n < 0 ? NULL : realloc(t->s, t->cap * 2 + (size_t)n);
-		if (!bigger) {
-			t->failed = true;
-			return;
-		}
-		t->s = bigger;
-		t->cap = t->cap * 2 + (size_t)n;
-	}
-}
-
 /* The family (HELP and TYPE) a stored series name belongs to. */
 static const struct family {
 	const char *name, *type, *help;
@@ -338,46 +320,53 @@ static const struct family *family_of(const char *name)
 }
 
 /* Prometheus's label value escapes: backslash, double quote, newline. */
-static void put_escaped(struct text *t, const char *v)
+static void put_escaped(struct printbuf *pb, const char *v)
 {
-	for (; *v; v++)
-		put(t, "%s", *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" : *v == '\n' ? "\\n" :
-			      (char[2]){*v, '\0'});
+	for (; *v; v++) {
+		size_t run = strcspn(v, "\\\"\n");
+
+		printbuf_memappend(pb, v, (int)run);
+		v += run;
+		if (!*v)
+			break;
+		printbuf_memappend(pb, *v == '\\' ? "\\\\" : *v == '"' ? "\\\"" : "\\n", 2);
+	}
 }
 
 char *metrics_render(int n, const char *const *instance, const char *const *name,
 		     const char *const *labels, const double *value)
 {
-	struct text t = {.s = malloc(4096), .cap = 4096};
+	struct printbuf *pb = printbuf_new();
 	const struct family *last = NULL;
+	char *text;
 
-	if (!t.s)
+	if (!pb)
 		return NULL;
-	t.s[0] = '\0';
 	for (int i = 0; i < n; i++) {
 		const struct family *f = family_of(name[i]);
-		bool us = strlen(name[i]) > 7 && !strcmp(name[i] + strlen(name[i]) - 7, "_sum_us");
+		size_t len = strlen(name[i]);
+		bool us = len > 7 && !strcmp(name[i] + len - 7, "_sum_us");
+		bool braces = *instance[i] || *labels[i];
 
 		if (!f)
 			continue;
 		if (f != last) {
-			put(&t, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
+			sprintbuf(pb, "# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name,
+				  f->type);
 			last = f;
 		}
-		put(&t, "%.*s", (int)(strlen(name[i]) - (us ? 3 : 0)), name[i]);
-		if (*instance[i] || *labels[i])
-			put(&t, "{");
+		printbuf_memappend(pb, name[i], (int)(len - (us ? 3 : 0)));
+		if (braces)
+			printbuf_memappend(pb, "{", 1);
 		if (*instance[i]) {
-			put(&t, "instance=\"");
-			put_escaped(&t, instance[i]);
-			put(&t, "\"%s", *labels[i] ? "," : "");
+			printbuf_memappend(pb, "instance=\"", 10);
+			put_escaped(pb, instance[i]);
+			sprintbuf(pb, "\"%s", *labels[i] ? "," : "");
 		}
-		put(&t, "%s%s %.15g\n", labels[i], *instance[i] || *labels[i] ? "}" : "",
-		    us ? value[i] / 1e6 : value[i]);
+		sprintbuf(pb, "%s%s %.15g\n", labels[i], braces ? "}" : "",
+			  us ? value[i] / 1e6 : value[i]);
 	}
-	if (t.failed) {
-		free(t.s);
-		return NULL;
-	}
-	return t.s;
+	text = strdup(pb->buf ? pb->buf : "");
+	printbuf_free(pb);
+	return text;
 }

@@ -32,6 +32,7 @@
 #define PURGE_EVERY_MS 10000    /* tacitus.history.keep-days: a look every 10 s ... */
 #define PURGE_BUDGET_MS 200     /* ... purging for at most this long */
 #define PURGE_DAYS_MAX 1000000
+#define BUSY_LOG_MS 10000       /* "every job account is busy", at most this often */
 #define LABEL_MAX 64            /* "batch 12", "driver 3" */
 #define JOB_DIR_MAX 1200        /* var/jobs/batch-<id> */
 #define NOTE_MAX 600            /* a line of our own in a job's log */
@@ -83,6 +84,7 @@ struct mon {
 	struct leasewatch owners;   /* other monitors, as this one saw them */
 	long long last_renewal;     /* now_ms() of the last renewal attempt, 0 = none yet */
 	long long last_purge;       /* now_ms() of the last purge of old history */
+	long long last_busy_log;    /* now_ms() of the last "every job account is busy" */
 	bool renewed;               /* whether that attempt renewed the leases */
 };
 
@@ -374,8 +376,10 @@ static void launch(struct mon *m, struct store_job *j)
 	taken = jobuser_take(m->users, &u);
 	if (taken <= 0) {
 		/* claimed but not launched: tried again at the next cycle (watch) */
-		if (taken == 0)
+		if (taken == 0 && now_ms() - m->last_busy_log >= BUSY_LOG_MS) {
 			log_warn("%s: every job account is busy; launched when one is free", what);
+			m->last_busy_log = now_ms();
+		}
 		j->job_dir = NULL;
 		return;
 	}
@@ -452,7 +456,7 @@ static void watch(struct mon *m, struct store_job *j)
 	/* processes of the job's account are its own (their environ is not ours to
 	 * read): they go too, unless the account already serves another job */
 	if (shim_read_account(j->job_dir, &uid, &gid) == 0)
-		jobuser_reclaim(m->users, uid, gid);
+		jobuser_reclaim(m->users, uid);
 	rc = store_output(m, j, true);
 	if (rc == STORE_ERROR || rc == STORE_NOTFOUND)
 		return;
@@ -632,7 +636,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	struct sigaction sa;
 	struct mon m;
 	char app[APP_NAME_MAX], jobs[JOB_DIR_MAX];
-	long long last_maintenance = 0, started;
+	long long last_maintenance = 0, started, took;
 
 	memset(&m, 0, sizeof m);
 	m.cfg = c;
@@ -696,11 +700,12 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		}
 		started = now_ms();
 		cycle(&m);
-		metrics_cycle((double)(now_ms() - started) / 1000.0);
+		took = now_ms() - started;
+		metrics_cycle((double)took / 1000.0);
 		/* a burst of POSTs sends a NOTIFY each: let them gather for a moment
 		 * instead of running a cycle per notification */
-		if (now_ms() - started < MIN_CYCLE_MS)
-			poll(NULL, 0, (int)(MIN_CYCLE_MS - (now_ms() - started)));
+		if (took < MIN_CYCLE_MS)
+			poll(NULL, 0, (int)(MIN_CYCLE_MS - took));
 		wait_for_work(&m, until_maintenance(last_maintenance));
 	}
 	log_info("monitor: stopping; running jobs keep running and go to whoever adopts them");

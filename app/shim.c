@@ -149,7 +149,7 @@ int shim_main(int argc, char **argv)
 	 * job to take the account (once this shim's lock goes with it) would meet:
 	 * neither a process nor a file (its working folder, a driver's secret) */
 	if (uid > 0) {
-		jobuser_purge((uid_t)uid, (gid_t)gid);
+		jobuser_purge((uid_t)uid);
 		if (jobuser_empty_as((uid_t)uid, (gid_t)gid, work, JOBUSER_EMPTY_SHIM_MS) == 0)
 			rmdir(work);
 	}

@@ -58,6 +58,7 @@ as_pg() {
 }
 
 is_root() { [ "$(id -u)" = 0 ]; }
+sep() { [ "${SEP:-0}" = 1 ]; }     # the stack runs as its own users (decide_separation)
 
 make_user() {
 	id -u "$1" >/dev/null 2>&1 ||
@@ -92,7 +93,7 @@ own_layout() {
 	# writes it)
 	mkdir -p "$VAR/run" "$VAR/log" "$VAR/files" "$VAR/secrets" "$VAR/nginx/tmp" \
 		"$VAR/nginx/logs" "$VAR/start"
-	if [ "$SEP" = 1 ]; then
+	if sep; then
 		install -d -o tacitus -g tacitus-web -m 2750 "$VAR/run"
 		install -d -o tacitus -g tacitus -m 0711 "$VAR/jobs"
 		install -d -o tacitus -g tacitus -m 0700 "$VAR/secrets"
@@ -120,7 +121,7 @@ own_layout() {
 server_prefix() {
 	AS_SERVER=""
 	JOB_OPTS=""
-	if [ "$SEP" = 1 ]; then
+	if sep; then
 		caps=-all,+setuid,+setgid,+kill,+chown
 		AS_SERVER="setpriv --reuid=tacitus --regid=tacitus --clear-groups --inh-caps=$caps"
 		AS_SERVER="$AS_SERVER --ambient-caps=$caps --bounding-set=$caps --"
@@ -136,7 +137,7 @@ deps() {
 	done
 	if [ -n "$missing" ]; then
 		say "installing Debian packages:$missing"
-		[ "$(id -u)" = 0 ] || die "run as root to install:$missing"
+		is_root || die "run as root to install:$missing"
 		apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 	fi
@@ -162,7 +163,7 @@ spark_home() {
 # private home is not, so the cluster then lives under /tmp (linked from VAR/pg).
 pg_dirs() {
 	if [ ! -e "$VAR/pg" ]; then
-		if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$VAR"; then
+		if is_root && ! runuser -u postgres -- test -x "$VAR"; then
 			alt=/tmp/tacitus-pg-$(printf %s "$VAR" | md5sum | cut -c1-8)
 			say "warning: postgres cannot reach $VAR; its cluster lives in $alt"
 			mkdir -p "$alt"
@@ -239,7 +240,7 @@ pg_auth() {
 pg_role() {
 	mkdir -p "$VAR/secrets"
 	pg_login tacitus "$VAR/secrets/pgpass"
-	[ "${SEP:-0}" = 1 ] && chown -h tacitus:tacitus "$VAR/secrets/pgpass"
+	sep && chown -h tacitus:tacitus "$VAR/secrets/pgpass"
 	pg_login tacitus_report "$VAR/secrets/report.pgpass"
 	psql_admin -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'tacitus'" |
 		grep -q 1 || psql_admin -d postgres -qc "CREATE DATABASE tacitus OWNER tacitus"
@@ -293,14 +294,14 @@ credentials() {
 	printf '%s:{SSHA}%s\n' "$USER_NAME" "$hash" > "$VAR/nginx/htpasswd"
 	umask 022
 	# nginx's workers read it at each request
-	if [ "${SEP:-0}" = 1 ]; then
+	if sep; then
 		chown root:tacitus-web "$VAR/nginx/htpasswd"
 		chmod 640 "$VAR/nginx/htpasswd"
 	fi
 }
 
 nginx_start() {
-	mkdir -p "$VAR/nginx/conf" "$VAR/nginx/logs" "$VAR/nginx/tmp"
+	mkdir -p "$VAR/nginx/conf"      # logs/ and tmp/: own_layout
 	CERT=${TACITUS_TLS_CERT:-$VAR/nginx/server.crt}
 	KEY=${TACITUS_TLS_KEY:-$VAR/nginx/server.key}
 	if [ -z "${TACITUS_TLS_CERT:-}" ] && [ ! -f "$VAR/nginx/server.crt" ]; then
@@ -325,8 +326,11 @@ nginx_start() {
 		i=$((i + 1))
 	done
 	nginx_user=""
-	is_root && nginx_user="user root root;"
-	[ "$SEP" = 1 ] && nginx_user="user tacitus-web tacitus-web;"
+	if sep; then
+		nginx_user="user tacitus-web tacitus-web;"
+	elif is_root; then
+		nginx_user="user root root;"
+	fi
 	sed -e "s|@CERT@|$CERT|g" -e "s|@KEY@|$KEY|g" \
 	    -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$PORT|g" \
 	    -e "s|@USER@|$nginx_user|g" -e "s|@UPSTREAMS@|$upstreams|" \
@@ -345,7 +349,7 @@ nginx_start() {
 # appends it to logs/NAME.log and rotates that by size (include/logfile.h)
 nginx_logs() {
 	as_web=""
-	[ "$SEP" = 1 ] && as_web="setpriv --reuid=tacitus-web --regid=tacitus-web --clear-groups \
+	sep && as_web="setpriv --reuid=tacitus-web --regid=tacitus-web --clear-groups \
 		--inh-caps=-all --bounding-set=-all --"
 	mkdir -p "$VAR/nginx/pipes"
 	chmod 700 "$VAR/nginx/pipes"
@@ -401,7 +405,7 @@ app_start() {
 	# (the venv's may be a python under a private home, e.g. pyenv's in /root);
 	# spark-submit puts pyspark on its path either way
 	job_python=$VENV/bin/python
-	[ "$SEP" = 1 ] && job_python=/usr/bin/python3
+	sep && job_python=/usr/bin/python3
 	export LIVY_CONF_DIR SPARK_HOME PYSPARK_PYTHON="$job_python" \
 		PYSPARK_DRIVER_PYTHON="$job_python" PGHOST="$SOCKDIR" PGPORT="$PGPORT" \
 		PGDATABASE=tacitus PGUSER=tacitus PGPASSFILE="$VAR/secrets/pgpass"

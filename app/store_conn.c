@@ -278,6 +278,16 @@ const char *store_col(PGresult *r, int row, int c)
 	return PQgetisnull(r, row, c) ? NULL : PQgetvalue(r, row, c);
 }
 
+const char **store_col_array(PGresult *r, int c)
+{
+	int n = PQntuples(r);
+	const char **v = calloc((size_t)n + 1, sizeof *v);
+
+	for (int i = 0; v && i < n; i++)
+		v[i] = PQgetvalue(r, i, c);     /* "" for NULL, as libpq gives it */
+	return v;
+}
+
 void store_copy_col(PGresult *r, int c, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s", PQntuples(r) && !PQgetisnull(r, 0, c) ? PQgetvalue(r, 0, c) : "");

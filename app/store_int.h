@@ -100,6 +100,11 @@ enum store_rc store_insert_driver(struct store *s, const char *owner, const char
 /* Column c of row `row`, NULL for SQL NULL. */
 const char *store_col(PGresult *r, int row, int c);
 
+/* Column c of every row of r ("" for SQL NULL), pointing into r: a malloc'd array
+ * of PQntuples(r) + 1 (the caller frees it, before r is cleared), NULL when memory
+ * ran out.  For results handed out as parallel columns. */
+const char **store_col_array(PGresult *r, int c);
+
 /* Column c of the first row into buf ("" when NULL or there is no row). */
 void store_copy_col(PGresult *r, int c, char *buf, size_t len);
 

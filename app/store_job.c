@@ -155,15 +155,11 @@ enum store_rc store_lease_marks(struct store *s, const char *me, struct store_ma
 		return STORE_ERROR;
 	out->res = r;
 	out->n = PQntuples(r);
-	out->owner = calloc((size_t)out->n + 1, sizeof *out->owner);
-	out->mark = calloc((size_t)out->n + 1, sizeof *out->mark);
+	out->owner = store_col_array(r, 0);
+	out->mark = store_col_array(r, 1);
 	if (!out->owner || !out->mark) {
 		store_marks_free(out);
 		return STORE_ERROR;
-	}
-	for (int i = 0; i < out->n; i++) {
-		out->owner[i] = PQgetvalue(r, i, 0);
-		out->mark[i] = PQgetisnull(r, i, 1) ? "" : PQgetvalue(r, i, 1);
 	}
 	return STORE_OK;
 }
@@ -176,28 +172,26 @@ void store_marks_free(struct store_marks *m)
 	memset(m, 0, sizeof *m);
 }
 
-/* names as a JSON array (the one way a list of strings reaches a query here);
- * NULL when memory ran out */
-static char *json_names(const char *const *names, int n)
+/* names as a JSON array (the one way a list of strings reaches a query here): the
+ * caller puts it */
+static json_object *json_names(const char *const *names, int n)
 {
 	json_object *a = json_object_new_array();
-	char *text;
 
-	if (!a)
-		return NULL;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; a && i < n; i++)
 		json_object_array_add(a, json_object_new_string(names[i]));
-	text = strdup(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN));
-	json_object_put(a);
-	return text;
+	return a;
 }
 
 enum store_rc store_take_over(struct store *s, const char *owner, const char *host, int ttl_sec,
 			      const char *const *adopt, int n_adopt, const char *const *end,
 			      int n_end, struct store_jobs *out)
 {
-	char ttl[STORE_NUM_MAX], *a = json_names(adopt, n_adopt), *e = json_names(end, n_end);
-	const char *p[5] = {owner, host, ttl, a, e};
+	json_object *a = json_names(adopt, n_adopt), *e = json_names(end, n_end);
+	char ttl[STORE_NUM_MAX];
+	const char *p[5] = {owner, host, ttl,
+			    a ? json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN) : NULL,
+			    e ? json_object_to_json_string_ext(e, JSON_C_TO_STRING_PLAIN) : NULL};
 	enum store_rc rc = STORE_ERROR;
 
 	memset(out, 0, sizeof *out);
@@ -213,8 +207,8 @@ enum store_rc store_take_over(struct store *s, const char *owner, const char *ho
 			5, p, out);
 	else
 		log_error("take over: out of memory");
-	free(a);
-	free(e);
+	json_object_put(a);
+	json_object_put(e);
 	return rc;
 }
 

@@ -38,20 +38,16 @@ enum store_rc store_metrics_read(struct store *s, struct store_metrics *out)
 		return STORE_ERROR;
 	out->res = r;
 	out->n = PQntuples(r);
-	out->instance = calloc((size_t)out->n + 1, sizeof *out->instance);
-	out->name = calloc((size_t)out->n + 1, sizeof *out->name);
-	out->labels = calloc((size_t)out->n + 1, sizeof *out->labels);
+	out->instance = store_col_array(r, 0);
+	out->name = store_col_array(r, 1);
+	out->labels = store_col_array(r, 2);
 	out->value = calloc((size_t)out->n + 1, sizeof *out->value);
 	if (!out->instance || !out->name || !out->labels || !out->value) {
 		store_metrics_free(out);
 		return STORE_ERROR;
 	}
-	for (int i = 0; i < out->n; i++) {
-		out->instance[i] = PQgetvalue(r, i, 0);
-		out->name[i] = PQgetvalue(r, i, 1);
-		out->labels[i] = PQgetvalue(r, i, 2);
+	for (int i = 0; i < out->n; i++)
 		out->value[i] = atof(PQgetvalue(r, i, 3));
-	}
 	return STORE_OK;
 }
 

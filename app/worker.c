@@ -50,11 +50,8 @@ int worker_main(int listen_fd, const struct cfg *c, const struct argv_drivers *d
 		double start = now_s();
 		int rc = http_begin(&r, &f);
 
-		if (rc == 413)
-			http_send_msg(&r, 413, NULL, "The request body is larger than %d bytes",
-				      HTTP_MAX_BODY);
-		else if (rc)
-			http_send_msg(&r, rc, NULL, "The request body could not be read");
+		if (rc)
+			http_send_body_error(&r, rc, HTTP_MAX_BODY);
 		else
 			api_handle(&r, connected(&s, app), c, d);
 		metrics_request(r.path, r.status, now_s() - start);

@@ -44,6 +44,10 @@ int http_begin(struct http_req *r, FCGX_Request *f);
  * Called once per request, by http_begin or by the handler of HTTP_DRIVER_PATH. */
 int http_read_body(struct http_req *r, size_t max);
 
+/* Answer the status rc that http_begin or http_read_body (with max) returned: 413
+ * naming max, or "could not be read". */
+void http_send_body_error(struct http_req *r, int rc, size_t max);
+
 void http_done(struct http_req *r);
 
 /* The decoded value of query parameter `name` into buf; NULL when absent.

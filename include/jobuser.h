@@ -72,7 +72,7 @@ int jobuser_take(struct jobuser_pool *p, struct jobuser *u);
  * when no other job holds the account now (its lock is free), kill every process
  * of it; when another job holds it, there is nothing to do (taking the account
  * killed what was left).  Returns 0, or -1 (logged). */
-int jobuser_reclaim(const struct jobuser_pool *p, uid_t uid, gid_t gid);
+int jobuser_reclaim(const struct jobuser_pool *p, uid_t uid);
 
 /* Close this process's copy of u's lock (the shim's keeps it). */
 void jobuser_release(struct jobuser *u);
@@ -86,7 +86,13 @@ int jobuser_become(uid_t uid, gid_t gid);
  * is uid, scanning /proc until a scan finds none (a process forked meanwhile is
  * found by the next scan).  Never for uid 0 or the caller's own uid.  Returns 0,
  * or -1 (logged). */
-int jobuser_purge(uid_t uid, gid_t gid);
+int jobuser_purge(uid_t uid);
+
+#define JOBUSER_PROC_UIDS 4     /* real, effective, saved, filesystem */
+
+/* pid's uids from /proc/<pid>/status (a zombie's too) into ids.  Returns 0, or -1
+ * when there is no such process (or it cannot be read). */
+int jobuser_proc_uids(pid_t pid, uid_t ids[JOBUSER_PROC_UIDS]);
 
 #define JOBUSER_EMPTY_SHIM_MS 10000     /* the shim, whose job is over, may wait this long */
 #define JOBUSER_EMPTY_MONITOR_MS 1000   /* the monitor, whose loop keeps leases, this long */

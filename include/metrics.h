@@ -59,11 +59,11 @@ const char *metrics_route(const char *path);
 json_object *metrics_deltas(void);
 void metrics_deltas_done(void);
 
-/* Append to buf (a json-c printbuf-like growing string: see metrics.c) the exposition
- * of `n` rows (instance, name, labels, value), sorted by name then instance, with the
- * HELP and TYPE of each family; gauges (jobs alive by kind and state, warm pool
- * drivers) carry no instance label.  Returns the malloc'd text, or NULL when memory
- * ran out. */
+/* The exposition of `n` rows (instance, name, labels, value), sorted by name then
+ * instance, with the HELP and TYPE of each family; a row with instance "" (the gauges:
+ * jobs alive by kind and state, warm-pool drivers) carries no instance label, and a
+ * row of a name no family owns is left out.  Returns malloc'd text (the caller frees
+ * it), or NULL when memory ran out. */
 char *metrics_render(int n, const char *const *instance, const char *const *name,
 		     const char *const *labels, const double *value);
 

@@ -21,6 +21,7 @@ import shlex
 import subprocess
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass
 
 import pytest
@@ -203,6 +204,16 @@ def check_batch_object(obj, where=""):
 
 
 # --------------------------------------------------------------------------- database
+
+def psql_env(cfg):
+    """libpq's environment for the stack's database, from TACITUS_PSQL (its connection URI,
+    as `sh app/stack.sh env` prints it: postgresql:///DB?host=DIR&port=N&user=U&passfile=F)."""
+    uri = next(a for a in cfg.psql if a.startswith("postgresql://"))
+    u = urllib.parse.urlsplit(uri)
+    q = dict(urllib.parse.parse_qsl(u.query))
+    return {"PGHOST": q["host"], "PGPORT": q["port"], "PGUSER": q["user"],
+            "PGDATABASE": u.path.lstrip("/"), "PGPASSFILE": q["passfile"]}
+
 
 class Psql:
     """Runs one SQL statement through the stack's psql command prefix (unaligned, tuples only)."""

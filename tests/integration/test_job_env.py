@@ -1,7 +1,7 @@
 """Jobs get an explicit environment: an allow-list, never the server's whole environment.
 
-The server runs with PGHOST, PGPORT, PGUSER, PGDATABASE (the database, reachable without a
-password) and TACITUS_* in its environment; none of it may reach a job's code.  A batch
+The server runs with PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSFILE (the database and
+the file of its password) and TACITUS_* in its environment; none of it may reach a job's code.  A batch
 (tests/jobs/env.py prints the names of its environment) and a statement of a session (the
 warm pool's driver, app/repl.py) must see neither PG* nor TACITUS_* (but the job's marker
 TACITUS_JOB, which the job shim sets), and must still see PATH and SPARK_HOME.  A variable

@@ -38,7 +38,6 @@ import json
 import os
 import re
 import time
-import urllib.parse
 import uuid
 
 import pytest
@@ -57,51 +56,6 @@ IDLE_POOL_DRIVERS = ("select id, job_dir, pid from batch where pool is not null 
 
 
 # --------------------------------------------------------------------------- the stack
-
-def psql_host_port(argv, env=os.environ):
-    """(host, port) of the database from the psql command line of TACITUS_PSQL: options
-    (-h X, -hX, --host=X, -p ...), a URI (postgresql://[user@][host][:port]/db?host=..&port=..)
-    or a keyword/value conninfo (host=X port=Y); PGHOST/PGPORT, then 5432, fill the gaps."""
-    host = port = None
-    args = list(argv)
-    i = 0
-    while i < len(args):
-        a = args[i]
-        nxt = args[i + 1] if i + 1 < len(args) else None
-        if a in ("-h", "--host") and nxt is not None:
-            host, i = nxt, i + 1
-        elif a in ("-p", "--port") and nxt is not None:
-            port, i = nxt, i + 1
-        elif a.startswith("--host="):
-            host = a.split("=", 1)[1]
-        elif a.startswith("--port="):
-            port = a.split("=", 1)[1]
-        elif a.startswith("-h") and not a.startswith("--") and len(a) > 2:
-            host = a[2:]
-        elif a.startswith("-p") and not a.startswith("--") and len(a) > 2:
-            port = a[2:]
-        else:
-            if a.startswith(("-d", "--dbname=")):      # -d CONNSTR, -dCONNSTR, --dbname=
-                a = a[len("--dbname="):] if a.startswith("--dbname=") else (a[2:] or (nxt or ""))
-            if a.startswith(("postgresql://", "postgres://")):
-                u = urllib.parse.urlsplit(a)
-                q = urllib.parse.parse_qs(u.query)
-                hostport = u.netloc.rsplit("@", 1)[-1]
-                h, sep, p = hostport.rpartition(":")
-                if not sep or not p.isdigit():
-                    h, p = hostport, ""
-                h = urllib.parse.unquote(h.strip("[]"))
-                host = q["host"][0] if "host" in q else (h or host)
-                port = q["port"][0] if "port" in q else (p or port)
-            elif "=" in a and re.match(r"^\s*\w+\s*=", a):
-                kv = dict(re.findall(r"(\w+)\s*=\s*('(?:[^'\\]|\\.)*'|\S+)", a))
-                host = kv.get("host", host).strip("'") if "host" in kv else host
-                port = kv.get("port", port).strip("'") if "port" in kv else port
-        i += 1
-    host = host or env.get("PGHOST") or "/var/run/postgresql"
-    port = port or env.get("PGPORT") or "5432"
-    return host.split(",")[0], str(port).split(",")[0]
-
 
 def job_users_or_skip(cfg):
     """(prefix, N) of the pool of job users; skips the test when there is no separation."""
@@ -296,7 +250,8 @@ def not_blocked(report, where):
 
 def test_job_code_cannot_reach_the_server_or_other_jobs(cfg, tac):
     prefix, count = job_users_or_skip(cfg)
-    host, port = psql_host_port(cfg.psql)
+    pg = tl.psql_env(cfg)
+    host, port = pg["PGHOST"], pg["PGPORT"]
     var = cfg.var.rstrip("/")
     attack = cfg.job("attack.py")
     assert os.path.isfile(attack), f"{attack} is missing"

@@ -39,7 +39,6 @@ import signal
 import socket
 import subprocess
 import tempfile
-import urllib.parse
 import threading
 import time
 import uuid
@@ -1337,16 +1336,6 @@ def test_a_long_monitor_cycle_keeps_its_leases(cfg, tac, run_id):
 
 # --------------------------------------------------------------------------- 12. instance names
 
-def psql_env(cfg):
-    """libpq's environment for the stack's database, from TACITUS_PSQL (its connection URI:
-    postgresql:///DB?host=DIR&port=N&user=U&passfile=F)."""
-    uri = next(a for a in cfg.psql if a.startswith("postgresql://"))
-    u = urllib.parse.urlsplit(uri)
-    q = dict(urllib.parse.parse_qsl(u.query))
-    return {"PGHOST": q["host"], "PGPORT": q["port"], "PGUSER": q["user"],
-            "PGDATABASE": u.path.lstrip("/"), "PGPASSFILE": q["passfile"]}
-
-
 def test_a_second_instance_with_the_same_name_refuses_to_start(cfg, tac):
     """An instance whose name another running instance has (here app-1, with a socket of its
     own, so that nothing local stops it) exits non-zero with a line saying why, at once, and
@@ -1359,7 +1348,7 @@ def test_a_second_instance_with_the_same_name_refuses_to_start(cfg, tac):
     sock = os.path.join(sock_dir, "app.sock")
     out = os.path.join(sock_dir, "app.log")
     real = os.environ.get("TACITUS_BIN", os.path.join(ROOT, "build", "tacitus"))
-    env = {**os.environ, **psql_env(cfg), "SPARK_HOME": os.path.dirname(pyspark.__file__)}
+    env = {**os.environ, **tl.psql_env(cfg), "SPARK_HOME": os.path.dirname(pyspark.__file__)}
     with open(out, "w") as log:
         p = subprocess.Popen([real, "serve", "--instance", f"app-{n}", "--socket", sock,
                               "--var", cfg.var, "--sql", os.path.join(ROOT, "sql"),

@@ -51,12 +51,11 @@ def test_the_report_role_reads_the_views_and_nothing_else():
                 "select count(*) from public.batch_event",
                 "delete from public.batch where false",
                 "create table report.mine (x int)", "create table public.mine (x int)",
-                "insert into report.jobs (kind) values ('batch')",
                 "select pg_read_file('postgresql.conf')"):
         rc, _, err = as_report(sql)
-        if rc == 0:
-            refused.append(sql)
-    assert not refused, f"tacitus_report was allowed: {refused}"
+        if rc == 0 or "permission denied" not in err:
+            refused.append((sql, err or "allowed"))
+    assert not refused, f"tacitus_report was not refused for lack of rights: {refused}"
     cols = report_rows("select column_name from information_schema.columns "
                        "where table_schema = 'report' and table_name = 'jobs' order by ordinal_position")
     names = [c[0] for c in cols]
@@ -90,7 +89,7 @@ def test_jobs_daily_and_running_show_real_batches(cfg, tac):
                               f"where owner = '{cfg.user}' and kind = 'batch'")
         assert running and int(running[0][0]) >= 1, f"report.running: {running}"
         day = report_rows(
-            f"select jobs, succeeded, failed, success_rate between 0 and 1, "
+            f"select jobs, succeeded, failed, success_rate = 1, "
             f"p50_duration_s > 0 from report.daily where day = (now() at time zone 'UTC')::date "
             f"and owner = '{cfg.user}' and kind = 'batch' and queue = 'reports'")
         assert day == [["1", "1", "0", "t", "t"]], f"report.daily for queue 'reports': {day}"
@@ -121,6 +120,12 @@ def test_statements_of_a_session(tac):
         s.delete_quietly()
 
 
+def wait_purged(db, rows, what):
+    """Wait until none of `rows` ("TABLE where CONDITION" each) is left in the table."""
+    left = " + ".join(f"(select count(*) from {r})" for r in rows)
+    tl.wait_until(lambda: db.query(f"select {left}") == "0", PURGE_WAIT, f"{what} to be purged")
+
+
 def test_history_older_than_keep_days_is_purged_and_nothing_younger(cfg, tac):
     old = tac.create_batch({"file": cfg.job("quick.py"), "args": ["purge-old"]})[1]
     young = tac.create_batch({"file": cfg.job("quick.py"), "args": ["purge-young"]})[1]
@@ -133,13 +138,9 @@ def test_history_older_than_keep_days_is_purged_and_nothing_younger(cfg, tac):
     db.query(f"update batch set finished_at = now() - interval '{KEEP_DAYS - 1} days' "
              f"where id = {young}")
 
-    def gone():
-        left = db.query(f"select (select count(*) from batch where id = {old}) + "
-                        f"(select count(*) from batch_log where batch_id = {old}) + "
-                        f"(select count(*) from batch_event where batch_id = {old})")
-        return left == "0"
-    tl.wait_until(gone, PURGE_WAIT, f"batch {old}, finished {KEEP_DAYS + 1} days ago, to be "
-                                    f"purged with its log and events")
+    wait_purged(db, [f"batch where id = {old}", f"batch_log where batch_id = {old}",
+                     f"batch_event where batch_id = {old}"],
+                f"batch {old}, finished {KEEP_DAYS + 1} days ago, with its log and events")
     left = db.query(f"select count(*) from batch_log where batch_id = {young}")
     assert db.batch_state(young) == "success" and int(left) > 0, \
         f"batch {young}, finished {KEEP_DAYS - 1} days ago, was purged ({left} log lines left)"
@@ -158,10 +159,6 @@ def test_a_purged_session_goes_with_its_statements(cfg, tac):
     db.query(f"update batch set finished_at = now() - interval '{KEEP_DAYS + 1} days' "
              f"where id = {did}")
 
-    def gone():
-        left = db.query(f"select (select count(*) from session where id = {s.id}) + "
-                        f"(select count(*) from statement where session_id = {s.id}) + "
-                        f"(select count(*) from batch where id = {did})")
-        return left == "0"
-    tl.wait_until(gone, PURGE_WAIT, f"session {s.id}, its statements and driver {did} to be "
-                                    f"purged")
+    wait_purged(db, [f"session where id = {s.id}", f"statement where session_id = {s.id}",
+                     f"batch where id = {did}"],
+                f"session {s.id}, its statements and driver {did}")
