@@ -2,6 +2,8 @@
 #   make run    install what is missing, build, serve https://127.0.0.1:$(TACITUS_PORT)
 #   make stop   stop what make run started
 #   make test   install, build, unit tests (plain, ASan+UBSan, valgrind), integration tests
+#               (local Spark, then a real YARN that the tests start)
+#   make test-cluster   the cluster tests alone (a real YARN)
 #   make unit   the unit tests alone; make unit SUITE=reqbody runs one suite of them
 #   make bench  benchmarks (not in CI)
 #   make fuzz   libFuzzer harnesses, FUZZ_SECONDS each (60); make test runs them 5 s each
@@ -9,15 +11,17 @@
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes
-CPPFLAGS := -Iinclude -I/usr/include/postgresql
-LDLIBS  := -lfcgi -ljson-c -lpq
+CPPFLAGS := -Iinclude -I/usr/include/postgresql -I/usr/include/libxml2
+LDLIBS  := -lfcgi -ljson-c -lpq -lcurl -lxml2
 SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRC     := $(wildcard app/*.c)
 HDR     := $(wildcard include/*.h app/*.h)
 # the pure modules (no FastCGI, no PostgreSQL, no process started): what the unit
-# tests and the fuzzers link
-PURE    := app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c
+# tests and the fuzzers link (track_yarn.c with the HTTP layer it calls, never
+# called there)
+PURE    := app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c app/hadoopconf.c app/track_yarn.c app/httpout.c
+PURELIBS := -ljson-c -lcurl -lxml2
 UNIT    := $(wildcard tests/unit/*.c)
 
 export TACITUS_PORT ?= 8998
@@ -27,7 +31,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
-.PHONY: all deps run stop test unit integration bench clean fuzz fuzz-smoke
+.PHONY: all deps run stop test unit integration test-cluster bench clean fuzz fuzz-smoke
 all: build/tacitus build/asan/tacitus
 
 build/tacitus: $(SRC) $(HDR) | build
@@ -42,15 +46,15 @@ build/failfork.so: tests/inject/failfork.c | build
 	$(CC) $(WARN) $(CFLAGS) -shared -fPIC -o $@ $< -ldl
 
 build/unit: $(UNIT) $(PURE) $(HDR) | build
-	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Itests/unit -o $@ $(UNIT) $(PURE) -ljson-c
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Itests/unit -o $@ $(UNIT) $(PURE) $(PURELIBS)
 
 build/asan/unit: $(UNIT) $(PURE) $(HDR) | build
 	@mkdir -p build/asan
-	$(CC) $(WARN) $(SAN) $(CPPFLAGS) -Itests/unit -o $@ $(UNIT) $(PURE) -ljson-c
+	$(CC) $(WARN) $(SAN) $(CPPFLAGS) -Itests/unit -o $@ $(UNIT) $(PURE) $(PURELIBS)
 
 build/fuzz/%: tests/fuzz/fuzz_%.c $(PURE) app/http.c $(HDR) | build
 	@mkdir -p build/fuzz
-	clang $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(PURE) app/http.c -ljson-c -lfcgi
+	clang $(FUZZ_FLAGS) $(CPPFLAGS) -o $@ $< $(PURE) app/http.c $(PURELIBS) -lfcgi
 
 # Each harness runs on a scratch copy of its seed corpus (tests/fuzz/corpus/NAME).
 fuzz fuzz-smoke: $(addprefix build/fuzz/,$(FUZZERS))
@@ -85,6 +89,10 @@ unit: build/unit build/asan/unit
 
 integration: build/asan/tacitus build/failfork.so
 	@sh tests/integration.sh
+	@sh tests/integration.sh yarn
+
+test-cluster: deps build/asan/tacitus
+	@sh tests/integration.sh yarn
 
 test: deps all unit fuzz-smoke integration
 

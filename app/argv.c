@@ -43,6 +43,55 @@ json_object *argv_batch(const struct reqbody *r, const struct cfg *c)
 	return a;
 }
 
+/* The value of a "--conf" "spark.yarn.tags=..." pair at args[i], or NULL. */
+static const char *yarn_tags_at(json_object *args, size_t i)
+{
+	const char *k = json_object_get_string(json_object_array_get_idx(args, i));
+	const char *v = json_object_get_string(json_object_array_get_idx(args, i + 1));
+
+	if (!k || !v || strcmp(k, "--conf") || strncmp(v, ARGV_YARN_TAG_CONF,
+						       sizeof ARGV_YARN_TAG_CONF - 1))
+		return NULL;
+	return v + sizeof ARGV_YARN_TAG_CONF - 1;
+}
+
+/* Where the application's file is in args: argv_batch puts every option as a pair
+ * ("--conf", "k=v") before it, and the application's own arguments after it. */
+static size_t file_index(json_object *args)
+{
+	size_t n = json_object_array_length(args), i = 0;
+
+	while (i + 1 < n && !strncmp(json_object_get_string(json_object_array_get_idx(args, i)),
+				     "--", 2))
+		i += 2;
+	return i;
+}
+
+json_object *argv_with_yarn_tag(json_object *args, const char *tag)
+{
+	size_t n = json_object_array_length(args), file = file_index(args);
+	json_object *a = json_object_new_array();
+	const char *user = NULL;
+	char kv[CONF_ARG_MAX];
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < file; i += 2)
+		if (yarn_tags_at(args, i))
+			user = yarn_tags_at(args, i);
+	snprintf(kv, sizeof kv, ARGV_YARN_TAG_CONF "%s%s%s", user && *user ? user : "",
+		 user && *user ? "," : "", tag);
+	add(a, "--conf"), add(a, kv);
+	for (size_t i = 0; i < n; i++) {
+		if (i < file && i % 2 == 0 && yarn_tags_at(args, i)) {
+			i++;
+			continue;
+		}
+		json_object_array_add(a, json_object_get(json_object_array_get_idx(args, i)));
+	}
+	return a;
+}
+
 json_object *argv_driver(const struct reqbody *r, const struct cfg *c,
 			 const struct argv_drivers *d)
 {

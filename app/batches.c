@@ -114,6 +114,7 @@ static void batch_store(struct call *k, const struct reqbody *q, struct store_ne
 	nb->proxy_user = q->proxy_user[0] ? q->proxy_user : NULL;
 	nb->request_json = r->body;
 	nb->argv_json = json_object_to_json_string_ext(argv, JSON_C_TO_STRING_PLAIN);
+	nb->tracker = cfg_tracker(k->c);
 	rc = store_batch_create(k->s, nb, k->c, &id);
 	if (rc == STORE_CONFLICT)
 		http_send_msg(r, 422, NULL, "Idempotency-Key '%s' was used for batch %lld with "

@@ -34,7 +34,6 @@ static const char *ignored_keys[] = {
 	"livy.server.zookeeper.url", "livy.server.security-headers.enabled",
 	"livy.server.auth.type", "livy.server.request-log-retain.days", "livy.ui.enabled",
 	"livy.ui.basePath", "livy.repl.enable-hive-context", "livy.rsc.retained-statements",
-	"livy.server.yarn.app-lookup-timeout", "livy.server.yarn.poll-interval",
 	"livy.rsc.sql.num-rows", "livy.rsc.jars", "livy.repl.jars", "livy.pyspark.archives",
 };
 
@@ -51,6 +50,8 @@ void cfg_defaults(struct cfg *c)
 	c->session_timeout_ms = 3600LL * 1000;
 	c->session_ttl_ms = 8 * 3600LL * 1000;
 	c->warm_pool = 1;
+	c->yarn_lookup_timeout_ms = 120 * 1000;
+	c->yarn_poll_ms = 5 * 1000;
 	c->allowed_users.n = 1;
 	snprintf(c->allowed_users.name[0], sizeof c->allowed_users.name[0], "*");
 }
@@ -175,6 +176,22 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		*(strstr(key, "ttl") ? &c->session_ttl_ms : &c->session_timeout_ms) = ms;
 		return 0;
 	}
+	if (!strcmp(key, "livy.server.yarn.app-lookup-timeout") ||
+	    !strcmp(key, "livy.server.yarn.poll-interval")) {
+		long long ms;
+		if (livy_parse_time_ms(v, &ms, msg, sizeof msg) < 0) {
+			snprintf(err, errlen, "%s: %s", key, msg);
+			return -1;
+		}
+		if (ms < 100) {
+			snprintf(err, errlen, "%s: expected at least 100ms, got '%s'", key, v);
+			return -1;
+		}
+		*(strstr(key, "lookup") ? &c->yarn_lookup_timeout_ms : &c->yarn_poll_ms) = ms;
+		return 0;
+	}
+	if (!strcmp(key, "tacitus.yarn.rm-urls"))
+		return set_str(c->yarn_rm_urls, sizeof c->yarn_rm_urls, key, v, err, errlen);
 	if (!strcmp(key, "tacitus.session.max-per-user"))
 		return set_long(&c->max_per_user, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.session.warm-pool"))
@@ -344,6 +361,11 @@ int cfg_parse_blacklist(struct cfg *c, const char *text, const char *origin,
 	if (c->blacklist.n)
 		qsort(c->blacklist.key, c->blacklist.n, sizeof *c->blacklist.key, key_cmp);
 	return rc;
+}
+
+const char *cfg_tracker(const struct cfg *c)
+{
+	return strncmp(c->spark_master, "yarn", 4) ? "local" : "yarn";
 }
 
 bool cfg_is_blacklisted(const struct cfg *c, const char *key)

@@ -2,6 +2,7 @@
 #include "launcher.h"
 #include "jobuser.h"
 #include "log.h"
+#include "shim.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,7 +18,7 @@
 #define PROC_PATH_MAX 64            /* "/proc/<pid>/environ" */
 #define PROC_STAT_MAX 1024          /* /proc/<pid>/stat up to field 22 and more */
 #define LOG_PATH_MAX 4200           /* DIR (a path) + "/shim.log" */
-#define SHIM_ARGS 6                 /* tacitus job-shim DIR UID GID PROGRAM, then args */
+#define SHIM_ARGS 7                 /* tacitus job-shim [--keep-work] DIR UID GID PROGRAM */
 #define ID_MAX 16                   /* a uid or gid in decimal */
 
 int launch_boot_id(char *buf, size_t len)
@@ -271,29 +272,32 @@ int launch_exec_as(char *const argv[], char *const envp[], const char *out_path,
 
 int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 		 json_object *args, char *const envp[], const struct jobuser *u,
-		 const char *what, struct launch_proc *p)
+		 bool keep_work, const char *what, struct launch_proc *p)
 {
 	size_t n = json_object_array_length(args);
 	const char **argv = calloc(n + SHIM_ARGS + 1, sizeof *argv);
 	char log_path[LOG_PATH_MAX], uid[ID_MAX] = "-", gid[ID_MAX] = "-";
+	size_t k = 0;
 	int rc;
 
 	if (!argv) {
 		log_error("%s: out of memory building argv", what);
 		return -1;
 	}
-	argv[0] = self;
-	argv[1] = "job-shim";
-	argv[2] = dir;
+	argv[k++] = self;
+	argv[k++] = "job-shim";
+	if (keep_work)
+		argv[k++] = SHIM_KEEP_WORK;
+	argv[k++] = dir;
 	if (u->lock_fd >= 0) {
 		snprintf(uid, sizeof uid, "%d", (int)u->uid);
 		snprintf(gid, sizeof gid, "%d", (int)u->gid);
 	}
-	argv[3] = uid;
-	argv[4] = gid;
-	argv[5] = spark_submit;
+	argv[k++] = uid;
+	argv[k++] = gid;
+	argv[k++] = spark_submit;
 	for (size_t i = 0; i < n; i++)
-		argv[SHIM_ARGS + i] = json_object_get_string(json_object_array_get_idx(args, i));
+		argv[k++] = json_object_get_string(json_object_array_get_idx(args, i));
 	snprintf(log_path, sizeof log_path, "%s/shim.log", dir);
 	rc = launch_exec((char *const *)argv, envp, log_path, NULL, NULL, true, u->lock_fd, &p->pid);
 	free(argv);

@@ -10,6 +10,7 @@
 #include "shim.h"
 #include "store.h"
 #include "track.h"
+#include "track_yarn.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +26,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 #define CLAIM_PER_CYCLE 32
 #define MIN_CYCLE_MS 50         /* notifications arriving faster are handled together */
@@ -42,6 +45,8 @@
 #define APP_NAME_MAX 128        /* PostgreSQL application_name */
 #define RM_FDS 16               /* folders nftw keeps open removing a job folder */
 #define ENV_NAMES_MAX 2048      /* the names of a job's variables, for the log */
+#define YARN_REOPEN_MS 60000    /* no ResourceManager known: looked for again this often */
+#define DIAG_MAX 400            /* YARN's diagnostics quoted in a reason */
 
 extern char **environ;
 
@@ -86,6 +91,11 @@ struct mon {
 	long long last_purge;       /* now_ms() of the last purge of old history */
 	long long last_busy_log;    /* now_ms() of the last "every job account is busy" */
 	bool renewed;               /* whether that attempt renewed the leases */
+	struct yarn_rm *yarn;       /* the ResourceManagers' client, opened at the first
+				       YARN job (track_yarn.h) */
+	long long yarn_opened;      /* now_ms() of the last attempt to open it */
+	long long yarn_looked;      /* now_ms() of the last look at the RM */
+	bool yarn_down;             /* the last look got no answer (said once in the log) */
 };
 
 /* Renew this monitor's leases once MAINTENANCE_MS passed since the last attempt
@@ -340,6 +350,30 @@ static void not_launched(struct mon *m, struct store_job *j, struct jobuser *u, 
 	end_job(m, j, "dead", -1, why);
 }
 
+static bool yarn_job(const struct store_job *j)
+{
+	return !strcmp(j->tracker, "yarn");
+}
+
+/* The state a launched job is in: running, or for a YARN job starting until YARN
+ * runs its application. */
+static const char *launched_state(const struct store_job *j)
+{
+	return yarn_job(j) ? "starting" : "running";
+}
+
+/* spark-submit's arguments for j: as stored, and for a YARN job with its tag. */
+static json_object *launch_args(const struct store_job *j)
+{
+	json_object *a = json_tokener_parse(j->argv_json), *tagged;
+
+	if (!a || !yarn_job(j))
+		return a;
+	tagged = j->yarn_tag ? argv_with_yarn_tag(a, j->yarn_tag) : NULL;
+	json_object_put(a);
+	return tagged;
+}
+
 static void launch(struct mon *m, struct store_job *j)
 {
 	char dir[JOB_DIR_MAX], work[JOB_DIR_MAX + sizeof "/work"], what[LABEL_MAX];
@@ -370,7 +404,8 @@ static void launch(struct mon *m, struct store_job *j)
 	if (shim_read_pid(dir, &p.pid, &p.start_ticks) == 0) {
 		log_info("%s: the job shim %d of an earlier launch attempt is the launch", what,
 			 (int)p.pid);
-		store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir);
+		store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir,
+			       launched_state(j));
 		return;
 	}
 	taken = jobuser_take(m->users, &u);
@@ -395,9 +430,9 @@ static void launch(struct mon *m, struct store_job *j)
 		not_launched(m, j, &u, wfd, "cannot give the job its folder");
 		return;
 	}
-	args = json_tokener_parse(j->argv_json);
-	if (!args || launch_spawn(m->o->self, dir, m->spark_submit, args, m->job_env, &u, what,
-				  &p) < 0) {
+	args = launch_args(j);
+	if (!args || launch_spawn(m->o->self, dir, m->spark_submit, args, m->job_env, &u,
+				  yarn_job(j), what, &p) < 0) {
 		json_object_put(args);
 		not_launched(m, j, &u, wfd, "the job shim could not be started");
 		return;
@@ -407,12 +442,44 @@ static void launch(struct mon *m, struct store_job *j)
 	jobuser_release(&u);
 	log_info("%s: launched %s (pid %d, uid %d) in %s", what, m->spark_submit, (int)p.pid,
 		 (int)u.uid, dir);
-	if (store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir) != STORE_OK) {
+	if (store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir,
+			   launched_state(j)) != STORE_OK) {
 		log_error("%s: launch not recorded; killing process group %d", what, (int)p.pid);
 		kill(-p.pid, SIGKILL);
 	} else {
 		metrics_count(METRICS_LAUNCHES, 1);
 	}
+}
+
+/* A delete of a job whose process runs: SIGTERM to its group, SIGKILL after the grace. */
+static void stop_process(struct mon *m, struct store_job *j, const char *what)
+{
+	if (j->kill_age < 0) {
+		log_info("%s: %s; SIGTERM to process group %d", what,
+			 j->stop_reason ? j->stop_reason : "deleted", (int)j->pid);
+		launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGTERM);
+		store_kill_sent(m->s, j->id, m->o->instance);
+	} else if (j->kill_age >= m->o->kill_grace) {
+		log_info("%s: still alive after %ds; SIGKILL to process group %d",
+			 what, m->o->kill_grace, (int)j->pid);
+		launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
+	}
+}
+
+/* j's shim is gone: stragglers of its group (e.g. an orphaned driver) go too, if
+ * the group can be proved to be still the job's (launcher.h), and processes of
+ * the job's account (their environ is not ours to read) unless the account
+ * already serves another job; then the rest of the output is stored (what
+ * store_output returns). */
+static enum store_rc process_gone(struct mon *m, struct store_job *j)
+{
+	uid_t uid;
+	gid_t gid;
+
+	launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
+	if (shim_read_account(j->job_dir, &uid, &gid) == 0)
+		jobuser_reclaim(m->users, uid);
+	return store_output(m, j, true);
 }
 
 /* A launched job: store output, carry out a delete, end it when its process is gone.
@@ -424,8 +491,6 @@ static void watch(struct mon *m, struct store_job *j)
 	char reason[NOTE_MAX], what[LABEL_MAX];
 	int code, signaled;
 	enum store_rc rc;
-	uid_t uid;
-	gid_t gid;
 
 	label(j, what, sizeof what);
 	if (!j->pid || !j->job_dir) {
@@ -435,29 +500,11 @@ static void watch(struct mon *m, struct store_job *j)
 	if (store_output(m, j, false) == STORE_NOTFOUND)
 		return;             /* no longer ours: the new owner watches it */
 	if (launch_alive(j->pid, j->pid_start)) {
-		if (!j->deleted)
-			return;
-		if (j->kill_age < 0) {
-			log_info("%s: %s; SIGTERM to process group %d", what,
-				 j->stop_reason ? j->stop_reason : "deleted", (int)j->pid);
-			launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGTERM);
-			store_kill_sent(m->s, j->id, m->o->instance);
-		} else if (j->kill_age >= m->o->kill_grace) {
-			log_info("%s: still alive after %ds; SIGKILL to process group %d",
-				 what, m->o->kill_grace, (int)j->pid);
-			launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
-		}
+		if (j->deleted)
+			stop_process(m, j, what);
 		return;
 	}
-	/* the shim is gone: stragglers of its group (e.g. an orphaned driver) go too, if
-	 * the group can be proved to be still the job's (launcher.h), then the rest of
-	 * the output, then the verdict */
-	launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
-	/* processes of the job's account are its own (their environ is not ours to
-	 * read): they go too, unless the account already serves another job */
-	if (shim_read_account(j->job_dir, &uid, &gid) == 0)
-		jobuser_reclaim(m->users, uid);
-	rc = store_output(m, j, true);
+	rc = process_gone(m, j);
 	if (rc == STORE_ERROR || rc == STORE_NOTFOUND)
 		return;
 	if (shim_read_status(j->job_dir, &code, &signaled) < 0) {
@@ -481,6 +528,216 @@ static void watch(struct mon *m, struct store_job *j)
 			 signaled ? code - 128 : code);
 		end_job(m, j, "dead", code, reason);
 	}
+}
+
+/* ---- YARN jobs: spark-submit hands the application to YARN, which says how it ends ---- */
+
+/* A YARN job's spark-submit ended: the rest of its output, and its exit code
+ * recorded once (j->exit_code).  Returns 0, or -1 when that could not be stored
+ * (tried again at the next cycle). */
+static int submit_ended(struct mon *m, struct store_job *j)
+{
+	char line[NOTE_MAX];
+	int code, signaled;
+	enum store_rc rc = process_gone(m, j);
+
+	if (rc == STORE_ERROR || rc == STORE_NOTFOUND)
+		return -1;
+	if (shim_read_status(j->job_dir, &code, &signaled) < 0)
+		code = 255;         /* killed with its shim: it said nothing */
+	if (store_submit_ended(m->s, j->id, m->o->instance, code) != STORE_OK)
+		return -1;
+	j->exit_code = code;
+	snprintf(line, sizeof line, "tacitus: spark-submit exited with code %d; YARN tracks the "
+		 "application tagged %s", code, j->yarn_tag);
+	note(m, j, line);
+	return 0;
+}
+
+/* Record what YARN shows of j's application when it is new or changed. */
+static void yarn_seen(struct mon *m, struct store_job *j, const struct yarn_app *a,
+		      const char *what)
+{
+	bool new_id = !same(j->app_id, a->id);
+
+	if (!new_id && (!a->tracking_url[0] || same(j->ui_url, a->tracking_url)))
+		return;
+	if (store_app_seen(m->s, j->id, m->o->instance, a->id, a->tracking_url, a->am_logs) != STORE_OK)
+		return;
+	if (new_id)
+		log_info("%s: YARN application %s (tag %s), %s", what, a->id, j->yarn_tag, a->state);
+	j->app_id = a->id;
+	j->ui_url = a->tracking_url;
+}
+
+/* YARN's diagnostics into j's log, a line each. */
+static void note_diagnostics(struct mon *m, struct store_job *j, const char *diag)
+{
+	json_object *lines = json_object_new_array();
+	char *copy = strdup(diag), *save = NULL;
+
+	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+		char line[NOTE_MAX];
+		snprintf(line, sizeof line, "YARN diagnostics: %s", l);
+		json_object_array_add(lines, json_object_new_string(line));
+	}
+	if (json_object_array_length(lines))
+		append(m, j, lines, j->out_offset, j->err_offset, NULL);
+	json_object_put(lines);
+	free(copy);
+}
+
+/* j's application as YARN shows it (a): running, or ended. */
+static void yarn_verdict(struct mon *m, struct store_job *j, const struct yarn_app *a, bool alive)
+{
+	const char *to = yarn_livy_state(a->state, a->final_status);
+	char reason[NOTE_MAX];
+
+	if (!strcmp(to, "starting"))
+		return;
+	if (!strcmp(to, "running")) {
+		snprintf(reason, sizeof reason, "YARN application %s is RUNNING", a->id);
+		if (!strcmp(j->state, "starting"))
+			store_transition(m->s, j->id, m->o->instance, "starting", "running", -1, reason);
+		return;
+	}
+	if (alive)
+		return;             /* spark-submit (in client mode the driver) is ending */
+	snprintf(reason, sizeof reason, "YARN application %s ended %s/%s%s%.*s", a->id, a->state,
+		 a->final_status, a->diagnostics[0] ? ": " : "",
+		 (int)strcspn(a->diagnostics, "\n") < DIAG_MAX ? (int)strcspn(a->diagnostics, "\n") :
+		 DIAG_MAX, a->diagnostics);
+	if (!strcmp(to, "success") && j->exit_code != 0) {
+		to = "dead";
+		snprintf(reason, sizeof reason, "YARN application %s ended FINISHED/SUCCEEDED but "
+			 "spark-submit exited with code %d", a->id, j->exit_code);
+	}
+	if (!strcmp(to, "success")) {
+		finish(m, j, "success", -1, reason);
+		return;
+	}
+	note_diagnostics(m, j, a->diagnostics);
+	end_job(m, j, to, -1, reason);
+}
+
+/* No application of j's on YARN (yet). */
+static void yarn_missing(struct mon *m, struct store_job *j, bool alive)
+{
+	char reason[NOTE_MAX];
+
+	if (!alive && j->exit_code != 0) {
+		snprintf(reason, sizeof reason, "spark-submit exited with code %d and YARN has no "
+			 "application tagged %s", j->exit_code, j->yarn_tag);
+		end_job(m, j, j->deleted ? "killed" : "dead", -1, reason);
+	} else if (!alive && j->deleted) {
+		end_job(m, j, "killed", -1, "deleted before YARN had its application");
+	} else if (j->launch_age * 1000 >= (double)m->cfg->yarn_lookup_timeout_ms) {
+		if (alive) {        /* spark-submit is stuck: it goes first */
+			launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
+			return;
+		}
+		snprintf(reason, sizeof reason, "no YARN application tagged %s appeared within %lld s "
+			 "(livy.server.yarn.app-lookup-timeout)", j->yarn_tag,
+			 m->cfg->yarn_lookup_timeout_ms / 1000);
+		end_job(m, j, "dead", -1, reason);
+	}
+}
+
+/* A delete of a YARN job whose application has not ended: killed through the RM,
+ * again after each kill grace until YARN says KILLED. */
+static void yarn_kill(struct mon *m, struct store_job *j, const struct yarn_app *a,
+		      const char *what)
+{
+	char err[NOTE_MAX];
+
+	if (j->kill_age >= 0 && j->kill_age < m->o->kill_grace)
+		return;
+	if (yarn_rm_kill(m->yarn, a->id, err, sizeof err) < 0) {
+		log_warn("%s: cannot kill YARN application %s: %s", what, a->id, err);
+		return;
+	}
+	log_info("%s: deleted; YARN asked to kill application %s", what, a->id);
+	store_kill_sent(m->s, j->id, m->o->instance);
+}
+
+/* A YARN job: output of spark-submit stored and its end recorded as for any job;
+ * its state from YARN when the RM was looked at this cycle (looked; a = its
+ * application, NULL when YARN has none under its tag). */
+static void watch_yarn(struct mon *m, struct store_job *j, const struct yarn_app *a, bool looked)
+{
+	char what[LABEL_MAX];
+	bool alive, ended;
+
+	label(j, what, sizeof what);
+	if (!j->pid || !j->job_dir) {
+		launch(m, j);
+		return;
+	}
+	if (store_output(m, j, false) == STORE_NOTFOUND)
+		return;
+	alive = launch_alive(j->pid, j->pid_start);
+	if (!alive && j->exit_code < 0 && submit_ended(m, j) < 0)
+		return;
+	if (alive && j->deleted)
+		stop_process(m, j, what);   /* spark-submit no longer matters */
+	if (!looked)
+		return;
+	if (!a) {
+		yarn_missing(m, j, alive);
+		return;
+	}
+	yarn_seen(m, j, a, what);
+	ended = strcmp(yarn_livy_state(a->state, a->final_status), "running") &&
+		strcmp(yarn_livy_state(a->state, a->final_status), "starting");
+	if (j->deleted && !ended)
+		yarn_kill(m, j, a, what);
+	else
+		yarn_verdict(m, j, a, alive);
+}
+
+/* The ResourceManagers' client, opened at the first need (and again a minute after
+ * a failure to find one); NULL when none is known. */
+static struct yarn_rm *yarn_client(struct mon *m)
+{
+	if (!m->yarn && (!m->yarn_opened || now_ms() - m->yarn_opened >= YARN_REOPEN_MS)) {
+		m->yarn_opened = now_ms();
+		m->yarn = yarn_rm_open(m->cfg);
+	}
+	return m->yarn;
+}
+
+/* Once per livy.server.yarn.poll-interval: ONE look at the RM for every launched
+ * YARN job of jobs.  Sets by_job[i] to job i's application (NULL: none) and
+ * returns true when the RM answered; false when no look was due or none answered
+ * (logged once per outage). */
+static bool yarn_look(struct mon *m, const struct store_jobs *jobs, struct yarn_apps *apps,
+		      const struct yarn_app **by_job)
+{
+	const char **tags = calloc((size_t)jobs->n + 1, sizeof *tags);
+	int *job_of = calloc((size_t)jobs->n + 1, sizeof *job_of), n = 0, rc;
+	char err[NOTE_MAX];
+
+	memset(apps, 0, sizeof *apps);
+	for (int i = 0; tags && job_of && i < jobs->n; i++)
+		if (yarn_job(&jobs->v[i]) && jobs->v[i].pid && jobs->v[i].yarn_tag) {
+			job_of[n] = i;
+			tags[n++] = jobs->v[i].yarn_tag;
+		}
+	rc = n && now_ms() - m->yarn_looked >= m->cfg->yarn_poll_ms && yarn_client(m) ? 0 : 1;
+	if (rc == 0) {
+		m->yarn_looked = now_ms();
+		rc = yarn_rm_lookup(m->yarn, tags, n, apps, err, sizeof err);
+		if (rc < 0 && !m->yarn_down)
+			log_warn("yarn: no answer from the ResourceManager (%s); YARN jobs wait", err);
+		else if (rc == 0 && m->yarn_down)
+			log_info("yarn: %s answers again", yarn_rm_url(m->yarn));
+		m->yarn_down = rc < 0;
+	}
+	for (int i = 0; rc == 0 && i < apps->n; i++)
+		by_job[job_of[apps->v[i].job]] = &apps->v[i];
+	free(tags);
+	free(job_of);
+	return rc == 0;
 }
 
 /* Look at the other monitors' lease marks and take over the jobs of those gone:
@@ -587,8 +844,18 @@ static void cycle(struct mon *m)
 		store_jobs_free(&jobs);
 	}
 	if (store_my_jobs(m->s, m->o->instance, &jobs) == STORE_OK) {
-		for (int i = 0; i < jobs.n && !stopping && keep_leases(m); i++)
-			watch(m, &jobs.v[i]);
+		const struct yarn_app **app = calloc((size_t)jobs.n + 1, sizeof *app);
+		struct yarn_apps apps;
+		bool looked = app && yarn_look(m, &jobs, &apps, app);
+
+		for (int i = 0; app && i < jobs.n && !stopping && keep_leases(m); i++)
+			if (yarn_job(&jobs.v[i]))
+				watch_yarn(m, &jobs.v[i], app[i], looked);
+			else
+				watch(m, &jobs.v[i]);
+		if (looked)
+			yarn_apps_free(&apps);
+		free(app);
 		store_jobs_free(&jobs);
 	}
 }
@@ -670,6 +937,10 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		log_error("monitor: out of memory building the jobs' environment");
 		return 1;
 	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_error("monitor: libcurl cannot start");
+		return 1;
+	}
 	log_info("monitor: started on %s, spark-submit %s", m.host, m.spark_submit);
 	log_job_env(m.job_env);
 	while (!stopping) {
@@ -712,6 +983,8 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	if (m.s)
 		store_release_leases(m.s, o->instance);
 	store_close(m.s);
+	yarn_rm_close(m.yarn);
+	curl_global_cleanup();
 	jobenv_free(m.job_env);
 	return 0;
 }

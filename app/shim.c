@@ -78,17 +78,23 @@ static long parse_id(const char *s)
 
 int shim_main(int argc, char **argv)
 {
+	bool keep_work = argc >= 1 && !strcmp(argv[0], SHIM_KEEP_WORK);
 	struct sigaction sa;
 	char out_path[SHIM_PATH_MAX], err_path[SHIM_PATH_MAX], work[SHIM_PATH_MAX];
 	char status[SHIM_LINE_MAX], boot_id[SHIM_BOOT_ID_MAX];
 	static char marker[LAUNCH_MARKER_MAX];     /* in the environment from putenv on */
 	long long start = launch_start_ticks(getpid(), NULL);
-	long uid = argc >= 4 ? parse_id(argv[1]) : -2, gid = argc >= 4 ? parse_id(argv[2]) : -2;
+	long uid, gid;
 	pid_t pid;
 	int rc, st, fd;
 
+	if (keep_work)
+		argc--, argv++;
+	uid = argc >= 4 ? parse_id(argv[1]) : -2;
+	gid = argc >= 4 ? parse_id(argv[2]) : -2;
 	if (uid == -2 || gid == -2 || (uid < 0) != (gid < 0)) {
-		fprintf(stderr, "usage: tacitus job-shim DIR UID|- GID|- PROGRAM [ARGS...]\n");
+		fprintf(stderr, "usage: tacitus job-shim [" SHIM_KEEP_WORK "] DIR UID|- GID|- "
+			"PROGRAM [ARGS...]\n");
 		return 1;
 	}
 	snprintf(status, sizeof status, "%d %lld %ld %ld\n", (int)getpid(), start, uid, gid);
@@ -147,10 +153,13 @@ int shim_main(int argc, char **argv)
 	rc = write_file(argv[0], "exit_status", status) < 0;
 	/* the job is over: nothing of it may live on as its account, which the next
 	 * job to take the account (once this shim's lock goes with it) would meet:
-	 * neither a process nor a file (its working folder, a driver's secret) */
+	 * neither a process nor a file (its working folder, a driver's secret); but
+	 * a cluster job's working folder holds what its application still reads
+	 * (Spark's staging folder, with fs.defaultFS file:///): the monitor empties
+	 * it as the account once the application has ended */
 	if (uid > 0) {
 		jobuser_purge((uid_t)uid);
-		if (jobuser_empty_as((uid_t)uid, (gid_t)gid, work, JOBUSER_EMPTY_SHIM_MS) == 0)
+		if (!keep_work && jobuser_empty_as((uid_t)uid, (gid_t)gid, work, JOBUSER_EMPTY_SHIM_MS) == 0)
 			rmdir(work);
 	}
 	return rc;

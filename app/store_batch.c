@@ -102,14 +102,14 @@ static enum store_rc check_new(struct store *s, const struct store_new_batch *nb
 
 static enum store_rc insert_batch(struct store *s, const struct store_new_batch *nb, long long *id)
 {
-	const char *p[6] = {nb->name, nb->owner, nb->proxy_user, nb->request_json, nb->argv_json,
-			    nb->idempotency_key};
+	const char *p[7] = {nb->name, nb->owner, nb->proxy_user, nb->request_json, nb->argv_json,
+			    nb->idempotency_key, nb->tracker ? nb->tracker : "local"};
 	PGresult *r = store_run(s, "batch insert",
-		"WITH b AS (INSERT INTO batch (name, owner, proxy_user, request, argv, idempotency_key) "
-		"VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6) RETURNING id), "
+		"WITH b AS (INSERT INTO batch (name, owner, proxy_user, request, argv, idempotency_key, "
+		"tracker) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7) RETURNING id), "
 		"e AS (INSERT INTO batch_event (batch_id, to_state, actor, reason) "
 		"SELECT id, 'starting', $2, 'POST /batches' FROM b) "
-		"SELECT id, pg_notify('" STORE_CHANNEL "', id::text) FROM b", 6, p);
+		"SELECT id, pg_notify('" STORE_CHANNEL "', id::text) FROM b", 7, p);
 
 	if (!r)
 		return STORE_ERROR;

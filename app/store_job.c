@@ -17,11 +17,14 @@
 #define JOB_COLUMNS "b.id, b.argv::text, b.job_dir, b.host, b.boot_id, b.pid, b.pid_start, " \
 	"b.out_offset, b.err_offset, b.log_lines, b.deleted_at IS NOT NULL, " \
 	"COALESCE(extract(epoch FROM now() - b.kill_sent_at), -1), b.state, " \
-	"(SELECT stop_reason FROM session WHERE driver_id = b.id)"
+	"(SELECT stop_reason FROM session WHERE driver_id = b.id), b.tracker, b.yarn_tag, " \
+	"b.app_id, b.spark_ui_url, COALESCE(b.exit_code, -1), " \
+	"COALESCE(extract(epoch FROM now() - b.launched_at), -1)"
 
 enum jcol {
 	JC_ID, JC_ARGV, JC_JOB_DIR, JC_HOST, JC_BOOT_ID, JC_PID, JC_PID_START, JC_OUT_OFFSET,
-	JC_ERR_OFFSET, JC_LOG_LINES, JC_DELETED, JC_KILL_AGE, JC_STATE, JC_STOP_REASON
+	JC_ERR_OFFSET, JC_LOG_LINES, JC_DELETED, JC_KILL_AGE, JC_STATE, JC_STOP_REASON,
+	JC_TRACKER, JC_YARN_TAG, JC_APP_ID, JC_UI_URL, JC_EXIT_CODE, JC_LAUNCH_AGE
 };
 
 /* Rows of batch with a negative id are session drivers ("driver 3" is id -3). */
@@ -49,6 +52,12 @@ static void fill_jobs(PGresult *r, struct store_jobs *out)
 		j->kill_age = atof(PQgetvalue(r, i, JC_KILL_AGE));
 		j->state = PQgetvalue(r, i, JC_STATE);
 		j->stop_reason = store_col(r, i, JC_STOP_REASON);
+		j->tracker = PQgetvalue(r, i, JC_TRACKER);
+		j->yarn_tag = store_col(r, i, JC_YARN_TAG);
+		j->app_id = store_col(r, i, JC_APP_ID);
+		j->ui_url = store_col(r, i, JC_UI_URL);
+		j->exit_code = atoi(PQgetvalue(r, i, JC_EXIT_CODE));
+		j->launch_age = atof(PQgetvalue(r, i, JC_LAUNCH_AGE));
 	}
 	if (!out->v)
 		out->n = 0;
@@ -128,7 +137,10 @@ enum store_rc store_claim(struct store *s, const char *owner, const char *host,
 		"WITH c AS (SELECT id FROM batch WHERE state = 'starting' AND lease_owner IS NULL "
 		"ORDER BY id LIMIT $5::int FOR UPDATE SKIP LOCKED) "
 		"UPDATE batch b SET lease_owner = $1, host = $2, boot_id = $3, "
-		"lease_expires_at = now() + $4::int * interval '1 second' "
+		"lease_expires_at = now() + $4::int * interval '1 second', "
+		"yarn_tag = CASE WHEN b.tracker = 'yarn' THEN COALESCE(b.yarn_tag, "
+		"'livy-' || CASE WHEN b.id < 0 THEN 'session-' || -b.id ELSE 'batch-' || b.id END "
+		"|| '-' || substr(md5(gen_random_uuid()::text), 1, 8)) END "
 		"FROM c WHERE b.id = c.id RETURNING " JOB_COLUMNS, 5, p, out);
 }
 
@@ -271,13 +283,43 @@ static enum store_rc transition(struct store *s, long long id, const char *owner
 }
 
 enum store_rc store_launched(struct store *s, long long id, const char *owner, pid_t pid,
-			     long long pid_start, const char *job_dir)
+			     long long pid_start, const char *job_dir, const char *to)
 {
 	char reason[REASON_MAX];
 	struct launch l = {pid, pid_start, job_dir};
 
 	snprintf(reason, sizeof reason, "spark-submit started (job shim pid %d)", (int)pid);
-	return transition(s, id, owner, "starting", "running", -1, reason, &l);
+	return transition(s, id, owner, "starting", to, -1, reason, &l);
+}
+
+enum store_rc store_submit_ended(struct store *s, long long id, const char *owner, int code)
+{
+	char ids[STORE_NUM_MAX], codes[STORE_NUM_MAX];
+	const char *p[3] = {ids, owner, codes};
+	PGresult *r;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(codes, sizeof codes, "%d", code);
+	r = store_run(s, "spark-submit's end", "UPDATE batch SET exit_code = $3::int "
+		      "WHERE id = $1::bigint AND lease_owner = $2 AND exit_code IS NULL", 3, p);
+	PQclear(r);
+	return r ? STORE_OK : STORE_ERROR;
+}
+
+enum store_rc store_app_seen(struct store *s, long long id, const char *owner,
+			     const char *app_id, const char *ui_url, const char *log_url)
+{
+	char ids[STORE_NUM_MAX];
+	const char *p[5] = {ids, owner, app_id, ui_url, log_url};
+	PGresult *r;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	r = store_run(s, "application seen", "UPDATE batch SET app_id = $3, "
+		      "spark_ui_url = COALESCE(NULLIF($4, ''), spark_ui_url), "
+		      "driver_log_url = COALESCE(NULLIF($5, ''), driver_log_url) "
+		      "WHERE id = $1::bigint AND lease_owner = $2", 5, p);
+	PQclear(r);
+	return r ? STORE_OK : STORE_ERROR;
 }
 
 enum store_rc store_transition(struct store *s, long long id, const char *owner,

@@ -46,6 +46,15 @@ struct argv_drivers {
  * only when out of memory. */
 json_object *argv_batch(const struct reqbody *r, const struct cfg *c);
 
+/* YARN's tags of a job, made when it is claimed: Livy's form, in lowercase as YARN
+ * keeps them. */
+#define ARGV_YARN_TAG_CONF "spark.yarn.tags="
+
+/* A copy of spark-submit's arguments `args` (from argv_batch) in which the
+ * application's tags (spark.yarn.tags) are the user's, if any, then `tag` (what
+ * finds the application on YARN).  Caller owns it; NULL only when out of memory. */
+json_object *argv_with_yarn_tag(json_object *args, const char *tag);
+
 /* spark-submit's arguments for the driver of session request r: d's script with
  * its callback options, built as argv_batch builds a batch of the same request;
  * the Spark application is named after the session, or "livy-session".

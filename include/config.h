@@ -46,6 +46,11 @@ struct cfg {
 	int n_job_env_allow;           /* tacitus.job.env-allow: variables a job gets beside
 					  the built-in list (jobenv.h); "NAME" or "PREFIX*" */
 	char job_env_allow[CFG_MAX_LIST][CFG_ENV_NAME_MAX];
+	/* YARN (livy.spark.master = yarn) */
+	char yarn_rm_urls[1024];       /* tacitus.yarn.rm-urls: the ResourceManagers' web
+					  addresses, a comma list ("" = from yarn-site.xml) */
+	long long yarn_lookup_timeout_ms;  /* livy.server.yarn.app-lookup-timeout (120s) */
+	long long yarn_poll_ms;        /* livy.server.yarn.poll-interval (5s) */
 	bool csrf;                     /* livy.server.csrf-protection.enabled */
 	bool access_control;           /* livy.server.access-control.enabled */
 	struct cfg_users {             /* user lists; "*" = everybody */
@@ -81,6 +86,10 @@ int cfg_parse_blacklist(struct cfg *c, const char *text, const char *origin,
  * $LIVY_CONF_DIR/spark-blacklist.conf when they exist.  Returns 0, or -1 after
  * logging why (a message naming the key for an invalid value). */
 int cfg_load(struct cfg *c);
+
+/* Who tracks the jobs accepted under c: "yarn" when livy.spark.master is yarn (the
+ * ResourceManager says how they end), else "local" (their spark-submit process does). */
+const char *cfg_tracker(const struct cfg *c);
 
 /* True when `key` is blacklisted for user requests (built in, or in the file). */
 bool cfg_is_blacklisted(const struct cfg *c, const char *key);

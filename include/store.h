@@ -102,6 +102,7 @@ struct store_new_batch {
 	const char *name, *owner, *proxy_user;  /* NULL = none */
 	const char *request_json, *argv_json;
 	const char *idempotency_key;            /* NULL = none */
+	const char *tracker;                    /* who tracks it (cfg_tracker), NULL = "local" */
 };
 
 /* Insert a batch in state starting and wake the monitors; sets *id.  Under the
@@ -176,6 +177,11 @@ struct store_job {
 	double kill_age;            /* seconds since the first kill signal, -1 = none */
 	const char *state;
 	const char *stop_reason;    /* drivers: why their session was stopped, NULL = not */
+	const char *tracker;        /* "local" or "yarn" (cfg_tracker when accepted) */
+	const char *yarn_tag;       /* YARN jobs: the application tag, set by the claim */
+	const char *app_id, *ui_url;        /* NULL = not known yet */
+	int exit_code;              /* YARN jobs: spark-submit's, -1 = still running */
+	double launch_age;          /* seconds since the launch, -1 = not launched */
 };
 
 struct store_jobs {
@@ -219,9 +225,19 @@ enum store_rc store_take_over(struct store *s, const char *owner, const char *ho
 enum store_rc store_release_leases(struct store *s, const char *owner);
 
 /* Record the launch of job id: its process and folder and the change
- * starting -> running, in one statement.  STORE_NOTFOUND when the lease was lost. */
+ * starting -> `to` ("running"; "starting" for a job whose cluster manager says
+ * when it runs), in one statement.  STORE_NOTFOUND when the lease was lost. */
 enum store_rc store_launched(struct store *s, long long id, const char *owner, pid_t pid,
-			     long long pid_start, const char *job_dir);
+			     long long pid_start, const char *job_dir, const char *to);
+
+/* A cluster job's spark-submit ended with `code` (kept in exit_code; the job goes
+ * on until its cluster manager says it ended).  Recorded once. */
+enum store_rc store_submit_ended(struct store *s, long long id, const char *owner, int code);
+
+/* What the cluster manager shows of job id's application: its id, the Spark UI and
+ * the driver's log addresses ("" = unchanged). */
+enum store_rc store_app_seen(struct store *s, long long id, const char *owner,
+			     const char *app_id, const char *ui_url, const char *log_url);
 
 /* The one place a job changes state: from `from` to `to` when `owner` holds
  * it, with exit_code (-1 = none) and a reason kept in batch_event and logged.

@@ -2,8 +2,18 @@
 # integration.sh - start a throwaway stack of its own (ASan+UBSan build of tacitus, real
 # PostgreSQL, nginx and Spark), run the black-box tests over HTTPS, stop and clean up.
 # Fails when a test fails or when a sanitizer reported anything in the app's logs.
+#
+#   sh tests/integration.sh        local Spark (livy.spark.master = local[1]): tests/integration
+#   sh tests/integration.sh yarn   a real YARN that tests/cluster/yarn.sh starts, with
+#                                  livy.spark.master = yarn in cluster mode: tests/cluster
+# TACITUS_TESTS narrows the tests (pytest's arguments).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+MODE=${1:-local}
+case "$MODE" in
+local | yarn) ;;
+*) echo "usage: sh tests/integration.sh [local|yarn]" >&2; exit 2 ;;
+esac
 VAR=$(mktemp -d /tmp/tacitus-it.XXXXXX)
 chmod 755 "$VAR"
 
@@ -26,15 +36,6 @@ export LIVY_CONF_DIR="$VAR/conf"
 export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1
 export TACITUS_JOBS="$ROOT/tests/jobs"
 mkdir -p "$LIVY_CONF_DIR" /tmp/tacitus-wl
-cat > "$LIVY_CONF_DIR/livy.conf" <<CONF
-livy.spark.master = local[1]
-livy.server.session.state-retain.sec = 600s
-livy.server.session.max-creation = 100
-livy.server.session.ttl-check = true
-livy.file.local-dir-whitelist = $TACITUS_JOBS, /tmp/tacitus-wl
-tacitus.history.keep-days = 36500
-CONF
-cp "$ROOT/app/conf/spark-blacklist.conf" "$LIVY_CONF_DIR/"
 
 status=1
 cleanup() {
@@ -42,6 +43,7 @@ cleanup() {
 	# jobs outlive a stack stop on purpose (they are adopted at the next start); this
 	# stack has no next start, so its jobs and session drivers go with it
 	sh "$ROOT/app/stack.sh" kill-jobs
+	[ "$MODE" = yarn ] && sh "$ROOT/tests/cluster/yarn.sh" stop "$VAR/yarn" || true
 	if [ "$status" = 0 ]; then
 		rm -rf "$VAR"
 	else
@@ -51,9 +53,32 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if [ "$MODE" = yarn ]; then
+	# HADOOP_CONF_DIR, YARN_CONF_DIR, SPARK_CONF_DIR, JAVA_HOME, TACITUS_RM_URL: the
+	# server passes the first four on to spark-submit
+	YARN_ENV=$(sh "$ROOT/tests/cluster/yarn.sh" start "$VAR/yarn") || exit 1
+	eval "$(printf '%s\n' "$YARN_ENV" | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
+	MASTER="livy.spark.master = yarn
+livy.spark.deploy-mode = cluster
+livy.server.yarn.poll-interval = 1s"
+	TESTS=$ROOT/tests/cluster
+else
+	MASTER="livy.spark.master = local[1]"
+	TESTS=$ROOT/tests/integration
+fi
+cat > "$LIVY_CONF_DIR/livy.conf" <<CONF
+$MASTER
+livy.server.session.state-retain.sec = 600s
+livy.server.session.max-creation = 100
+livy.server.session.ttl-check = true
+livy.file.local-dir-whitelist = $TACITUS_JOBS, /tmp/tacitus-wl
+tacitus.history.keep-days = 36500
+CONF
+cp "$ROOT/app/conf/spark-blacklist.conf" "$LIVY_CONF_DIR/"
+
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
-"$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider ${TACITUS_TESTS:-"$ROOT/tests/integration"}
+"$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider ${TACITUS_TESTS:-"$TESTS"}
 sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1
 if grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" "$VAR"/log/app-*.log >/dev/null 2>&1; then
 	echo "integration: sanitizer reports in the app logs:" >&2

@@ -17,6 +17,7 @@ static const struct {
 	{"jobenv", test_jobenv},
 	{"leasewatch", test_leasewatch},
 	{"metrics", test_metrics},
+	{"yarn", test_yarn},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

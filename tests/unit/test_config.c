@@ -53,6 +53,25 @@ void test_config(void)
 	CHECK(c.history_keep_days == 30);
 	CHECK(cfg_parse_livy_conf(&c, "tacitus.history.keep-days = -1\n", "t", err, sizeof err) == -1);
 
+	/* YARN: the tracker follows the master; Livy's look-up and poll times */
+	cfg_defaults(&c);
+	CHECK_STR(cfg_tracker(&c), "local");
+	CHECK(c.yarn_lookup_timeout_ms == 120000 && c.yarn_poll_ms == 5000 && !c.yarn_rm_urls[0]);
+	CHECK(cfg_parse_livy_conf(&c, "livy.spark.master = yarn\n"
+				  "livy.server.yarn.app-lookup-timeout = 30s\n"
+				  "livy.server.yarn.poll-interval = 500ms\n"
+				  "tacitus.yarn.rm-urls = http://rm1:8088,http://rm2:8088\n", "t", err,
+				  sizeof err) == 0);
+	CHECK_STR(cfg_tracker(&c), "yarn");
+	CHECK(c.yarn_lookup_timeout_ms == 30000 && c.yarn_poll_ms == 500);
+	CHECK_STR(c.yarn_rm_urls, "http://rm1:8088,http://rm2:8088");
+	CHECK(cfg_parse_livy_conf(&c, "livy.server.yarn.poll-interval = 0\n", "t", err,
+				  sizeof err) == -1);
+	CHECK_STR(err, "t:1: livy.server.yarn.poll-interval: expected at least 100ms, got '0'");
+	CHECK(cfg_parse_livy_conf(&c, "livy.server.yarn.app-lookup-timeout = soon\n", "t", err,
+				  sizeof err) == -1);
+	CHECK(strstr(err, "livy.server.yarn.app-lookup-timeout") != NULL);
+
 	cfg_defaults(&c);
 	CHECK(cfg_parse_blacklist(&c, "# keys\nspark.custom.key\n\n  spark.master \r\n", "bl", err,
 				  sizeof err) == 0);

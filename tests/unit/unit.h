@@ -48,5 +48,6 @@ void test_access(void);
 void test_jobenv(void);
 void test_leasewatch(void);
 void test_metrics(void);
+void test_yarn(void);
 
 #endif

@@ -1,0 +1,141 @@
+/* httpout.c - HTTP calls out through one reused libcurl handle. */
+#include "httpout.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+struct httpout {
+	CURL *curl;
+	long connect_ms, total_ms;
+};
+
+/* What an answer collects while it arrives. */
+struct sink {
+	char *buf;
+	size_t len, cap, max;
+	char *location;
+};
+
+struct httpout *httpout_new(long connect_ms, long total_ms)
+{
+	struct httpout *h = calloc(1, sizeof *h);
+
+	if (!h || !(h->curl = curl_easy_init())) {
+		log_error("httpout: cannot make a libcurl handle");
+		free(h);
+		return NULL;
+	}
+	h->connect_ms = connect_ms;
+	h->total_ms = total_ms;
+	return h;
+}
+
+void httpout_free(struct httpout *h)
+{
+	if (!h)
+		return;
+	curl_easy_cleanup(h->curl);
+	free(h);
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct sink *k = arg;
+	size_t len = size * n;
+
+	if (len > k->max - k->len)
+		return 0;           /* too long: libcurl ends the call with an error */
+	if (k->len + len + 1 > k->cap) {
+		size_t cap = k->cap ? k->cap : 4096;
+		char *b;
+		while (cap < k->len + len + 1)
+			cap *= 2;
+		if (!(b = realloc(k->buf, cap)))
+			return 0;
+		k->buf = b;
+		k->cap = cap;
+	}
+	memcpy(k->buf + k->len, data, len);
+	k->len += len;
+	k->buf[k->len] = '\0';
+	return len;
+}
+
+/* Keep the Location header of a redirect (a standby ResourceManager's). */
+static size_t on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct sink *k = arg;
+	size_t len = size * n, name = sizeof "Location:" - 1;
+
+	if (len > name && !strncasecmp(data, "Location:", name)) {
+		const char *v = data + name;
+		size_t vlen = len - name;
+		while (vlen && (*v == ' ' || *v == '\t'))
+			v++, vlen--;
+		while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
+			vlen--;
+		snprintf(k->location, HTTPOUT_LOCATION_MAX, "%.*s", (int)vlen, v);
+	}
+	return len;
+}
+
+int httpout_call(struct httpout *h, const char *method, const char *url, const char *json,
+		 size_t max, struct httpout_answer *a, char *err, size_t errlen)
+{
+	struct sink k = {NULL, 0, 0, max, a->location};
+	struct curl_slist *headers = NULL;
+	char cerr[CURL_ERROR_SIZE] = "";
+	CURL *c = h->curl;
+	CURLcode rc;
+
+	memset(a, 0, sizeof *a);
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->total_ms);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &k);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	headers = curl_slist_append(headers, "Accept: application/json");
+	if (json) {
+		headers = curl_slist_append(headers, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+	rc = curl_easy_perform(c);
+	curl_slist_free_all(headers);
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "%s %s: %s", method, url,
+			 rc == CURLE_WRITE_ERROR ? "answer too long" : cerr[0] ? cerr :
+			 curl_easy_strerror(rc));
+		free(k.buf);
+		a->location[0] = '\0';
+		return -1;
+	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a->status);
+	a->body = k.buf ? k.buf : strdup("");
+	a->len = k.len;
+	if (!a->body) {
+		snprintf(err, errlen, "%s %s: out of memory", method, url);
+		return -1;
+	}
+	return 0;
+}
+
+void httpout_answer_free(struct httpout_answer *a)
+{
+	free(a->body);
+	a->body = NULL;
+}

@@ -1,0 +1,407 @@
+/* track_yarn.c - the YARN tracker: the ResourceManager's REST API, read and parsed. */
+#include "track_yarn.h"
+#include "httpout.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#define RM_CONNECT_MS 3000
+#define RM_CALL_MS 15000
+#define RM_ANSWER_MAX (64 * 1024 * 1024)   /* the apps of thousands of jobs */
+#define RM_KILL_ANSWER_MAX 65536
+#define CONF_VALUE_MAX 1024
+#define CONF_NAME_MAX 160
+#define LOOKUP_URL_EXTRA 128
+
+void yarn_apps_free(struct yarn_apps *a)
+{
+	for (int i = 0; i < a->n; i++)
+		free(a->v[i].diagnostics);
+	free(a->v);
+	memset(a, 0, sizeof *a);
+}
+
+/* ---- parsing (pure) ---- */
+
+struct tag_index {
+	const char *tag;
+	size_t len;
+	int job;
+};
+
+static int by_tag(const void *a, const void *b)
+{
+	const struct tag_index *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->tag, y->tag, n);
+
+	return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* The index of the first of tags (comma list `list`) that is ours, or -1. */
+static int find_job(const struct tag_index *idx, int n, const char *list)
+{
+	for (const char *s = list; *s;) {
+		size_t len = strcspn(s, ",");
+		struct tag_index key = {s, len, 0};
+		const struct tag_index *hit = bsearch(&key, idx, (size_t)n, sizeof *idx, by_tag);
+		if (hit)
+			return hit->job;
+		s += len + (s[len] == ',');
+	}
+	return -1;
+}
+
+static const char *str(json_object *o, const char *key)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
+		return "";
+	return json_object_get_string(v);
+}
+
+static void copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src);
+}
+
+static bool terminal(const char *state)
+{
+	return !strcmp(state, "FINISHED") || !strcmp(state, "FAILED") || !strcmp(state, "KILLED");
+}
+
+/* Keep app o for job (its slot in out, by job) unless a newer one is there. */
+static int keep(struct yarn_apps *out, int *slot, int job, json_object *o)
+{
+	json_object *t;
+	long long started = json_object_object_get_ex(o, "startedTime", &t) ?
+		json_object_get_int64(t) : 0;
+	struct yarn_app *a;
+	char *diag;
+
+	if (slot[job] >= 0) {
+		a = &out->v[slot[job]];
+		a->others++;
+		/* the newest wins; a live one beats an ended one started at the same time */
+		if (started < a->started_ms || (started == a->started_ms && terminal(str(o, "state"))))
+			return 0;
+		free(a->diagnostics);
+	} else {
+		slot[job] = out->n++;
+		a = &out->v[slot[job]];
+		memset(a, 0, sizeof *a);
+	}
+	if (!(diag = strdup(str(o, "diagnostics"))))
+		return -1;
+	a->job = job;
+	a->diagnostics = diag;
+	a->started_ms = started;
+	copy(a->id, sizeof a->id, str(o, "id"));
+	copy(a->state, sizeof a->state, str(o, "state"));
+	copy(a->final_status, sizeof a->final_status, str(o, "finalStatus"));
+	copy(a->tracking_url, sizeof a->tracking_url, str(o, "trackingUrl"));
+	copy(a->am_logs, sizeof a->am_logs, str(o, "amContainerLogs"));
+	return 0;
+}
+
+/* The array apps.app of an answer; NULL when it has none ({"apps": null}). */
+static json_object *app_array(json_object *root, char *err, size_t errlen)
+{
+	json_object *apps, *app;
+
+	if (!json_object_is_type(root, json_type_object) ||
+	    !json_object_object_get_ex(root, "apps", &apps)) {
+		snprintf(err, errlen, "not a list of applications (no \"apps\")");
+		return NULL;
+	}
+	if (!json_object_object_get_ex(apps, "app", &app) || !json_object_is_type(app, json_type_array))
+		return NULL;
+	return app;
+}
+
+int yarn_parse_apps(const char *json, const char *const *tags, int n, struct yarn_apps *out,
+		    char *err, size_t errlen)
+{
+	json_object *root = json_tokener_parse(json), *list;
+	struct tag_index *idx = calloc((size_t)n + 1, sizeof *idx);
+	int *slot = calloc((size_t)n + 1, sizeof *slot), rc = 0;
+	size_t len;
+
+	memset(out, 0, sizeof *out);
+	err[0] = '\0';
+	if (!root || !idx || !slot) {
+		snprintf(err, errlen, root ? "out of memory" : "not JSON");
+		rc = -1;
+		goto done;
+	}
+	list = app_array(root, err, errlen);
+	if (err[0]) {
+		rc = -1;
+		goto done;
+	}
+	for (int i = 0; i < n; i++) {
+		idx[i] = (struct tag_index){tags[i], strlen(tags[i]), i};
+		slot[i] = -1;
+	}
+	qsort(idx, (size_t)n, sizeof *idx, by_tag);
+	len = list ? json_object_array_length(list) : 0;
+	out->v = calloc(len < (size_t)n ? len + 1 : (size_t)n + 1, sizeof *out->v);
+	if (!out->v) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+		goto done;
+	}
+	for (size_t i = 0; i < len && rc == 0; i++) {
+		json_object *o = json_object_array_get_idx(list, i);
+		int job = find_job(idx, n, str(o, "applicationTags"));
+		if (job >= 0 && str(o, "id")[0] && keep(out, slot, job, o) < 0) {
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+		}
+	}
+done:
+	if (rc < 0)
+		yarn_apps_free(out);
+	json_object_put(root);
+	free(idx);
+	free(slot);
+	return rc;
+}
+
+const char *yarn_livy_state(const char *state, const char *final_status)
+{
+	if (!strcmp(state, "RUNNING"))
+		return "running";
+	if (!strcmp(state, "KILLED"))
+		return "killed";
+	if (!strcmp(state, "FAILED"))
+		return "dead";
+	if (!strcmp(state, "FINISHED"))
+		return !strcmp(final_status, "SUCCEEDED") ? "success" :
+		       !strcmp(final_status, "KILLED") ? "killed" : "dead";
+	return "starting";  /* NEW, NEW_SAVING, SUBMITTED, ACCEPTED */
+}
+
+/* ---- where the ResourceManagers are ---- */
+
+/* One RM's address: http(s)://host:port from a host:port or a URL. */
+static int add_url(char out[][YARN_URL_MAX], int n, int max, const char *addr, bool https)
+{
+	if (n >= max || !addr || !*addr)
+		return n;
+	if (strstr(addr, "://"))
+		snprintf(out[n], YARN_URL_MAX, "%s", addr);
+	else
+		snprintf(out[n], YARN_URL_MAX, "%s://%s", https ? "https" : "http", addr);
+	for (size_t len = strlen(out[n]); len && out[n][len - 1] == '/'; len--)
+		out[n][len - 1] = '\0';
+	return n + 1;
+}
+
+/* The web address of the RM with HA id `id` ("" = not HA). */
+static const char *rm_address(const struct hadoopconf *conf, const char *id, bool https,
+			      char *buf, size_t len)
+{
+	char name[CONF_NAME_MAX], host[CONF_VALUE_MAX - 8];
+	const char *dot = *id ? "." : "";
+
+	snprintf(name, sizeof name, "yarn.resourcemanager.webapp.%saddress%s%s",
+		 https ? "https." : "", dot, id);
+	if (hadoopconf_get(conf, name, buf, len))
+		return buf;
+	snprintf(name, sizeof name, "yarn.resourcemanager.hostname%s%s", dot, id);
+	if (!hadoopconf_get(conf, name, host, sizeof host))
+		return NULL;
+	snprintf(buf, len, "%s:%d", host, https ? 8090 : 8088);
+	return buf;
+}
+
+int yarn_rm_urls(const char *urls, const struct hadoopconf *conf,
+		 char out[][YARN_URL_MAX], int max)
+{
+	char buf[CONF_VALUE_MAX], ids[CONF_VALUE_MAX], addr[CONF_VALUE_MAX], *save = NULL;
+	const char *policy, *ha;
+	bool https;
+	int n = 0;
+
+	if (urls && *urls) {
+		snprintf(buf, sizeof buf, "%s", urls);
+		for (char *t = strtok_r(buf, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save))
+			n = add_url(out, n, max, t, false);
+		return n;
+	}
+	if (!conf)
+		return 0;
+	policy = hadoopconf_get(conf, "yarn.http.policy", buf, sizeof buf);
+	https = policy && !strcmp(policy, "HTTPS_ONLY");
+	ha = hadoopconf_get(conf, "yarn.resourcemanager.ha.enabled", buf, sizeof buf);
+	if (ha && !strcmp(ha, "true") &&
+	    hadoopconf_get(conf, "yarn.resourcemanager.ha.rm-ids", ids, sizeof ids)) {
+		for (char *t = strtok_r(ids, ", \t", &save); t; t = strtok_r(NULL, ", \t", &save))
+			n = add_url(out, n, max, rm_address(conf, t, https, addr, sizeof addr), https);
+		return n;
+	}
+	return add_url(out, n, max, rm_address(conf, "", https, addr, sizeof addr), https);
+}
+
+/* ---- the client ---- */
+
+struct yarn_rm {
+	struct httpout *http;
+	int n, cur;                 /* RMs known; the one in use */
+	char url[YARN_RM_MAX][YARN_URL_MAX];
+};
+
+/* yarn-site.xml of YARN_CONF_DIR, else of HADOOP_CONF_DIR, into conf. */
+static void load_site(struct hadoopconf *conf)
+{
+	static const char *const dirs[] = {"YARN_CONF_DIR", "HADOOP_CONF_DIR"};
+	char path[CONF_VALUE_MAX + 32], err[CONF_VALUE_MAX + 300];
+
+	memset(conf, 0, sizeof *conf);
+	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+		const char *d = getenv(dirs[i]);
+		if (!d || !*d || strlen(d) > CONF_VALUE_MAX)
+			continue;
+		snprintf(path, sizeof path, "%s/yarn-site.xml", d);
+		if (hadoopconf_load(path, conf, err, sizeof err) < 0)
+			log_warn("yarn: %s", err);
+		else if (conf->n)
+			return;
+	}
+}
+
+struct yarn_rm *yarn_rm_open(const struct cfg *c)
+{
+	struct yarn_rm *rm = calloc(1, sizeof *rm);
+	struct hadoopconf conf;
+
+	if (!rm)
+		return NULL;
+	load_site(&conf);
+	rm->n = yarn_rm_urls(c->yarn_rm_urls, &conf, rm->url, YARN_RM_MAX);
+	hadoopconf_free(&conf);
+	if (rm->n == 0) {
+		log_error("yarn: no ResourceManager known: set tacitus.yarn.rm-urls, or "
+			  "yarn.resourcemanager.webapp.address in yarn-site.xml of YARN_CONF_DIR "
+			  "or HADOOP_CONF_DIR");
+		free(rm);
+		return NULL;
+	}
+	if (!(rm->http = httpout_new(RM_CONNECT_MS, RM_CALL_MS))) {
+		free(rm);
+		return NULL;
+	}
+	for (int i = 0; i < rm->n; i++)
+		log_info("yarn: ResourceManager %s", rm->url[i]);
+	return rm;
+}
+
+void yarn_rm_close(struct yarn_rm *rm)
+{
+	if (!rm)
+		return;
+	httpout_free(rm->http);
+	free(rm);
+}
+
+const char *yarn_rm_url(const struct yarn_rm *rm)
+{
+	return rm->url[rm->cur];
+}
+
+/* Call path on the RM in use, moving on to the next on a connection error or a
+ * standby's redirect, each RM at most once.  0 with the answer, or -1. */
+static int call(struct yarn_rm *rm, const char *method, const char *path, const char *json,
+		size_t max, struct httpout_answer *a, char *err, size_t errlen)
+{
+	for (int tried = 0; tried < rm->n; tried++, rm->cur = (rm->cur + 1) % rm->n) {
+		size_t len = strlen(rm->url[rm->cur]) + strlen(path) + 1;
+		char *url = malloc(len);
+		int rc;
+
+		if (!url) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		snprintf(url, len, "%s%s", rm->url[rm->cur], path);
+		rc = httpout_call(rm->http, method, url, json, max, a, err, errlen);
+		free(url);
+		if (rc < 0)
+			continue;
+		/* a standby RM redirects every REST call to the active one */
+		if (a->status >= 300 && a->status < 400) {
+			snprintf(err, errlen, "%s is a standby (redirects to %s)", rm->url[rm->cur],
+				 a->location);
+			httpout_answer_free(a);
+			continue;
+		}
+		return 0;
+	}
+	return -1;
+}
+
+int yarn_rm_lookup(struct yarn_rm *rm, const char *const *tags, int n, struct yarn_apps *out,
+		   char *err, size_t errlen)
+{
+	static const char head[] = "/ws/v1/cluster/apps?applicationTags=";
+	size_t len = sizeof head + LOOKUP_URL_EXTRA, at;
+	struct httpout_answer a;
+	char *path;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	for (int i = 0; i < n; i++)
+		len += strlen(tags[i]) + 1;
+	if (!(path = malloc(len))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	at = (size_t)snprintf(path, len, "%s", head);
+	/* tags are [a-z0-9-] (Livy's form, made here): nothing to escape */
+	for (int i = 0; i < n; i++)
+		at += (size_t)snprintf(path + at, len - at, "%s%s", i ? "," : "", tags[i]);
+	rc = call(rm, "GET", path, NULL, RM_ANSWER_MAX, &a, err, errlen);
+	free(path);
+	if (rc < 0)
+		return -1;
+	if (a.status != 200) {
+		snprintf(err, errlen, "%s answered HTTP %ld to a look-up", rm->url[rm->cur], a.status);
+		rc = -1;
+	} else if (yarn_parse_apps(a.body, tags, n, out, err, errlen) < 0) {
+		char why[256];
+		snprintf(why, sizeof why, "%s", err);
+		snprintf(err, errlen, "%s: %s", rm->url[rm->cur], why);
+		rc = -1;
+	}
+	httpout_answer_free(&a);
+	return rc;
+}
+
+int yarn_rm_kill(struct yarn_rm *rm, const char *id, char *err, size_t errlen)
+{
+	char path[YARN_ID_MAX + 64];
+	struct httpout_answer a;
+	int rc = 0;
+
+	if (!*id || strlen(id) >= YARN_ID_MAX || id[strspn(id, "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")]) {
+		snprintf(err, errlen, "'%.80s' is not an application id", id);
+		return -1;
+	}
+	snprintf(path, sizeof path, "/ws/v1/cluster/apps/%s/state", id);
+	if (call(rm, "PUT", path, "{\"state\":\"KILLED\"}", RM_KILL_ANSWER_MAX, &a, err, errlen) < 0)
+		return -1;
+	if (a.status != 200 && a.status != 202) {
+		snprintf(err, errlen, "%s answered HTTP %ld to killing %s: %.200s", rm->url[rm->cur],
+			 a.status, id, a.body);
+		rc = -1;
+	}
+	httpout_answer_free(&a);
+	return rc;
+}

@@ -1,0 +1,38 @@
+/* httpout.h - HTTP calls out: what the cluster trackers send to their managers.
+ *
+ * The module owns the one libcurl handle of a process that calls out (the monitor),
+ * reused from call to call so that connections are kept: a time-out on connecting
+ * and one on the whole call, no signals, no redirect followed (a standby
+ * ResourceManager's redirect is the caller's to read), answers bounded in size, no
+ * proxy from the environment.  It knows nothing of YARN or Spark.
+ */
+#ifndef TACITUS_HTTPOUT_H
+#define TACITUS_HTTPOUT_H
+
+#include <stddef.h>
+
+#define HTTPOUT_LOCATION_MAX 1024
+
+struct httpout;
+
+struct httpout_answer {
+	long status;                /* the HTTP status */
+	char *body;                 /* malloc'd, NUL-terminated ("" when empty) */
+	size_t len;
+	char location[HTTPOUT_LOCATION_MAX];    /* a redirect's Location, "" = none */
+};
+
+/* A handle with these time-outs (milliseconds), or NULL after logging why not.
+ * curl_global_init is the caller's (once per process, before this). */
+struct httpout *httpout_new(long connect_ms, long total_ms);
+void httpout_free(struct httpout *h);
+
+/* Send `method` ("GET", "PUT", "POST") to url, with `json` as an application/json
+ * body unless NULL.  Returns 0 and fills *a whatever the status (free it with
+ * httpout_answer_free), or -1 when no answer came (refused, timed out, an answer
+ * longer than `max` bytes) with why in err; logs nothing. */
+int httpout_call(struct httpout *h, const char *method, const char *url, const char *json,
+		 size_t max, struct httpout_answer *a, char *err, size_t errlen);
+void httpout_answer_free(struct httpout_answer *a);
+
+#endif

@@ -1,0 +1,93 @@
+/* track_yarn.h - the YARN tracker: Spark applications as the ResourceManager sees them.
+ *
+ * The module owns everything Tacitus knows of YARN: where the ResourceManagers are
+ * (tacitus.yarn.rm-urls, else yarn-site.xml in YARN_CONF_DIR or HADOOP_CONF_DIR,
+ * with HA), the application tag a job is submitted with, ONE request per look that
+ * finds the applications of all of an instance's jobs by their tags, what YARN's
+ * states mean in Livy's, and killing an application.  It returns observations; it
+ * never writes SQL and never sees an HTTP request: the monitor drives it, as it
+ * drives the local tracker (track.h).  The parsing of the RM's answers is pure and
+ * unit-tested with answers recorded from a real ResourceManager.
+ *
+ * ResourceManager errors and time-outs are reported as such (-1), never as an
+ * application gone: the caller retries at its next look and ends no job for them.
+ */
+#ifndef TACITUS_TRACK_YARN_H
+#define TACITUS_TRACK_YARN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "hadoopconf.h"
+
+#define YARN_RM_MAX 8               /* ResourceManagers (HA) */
+#define YARN_URL_MAX 512
+#define YARN_TAG_MAX 96             /* livy-batch-<id>-<random> */
+#define YARN_ID_MAX 64
+#define YARN_STATE_MAX 16
+
+/* One application of a job, as the ResourceManager shows it. */
+struct yarn_app {
+	int job;                    /* the index of its tag in the looked-up list */
+	char id[YARN_ID_MAX];       /* application_<cluster>_<n> */
+	char state[YARN_STATE_MAX]; /* NEW ... RUNNING, FINISHED, FAILED, KILLED */
+	char final_status[YARN_STATE_MAX];  /* UNDEFINED, SUCCEEDED, FAILED, KILLED */
+	char tracking_url[YARN_URL_MAX];    /* the Spark UI (through the RM's proxy) */
+	char am_logs[YARN_URL_MAX]; /* the AM container's logs on its NodeManager */
+	char *diagnostics;          /* malloc'd, "" when none */
+	long long started_ms;
+	int others;                 /* more applications under the same tag (leaked) */
+};
+
+struct yarn_apps {
+	int n;
+	struct yarn_app *v;
+};
+void yarn_apps_free(struct yarn_apps *a);
+
+/* Parse an answer of GET /ws/v1/cluster/apps (JSON text) and keep the applications
+ * whose applicationTags hold one of tags[0..n): at most one per tag (the newest; a
+ * tag's other applications are counted in `others`), in no particular order.
+ * Returns 0, or -1 with why in err when the text is not such an answer. */
+int yarn_parse_apps(const char *json, const char *const *tags, int n, struct yarn_apps *out,
+		    char *err, size_t errlen);
+
+/* Livy's batch state for a YARN (state, finalStatus): "starting" up to ACCEPTED,
+ * "running", or one of the ends "success", "dead", "killed". */
+const char *yarn_livy_state(const char *state, const char *final_status);
+
+/* The ResourceManagers' web addresses (without a trailing '/'): the comma list
+ * `urls` when not "", else from the yarn-site.xml read into conf:
+ * yarn.resourcemanager.webapp.address (https.address when yarn.http.policy is
+ * HTTPS_ONLY), with HA (yarn.resourcemanager.ha.enabled) one per id of
+ * yarn.resourcemanager.ha.rm-ids (webapp.address.<id>, else hostname.<id> with
+ * the default port), else yarn.resourcemanager.hostname with port 8088 (8090).
+ * Returns how many were put in out (0 = none known). */
+int yarn_rm_urls(const char *urls, const struct hadoopconf *conf,
+		 char out[][YARN_URL_MAX], int max);
+
+/* A client of the ResourceManagers. */
+struct yarn_rm;
+
+/* A client for c's ResourceManagers (yarn_rm_urls, yarn-site.xml looked up in
+ * $YARN_CONF_DIR, then $HADOOP_CONF_DIR), or NULL after logging that none is
+ * known (then no YARN job can be tracked from this instance). */
+struct yarn_rm *yarn_rm_open(const struct cfg *c);
+void yarn_rm_close(struct yarn_rm *rm);
+
+/* The RM in use now, for messages. */
+const char *yarn_rm_url(const struct yarn_rm *rm);
+
+/* ONE look for the applications of all n tags: GET /ws/v1/cluster/apps with the
+ * tags; on a connection error or a standby's redirect, the next RM is tried
+ * (each at most once).  Returns 0 and fills *out, or -1 with why in err: no
+ * ResourceManager answered (nothing may be concluded about any job). */
+int yarn_rm_lookup(struct yarn_rm *rm, const char *const *tags, int n, struct yarn_apps *out,
+		   char *err, size_t errlen);
+
+/* Ask the RM to kill application id (PUT .../apps/{id}/state KILLED).  Returns 0
+ * when the RM took it (the application then reads KILLED), or -1 with why in err. */
+int yarn_rm_kill(struct yarn_rm *rm, const char *id, char *err, size_t errlen);
+
+#endif

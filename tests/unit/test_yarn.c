@@ -1,0 +1,243 @@
+/* test_yarn.c - the YARN tracker's pure parts: the RM's answers (recorded from a real
+ * ResourceManager by the cluster tests' harness), YARN's states in Livy's, where the
+ * ResourceManagers are (yarn-site.xml, HA, HTTPS), the application tag in
+ * spark-submit's arguments. */
+#include "argv.h"
+#include "hadoopconf.h"
+#include "track_yarn.h"
+#include "unit.h"
+
+#include <stdlib.h>
+
+#define RECORDED "tests/cluster/recorded/"
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long len;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)len + 1)) && fread(buf, 1, (size_t)len, f) == (size_t)len)
+		buf[len] = '\0';
+	else {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+static void parse_recorded(void)
+{
+	char *ok = slurp(RECORDED "rm-apps-finished.json"), *bad = slurp(RECORDED "rm-apps-failed.json");
+	const char *tags[] = {"livy-batch-9-zzzzzzzz", "livy-batch-1-abcdefgh"};
+	struct yarn_apps a;
+	char err[256];
+
+	CHECK(ok && bad);
+	if (!ok || !bad) {
+		free(ok);
+		free(bad);
+		return;
+	}
+	CHECK(yarn_parse_apps(ok, tags, 2, &a, err, sizeof err) == 0);
+	CHECK(a.n == 1);
+	if (a.n == 1) {
+		CHECK(a.v[0].job == 1);
+		CHECK_STR(a.v[0].id, "application_1796524281584_0001");
+		CHECK_STR(a.v[0].state, "FINISHED");
+		CHECK_STR(a.v[0].final_status, "SUCCEEDED");
+		CHECK_STR(a.v[0].tracking_url,
+			  "http://localhost:18088/proxy/application_1796524281584_0001/");
+		CHECK_STR(a.v[0].am_logs, "http://localhost:18042/node/containerlogs/"
+			  "container_1796524281584_0001_01_000001/root");
+		CHECK_STR(a.v[0].diagnostics, "");
+		CHECK(a.v[0].others == 0);
+		CHECK_STR(yarn_livy_state(a.v[0].state, a.v[0].final_status), "success");
+	}
+	yarn_apps_free(&a);
+
+	/* a tag that is not ours finds nothing */
+	CHECK(yarn_parse_apps(ok, tags, 1, &a, err, sizeof err) == 0);
+	CHECK(a.n == 0);
+	yarn_apps_free(&a);
+
+	tags[0] = "livy-batch-2-abcdefgh";
+	CHECK(yarn_parse_apps(bad, tags, 1, &a, err, sizeof err) == 0);
+	CHECK(a.n == 1);
+	if (a.n == 1) {
+		CHECK_STR(a.v[0].diagnostics, "User application exited with status 1");
+		CHECK_STR(yarn_livy_state(a.v[0].state, a.v[0].final_status), "dead");
+	}
+	yarn_apps_free(&a);
+	free(ok);
+	free(bad);
+}
+
+static void parse_shapes(void)
+{
+	const char *tags[] = {"t1", "t2"};
+	struct yarn_apps a;
+	char err[256];
+
+	/* what an RM answers when no application has the tags */
+	CHECK(yarn_parse_apps("{\"apps\":null}", tags, 2, &a, err, sizeof err) == 0);
+	CHECK(a.n == 0);
+	yarn_apps_free(&a);
+	CHECK(yarn_parse_apps("{\"apps\":{}}", tags, 2, &a, err, sizeof err) == 0);
+	CHECK(a.n == 0);
+	yarn_apps_free(&a);
+	/* not an answer: an error, never "no application" */
+	CHECK(yarn_parse_apps("<html>", tags, 2, &a, err, sizeof err) < 0);
+	CHECK(yarn_parse_apps("{\"RemoteException\":{}}", tags, 2, &a, err, sizeof err) < 0);
+	CHECK(yarn_parse_apps("[1]", tags, 2, &a, err, sizeof err) < 0);
+
+	/* an app with several tags (the user's and ours); two apps under one tag:
+	 * the newest is kept, the other counted */
+	CHECK(yarn_parse_apps("{\"apps\":{\"app\":["
+		"{\"id\":\"application_1_0001\",\"state\":\"KILLED\",\"finalStatus\":\"KILLED\","
+		"\"applicationTags\":\"team-a,t2\",\"startedTime\":100},"
+		"{\"id\":\"application_1_0002\",\"state\":\"RUNNING\",\"finalStatus\":\"UNDEFINED\","
+		"\"applicationTags\":\"t2\",\"startedTime\":200},"
+		"{\"id\":\"application_1_0003\",\"state\":\"ACCEPTED\",\"finalStatus\":\"UNDEFINED\","
+		"\"applicationTags\":\"t1\",\"startedTime\":50},"
+		"{\"id\":\"application_1_0004\",\"state\":\"RUNNING\","
+		"\"applicationTags\":\"t10,other\",\"startedTime\":300}]}}",
+		tags, 2, &a, err, sizeof err) == 0);
+	CHECK(a.n == 2);
+	for (int i = 0; i < a.n; i++) {
+		if (a.v[i].job == 1) {
+			CHECK_STR(a.v[i].id, "application_1_0002");
+			CHECK(a.v[i].others == 1);
+			CHECK_STR(yarn_livy_state(a.v[i].state, a.v[i].final_status), "running");
+		} else {
+			CHECK_STR(a.v[i].id, "application_1_0003");
+			CHECK(a.v[i].others == 0);
+			CHECK_STR(yarn_livy_state(a.v[i].state, a.v[i].final_status), "starting");
+		}
+	}
+	yarn_apps_free(&a);
+}
+
+#define state_is(s, f, want) CHECK_STR_AT(((struct unit_at){__FILE__, __LINE__, s "/" f}), \
+					  yarn_livy_state(s, f), want)
+
+static void states(void)
+{
+	state_is("NEW", "UNDEFINED", "starting");
+	state_is("NEW_SAVING", "UNDEFINED", "starting");
+	state_is("SUBMITTED", "UNDEFINED", "starting");
+	state_is("ACCEPTED", "UNDEFINED", "starting");
+	state_is("RUNNING", "UNDEFINED", "running");
+	state_is("FINISHED", "SUCCEEDED", "success");
+	state_is("FINISHED", "FAILED", "dead");
+	state_is("FINISHED", "KILLED", "killed");
+	state_is("FINISHED", "UNDEFINED", "dead");
+	state_is("FAILED", "FAILED", "dead");
+	state_is("KILLED", "KILLED", "killed");
+}
+
+static int urls_of(const char *xml, const char *key, char out[][YARN_URL_MAX])
+{
+	struct hadoopconf c;
+	char err[256];
+	int n;
+
+	if (hadoopconf_parse(xml, strlen(xml), &c, err, sizeof err) < 0)
+		return -1;
+	n = yarn_rm_urls(key, &c, out, YARN_RM_MAX);
+	hadoopconf_free(&c);
+	return n;
+}
+
+#define PROP(n, v) "<property><name>" n "</name><value>" v "</value></property>"
+
+static void rm_urls(void)
+{
+	char u[YARN_RM_MAX][YARN_URL_MAX];
+	struct hadoopconf c;
+	char err[256], buf[64];
+
+	/* the plain address, as the tests' yarn-site.xml sets it */
+	CHECK(urls_of("<configuration>" PROP("yarn.resourcemanager.webapp.address",
+					     "127.0.0.1:18088") "</configuration>", "", u) == 1);
+	CHECK_STR(u[0], "http://127.0.0.1:18088");
+	/* only the host: YARN's default web port, through ${...} */
+	CHECK(urls_of("<configuration>" PROP("yarn.resourcemanager.hostname", "rm.example")
+		      "</configuration>", NULL, u) == 1);
+	CHECK_STR(u[0], "http://rm.example:8088");
+	CHECK(urls_of("<configuration>" PROP("yarn.resourcemanager.hostname", "rm.example")
+		      PROP("yarn.resourcemanager.webapp.address",
+			   "${yarn.resourcemanager.hostname}:9999") "</configuration>", "", u) == 1);
+	CHECK_STR(u[0], "http://rm.example:9999");
+	/* HTTPS_ONLY */
+	CHECK(urls_of("<configuration>" PROP("yarn.http.policy", "HTTPS_ONLY")
+		      PROP("yarn.resourcemanager.webapp.address", "rm:8088")
+		      PROP("yarn.resourcemanager.webapp.https.address", "rm:8090")
+		      "</configuration>", "", u) == 1);
+	CHECK_STR(u[0], "https://rm:8090");
+	/* HA: one per id, in order */
+	CHECK(urls_of("<configuration>" PROP("yarn.resourcemanager.ha.enabled", "true")
+		      PROP("yarn.resourcemanager.ha.rm-ids", "rm1, rm2")
+		      PROP("yarn.resourcemanager.webapp.address.rm1", "a:8088")
+		      PROP("yarn.resourcemanager.hostname.rm2", "b")
+		      "</configuration>", "", u) == 2);
+	CHECK_STR(u[0], "http://a:8088");
+	CHECK_STR(u[1], "http://b:8088");
+	/* the Tacitus key wins, trailing slashes go */
+	CHECK(urls_of("<configuration>" PROP("yarn.resourcemanager.hostname", "rm.example")
+		      "</configuration>", "http://x:1/,https://y:2", u) == 2);
+	CHECK_STR(u[0], "http://x:1");
+	CHECK_STR(u[1], "https://y:2");
+	/* nothing known */
+	CHECK(urls_of("<configuration></configuration>", "", u) == 0);
+	CHECK(yarn_rm_urls(NULL, NULL, u, YARN_RM_MAX) == 0);
+	/* not a Hadoop configuration */
+	CHECK(hadoopconf_parse("<html/>", 7, &c, err, sizeof err) < 0);
+	CHECK(hadoopconf_parse("<configuration>", 15, &c, err, sizeof err) < 0);
+	/* the last of a name wins */
+	CHECK(hadoopconf_parse("<configuration>" PROP("a", "1") PROP("a", "2") "</configuration>",
+			       sizeof "<configuration>" PROP("a", "1") PROP("a", "2")
+			       "</configuration>" - 1, &c, err, sizeof err) == 0);
+	CHECK_STR(hadoopconf_get(&c, "a", buf, sizeof buf), "2");
+	CHECK(hadoopconf_get(&c, "b", buf, sizeof buf) == NULL);
+	hadoopconf_free(&c);
+}
+
+static const char *args_text(json_object *a)
+{
+	return json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN);
+}
+
+static void tag_args(void)
+{
+	json_object *in = json_tokener_parse("[\"--name\",\"n\",\"--conf\",\"spark.master=yarn\","
+					     "\"/j/ok.py\",\"--conf\",\"spark.yarn.tags=x\"]");
+	json_object *out = argv_with_yarn_tag(in, "livy-batch-3-abcd1234");
+
+	/* ours first; the application's own arguments untouched */
+	CHECK_STR(args_text(out), "[\"--conf\",\"spark.yarn.tags=livy-batch-3-abcd1234\",\"--name\","
+		  "\"n\",\"--conf\",\"spark.master=yarn\",\"\\/j\\/ok.py\",\"--conf\","
+		  "\"spark.yarn.tags=x\"]");
+	json_object_put(in);
+	json_object_put(out);
+	/* the user's tags are kept, before ours, in one conf */
+	in = json_tokener_parse("[\"--conf\",\"spark.yarn.tags=team-a,nightly\",\"/j/ok.py\"]");
+	out = argv_with_yarn_tag(in, "livy-batch-4-abcd1234");
+	CHECK_STR(args_text(out), "[\"--conf\",\"spark.yarn.tags=team-a,nightly,"
+		  "livy-batch-4-abcd1234\",\"\\/j\\/ok.py\"]");
+	json_object_put(in);
+	json_object_put(out);
+}
+
+void test_yarn(void)
+{
+	parse_recorded();
+	parse_shapes();
+	states();
+	rm_urls();
+	tag_args();
+}
