@@ -52,6 +52,8 @@ void cfg_defaults(struct cfg *c)
 	c->warm_pool = 1;
 	c->yarn_lookup_timeout_ms = 120 * 1000;
 	c->yarn_poll_ms = 5 * 1000;
+	c->yarn_leak_timeout_ms = 600 * 1000;
+	c->yarn_leak_interval_ms = 60 * 1000;
 	c->allowed_users.n = 1;
 	snprintf(c->allowed_users.name[0], sizeof c->allowed_users.name[0], "*");
 }
@@ -177,7 +179,9 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return 0;
 	}
 	if (!strcmp(key, "livy.server.yarn.app-lookup-timeout") ||
-	    !strcmp(key, "livy.server.yarn.poll-interval")) {
+	    !strcmp(key, "livy.server.yarn.poll-interval") ||
+	    !strcmp(key, "livy.server.yarn.app-leakage.check-timeout") ||
+	    !strcmp(key, "livy.server.yarn.app-leakage.check-interval")) {
 		long long ms;
 		if (livy_parse_time_ms(v, &ms, msg, sizeof msg) < 0) {
 			snprintf(err, errlen, "%s: %s", key, msg);
@@ -187,7 +191,9 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 			snprintf(err, errlen, "%s: expected at least 100ms, got '%s'", key, v);
 			return -1;
 		}
-		*(strstr(key, "lookup") ? &c->yarn_lookup_timeout_ms : &c->yarn_poll_ms) = ms;
+		*(strstr(key, "lookup") ? &c->yarn_lookup_timeout_ms :
+		  strstr(key, "check-timeout") ? &c->yarn_leak_timeout_ms :
+		  strstr(key, "check-interval") ? &c->yarn_leak_interval_ms : &c->yarn_poll_ms) = ms;
 		return 0;
 	}
 	if (!strcmp(key, "tacitus.yarn.rm-urls"))

@@ -12,6 +12,7 @@
 struct httpout {
 	CURL *curl;
 	long connect_ms, total_ms;
+	char error[CURL_ERROR_SIZE];        /* libcurl's words, kept with its handle */
 };
 
 /* What an answer collects while it arrives. */
@@ -85,11 +86,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 }
 
 int httpout_call(struct httpout *h, const char *method, const char *url, const char *json,
-		 size_t max, struct httpout_answer *a, char *err, size_t errlen)
+		 const char *accept, size_t max, struct httpout_answer *a, char *err, size_t errlen)
 {
+	char accept_header[HTTPOUT_LOCATION_MAX];
 	struct sink k = {NULL, 0, 0, max, a->location};
 	struct curl_slist *headers = NULL;
-	char cerr[CURL_ERROR_SIZE] = "";
 	CURL *c = h->curl;
 	CURLcode rc;
 
@@ -102,13 +103,15 @@ int httpout_call(struct httpout *h, const char *method, const char *url, const c
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+	h->error[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->error);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &k);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	headers = curl_slist_append(headers, "Accept: application/json");
+	snprintf(accept_header, sizeof accept_header, "Accept: %s", accept ? accept : "*/*");
+	headers = curl_slist_append(headers, accept_header);
 	if (json) {
 		headers = curl_slist_append(headers, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
@@ -118,7 +121,7 @@ int httpout_call(struct httpout *h, const char *method, const char *url, const c
 	curl_slist_free_all(headers);
 	if (rc != CURLE_OK) {
 		snprintf(err, errlen, "%s %s: %s", method, url,
-			 rc == CURLE_WRITE_ERROR ? "answer too long" : cerr[0] ? cerr :
+			 rc == CURLE_WRITE_ERROR ? "answer too long" : h->error[0] ? h->error :
 			 curl_easy_strerror(rc));
 		free(k.buf);
 		a->location[0] = '\0';

@@ -165,7 +165,25 @@ static bool runs_as(pid_t pid, uid_t uid)
 	return found;
 }
 
-/* SIGKILL every process of uid found in one scan of /proc; the number found. */
+/* Whether pid has ended and waits to be reaped: nothing to kill (its parent, or init
+ * when that was killed too, reaps it), and no reason to scan again. */
+static bool zombie(pid_t pid)
+{
+	char path[PROC_PATH_MAX], line[LINE_MAX_LEN], *p;
+	FILE *f;
+	bool z = false;
+
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return false;
+	if (fgets(line, sizeof line, f) && (p = strrchr(line, ')')) && p[1] == ' ')
+		z = p[2] == 'Z';
+	fclose(f);
+	return z;
+}
+
+/* SIGKILL every process of uid found in one scan of /proc; the number found (but
+ * zombies). */
 static int kill_round(uid_t uid)
 {
 	DIR *d = opendir("/proc");
@@ -178,7 +196,7 @@ static int kill_round(uid_t uid)
 		pid_t pid = (pid_t)atoi(e->d_name);
 		int fd;
 
-		if (pid <= 0 || !runs_as(pid, uid))
+		if (pid <= 0 || !runs_as(pid, uid) || zombie(pid))
 			continue;
 		/* the pidfd holds the process: check again through it, then signal it,
 		 * never a stranger that got the number meanwhile */

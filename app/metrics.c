@@ -34,7 +34,7 @@ static const char *const ended_states[] = {"success", "dead", "killed"};
 
 static const char *const counter_names[METRICS_COUNTERS] = {
 	"tacitus_launches_total", "tacitus_adoptions_total", "tacitus_log_lines_stored_total",
-	"tacitus_database_errors_total",
+	"tacitus_database_errors_total", "tacitus_yarn_looks_total", "tacitus_yarn_look_errors_total",
 };
 
 typedef unsigned long long u64;
@@ -302,6 +302,10 @@ static const struct family {
 	{"tacitus_log_lines_stored_total", "counter", "Log lines stored in PostgreSQL."},
 	{"tacitus_monitor_cycle_seconds", "histogram", "Time a monitor cycle took."},
 	{"tacitus_warm_pool_drivers", "gauge", "Session drivers waiting in the warm pool."},
+	{"tacitus_yarn_look_errors_total", "counter",
+	 "Looks at the ResourceManager that got no answer (YARN jobs wait meanwhile)."},
+	{"tacitus_yarn_looks_total", "counter",
+	 "Looks at the ResourceManager: one request covers all of an instance's YARN jobs."},
 };
 
 static const struct family *family_of(const char *name)

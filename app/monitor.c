@@ -47,6 +47,7 @@
 #define ENV_NAMES_MAX 2048      /* the names of a job's variables, for the log */
 #define YARN_REOPEN_MS 60000    /* no ResourceManager known: looked for again this often */
 #define DIAG_MAX 400            /* YARN's diagnostics quoted in a reason */
+#define YARN_LOG_EVERY_MS 10000 /* a running YARN job's driver log is read this often */
 
 extern char **environ;
 
@@ -96,6 +97,9 @@ struct mon {
 	long long yarn_opened;      /* now_ms() of the last attempt to open it */
 	long long yarn_looked;      /* now_ms() of the last look at the RM */
 	bool yarn_down;             /* the last look got no answer (said once in the log) */
+	long long yarn_leak_checked;    /* now_ms() of the last leak check */
+	bool yarn_log_round;        /* this cycle reads running YARN jobs' driver logs */
+	long long yarn_logs_read;   /* now_ms() of the last such round */
 };
 
 /* Renew this monitor's leases once MAINTENANCE_MS passed since the last attempt
@@ -120,30 +124,55 @@ static const char *label(const struct store_job *j, char *buf, size_t len)
 	return buf;
 }
 
-/* Append lines (a JSON array) and move j's offsets to out/err; keeps j current. */
+/* Append lines (a JSON array) and move j's offsets to out/err (those of its YARN
+ * application master's stdout and stderr when am); keeps j current. */
 static enum store_rc append(struct mon *m, struct store_job *j, json_object *lines,
-			    long long out, long long err, const struct track_facts *f)
+			    long long out, long long err, bool am, const struct track_facts *f)
 {
 	enum store_rc rc = store_append_log(m->s, j->id, m->o->instance, j->log_lines,
 					    json_object_to_json_string_ext(lines, JSON_C_TO_STRING_PLAIN),
-					    out, err, f && f->app_id[0] ? f->app_id : NULL,
+					    out, err, am, f && f->app_id[0] ? f->app_id : NULL,
 					    f && f->ui_url[0] ? f->ui_url : NULL);
 
 	if (rc == STORE_OK) {
 		metrics_count(METRICS_LOG_LINES, json_object_array_length(lines));
 		j->log_lines += (long)json_object_array_length(lines);
-		j->out_offset = out;
-		j->err_offset = err;
+		*(am ? &j->am_out_offset : &j->out_offset) = out;
+		*(am ? &j->am_err_offset : &j->err_offset) = err;
 	}
+	return rc;
+}
+
+/* append, and when PostgreSQL refuses the lines, one line saying so in their place
+ * (the offsets move past them either way): what a job prints can delay it by a
+ * round, never hold it up.  STORE_REFUSED when even that line was refused. */
+static enum store_rc append_or_note(struct mon *m, struct store_job *j, json_object *lines,
+				    long long out, long long err, bool am,
+				    const struct track_facts *f)
+{
+	long long bytes = out - (am ? j->am_out_offset : j->out_offset) +
+			  err - (am ? j->am_err_offset : j->err_offset);
+	enum store_rc rc = append(m, j, lines, out, err, am, f);
+	char line[NOTE_MAX], what[LABEL_MAX];
+	json_object *one;
+
+	if (rc != STORE_REFUSED)
+		return rc;
+	snprintf(line, sizeof line, "tacitus: %lld bytes of %s could not be stored: %s", bytes,
+		 am ? "the driver's log" : "output", store_last_error(m->s));
+	log_warn("%s: %s", label(j, what, sizeof what), line);
+	one = json_object_new_array();
+	json_object_array_add(one, json_object_new_string(line));
+	rc = append(m, j, one, out, err, am, NULL);
+	json_object_put(one);
 	return rc;
 }
 
 /* Store new lines of job j's stdout, then of its stderr (all of it when final),
  * in one statement per round; keeps j's offsets and line count current.  Output
- * that PostgreSQL refuses is stored as one line saying so, and the offsets move
- * past it: what a job prints can delay it by a round, never hold it up.  Between
- * rounds the leases are kept (a final store may take many).  Returns STORE_OK;
- * STORE_REFUSED when even that line was refused (the offsets stay); or
+ * that PostgreSQL refuses is stored as one line saying so (append_or_note).
+ * Between rounds the leases are kept (a final store may take many).  Returns
+ * STORE_OK; STORE_REFUSED when even that line was refused (the offsets stay); or
  * STORE_ERROR / STORE_NOTFOUND when the database could not be reached or the lease
  * is lost (nothing moved: tried again at the next cycle, or by the new owner). */
 static enum store_rc store_output(struct mon *m, struct store_job *j, bool final)
@@ -161,19 +190,8 @@ static enum store_rc store_output(struct mon *m, struct store_job *j, bool final
 			log_warn("%s: cannot read the output in %s: %s", label(j, what, sizeof what),
 				 j->job_dir, strerror(errno));
 		if (json_object_array_length(lines) > 0 || out != j->out_offset || err != j->err_offset)
-			rc = append(m, j, lines, out, err, &f);
+			rc = append_or_note(m, j, lines, out, err, false, &f);
 		json_object_put(lines);
-		if (rc == STORE_REFUSED) {
-			char line[NOTE_MAX];
-			json_object *one = json_object_new_array();
-
-			snprintf(line, sizeof line, "tacitus: %lld bytes of output could not be stored: %s",
-				 out - j->out_offset + err - j->err_offset, store_last_error(m->s));
-			log_warn("%s: %s", label(j, what, sizeof what), line);
-			json_object_array_add(one, json_object_new_string(line));
-			rc = append(m, j, one, out, err, NULL);
-			json_object_put(one);
-		}
 		if (rc != STORE_OK)
 			return rc;
 		if (!final || (n1 <= 0 && n2 <= 0))
@@ -189,7 +207,7 @@ static void note(struct mon *m, struct store_job *j, const char *text)
 	json_object *a = json_object_new_array();
 
 	json_object_array_add(a, json_object_new_string(text));
-	append(m, j, a, j->out_offset, j->err_offset, NULL);
+	append(m, j, a, j->out_offset, j->err_offset, false, NULL);
 	json_object_put(a);
 }
 
@@ -208,6 +226,22 @@ static int unlink_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
+/* A working folder the shim kept from its account (shim.h, SHIM_KEEP_WORK) goes back
+ * to the account, which empties it. */
+static void give_back_work(const struct store_job *j, const char *work)
+{
+	int fd = open(work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == getuid() &&
+	    shim_read_account(j->job_dir, &uid, &gid) == 0 && fchown(fd, uid, gid) < 0)
+		log_warn("cannot give %s back to uid %d: %s", work, (int)uid, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
 /* The job ended and its output is in PostgreSQL: its folder goes (depth first, never
  * following a symlink out of it), when it is a folder of this host's jobs. */
 static void remove_job_dir(struct mon *m, const struct store_job *j)
@@ -220,6 +254,7 @@ static void remove_job_dir(struct mon *m, const struct store_job *j)
 		return;
 	/* what the job made in its working folder is its account's to remove */
 	snprintf(work, sizeof work, "%s/work", j->job_dir);
+	give_back_work(j, work);
 	jobuser_empty_dir(m->users, work, JOBUSER_EMPTY_MONITOR_MS);
 	if (nftw(j->job_dir, unlink_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 &&
 	    errno != ENOENT)
@@ -239,7 +274,7 @@ static void finish(struct mon *m, struct store_job *j, const char *to, int code,
 static void end_job(struct mon *m, struct store_job *j, const char *to, int code,
 		    const char *reason)
 {
-	char line[NOTE_MAX];
+	char line[NOTE_MAX + sizeof "tacitus: "];
 
 	snprintf(line, sizeof line, "tacitus: %s", reason);
 	note(m, j, line);
@@ -355,6 +390,13 @@ static bool yarn_job(const struct store_job *j)
 	return !strcmp(j->tracker, "yarn");
 }
 
+/* True when j was launched (or claimed) on this host since its last boot: its
+ * processes and folder are here to check. */
+static bool local(const struct mon *m, const struct store_job *j)
+{
+	return same(j->host, m->host) && same(j->boot_id, m->boot_id);
+}
+
 /* The state a launched job is in: running, or for a YARN job starting until YARN
  * runs its application. */
 static const char *launched_state(const struct store_job *j)
@@ -404,8 +446,8 @@ static void launch(struct mon *m, struct store_job *j)
 	if (shim_read_pid(dir, &p.pid, &p.start_ticks) == 0) {
 		log_info("%s: the job shim %d of an earlier launch attempt is the launch", what,
 			 (int)p.pid);
-		store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir,
-			       launched_state(j));
+		store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir, m->host,
+			       m->boot_id, launched_state(j));
 		return;
 	}
 	taken = jobuser_take(m->users, &u);
@@ -442,8 +484,8 @@ static void launch(struct mon *m, struct store_job *j)
 	jobuser_release(&u);
 	log_info("%s: launched %s (pid %d, uid %d) in %s", what, m->spark_submit, (int)p.pid,
 		 (int)u.uid, dir);
-	if (store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir,
-			   launched_state(j)) != STORE_OK) {
+	if (store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir, m->host,
+			   m->boot_id, launched_state(j)) != STORE_OK) {
 		log_error("%s: launch not recorded; killing process group %d", what, (int)p.pid);
 		kill(-p.pid, SIGKILL);
 	} else {
@@ -554,20 +596,12 @@ static int submit_ended(struct mon *m, struct store_job *j)
 	return 0;
 }
 
-/* Record what YARN shows of j's application when it is new or changed. */
-static void yarn_seen(struct mon *m, struct store_job *j, const struct yarn_app *a,
-		      const char *what)
+/* Whether YARN says application a ended. */
+static bool app_ended(const struct yarn_app *a)
 {
-	bool new_id = !same(j->app_id, a->id);
+	const char *to = yarn_livy_state(a->state, a->final_status);
 
-	if (!new_id && (!a->tracking_url[0] || same(j->ui_url, a->tracking_url)))
-		return;
-	if (store_app_seen(m->s, j->id, m->o->instance, a->id, a->tracking_url, a->am_logs) != STORE_OK)
-		return;
-	if (new_id)
-		log_info("%s: YARN application %s (tag %s), %s", what, a->id, j->yarn_tag, a->state);
-	j->app_id = a->id;
-	j->ui_url = a->tracking_url;
+	return strcmp(to, "starting") && strcmp(to, "running");
 }
 
 /* YARN's diagnostics into j's log, a line each. */
@@ -576,21 +610,118 @@ static void note_diagnostics(struct mon *m, struct store_job *j, const char *dia
 	json_object *lines = json_object_new_array();
 	char *copy = strdup(diag), *save = NULL;
 
-	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l; l = strtok_r(NULL, "\n", &save)) {
+	for (char *l = copy ? strtok_r(copy, "\n", &save) : NULL; l;
+	     l = strtok_r(NULL, "\n", &save)) {
 		char line[NOTE_MAX];
 		snprintf(line, sizeof line, "YARN diagnostics: %s", l);
 		json_object_array_add(lines, json_object_new_string(line));
 	}
 	if (json_object_array_length(lines))
-		append(m, j, lines, j->out_offset, j->err_offset, NULL);
+		append(m, j, lines, j->out_offset, j->err_offset, false, NULL);
 	json_object_put(lines);
 	free(copy);
+}
+
+/* One chunk of the driver's `file` (0 stdout, 1 stderr) of j on YARN stored as lines.
+ * Sets *more when the file has more after it.  Returns 0; -1 when the NodeManager
+ * did not answer (why in err); -2 when the database failed or the lease is lost. */
+static int driver_log_chunk(struct mon *m, struct store_job *j, const struct yarn_app *a, int file,
+			    bool final, bool *more, char *err, size_t errlen)
+{
+	long long off = file ? j->am_err_offset : j->am_out_offset, length;
+	struct track_facts f = {{0}, {0}};
+	json_object *lines;
+	char *bytes;
+	size_t n, used;
+	enum store_rc rc = STORE_OK;
+
+	*more = false;
+	if (yarn_am_log_read(m->yarn, a->am_logs, file ? "stderr" : "stdout", off, &bytes, &n,
+			     &length, err, errlen) < 0)
+		return -1;
+	*more = off + (long long)n < length;
+	lines = json_object_new_array();
+	track_take_lines(bytes, n, final, *more, lines, &f, &used);
+	if (used > 0 && j->am_out_offset == 0 && j->am_err_offset == 0) {
+		char head[NOTE_MAX];
+		snprintf(head, sizeof head, "tacitus: the driver's log on YARN (%s stdout, then stderr):",
+			 a->id);
+		note(m, j, head);
+	}
+	if (used > 0)
+		rc = append_or_note(m, j, lines, file ? j->am_out_offset : off + (long long)used,
+				    file ? off + (long long)used : j->am_err_offset, true, NULL);
+	json_object_put(lines);
+	free(bytes);
+	if (used == 0 && n > 0 && *more)
+		*more = false;  /* a line longer than what one read holds: taken next time */
+	return rc == STORE_OK ? 0 : -2;
+}
+
+/* What is new in j's driver log on YARN (its application master's stdout, then its
+ * stderr) stored in its log, a chunk of each per round; when final (the
+ * application ended) all of it, keeping the leases between rounds.  Returns as
+ * driver_log_chunk. */
+static int store_driver_log(struct mon *m, struct store_job *j, const struct yarn_app *a,
+			    bool final, char *err, size_t errlen)
+{
+	for (;;) {
+		bool more_out, more_err;
+		int rc = driver_log_chunk(m, j, a, 0, final, &more_out, err, errlen);
+
+		if (rc == 0 && !keep_leases(m))
+			return -2;
+		if (rc == 0)
+			rc = driver_log_chunk(m, j, a, 1, final, &more_err, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (!keep_leases(m))
+			return -2;
+		if (!final || (!more_out && !more_err))
+			return 0;
+	}
+}
+
+/* Record what YARN shows of j's application when it is new or changed.  When its
+ * application master is another container (YARN's next attempt), the rest of the
+ * last one's log is read first. */
+static void yarn_seen(struct mon *m, struct store_job *j, const struct yarn_app *a,
+		      const char *what)
+{
+	bool new_id = !same(j->app_id, a->id);
+	bool new_am = j->log_url && a->am_logs[0] && strcmp(j->log_url, a->am_logs);
+	char line[NOTE_MAX + YARN_URL_MAX];
+
+	if (!new_id && !new_am && (!a->tracking_url[0] || same(j->ui_url, a->tracking_url)))
+		return;
+	if (new_am) {
+		struct yarn_app last = *a;
+		char err[NOTE_MAX];
+
+		snprintf(last.am_logs, sizeof last.am_logs, "%s", j->log_url);
+		if (store_driver_log(m, j, &last, true, err, sizeof err) == -2)
+			return;
+		snprintf(line, sizeof line, "tacitus: YARN started the application master again "
+			 "(another attempt, in %s)", a->am_logs);
+		note(m, j, line);
+	}
+	if (store_app_seen(m->s, j->id, m->o->instance, a->id, a->tracking_url,
+			   a->am_logs) != STORE_OK)
+		return;
+	if (new_id)
+		log_info("%s: YARN application %s (tag %s), %s", what, a->id, j->yarn_tag, a->state);
+	if (new_am)
+		j->am_out_offset = j->am_err_offset = 0;
+	j->app_id = a->id;
+	j->ui_url = a->tracking_url;
+	j->log_url = a->am_logs;
 }
 
 /* j's application as YARN shows it (a): running, or ended. */
 static void yarn_verdict(struct mon *m, struct store_job *j, const struct yarn_app *a, bool alive)
 {
 	const char *to = yarn_livy_state(a->state, a->final_status);
+	int diag = (int)strcspn(a->diagnostics, "\n");     /* its first line */
 	char reason[NOTE_MAX];
 
 	if (!strcmp(to, "starting"))
@@ -604,10 +735,8 @@ static void yarn_verdict(struct mon *m, struct store_job *j, const struct yarn_a
 	if (alive)
 		return;             /* spark-submit (in client mode the driver) is ending */
 	snprintf(reason, sizeof reason, "YARN application %s ended %s/%s%s%.*s", a->id, a->state,
-		 a->final_status, a->diagnostics[0] ? ": " : "",
-		 (int)strcspn(a->diagnostics, "\n") < DIAG_MAX ? (int)strcspn(a->diagnostics, "\n") :
-		 DIAG_MAX, a->diagnostics);
-	if (!strcmp(to, "success") && j->exit_code != 0) {
+		 a->final_status, diag ? ": " : "", diag < DIAG_MAX ? diag : DIAG_MAX, a->diagnostics);
+	if (!strcmp(to, "success") && j->exit_code > 0 && !j->deleted) {
 		to = "dead";
 		snprintf(reason, sizeof reason, "YARN application %s ended FINISHED/SUCCEEDED but "
 			 "spark-submit exited with code %d", a->id, j->exit_code);
@@ -625,13 +754,7 @@ static void yarn_missing(struct mon *m, struct store_job *j, bool alive)
 {
 	char reason[NOTE_MAX];
 
-	if (!alive && j->exit_code != 0) {
-		snprintf(reason, sizeof reason, "spark-submit exited with code %d and YARN has no "
-			 "application tagged %s", j->exit_code, j->yarn_tag);
-		end_job(m, j, j->deleted ? "killed" : "dead", -1, reason);
-	} else if (!alive && j->deleted) {
-		end_job(m, j, "killed", -1, "deleted before YARN had its application");
-	} else if (j->launch_age * 1000 >= (double)m->cfg->yarn_lookup_timeout_ms) {
+	if (j->launch_age * 1000 >= (double)m->cfg->yarn_lookup_timeout_ms) {
 		if (alive) {        /* spark-submit is stuck: it goes first */
 			launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
 			return;
@@ -639,7 +762,13 @@ static void yarn_missing(struct mon *m, struct store_job *j, bool alive)
 		snprintf(reason, sizeof reason, "no YARN application tagged %s appeared within %lld s "
 			 "(livy.server.yarn.app-lookup-timeout)", j->yarn_tag,
 			 m->cfg->yarn_lookup_timeout_ms / 1000);
-		end_job(m, j, "dead", -1, reason);
+		end_job(m, j, j->deleted ? "killed" : "dead", -1, reason);
+	} else if (!alive && j->exit_code > 0) {
+		snprintf(reason, sizeof reason, "spark-submit exited with code %d and YARN has no "
+			 "application tagged %s", j->exit_code, j->yarn_tag);
+		end_job(m, j, j->deleted ? "killed" : "dead", -1, reason);
+	} else if (!alive && j->deleted) {
+		end_job(m, j, "killed", -1, "deleted before YARN had its application");
 	}
 }
 
@@ -670,14 +799,26 @@ static void watch_yarn(struct mon *m, struct store_job *j, const struct yarn_app
 
 	label(j, what, sizeof what);
 	if (!j->pid || !j->job_dir) {
-		launch(m, j);
-		return;
+		/* claimed by a monitor of another host that died before it recorded a
+		 * launch: launched here unless YARN has its application after all */
+		if (local(m, j) || (looked && !a && !j->app_id))
+			launch(m, j);
+		else if (looked && !j->app_id)
+			log_info("%s: YARN has its application %s: tracked, not launched again",
+				 what, a->id);
+		if (local(m, j) || !looked || !a)
+			return;
 	}
-	if (store_output(m, j, false) == STORE_NOTFOUND)
-		return;
-	alive = launch_alive(j->pid, j->pid_start);
-	if (!alive && j->exit_code < 0 && submit_ended(m, j) < 0)
-		return;
+	/* spark-submit ran on another host (this job was adopted): nothing of it to read
+	 * or check from here */
+	alive = false;
+	if (local(m, j)) {
+		if (store_output(m, j, false) == STORE_NOTFOUND)
+			return;
+		alive = launch_alive(j->pid, j->pid_start);
+		if (!alive && j->exit_code < 0 && submit_ended(m, j) < 0)
+			return;
+	}
 	if (alive && j->deleted)
 		stop_process(m, j, what);   /* spark-submit no longer matters */
 	if (!looked)
@@ -687,8 +828,20 @@ static void watch_yarn(struct mon *m, struct store_job *j, const struct yarn_app
 		return;
 	}
 	yarn_seen(m, j, a, what);
-	ended = strcmp(yarn_livy_state(a->state, a->final_status), "running") &&
-		strcmp(yarn_livy_state(a->state, a->final_status), "starting");
+	ended = app_ended(a);
+	if (a->am_logs[0] &&
+	    ((ended && !alive) || (m->yarn_log_round && !strcmp(a->state, "RUNNING")))) {
+		char err[NOTE_MAX], line[NOTE_MAX + 128];
+		int rc = store_driver_log(m, j, a, ended, err, sizeof err);
+
+		if (rc == -2)
+			return;
+		if (rc == -1 && ended) {    /* said once: the job ends now */
+			snprintf(line, sizeof line, "tacitus: the rest of the driver's log could not "
+				 "be read from its NodeManager: %s", err);
+			note(m, j, line);
+		}
+	}
 	if (j->deleted && !ended)
 		yarn_kill(m, j, a, what);
 	else
@@ -706,8 +859,9 @@ static struct yarn_rm *yarn_client(struct mon *m)
 	return m->yarn;
 }
 
-/* Once per livy.server.yarn.poll-interval: ONE look at the RM for every launched
- * YARN job of jobs.  Sets by_job[i] to job i's application (NULL: none) and
+/* Once per livy.server.yarn.poll-interval: ONE look at the RM for every YARN job of
+ * jobs (those not launched yet too: one claimed on a host that died may have its
+ * application).  Sets by_job[i] to job i's application (NULL: none) and
  * returns true when the RM answered; false when no look was due or none answered
  * (logged once per outage). */
 static bool yarn_look(struct mon *m, const struct store_jobs *jobs, struct yarn_apps *apps,
@@ -719,14 +873,18 @@ static bool yarn_look(struct mon *m, const struct store_jobs *jobs, struct yarn_
 
 	memset(apps, 0, sizeof *apps);
 	for (int i = 0; tags && job_of && i < jobs->n; i++)
-		if (yarn_job(&jobs->v[i]) && jobs->v[i].pid && jobs->v[i].yarn_tag) {
+		if (yarn_job(&jobs->v[i]) && jobs->v[i].yarn_tag) {
 			job_of[n] = i;
 			tags[n++] = jobs->v[i].yarn_tag;
 		}
-	rc = n && now_ms() - m->yarn_looked >= m->cfg->yarn_poll_ms && yarn_client(m) ? 0 : 1;
+	rc = n && now_ms() - m->yarn_looked >= m->cfg->yarn_poll_ms && yarn_client(m) &&
+	     keep_leases(m) ? 0 : 1;
 	if (rc == 0) {
 		m->yarn_looked = now_ms();
 		rc = yarn_rm_lookup(m->yarn, tags, n, apps, err, sizeof err);
+		metrics_count(METRICS_YARN_LOOKS, 1);
+		if (rc < 0)
+			metrics_count(METRICS_YARN_LOOK_ERRORS, 1);
 		if (rc < 0 && !m->yarn_down)
 			log_warn("yarn: no answer from the ResourceManager (%s); YARN jobs wait", err);
 		else if (rc == 0 && m->yarn_down)
@@ -735,9 +893,71 @@ static bool yarn_look(struct mon *m, const struct store_jobs *jobs, struct yarn_
 	}
 	for (int i = 0; rc == 0 && i < apps->n; i++)
 		by_job[job_of[apps->v[i].job]] = &apps->v[i];
+	m->yarn_log_round = rc == 0 && now_ms() - m->yarn_logs_read >= YARN_LOG_EVERY_MS;
+	if (m->yarn_log_round)
+		m->yarn_logs_read = now_ms();
 	free(tags);
 	free(job_of);
 	return rc == 0;
+}
+
+/* j, whose monitor stopped renewing its lease, is this monitor's now. */
+static void adopted(struct mon *m, struct store_job *j)
+{
+	char what[LABEL_MAX], line[NOTE_MAX];
+
+	log_info("%s: adopted (its owner stopped renewing its lease)", label(j, what, sizeof what));
+	metrics_count(METRICS_ADOPTIONS, 1);
+	if (!j->pid || local(m, j))
+		return;
+	snprintf(line, sizeof line, "tacitus: adopted by %s on %s; what spark-submit printed on %s "
+		 "after this line stays there, and YARN says how the job ends", m->o->instance,
+		 m->host, j->host ? j->host : "?");
+	note(m, j, line);
+}
+
+/* Livy's app-leakage check, every livy.server.yarn.app-leakage.check-interval: an
+ * application that appears under the tag of a YARN job that ended without one (in
+ * the last check-timeout) is killed, and said in the job's log. */
+static void leak_check(struct mon *m)
+{
+	struct store_jobs jobs;
+	struct yarn_apps apps;
+	const char **tags;
+	char err[NOTE_MAX], line[NOTE_MAX + 128];
+
+	if (now_ms() - m->yarn_leak_checked < m->cfg->yarn_leak_interval_ms)
+		return;
+	m->yarn_leak_checked = now_ms();
+	if (store_leak_watch(m->s, m->o->instance, m->cfg->yarn_leak_timeout_ms, &jobs) != STORE_OK)
+		return;
+	tags = calloc((size_t)jobs.n + 1, sizeof *tags);
+	for (int i = 0; tags && i < jobs.n; i++)
+		tags[i] = jobs.v[i].yarn_tag;
+	if (tags && jobs.n && yarn_client(m) &&
+	    yarn_rm_lookup(m->yarn, tags, jobs.n, &apps, err, sizeof err) == 0) {
+		for (int i = 0; i < apps.n; i++) {
+			struct yarn_app *a = &apps.v[i];
+			struct store_job *j = &jobs.v[a->job];
+			bool ended = app_ended(a);
+
+			if (!keep_leases(m))
+				break;
+			if (!ended && yarn_rm_kill(m->yarn, a->id, err, sizeof err) < 0) {
+				log_warn("yarn: cannot kill leaked application %s: %s", a->id, err);
+				continue;
+			}
+			snprintf(line, sizeof line, "tacitus: YARN application %s appeared under tag "
+				 "%s after the job ended; %s", a->id, j->yarn_tag,
+				 ended ? "it has ended" : "killed");
+			log_warn("%s", line + sizeof "tacitus: " - 1);
+			note(m, j, line);
+			store_app_seen(m->s, j->id, m->o->instance, a->id, "", "");
+		}
+		yarn_apps_free(&apps);
+	}
+	free(tags);
+	store_jobs_free(&jobs);
 }
 
 /* Look at the other monitors' lease marks and take over the jobs of those gone:
@@ -807,11 +1027,9 @@ static void maintain(struct mon *m)
 			struct store_job *j = &jobs.v[i];
 			char why[NOTE_MAX];
 
-			if (same(j->host, m->host) && same(j->boot_id, m->boot_id)) {
-				char what[LABEL_MAX];
-				log_info("%s: adopted (its owner stopped renewing its lease)",
-					 label(j, what, sizeof what));
-				metrics_count(METRICS_ADOPTIONS, 1);
+			/* a YARN job is not tied to a host: YARN says how it ends */
+			if (yarn_job(j) || (same(j->host, m->host) && same(j->boot_id, m->boot_id))) {
+				adopted(m, j);
 				continue;       /* watched from the next cycle on */
 			}
 			snprintf(why, sizeof why, "its monitor on %s stopped renewing the lease and the "
@@ -822,6 +1040,7 @@ static void maintain(struct mon *m)
 		store_jobs_free(&jobs);
 	}
 	purge_history(m);
+	leak_check(m);
 	/* sessions: a failure here (logged) must not stop the launching and watching */
 	store_session_expire(m->s, m->cfg, &stopped);
 	/* with warm-pool 0 the pool is still kept: empty (drivers of an earlier setting stop) */

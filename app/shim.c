@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +63,23 @@ static int set_places(const char *work)
 		 old ? old : "", old ? " " : "", work, work);
 	return setenv("HOME", work, 1) < 0 || setenv("TMPDIR", work, 1) < 0 ||
 	       setenv("SPARK_LOCAL_DIRS", work, 1) < 0 || putenv(opts) != 0 ? -1 : 0;
+}
+
+/* A kept working folder (SHIM_KEEP_WORK) is the server's from now on (0700): the
+ * next job of the account, which may start as soon as this shim is gone, cannot
+ * reach what the application still reads there.  The monitor gives it back to
+ * the account to be emptied once the application has ended. */
+static void hide_work(const char *work, uid_t uid)
+{
+	int fd = open(work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != uid ||
+	    fchmod(fd, 0700) < 0 || fchown(fd, getuid(), getgid()) < 0)
+		fprintf(stderr, "job-shim: cannot keep %s from the job's account: %s\n", work,
+			strerror(errno));
+	if (fd >= 0)
+		close(fd);
 }
 
 /* "-" or a decimal id; -1 for "-", -2 when it is neither */
@@ -155,11 +173,14 @@ int shim_main(int argc, char **argv)
 	 * job to take the account (once this shim's lock goes with it) would meet:
 	 * neither a process nor a file (its working folder, a driver's secret); but
 	 * a cluster job's working folder holds what its application still reads
-	 * (Spark's staging folder, with fs.defaultFS file:///): the monitor empties
-	 * it as the account once the application has ended */
+	 * (Spark's staging folder, with fs.defaultFS file:///): it becomes the
+	 * server's (hide_work), and the monitor has it emptied as the account once
+	 * the application has ended */
 	if (uid > 0) {
 		jobuser_purge((uid_t)uid);
-		if (!keep_work && jobuser_empty_as((uid_t)uid, (gid_t)gid, work, JOBUSER_EMPTY_SHIM_MS) == 0)
+		if (keep_work)
+			hide_work(work, (uid_t)uid);
+		else if (jobuser_empty_as((uid_t)uid, (gid_t)gid, work, JOBUSER_EMPTY_SHIM_MS) == 0)
 			rmdir(work);
 	}
 	return rc;

@@ -19,12 +19,14 @@
 	"COALESCE(extract(epoch FROM now() - b.kill_sent_at), -1), b.state, " \
 	"(SELECT stop_reason FROM session WHERE driver_id = b.id), b.tracker, b.yarn_tag, " \
 	"b.app_id, b.spark_ui_url, COALESCE(b.exit_code, -1), " \
-	"COALESCE(extract(epoch FROM now() - b.launched_at), -1)"
+	"COALESCE(extract(epoch FROM now() - b.launched_at), -1), b.am_out_offset, b.am_err_offset, " \
+	"b.driver_log_url"
 
 enum jcol {
 	JC_ID, JC_ARGV, JC_JOB_DIR, JC_HOST, JC_BOOT_ID, JC_PID, JC_PID_START, JC_OUT_OFFSET,
 	JC_ERR_OFFSET, JC_LOG_LINES, JC_DELETED, JC_KILL_AGE, JC_STATE, JC_STOP_REASON,
-	JC_TRACKER, JC_YARN_TAG, JC_APP_ID, JC_UI_URL, JC_EXIT_CODE, JC_LAUNCH_AGE
+	JC_TRACKER, JC_YARN_TAG, JC_APP_ID, JC_UI_URL, JC_EXIT_CODE, JC_LAUNCH_AGE,
+	JC_AM_OUT_OFFSET, JC_AM_ERR_OFFSET, JC_LOG_URL
 };
 
 /* Rows of batch with a negative id are session drivers ("driver 3" is id -3). */
@@ -58,6 +60,9 @@ static void fill_jobs(PGresult *r, struct store_jobs *out)
 		j->ui_url = store_col(r, i, JC_UI_URL);
 		j->exit_code = atoi(PQgetvalue(r, i, JC_EXIT_CODE));
 		j->launch_age = atof(PQgetvalue(r, i, JC_LAUNCH_AGE));
+		j->am_out_offset = atoll(PQgetvalue(r, i, JC_AM_OUT_OFFSET));
+		j->am_err_offset = atoll(PQgetvalue(r, i, JC_AM_ERR_OFFSET));
+		j->log_url = store_col(r, i, JC_LOG_URL);
 	}
 	if (!out->v)
 		out->n = 0;
@@ -153,6 +158,19 @@ enum store_rc store_my_jobs(struct store *s, const char *owner, struct store_job
 			  1, p, out);
 }
 
+enum store_rc store_leak_watch(struct store *s, const char *owner, long long within_ms,
+			       struct store_jobs *out)
+{
+	char ms[STORE_NUM_MAX];
+	const char *p[2] = {owner, ms};
+
+	snprintf(ms, sizeof ms, "%lld", within_ms);
+	return jobs_query(s, "leak watch", "SELECT " JOB_COLUMNS " FROM batch b WHERE "
+			  "b.lease_owner = $1 AND b.tracker = 'yarn' AND b.state IN ('dead', 'killed') "
+			  "AND b.app_id IS NULL AND b.yarn_tag IS NOT NULL AND b.finished_at > "
+			  "now() - $2::bigint * interval '1 millisecond' ORDER BY b.id", 2, p, out);
+}
+
 enum store_rc store_lease_marks(struct store *s, const char *me, struct store_marks *out)
 {
 	const char *p[1] = {me};
@@ -211,7 +229,7 @@ enum store_rc store_take_over(struct store *s, const char *owner, const char *ho
 	if (a && e)
 		rc = jobs_query(s, "take over",
 			"WITH x AS (SELECT id FROM batch WHERE state IN ('starting', 'running') "
-			"AND lease_owner <> $1 AND ((host = $2 AND lease_owner IN "
+			"AND lease_owner <> $1 AND (((host = $2 OR tracker = 'yarn') AND lease_owner IN "
 			"(SELECT jsonb_array_elements_text($4::jsonb))) OR lease_owner IN "
 			"(SELECT jsonb_array_elements_text($5::jsonb))) FOR UPDATE SKIP LOCKED) "
 			"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
@@ -235,11 +253,11 @@ enum store_rc store_release_leases(struct store *s, const char *owner)
 	return r ? STORE_OK : STORE_ERROR;
 }
 
-/* The process a launch started; NULL for other state changes. */
+/* The process a launch started, and where; NULL for other state changes. */
 struct launch {
 	pid_t pid;
 	long long pid_start;
-	const char *job_dir;
+	const char *job_dir, *host, *boot_id;
 };
 
 /* Every state change: one guarded statement that also records the event (and, for
@@ -249,8 +267,9 @@ static enum store_rc transition(struct store *s, long long id, const char *owner
 				const char *reason, const struct launch *l)
 {
 	char ids[STORE_NUM_MAX], code[STORE_NUM_MAX], pids[STORE_NUM_MAX], starts[STORE_NUM_MAX];
-	const char *p[9] = {ids, owner, from, to, exit_code >= 0 ? code : NULL, reason,
-			    l ? pids : NULL, l ? starts : NULL, l ? l->job_dir : NULL};
+	const char *p[11] = {ids, owner, from, to, exit_code >= 0 ? code : NULL, reason,
+			     l ? pids : NULL, l ? starts : NULL, l ? l->job_dir : NULL,
+			     l ? l->host : NULL, l ? l->boot_id : NULL};
 	PGresult *r;
 	int n;
 
@@ -264,11 +283,12 @@ static enum store_rc transition(struct store *s, long long id, const char *owner
 		"lease_expires_at = CASE WHEN $4 IN ('success', 'dead', 'killed') THEN NULL "
 		"ELSE lease_expires_at END, "
 		"pid = COALESCE($7::int, pid), pid_start = COALESCE($8::bigint, pid_start), "
-		"job_dir = COALESCE($9, job_dir), "
+		"job_dir = COALESCE($9, job_dir), host = COALESCE($10, host), "
+		"boot_id = COALESCE($11, boot_id), "
 		"launched_at = CASE WHEN $7::int IS NULL THEN launched_at ELSE now() END "
 		"WHERE id = $1::bigint AND lease_owner = $2 AND state = $3 RETURNING id) "
 		"INSERT INTO batch_event (batch_id, from_state, to_state, actor, reason) "
-		"SELECT id, $3, $4, $2, $6 FROM u", 9, p);
+		"SELECT id, $3, $4, $2, $6 FROM u", 11, p);
 	if (!r)
 		return STORE_ERROR;
 	n = atoi(PQcmdTuples(r));
@@ -283,10 +303,11 @@ static enum store_rc transition(struct store *s, long long id, const char *owner
 }
 
 enum store_rc store_launched(struct store *s, long long id, const char *owner, pid_t pid,
-			     long long pid_start, const char *job_dir, const char *to)
+			     long long pid_start, const char *job_dir, const char *host,
+			     const char *boot_id, const char *to)
 {
 	char reason[REASON_MAX];
-	struct launch l = {pid, pid_start, job_dir};
+	struct launch l = {pid, pid_start, job_dir, host, boot_id};
 
 	snprintf(reason, sizeof reason, "spark-submit started (job shim pid %d)", (int)pid);
 	return transition(s, id, owner, "starting", to, -1, reason, &l);
@@ -314,9 +335,14 @@ enum store_rc store_app_seen(struct store *s, long long id, const char *owner,
 	PGresult *r;
 
 	snprintf(ids, sizeof ids, "%lld", id);
+	/* another attempt's container: its log is read from its start */
 	r = store_run(s, "application seen", "UPDATE batch SET app_id = $3, "
 		      "spark_ui_url = COALESCE(NULLIF($4, ''), spark_ui_url), "
-		      "driver_log_url = COALESCE(NULLIF($5, ''), driver_log_url) "
+		      "driver_log_url = COALESCE(NULLIF($5, ''), driver_log_url), "
+		      "am_out_offset = CASE WHEN driver_log_url <> NULLIF($5, '') THEN 0 "
+		      "ELSE am_out_offset END, "
+		      "am_err_offset = CASE WHEN driver_log_url <> NULLIF($5, '') THEN 0 "
+		      "ELSE am_err_offset END "
 		      "WHERE id = $1::bigint AND lease_owner = $2", 5, p);
 	PQclear(r);
 	return r ? STORE_OK : STORE_ERROR;
@@ -330,10 +356,11 @@ enum store_rc store_transition(struct store *s, long long id, const char *owner,
 
 enum store_rc store_append_log(struct store *s, long long id, const char *owner, long first_line,
 			       const char *lines_json, long long out_offset, long long err_offset,
-			       const char *app_id, const char *spark_ui_url)
+			       bool am, const char *app_id, const char *spark_ui_url)
 {
 	char ids[STORE_NUM_MAX], first[STORE_NUM_MAX], off[STORE_NUM_MAX], eoff[STORE_NUM_MAX];
-	const char *p[8] = {ids, owner, first, lines_json, off, app_id, spark_ui_url, eoff};
+	const char *p[9] = {ids, owner, first, lines_json, off, app_id, spark_ui_url, eoff,
+			    am ? "t" : "f"};
 	PGresult *r;
 	bool stored;
 
@@ -349,13 +376,17 @@ enum store_rc store_append_log(struct store *s, long long id, const char *owner,
 		"ELSE string_to_array(log_tail, E'\\n') END || "
 		"ARRAY(SELECT json_array_elements_text($4::json))) WITH ORDINALITY AS t(x, n) "
 		"ORDER BY n DESC LIMIT 9) q), "
-		"out_offset = $5::bigint, err_offset = $8::bigint, app_id = COALESCE($6, app_id), "
+		"out_offset = CASE WHEN $9::boolean THEN out_offset ELSE $5::bigint END, "
+		"err_offset = CASE WHEN $9::boolean THEN err_offset ELSE $8::bigint END, "
+		"am_out_offset = CASE WHEN $9::boolean THEN $5::bigint ELSE am_out_offset END, "
+		"am_err_offset = CASE WHEN $9::boolean THEN $8::bigint ELSE am_err_offset END, "
+		"app_id = COALESCE($6, app_id), "
 		"spark_ui_url = COALESCE($7, spark_ui_url) "
 		"WHERE id = $1::bigint AND lease_owner = $2 AND log_lines = $3::int RETURNING id), "
 		"ins AS (INSERT INTO batch_log (batch_id, line_no, line) "
 		"SELECT ok.id, $3::int + t.n::int - 1, t.l FROM ok, "
 		"json_array_elements_text($4::json) WITH ORDINALITY AS t(l, n) RETURNING 1) "
-		"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ins)", 8, p);
+		"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ins)", 9, p);
 	if (!r)
 		return store_refused(s) ? STORE_REFUSED : STORE_ERROR;
 	stored = atoi(PQgetvalue(r, 0, 0)) == 1;

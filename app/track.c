@@ -119,14 +119,42 @@ static int add_line(json_object *lines, char *s, size_t len, struct track_facts 
 	return pieces;
 }
 
+int track_take_lines(char *buf, size_t len, bool final, bool more, json_object *lines,
+		     struct track_facts *facts, size_t *used)
+{
+	size_t start = 0;
+	int count = 0;
+
+	/* a buffer with more behind it may end inside a character: its rest comes with
+	 * the next read, so the character waits for it instead of being cut (and
+	 * sanitized into '?') */
+	if (more)
+		len = whole_chars(buf, len);
+	track_sanitize(buf, len);
+	for (size_t i = 0; i < len; i++) {
+		if (buf[i] != '\n')
+			continue;
+		count += add_line(lines, buf + start, i - start, facts);
+		start = i + 1;
+	}
+	/* a last piece without newline: kept for the next read, unless it is the end
+	 * of the output of a job that ended, or the piece alone fills the buffer (a full
+	 * buffer is not the end of the output: the line goes on in the next read) */
+	if (start < len && ((final && !more) || (start == 0 && more))) {
+		count += add_line(lines, buf + start, len - start, facts);
+		start = len;
+	}
+	*used = start;
+	return count;
+}
+
 int track_read_output(const char *dir, const char *name, long long *offset, bool final,
 		      json_object *lines, struct track_facts *facts)
 {
 	char path[PATH_MAX_LEN], *buf;
 	ssize_t got;
-	size_t start = 0;
-	bool full;
-	int fd, count = 0;
+	size_t used;
+	int fd, count;
 
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -143,26 +171,9 @@ int track_read_output(const char *dir, const char *name, long long *offset, bool
 		free(buf);
 		return -1;
 	}
-	/* a full buffer may end inside a character: its rest is in the next read, so the
-	 * character waits for it instead of being cut (and sanitized into '?') */
-	full = got == TRACK_MAX_READ;
-	if (full)
-		got = (ssize_t)whole_chars(buf, (size_t)got);
-	track_sanitize(buf, (size_t)got);
-	for (size_t i = 0; i < (size_t)got; i++) {
-		if (buf[i] != '\n')
-			continue;
-		count += add_line(lines, buf + start, i - start, facts);
-		start = i + 1;
-	}
-	/* a last piece without newline: kept for the next read, unless it is the end
-	 * of the file of a job that ended, or the piece alone fills the buffer (a full
-	 * buffer is not the end of the file: the line goes on in the next read) */
-	if (start < (size_t)got && ((final && !full) || (start == 0 && full))) {
-		count += add_line(lines, buf + start, (size_t)got - start, facts);
-		start = (size_t)got;
-	}
-	*offset += (long long)start;
+	count = track_take_lines(buf, (size_t)got, final, got == TRACK_MAX_READ, lines, facts,
+				 &used);
+	*offset += (long long)used;
 	free(buf);
 	return count;
 }

@@ -6,16 +6,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
-#define RM_CONNECT_MS 3000
-#define RM_CALL_MS 15000
+/* A call may hold the monitor's loop, which renews its leases (6 s) between calls:
+ * each is kept well inside that. */
+#define RM_CONNECT_MS 2000
+#define RM_CALL_MS 4000
 #define RM_ANSWER_MAX (64 * 1024 * 1024)   /* the apps of thousands of jobs */
 #define RM_KILL_ANSWER_MAX 65536
 #define CONF_VALUE_MAX 1024
 #define CONF_NAME_MAX 160
 #define LOOKUP_URL_EXTRA 128
+#define YARN_LOG_TAIL 65536         /* what a look at a driver's log asks for first */
+#define LOG_FRAME_MAX 65536         /* the NodeManager's header and trailer around the bytes */
 
 void yarn_apps_free(struct yarn_apps *a)
 {
@@ -90,14 +95,16 @@ static int keep(struct yarn_apps *out, int *slot, int job, json_object *o)
 		/* the newest wins; a live one beats an ended one started at the same time */
 		if (started < a->started_ms || (started == a->started_ms && terminal(str(o, "state"))))
 			return 0;
+		if (!(diag = strdup(str(o, "diagnostics"))))
+			return -1;
 		free(a->diagnostics);
 	} else {
+		if (!(diag = strdup(str(o, "diagnostics"))))
+			return -1;
 		slot[job] = out->n++;
 		a = &out->v[slot[job]];
 		memset(a, 0, sizeof *a);
 	}
-	if (!(diag = strdup(str(o, "diagnostics"))))
-		return -1;
 	a->job = job;
 	a->diagnostics = diag;
 	a->started_ms = started;
@@ -320,6 +327,9 @@ const char *yarn_rm_url(const struct yarn_rm *rm)
 static int call(struct yarn_rm *rm, const char *method, const char *path, const char *json,
 		size_t max, struct httpout_answer *a, char *err, size_t errlen)
 {
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (int tried = 0; tried < rm->n; tried++, rm->cur = (rm->cur + 1) % rm->n) {
 		size_t len = strlen(rm->url[rm->cur]) + strlen(path) + 1;
 		char *url = malloc(len);
@@ -329,8 +339,16 @@ static int call(struct yarn_rm *rm, const char *method, const char *path, const 
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
+		/* the next RM only while the whole call stays inside one call's time */
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (tried && (t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 >=
+			     RM_CALL_MS) {
+			free(url);
+			return -1;
+		}
 		snprintf(url, len, "%s%s", rm->url[rm->cur], path);
-		rc = httpout_call(rm->http, method, url, json, max, a, err, errlen);
+		rc = httpout_call(rm->http, method, url, json, "application/json", max, a, err,
+				  errlen);
 		free(url);
 		if (rc < 0)
 			continue;
@@ -403,5 +421,148 @@ int yarn_rm_kill(struct yarn_rm *rm, const char *id, char *err, size_t errlen)
 		rc = -1;
 	}
 	httpout_answer_free(&a);
+	return rc;
+}
+
+/* ---- the driver's log ---- */
+
+int yarn_parse_log(const char *text, size_t len, const char *file, long long *length,
+		   const char **content, size_t *n)
+{
+	char type[YARN_ID_MAX + 16], trailer[YARN_ID_MAX + 24];
+	const char *p, *body, *end = NULL;
+	size_t tlen;
+
+	snprintf(type, sizeof type, "\nLogType:%s\n", file);
+	tlen = (size_t)snprintf(trailer, sizeof trailer, "End of LogType:%s", file);
+	if (!(p = memmem(text, len, type, strlen(type))) ||
+	    !(p = memmem(p, len - (size_t)(p - text), "\nLogLength:", 11)) ||
+	    sscanf(p + 11, "%lld", length) != 1 || *length < 0 ||
+	    !(body = memmem(p, len - (size_t)(p - text), "\nLogContents:\n", 14)))
+		return -1;
+	body += 14;
+	/* the last trailer: the bytes themselves may hold anything */
+	for (const char *q = body; (q = memmem(q, len - (size_t)(q - text), trailer, tlen)); q++)
+		end = q;
+	if (!end)
+		return -1;
+	*content = body;
+	*n = (size_t)(end - body);
+	return 0;
+}
+
+int yarn_am_container(const char *url, char *nm, size_t nmlen, char *container, size_t clen)
+{
+	static const char mark[] = "/node/containerlogs/";
+	const char *p = strstr(url, mark), *c;
+	size_t len;
+
+	if (!p || strncmp(url, "http", 4))
+		return -1;
+	c = p + sizeof mark - 1;
+	len = strspn(c, "abcdefghijklmnopqrstuvwxyz0123456789_");
+	if (!len || c[len] != '/' || len >= clen || (size_t)(p - url) >= nmlen)
+		return -1;
+	snprintf(nm, nmlen, "%.*s", (int)(p - url), url);
+	snprintf(container, clen, "%.*s", (int)len, c);
+	return 0;
+}
+
+/* One GET of file's bytes ("?size=N": the first N bytes; -N: the last N). */
+static int log_get(struct yarn_rm *rm, const char *nm, const char *container, const char *file,
+		   long long size, struct httpout_answer *a, char *err, size_t errlen)
+{
+	char url[YARN_URL_MAX + YARN_ID_MAX + 96];
+
+	snprintf(url, sizeof url, "%s/ws/v1/node/containerlogs/%s/%s?size=%lld", nm, container,
+		 file, size);
+	return httpout_call(rm->http, "GET", url, NULL, "text/plain",
+			    (size_t)(size < 0 ? -size : size) + LOG_FRAME_MAX, a, err, errlen);
+}
+
+/* The bytes [offset, ...) of an answer whose bytes start at `first`, into *bytes. */
+static int take_from(const char *content, size_t n, long long first, long long offset,
+		     char **bytes, size_t *got)
+{
+	size_t skip = (size_t)(offset - first), keep = n > skip ? n - skip : 0;
+
+	if (keep > YARN_LOG_READ_MAX)
+		keep = YARN_LOG_READ_MAX;
+	if (!(*bytes = malloc(keep + 1)))
+		return -1;
+	memcpy(*bytes, content + skip, keep);
+	(*bytes)[keep] = '\0';
+	*got = keep;
+	return 0;
+}
+
+/* One read of file's bytes from offset: `size` as log_get takes it.  Returns 0 with
+ * the bytes, 1 when the answer's bytes start after offset (ask again for more), or
+ * -1 with why in err. */
+static int read_at(struct yarn_rm *rm, const char *nm, const char *container, const char *file,
+		   long long size, long long offset, char **bytes, size_t *n, long long *length,
+		   char *err, size_t errlen)
+{
+	struct httpout_answer a;
+	const char *content;
+	size_t clen;
+	long long first;
+	int rc = -1;
+
+	err[0] = '\0';
+	if (log_get(rm, nm, container, file, size, &a, err, errlen) < 0)
+		return -1;
+	if (a.status == 404) {          /* not written yet, or gone with the node's logs */
+		*length = 0;
+		rc = take_from("", 0, offset, offset, bytes, n);
+	} else if (a.status == 200 &&
+		   yarn_parse_log(a.body, a.len, file, length, &content, &clen) == 0) {
+		/* a tail read holds the file's last bytes; a head read its first */
+		first = size < 0 ? *length - (long long)clen : 0;
+		if (*length <= offset)
+			rc = take_from("", 0, offset, offset, bytes, n);
+		else if (first <= offset && first + (long long)clen > offset)
+			rc = take_from(content, clen, first, offset, bytes, n);
+		else
+			rc = 1;
+	} else {
+		snprintf(err, errlen, "%s answered HTTP %ld for %s of %s", nm, a.status, file,
+			 container);
+	}
+	httpout_answer_free(&a);
+	if (rc < 0 && !err[0])
+		snprintf(err, errlen, "out of memory");
+	return rc;
+}
+
+int yarn_am_log_read(struct yarn_rm *rm, const char *am_logs, const char *file, long long offset,
+		     char **bytes, size_t *n, long long *length, char *err, size_t errlen)
+{
+	char nm[YARN_URL_MAX], container[YARN_ID_MAX];
+	int rc;
+
+	*bytes = NULL;
+	*n = 0;
+	*length = 0;
+	if (yarn_am_container(am_logs, nm, sizeof nm, container, sizeof container) < 0) {
+		snprintf(err, errlen, "'%.200s' is not a container's log address", am_logs);
+		return -1;
+	}
+	/* the tail, which holds all that is new when little was written since offset;
+	 * else all that was (with room for what came meanwhile), if it fits a read;
+	 * else a chunk from offset, read from the start of the file */
+	rc = read_at(rm, nm, container, file, -(long long)YARN_LOG_TAIL, offset, bytes, n, length,
+		     err, errlen);
+	if (rc == 1 && *length - offset + YARN_LOG_TAIL <= YARN_LOG_READ_MAX)
+		rc = read_at(rm, nm, container, file, -(*length - offset + YARN_LOG_TAIL), offset,
+			     bytes, n, length, err, errlen);
+	if (rc == 1)
+		rc = read_at(rm, nm, container, file, offset + YARN_LOG_CHUNK, offset, bytes, n,
+			     length, err, errlen);
+	if (rc == 1) {
+		snprintf(err, errlen, "%s: %s of %s is shorter than what was read of it", nm, file,
+			 container);
+		rc = -1;
+	}
 	return rc;
 }

@@ -51,6 +51,8 @@ struct cfg {
 					  addresses, a comma list ("" = from yarn-site.xml) */
 	long long yarn_lookup_timeout_ms;  /* livy.server.yarn.app-lookup-timeout (120s) */
 	long long yarn_poll_ms;        /* livy.server.yarn.poll-interval (5s) */
+	long long yarn_leak_timeout_ms;    /* livy.server.yarn.app-leakage.check-timeout (600s) */
+	long long yarn_leak_interval_ms;   /* livy.server.yarn.app-leakage.check-interval (60s) */
 	bool csrf;                     /* livy.server.csrf-protection.enabled */
 	bool access_control;           /* livy.server.access-control.enabled */
 	struct cfg_users {             /* user lists; "*" = everybody */

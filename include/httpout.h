@@ -28,11 +28,12 @@ struct httpout *httpout_new(long connect_ms, long total_ms);
 void httpout_free(struct httpout *h);
 
 /* Send `method` ("GET", "PUT", "POST") to url, with `json` as an application/json
- * body unless NULL.  Returns 0 and fills *a whatever the status (free it with
- * httpout_answer_free), or -1 when no answer came (refused, timed out, an answer
- * longer than `max` bytes) with why in err; logs nothing. */
+ * body unless NULL, asking for `accept` (a media type; NULL = any).  Returns 0 and
+ * fills *a whatever the status (free it with httpout_answer_free), or -1 when no
+ * answer came (refused, timed out, an answer longer than `max` bytes) with why in
+ * err; logs nothing. */
 int httpout_call(struct httpout *h, const char *method, const char *url, const char *json,
-		 size_t max, struct httpout_answer *a, char *err, size_t errlen);
+		 const char *accept, size_t max, struct httpout_answer *a, char *err, size_t errlen);
 void httpout_answer_free(struct httpout_answer *a);
 
 #endif

@@ -2,7 +2,8 @@
  *
  * The module owns the instance's counters and histograms: requests by route and
  * status, request latency by route, launches, adoptions, log lines stored, jobs
- * ended by kind and state, monitor cycle time, database errors.  Counting is a
+ * ended by kind and state, monitor cycle time, database errors, looks at YARN's
+ * ResourceManager and those that failed.  Counting is a
  * memory increment: the master maps one shared area before it forks (metrics_init),
  * each child counts in a slot of its own (metrics_use; a replacement child takes
  * over its predecessor's slot and goes on from its counts), and once a second the
@@ -27,6 +28,8 @@ enum metrics_counter {
 	METRICS_ADOPTIONS,          /* jobs adopted from a monitor gone silent */
 	METRICS_LOG_LINES,          /* log lines stored */
 	METRICS_DB_ERRORS,          /* statements PostgreSQL failed (store.h STORE_ERROR) */
+	METRICS_YARN_LOOKS,         /* looks at the ResourceManager (track_yarn.h) */
+	METRICS_YARN_LOOK_ERRORS,   /* ... that got no answer */
 	METRICS_COUNTERS
 };
 

@@ -16,7 +16,8 @@
 
 /* The shim's first argument when the job's working folder must outlive PROGRAM (a
  * YARN job in cluster mode: its application reads Spark's staging folder there
- * after spark-submit has exited): the shim then leaves DIR/work as it is. */
+ * after spark-submit has exited): the shim then leaves DIR/work in place, made the
+ * server's (0700) so that the account's next job cannot reach it. */
 #define SHIM_KEEP_WORK "--keep-work"
 
 /* Entry point of the job-shim mode: argv is [--keep-work] DIR UID GID PROGRAM [ARGS...], UID and

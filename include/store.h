@@ -182,6 +182,9 @@ struct store_job {
 	const char *app_id, *ui_url;        /* NULL = not known yet */
 	int exit_code;              /* YARN jobs: spark-submit's, -1 = still running */
 	double launch_age;          /* seconds since the launch, -1 = not launched */
+	long long am_out_offset, am_err_offset; /* YARN jobs: bytes of the application
+						   master's stdout, stderr stored */
+	const char *log_url;        /* ... of that container (driver_log_url), NULL = none */
 };
 
 struct store_jobs {
@@ -199,6 +202,13 @@ enum store_rc store_claim(struct store *s, const char *owner, const char *host,
 /* Jobs `owner` holds that were launched or are being launched. */
 enum store_rc store_my_jobs(struct store *s, const char *owner, struct store_jobs *out);
 
+/* YARN jobs `owner` ended (dead or killed) without an application in the last
+ * within_ms: an application that appears under one of their tags now leaked (a
+ * spark-submit that went on after its job was given up) and is to be killed (Livy's
+ * app-leakage check).  Returns them like store_my_jobs. */
+enum store_rc store_leak_watch(struct store *s, const char *owner, long long within_ms,
+			       struct store_jobs *out);
+
 /* Every other owner's lease mark (leasewatch.h): per owner holding jobs that are
  * starting or running, the latest expiry of its leases as text, which changes at
  * each of its renewals, or LEASEWATCH_RELEASED after a graceful stop.  Fills
@@ -211,10 +221,11 @@ struct store_marks {
 enum store_rc store_lease_marks(struct store *s, const char *me, struct store_marks *out);
 void store_marks_free(struct store_marks *m);
 
-/* Take over the jobs of owners judged gone (leasewatch.h): those on this host of
- * the `n_adopt` owners `adopt`, and those anywhere of the `n_end` owners `end`.
- * The caller adopts those of its own host and boot (their processes can be
- * checked) and ends the others (gone with a reboot, or on a host it cannot see).
+/* Take over the jobs of owners judged gone (leasewatch.h): those on this host (and
+ * the YARN jobs anywhere) of the `n_adopt` owners `adopt`, and those anywhere of the
+ * `n_end` owners `end`.  The caller adopts the YARN jobs and those of its own host
+ * and boot (their processes can be checked) and ends the others (gone with a
+ * reboot, or on a host it cannot see).
  * Returns them like store_my_jobs. */
 enum store_rc store_take_over(struct store *s, const char *owner, const char *host, int ttl_sec,
 			      const char *const *adopt, int n_adopt, const char *const *end,
@@ -224,18 +235,20 @@ enum store_rc store_take_over(struct store *s, const char *owner, const char *ho
  * LEASEWATCH_RELEASED, so that another instance of its host adopts its jobs at once. */
 enum store_rc store_release_leases(struct store *s, const char *owner);
 
-/* Record the launch of job id: its process and folder and the change
+/* Record the launch of job id: its process, folder, host and boot, and the change
  * starting -> `to` ("running"; "starting" for a job whose cluster manager says
  * when it runs), in one statement.  STORE_NOTFOUND when the lease was lost. */
 enum store_rc store_launched(struct store *s, long long id, const char *owner, pid_t pid,
-			     long long pid_start, const char *job_dir, const char *to);
+			     long long pid_start, const char *job_dir, const char *host,
+			     const char *boot_id, const char *to);
 
 /* A cluster job's spark-submit ended with `code` (kept in exit_code; the job goes
  * on until its cluster manager says it ended).  Recorded once. */
 enum store_rc store_submit_ended(struct store *s, long long id, const char *owner, int code);
 
 /* What the cluster manager shows of job id's application: its id, the Spark UI and
- * the driver's log addresses ("" = unchanged). */
+ * the driver's log addresses ("" = unchanged).  A new driver log address (another
+ * attempt's container) sets the stored bytes of the driver's log back to 0. */
 enum store_rc store_app_seen(struct store *s, long long id, const char *owner,
 			     const char *app_id, const char *ui_url, const char *log_url);
 
@@ -246,14 +259,15 @@ enum store_rc store_transition(struct store *s, long long id, const char *owner,
 			       const char *from, const char *to, int exit_code, const char *reason);
 
 /* Append `lines` (a JSON array of strings) as the next log lines of job id
- * and move its stored output offsets to out_offset/err_offset, in one statement;
+ * and move its stored output offsets to out_offset/err_offset (spark-submit's, or
+ * when `am` those of its YARN application master's stdout and stderr), in one statement;
  * optionally record app_id / spark_ui_url (NULL = unchanged).  STORE_NOTFOUND when
  * the lease was lost or another writer moved on; STORE_REFUSED when PostgreSQL
  * refused the lines themselves (e.g. text it cannot store, a trigger's exception),
  * so that the caller stores something else instead of trying them for ever. */
 enum store_rc store_append_log(struct store *s, long long id, const char *owner, long first_line,
 			       const char *lines_json, long long out_offset, long long err_offset,
-			       const char *app_id, const char *spark_ui_url);
+			       bool am, const char *app_id, const char *spark_ui_url);
 
 /* Note that the first kill signal was sent to job id. */
 enum store_rc store_kill_sent(struct store *s, long long id, const char *owner);

@@ -3,7 +3,7 @@
  * The module owns reading DIR/stdout and DIR/stderr of a locally launched job: new complete
  * lines from a byte offset, made valid UTF-8 text for PostgreSQL, and the facts
  * Spark prints there (application id, Spark UI address).  Cluster trackers
- * (YARN, standalone) sit beside it.
+ * (track_yarn.h) sit beside it and cut what they read into lines here.
  */
 #ifndef TACITUS_TRACK_H
 #define TACITUS_TRACK_H
@@ -31,6 +31,14 @@ struct track_facts {
  * is 0 lines). */
 int track_read_output(const char *dir, const char *name, long long *offset, bool final,
 		      json_object *lines, struct track_facts *facts);
+
+/* The lines of buf[0..len), read from a job's output (a file, or a cluster's copy
+ * of it), appended to `lines` as track_read_output does: complete lines, and when
+ * `final` and not `more` (nothing follows buf) a last unterminated one; with `more`,
+ * a character cut at the end waits for the next read.  buf is sanitized in place.
+ * Sets *used to the bytes consumed; returns the number of strings appended. */
+int track_take_lines(char *buf, size_t len, bool final, bool more, json_object *lines,
+		     struct track_facts *facts, size_t *used);
 
 /* Look for the application id and the Spark UI address in one line. */
 void track_scan_line(const char *line, struct track_facts *facts);

@@ -90,4 +90,35 @@ int yarn_rm_lookup(struct yarn_rm *rm, const char *const *tags, int n, struct ya
  * when the RM took it (the application then reads KILLED), or -1 with why in err. */
 int yarn_rm_kill(struct yarn_rm *rm, const char *id, char *err, size_t errlen);
 
+/* ---- the driver's log (the application master's container, on its NodeManager) ---- */
+
+#define YARN_LOG_CHUNK (1024 * 1024)    /* read from the start when far behind */
+#define YARN_LOG_READ_MAX (4 * 1024 * 1024)     /* bytes of a driver's log per read */
+
+/* Parse an answer of the NodeManager's GET /ws/v1/node/containerlogs/{container}/{file}:
+ * a header (Container:, LogType: file, LogLength: the file's length when it was
+ * read, LogContents:), the bytes asked for, and a trailer (End of LogType:file...).
+ * Sets *length, and *content (into text) and *n to the bytes.  Returns 0, or -1
+ * when text is not such an answer. */
+int yarn_parse_log(const char *text, size_t len, const char *file, long long *length,
+		   const char **content, size_t *n);
+
+/* The NodeManager's address (http://HOST:PORT) and the container's id in an
+ * application master's log URL (amContainerLogs:
+ * http://HOST:PORT/node/containerlogs/CONTAINER/USER).  Returns 0, or -1 when url
+ * is not such an address. */
+int yarn_am_container(const char *url, char *nm, size_t nmlen, char *container, size_t clen);
+
+/* Read the application master container's `file` ("stdout" or "stderr") from byte
+ * `offset` through its NodeManager (am_logs: the application's amContainerLogs):
+ * at most YARN_LOG_READ_MAX bytes into *bytes (malloc'd, *n of them; the caller
+ * frees) and the file's length then into *length.  One request when little was
+ * written since offset (the file's tail), a second when more was (the tail from
+ * offset on, or when that is more than a read, YARN_LOG_CHUNK bytes from offset,
+ * which the NodeManager can only send from the start of the file).  A file
+ * the NodeManager does not have (not written yet, or gone) is empty.  Returns 0,
+ * or -1 with why in err. */
+int yarn_am_log_read(struct yarn_rm *rm, const char *am_logs, const char *file, long long offset,
+		     char **bytes, size_t *n, long long *length, char *err, size_t errlen);
+
 #endif

@@ -60,7 +60,9 @@ if [ "$MODE" = yarn ]; then
 	eval "$(printf '%s\n' "$YARN_ENV" | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
 	MASTER="livy.spark.master = yarn
 livy.spark.deploy-mode = cluster
-livy.server.yarn.poll-interval = 1s"
+livy.server.yarn.poll-interval = 1s
+livy.server.yarn.app-lookup-timeout = 45s
+livy.server.yarn.app-leakage.check-interval = 2s"
 	TESTS=$ROOT/tests/cluster
 else
 	MASTER="livy.spark.master = local[1]"

@@ -6,12 +6,21 @@ API shows against what the ResourceManager itself says (its REST API, read here 
 requests): the app found by the job's tag, its state, its id and addresses.
 """
 
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
 import time
 import uuid
 
 import requests
 
 import tacitus_testlib as tl
+from test_recovery import ensure_instances, kill_instance, INSTANCES
+
+LOOKUP_TIMEOUT = 45        # livy.server.yarn.app-lookup-timeout of the harness's livy.conf
 
 YARN_TIMEOUT = 240.0       # submit -> FINISHED took ~20 s alone; two apps share 2 cores
 
@@ -35,6 +44,12 @@ def events(tac, bid):
                         f"WHERE batch_id = {int(bid)} ORDER BY at")
 
 
+def metric(tac, name):
+    """The sum of a counter over every instance in GET /metrics."""
+    text = tac.api.get("/metrics").text
+    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
+
+
 def test_success_on_yarn(tac, cfg, rm_url):
     token = uuid.uuid4().hex[:8]
     bid, state, history = tac.run_batch({"file": cfg.job("ok.py"), "args": ["3", token]},
@@ -55,11 +70,18 @@ def test_success_on_yarn(tac, cfg, rm_url):
     assert b["appInfo"]["driverLogUrl"] == app["amContainerLogs"], b["appInfo"]
     ev = events(tac, bid)
     assert f"success: YARN application {app['id']} ended FINISHED/SUCCEEDED" in ev, ev
+    # the driver's own output, from the application master's container: whole, in order
+    log = tac.full_log(bid)
+    lines = [f"TACITUS-LINE {token} {i}" for i in range(3)]
+    got = [x for x in log if x.startswith(f"TACITUS-LINE {token} ")]
+    assert got == lines, f"the driver's lines in /log: {got}, want {lines}"
+    assert "TACITUS-OK 1000" in log, log[-40:]
+    assert any(x.startswith(f"tacitus: the driver's log on YARN ({app['id']}") for x in log), log
 
 
 def test_failure_on_yarn_is_dead(tac, cfg, rm_url):
     token = uuid.uuid4().hex[:8]
-    bid, state, history = tac.run_batch({"file": cfg.job("fail.py"), "args": [token]},
+    bid, state, history = tac.run_batch({"file": cfg.job("raise.py"), "args": [token]},
                                         timeout=YARN_TIMEOUT)
     assert state == "dead", (f"a failing app must end dead, batch {bid} ended {state} "
                              f"(states {history}); events:\n{events(tac, bid)}")
@@ -67,7 +89,11 @@ def test_failure_on_yarn_is_dead(tac, cfg, rm_url):
     assert len(apps) == 1 and apps[0]["finalStatus"] == "FAILED", apps
     assert batch(tac, bid)["appId"] == apps[0]["id"]
     log = "\n".join(tac.full_log(bid))
-    assert "YARN diagnostics: User application exited with status 3" in log, log[-2000:]
+    assert "YARN diagnostics: User application exited with status 1" in log, log[-2000:]
+    # the Python traceback, from the driver's own log on YARN
+    assert f"TACITUS-RAISE {token}" in log, log[-3000:]
+    assert "Traceback (most recent call last)" in log, log[-3000:]
+    assert f"ValueError: TACITUS-TRACEBACK {token}" in log, log[-3000:]
 
 
 def test_delete_kills_on_yarn(tac, cfg, rm_url):
@@ -77,6 +103,9 @@ def test_delete_kills_on_yarn(tac, cfg, rm_url):
                   f"batch {bid} running on YARN")
     tag = yarn_tag(tac, bid)
     app_id = rm_apps(rm_url, tag)[0]["id"]
+    # the driver's log is read while the application runs, not only at its end
+    tl.wait_until(lambda: any(x.startswith("SLEEPING pid=") for x in tac.full_log(bid)), 60,
+                  f"the running driver's first line in the log of batch {bid}")
     r = tac.api.delete(f"/batches/{bid}")
     assert r.status_code == 200, tl.describe(r)
 
@@ -87,3 +116,94 @@ def test_delete_kills_on_yarn(tac, cfg, rm_url):
     tl.wait_until(lambda: tac.db.batch_state(bid) == "killed", 60,
                   f"batch {bid} killed in the database")
     assert f"killed: YARN application {app_id} ended KILLED" in events(tac, bid)
+
+
+def test_rm_unreachable_for_30_s(tac, cfg, rm_url):
+    """The RM frozen (SIGSTOP) for 30 s while a job runs: the job is unharmed, nothing is
+    ended for want of an answer, the outage shows in /metrics, and the job ends right."""
+    token = uuid.uuid4().hex[:8]
+    r, bid = tac.create_batch({"file": cfg.job("sleep.py"), "args": [token, "40"]})
+    assert r.status_code == 201, tl.describe(r)
+    tl.wait_until(lambda: tac.state(bid) == "running", YARN_TIMEOUT, f"batch {bid} running")
+    with open(os.path.join(cfg.var, "yarn", "run", "rm.pid")) as f:
+        rm_pid = int(f.read())
+    errors = metric(tac, "tacitus_yarn_look_errors_total")
+    os.kill(rm_pid, signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert tac.state(bid) == "running", "a job must not end while the RM is away"
+            time.sleep(2)
+        assert metric(tac, "tacitus_yarn_look_errors_total") > errors, \
+            "the RM's outage must show in /metrics"
+    finally:
+        os.kill(rm_pid, signal.SIGCONT)
+    state, history = tac.wait_for_state(bid, timeout=YARN_TIMEOUT)
+    assert state == "success", f"batch {bid} ended {state} ({history}):\n{events(tac, bid)}"
+    assert len(rm_apps(rm_url, yarn_tag(tac, bid))) == 1
+
+
+def test_app_that_never_appears_ends_dead(tac, cfg, rm_url):
+    """spark-submit that cannot reach YARN (its client pointed at a dead port): no
+    application appears under the tag, and the batch ends dead after the look-up time-out."""
+    r, bid = tac.create_batch({"file": cfg.job("ok.py"), "conf": {
+        "spark.hadoop.yarn.resourcemanager.address": "127.0.0.1:1"}})
+    assert r.status_code == 201, tl.describe(r)
+    t0 = time.monotonic()
+    state, history = tac.wait_for_state(bid, timeout=LOOKUP_TIMEOUT + 60)
+    took = time.monotonic() - t0
+    ev = events(tac, bid)
+    assert state == "dead", f"batch {bid} ended {state} ({history}):\n{ev}"
+    assert took >= LOOKUP_TIMEOUT - 1, f"ended after {took:.0f} s, before the look-up time-out"
+    assert f"appeared within {LOOKUP_TIMEOUT} s" in ev, ev
+    tag = yarn_tag(tac, bid)
+    assert rm_apps(rm_url, tag) == []
+
+    # an application that appears under its tag later (a spark-submit that went on
+    # elsewhere, here a bare one) leaked: it is killed (Livy's app-leakage check)
+    import pyspark
+    home = tempfile.mkdtemp(prefix="tacitus-leak-")
+    try:
+        p = subprocess.run(
+            [os.path.join(os.path.dirname(pyspark.__file__), "bin", "spark-submit"),
+             "--master", "yarn", "--deploy-mode", "cluster",
+             "--conf", "spark.yarn.submit.waitAppCompletion=false",
+             "--conf", f"spark.yarn.tags={tag}", cfg.job("sleep.py"), "leak", "300"],
+            env={**os.environ, "HOME": home}, capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, f"the bare spark-submit failed: {p.stderr[-2000:]}"
+
+        def killed():
+            apps = rm_apps(rm_url, tag)
+            return len(apps) == 1 and apps[0]["state"] == "KILLED" and apps[0]
+        app = tl.wait_until(killed, 90, f"the leaked application under {tag} killed")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    assert any(x.startswith(f"tacitus: YARN application {app['id']} appeared under tag {tag}")
+               for x in tac.full_log(bid)), "the leak is said in the job's log"
+
+
+def test_every_instance_killed_then_adopted_from_any_host(tac, cfg, rm_url):
+    """kill -9 of every instance while a YARN job runs, its owner an instance of a host
+    that is gone for good; a restart: another instance adopts the job (a YARN job is not
+    tied to a host), it ends right, and YARN has one application under its tag: none
+    submitted twice."""
+    token = uuid.uuid4().hex[:8]
+    r, bid = tac.create_batch({"file": cfg.job("sleep.py"), "args": [token, "30"]})
+    assert r.status_code == 201, tl.describe(r)
+    tl.wait_until(lambda: tac.state(bid) == "running", YARN_TIMEOUT, f"batch {bid} running")
+    try:
+        for n in range(1, INSTANCES + 1):
+            kill_instance(cfg, n)
+        tac.db.query(f"UPDATE batch SET host = 'gone-host.invalid', lease_owner = 'gone-app' "
+                     f"WHERE id = {int(bid)}")
+    finally:
+        ensure_instances(cfg)
+    state, history = tac.wait_for_state(bid, timeout=YARN_TIMEOUT)
+    assert state == "success", f"batch {bid} ended {state} ({history}):\n{events(tac, bid)}"
+    owner = tac.db.query(f"SELECT lease_owner FROM batch WHERE id = {int(bid)}")
+    assert owner.startswith("app-"), f"batch {bid} was not adopted: its owner is {owner!r}"
+    assert len(rm_apps(rm_url, yarn_tag(tac, bid))) == 1
+    log = tac.full_log(bid)
+    assert any(x.startswith(f"tacitus: adopted by {owner} ") and "gone-host.invalid" in x
+               for x in log), log[-20:]
+    assert any(x.startswith("SLEEPING pid=") for x in log), "the driver's log, read after adoption"

@@ -57,13 +57,17 @@ void test_config(void)
 	cfg_defaults(&c);
 	CHECK_STR(cfg_tracker(&c), "local");
 	CHECK(c.yarn_lookup_timeout_ms == 120000 && c.yarn_poll_ms == 5000 && !c.yarn_rm_urls[0]);
+	CHECK(c.yarn_leak_timeout_ms == 600000 && c.yarn_leak_interval_ms == 60000);
 	CHECK(cfg_parse_livy_conf(&c, "livy.spark.master = yarn\n"
 				  "livy.server.yarn.app-lookup-timeout = 30s\n"
 				  "livy.server.yarn.poll-interval = 500ms\n"
+				  "livy.server.yarn.app-leakage.check-timeout = 5m\n"
+				  "livy.server.yarn.app-leakage.check-interval = 2s\n"
 				  "tacitus.yarn.rm-urls = http://rm1:8088,http://rm2:8088\n", "t", err,
 				  sizeof err) == 0);
 	CHECK_STR(cfg_tracker(&c), "yarn");
 	CHECK(c.yarn_lookup_timeout_ms == 30000 && c.yarn_poll_ms == 500);
+	CHECK(c.yarn_leak_timeout_ms == 300000 && c.yarn_leak_interval_ms == 2000);
 	CHECK_STR(c.yarn_rm_urls, "http://rm1:8088,http://rm2:8088");
 	CHECK(cfg_parse_livy_conf(&c, "livy.server.yarn.poll-interval = 0\n", "t", err,
 				  sizeof err) == -1);

@@ -233,8 +233,51 @@ static void tag_args(void)
 	json_object_put(out);
 }
 
+static void log_answers(void)
+{
+	char *done = slurp(RECORDED "nm-containerlogs-stdout.txt");
+	char *tail = slurp(RECORDED "nm-containerlogs-running-tail.txt");
+	char *head = slurp(RECORDED "nm-containerlogs-running-head.txt");
+	char nm[YARN_URL_MAX], c[YARN_ID_MAX];
+	const char *bytes;
+	long long length;
+	size_t n;
+
+	CHECK(done && tail && head);
+	if (done && tail && head) {
+		/* an ended container: the whole file */
+		CHECK(yarn_parse_log(done, strlen(done), "stdout", &length, &bytes, &n) == 0);
+		CHECK(length == 10 && n == 10 && !memcmp(bytes, "count 100\n", 10));
+		/* a running one, its last 30 bytes: LogLength is the whole file's */
+		CHECK(yarn_parse_log(tail, strlen(tail), "stdout", &length, &bytes, &n) == 0);
+		CHECK(length == 574 && n == 30);
+		CHECK(n == 30 && !memcmp(bytes, "\xc3\xa9\nerr 31\nline 32 \xc3\xa9\xc3\xa9\nerr 32\n", 30));
+		/* its first 20 */
+		CHECK(yarn_parse_log(head, strlen(head), "stdout", &length, &bytes, &n) == 0);
+		CHECK(length == 574 && n == 20 && !memcmp(bytes, "line 0 \nerr 0\nline 1", 20));
+		/* another file's answer, or none */
+		CHECK(yarn_parse_log(done, strlen(done), "stderr", &length, &bytes, &n) < 0);
+		CHECK(yarn_parse_log("java.lang.Exception: Cannot find this log on the local disk.",
+				     60, "stdout", &length, &bytes, &n) < 0);
+	}
+	free(done);
+	free(tail);
+	free(head);
+
+	CHECK(yarn_am_container("http://localhost:18042/node/containerlogs/"
+				"container_1796524281584_0001_01_000001/root", nm, sizeof nm, c,
+				sizeof c) == 0);
+	CHECK_STR(nm, "http://localhost:18042");
+	CHECK_STR(c, "container_1796524281584_0001_01_000001");
+	CHECK(yarn_am_container("http://nm:8042/node/containerlogs/../x/root", nm, sizeof nm, c,
+				sizeof c) < 0);
+	CHECK(yarn_am_container("file:///node/containerlogs/c_1/root", nm, sizeof nm, c, sizeof c) < 0);
+	CHECK(yarn_am_container("", nm, sizeof nm, c, sizeof c) < 0);
+}
+
 void test_yarn(void)
 {
+	log_answers();
 	parse_recorded();
 	parse_shapes();
 	states();
