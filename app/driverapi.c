@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #define SYNC_MSG_MAX 256            /* why a sync body was refused */
+#define SYNC_BODY_BASE_MS 5000      /* reading a sync's body: this, ... */
+#define SYNC_BODY_MS_PER_MIB 1000   /* ... and this per MiB it announces */
 
 int driver_wake(const char *addr)
 {
@@ -41,11 +43,25 @@ static bool secret_shaped(const char *s)
 	return s && strlen(s) == ARGV_SECRET_HEX_LEN && strspn(s, "0123456789abcdef") == ARGV_SECRET_HEX_LEN;
 }
 
+/* How long a worker may take to read a sync's body, which nginx streams to it as the
+ * driver sends it: SYNC_BODY_BASE_MS, and SYNC_BODY_MS_PER_MIB for each MiB it
+ * announces.  A driver on the same network sends 64 MiB in well under that; one
+ * whose code sends a byte at a time holds a worker no longer. */
+static long sync_budget_ms(struct http_req *r)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", r->fcgx->envp);
+	long long len = cl ? atoll(cl) : 0;
+
+	if (len < 0 || len > HTTP_MAX_DRIVER_BODY)
+		len = 0;
+	return SYNC_BODY_BASE_MS + (long)(len / (1024 * 1024)) * SYNC_BODY_MS_PER_MIB;
+}
+
 /* Read the body of an authenticated sync; 0, or -1 once the error is answered. */
 static int read_sync_body(struct http_req *r)
 {
 	char msg[SYNC_MSG_MAX];
-	int rc = http_read_body(r, HTTP_MAX_DRIVER_BODY);
+	int rc = http_read_body(r, HTTP_MAX_DRIVER_BODY, sync_budget_ms(r));
 
 	if (rc)
 		http_send_body_error(r, rc, HTTP_MAX_DRIVER_BODY);

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
 
 static const char *param(FCGX_Request *f, const char *name)
 {
@@ -25,12 +28,29 @@ int http_begin(struct http_req *r, FCGX_Request *f)
 	r->remote_user = param(f, "REMOTE_USER");
 	if (!strcmp(r->path, HTTP_DRIVER_PATH))
 		return 0;       /* read by its handler once the driver's secret matched */
-	return http_read_body(r, HTTP_MAX_BODY);
+	return http_read_body(r, HTTP_MAX_BODY, 0);
 }
 
-int http_read_body(struct http_req *r, size_t max)
+static long long mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The FastCGI connection's reads give up after ms (0: never). */
+static void read_timeout(struct http_req *r, long long ms)
+{
+	struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000 * 1000)};
+
+	setsockopt(r->fcgx->ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+}
+
+int http_read_body(struct http_req *r, size_t max, long budget_ms)
 {
 	const char *cl = param(r->fcgx, "CONTENT_LENGTH");
+	long long deadline = budget_ms > 0 ? mono_ms() + budget_ms : 0;
 	char *end;
 	long long len;
 	size_t got = 0;
@@ -47,20 +67,34 @@ int http_read_body(struct http_req *r, size_t max)
 	if (!r->body)
 		return 500;
 	while (got < (size_t)len) {
-		int n = FCGX_GetStr(r->body + got, (int)((size_t)len - got), r->fcgx->in);
+		int n;
+
+		/* each read waits at most until the deadline: libfcgi then sees an
+		 * error and gives what it has */
+		if (deadline && mono_ms() >= deadline)
+			break;
+		if (deadline)
+			read_timeout(r, deadline - mono_ms() > 0 ? deadline - mono_ms() : 1);
+		n = FCGX_GetStr(r->body + got, (int)((size_t)len - got), r->fcgx->in);
 		if (n <= 0)
 			break;
 		got += (size_t)n;
 	}
+	if (deadline)
+		read_timeout(r, 0);
 	r->body[got] = '\0';
 	r->body_len = got;
-	return got == (size_t)len ? 0 : 400;
+	if (got == (size_t)len)
+		return 0;
+	return deadline && mono_ms() >= deadline ? 408 : 400;
 }
 
 void http_send_body_error(struct http_req *r, int rc, size_t max)
 {
 	if (rc == 413)
 		http_send_msg(r, 413, NULL, "The request body is larger than %zu bytes", max);
+	else if (rc == 408)
+		http_send_msg(r, 408, NULL, "The request body did not arrive in time");
 	else
 		http_send_msg(r, rc, NULL, "The request body could not be read");
 }
@@ -128,8 +162,10 @@ static const char *reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 406: return "Not Acceptable";
+	case 408: return "Request Timeout";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
 	case 422: return "Unprocessable Content";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -144,7 +180,7 @@ void http_send_json(struct http_req *r, int status, json_object *body, const cha
 }
 
 /* The one way an answer goes out. */
-static void send(struct http_req *r, int status, const char *content_type, const char *text,
+static void send_answer(struct http_req *r, int status, const char *content_type, const char *text,
 		 const char *headers)
 {
 	size_t len = strlen(text);
@@ -165,12 +201,12 @@ static void send(struct http_req *r, int status, const char *content_type, const
 
 void http_send_json_text(struct http_req *r, int status, const char *text, const char *headers)
 {
-	send(r, status, "application/json; charset=UTF-8", text, headers);
+	send_answer(r, status, "application/json; charset=UTF-8", text, headers);
 }
 
 void http_send_text(struct http_req *r, int status, const char *content_type, const char *text)
 {
-	send(r, status, content_type, text, NULL);
+	send_answer(r, status, content_type, text, NULL);
 }
 
 void http_send_msg(struct http_req *r, int status, const char *headers, const char *fmt, ...)

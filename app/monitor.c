@@ -48,6 +48,7 @@
 #define YARN_REOPEN_MS 60000    /* no ResourceManager known: looked for again this often */
 #define DIAG_MAX 400            /* YARN's diagnostics quoted in a reason */
 #define YARN_LOG_EVERY_MS 10000 /* a running YARN job's driver log is read this often */
+#define YARN_BACKOFF_MAX_MS 15000   /* looks at an RM that does not answer: at most this far apart */
 
 extern char **environ;
 
@@ -96,7 +97,7 @@ struct mon {
 				       YARN job (track_yarn.h) */
 	long long yarn_opened;      /* now_ms() of the last attempt to open it */
 	long long yarn_looked;      /* now_ms() of the last look at the RM */
-	bool yarn_down;             /* the last look got no answer (said once in the log) */
+	int yarn_failures;          /* looks in a row that got no answer (backoff) */
 	long long yarn_leak_checked;    /* now_ms() of the last leak check */
 	bool yarn_log_round;        /* this cycle reads running YARN jobs' driver logs */
 	long long yarn_logs_read;   /* now_ms() of the last such round */
@@ -859,6 +860,17 @@ static struct yarn_rm *yarn_client(struct mon *m)
 	return m->yarn;
 }
 
+/* The time between looks: livy.server.yarn.poll-interval, doubled after each look
+ * that got no answer, up to YARN_BACKOFF_MAX_MS (or the interval, when longer). */
+static long long yarn_interval(const struct mon *m)
+{
+	long long t = m->cfg->yarn_poll_ms << (m->yarn_failures < 5 ? m->yarn_failures : 5);
+	long long cap = m->cfg->yarn_poll_ms > YARN_BACKOFF_MAX_MS ? m->cfg->yarn_poll_ms :
+			YARN_BACKOFF_MAX_MS;
+
+	return t < cap ? t : cap;
+}
+
 /* Once per livy.server.yarn.poll-interval: ONE look at the RM for every YARN job of
  * jobs (those not launched yet too: one claimed on a host that died may have its
  * application).  Sets by_job[i] to job i's application (NULL: none) and
@@ -877,7 +889,7 @@ static bool yarn_look(struct mon *m, const struct store_jobs *jobs, struct yarn_
 			job_of[n] = i;
 			tags[n++] = jobs->v[i].yarn_tag;
 		}
-	rc = n && now_ms() - m->yarn_looked >= m->cfg->yarn_poll_ms && yarn_client(m) &&
+	rc = n && now_ms() - m->yarn_looked >= yarn_interval(m) && yarn_client(m) &&
 	     keep_leases(m) ? 0 : 1;
 	if (rc == 0) {
 		m->yarn_looked = now_ms();
@@ -885,11 +897,12 @@ static bool yarn_look(struct mon *m, const struct store_jobs *jobs, struct yarn_
 		metrics_count(METRICS_YARN_LOOKS, 1);
 		if (rc < 0)
 			metrics_count(METRICS_YARN_LOOK_ERRORS, 1);
-		if (rc < 0 && !m->yarn_down)
+		if (rc < 0 && !m->yarn_failures)
 			log_warn("yarn: no answer from the ResourceManager (%s); YARN jobs wait", err);
-		else if (rc == 0 && m->yarn_down)
-			log_info("yarn: %s answers again", yarn_rm_url(m->yarn));
-		m->yarn_down = rc < 0;
+		else if (rc == 0 && m->yarn_failures)
+			log_info("yarn: %s answers again after %d failed looks", yarn_rm_url(m->yarn),
+				 m->yarn_failures);
+		m->yarn_failures = rc < 0 ? m->yarn_failures + 1 : 0;
 	}
 	for (int i = 0; rc == 0 && i < apps->n; i++)
 		by_job[job_of[apps->v[i].job]] = &apps->v[i];

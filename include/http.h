@@ -39,10 +39,13 @@ struct http_req {
 int http_begin(struct http_req *r, FCGX_Request *f);
 
 /* Read the body of r, CONTENT_LENGTH bytes, when it is at most max (none when
- * CONTENT_LENGTH is absent: r->body stays NULL).  Returns 0 or an HTTP status as
- * http_begin does; a body that was read is kept in r->body even when short.
- * Called once per request, by http_begin or by the handler of HTTP_DRIVER_PATH. */
-int http_read_body(struct http_req *r, size_t max);
+ * CONTENT_LENGTH is absent: r->body stays NULL), within budget_ms milliseconds
+ * (0 = no limit: nginx spooled the body and sends it at once).  Returns 0 or an
+ * HTTP status as http_begin does, 408 when the budget ran out; a body that was read
+ * is kept in r->body even when short.  Called once per request, by http_begin or by
+ * the handler of HTTP_DRIVER_PATH, whose body nginx streams as the client sends
+ * it: a client that sends slowly holds a worker, for at most the budget. */
+int http_read_body(struct http_req *r, size_t max, long budget_ms);
 
 /* Answer the status rc that http_begin or http_read_body (with max) returned: 413
  * naming max, or "could not be read". */
