@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define LIVY_MEDIA_TYPE "application/vnd.livy.v"
 #define LIVY_API_VERSION "0.1"
@@ -82,6 +83,22 @@ static bool csrf_ok(const struct http_req *r, const struct cfg *c)
 	       FCGX_GetParam("HTTP_X_REQUESTED_BY", r->fcgx->envp);
 }
 
+/* Whatever livy.server.csrf-protection says: a browser names the page a request came
+ * from in Origin (on every POST, form or script); one that changes something (any
+ * method but GET, HEAD, OPTIONS) from a page of another origin than this API's is
+ * refused, body or not (POST .../stop has none).  Clients that are not browsers
+ * send no Origin. */
+static bool same_origin(const struct http_req *r)
+{
+	const char *origin = FCGX_GetParam("HTTP_ORIGIN", r->fcgx->envp);
+	const char *host = FCGX_GetParam("HTTP_HOST", r->fcgx->envp);
+	size_t n = sizeof "https://" - 1;
+
+	if (!origin || reply_method_is(r, "GET") || !strcmp(r->method, "OPTIONS"))
+		return true;
+	return host && !strncasecmp(origin, "https://", n) && !strcasecmp(origin + n, host);
+}
+
 /* The routes whose POST body is a JSON request (Livy's CreateBatchRequest,
  * CreateInteractiveRequest, ExecuteRequest, CompletionRequest). */
 static bool reads_json_body(const struct call *k)
@@ -125,6 +142,13 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c,
 		http_send_msg(r, 403, NULL, "User not authorised to use Livy.");
 	else if (!csrf_ok(r, c))
 		http_send_msg(r, 400, NULL, "Missing Required Header for CSRF protection.");
+	else if (!same_origin(r))
+		http_send_msg(r, 403, NULL, "A request from a page of another origin may not "
+			      "change anything here");
+	/* nginx decodes %XX: a path that is not UTF-8 names nothing here (and must not
+	 * reach a query, which PostgreSQL would refuse: a 503 and an ERROR) */
+	else if (!jsontext_utf8(r->path))
+		http_send_msg(r, 404, NULL, "Not found: the path is not UTF-8");
 	/* whatever livy.server.csrf-protection says: a body that is not declared JSON may
 	 * come from a cross-site form, which cannot send application/json */
 	else if (reads_json_body(&k) &&
@@ -134,6 +158,10 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c,
 	else {
 		if (reply_query(r, "doAs", doas, sizeof doas, &k.doas) < 0)
 			return;
+		if (k.doas && !jsontext_utf8(k.doas)) {
+			http_send_msg(r, 400, NULL, "doAs is not UTF-8");
+			return;
+		}
 		k.user = acl_effective_user(c, r->remote_user, k.doas);
 		if (k.n == 1 && !strcmp(k.seg[0], "version")) {
 			if (reply_method_is(r, "GET"))

@@ -3,15 +3,31 @@
 #include "log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define POOL_NAME "livy-session"   /* the application name of an unnamed session */
 #define NAME_ARGS 2                 /* "--name", NAME: a driver's arguments start so */
-#define CONF_ARG_MAX 16384          /* "k=v" of one --conf; reqbody caps each at 64 KiB */
 
 static void add(json_object *a, const char *s)
 {
 	json_object_array_add(a, json_object_new_string(s));
+}
+
+/* "--conf", "k=v" (or k=v1,v2 when v2 is not NULL): whole, whatever its length.
+ * Returns 0, or -1 when out of memory (nothing added). */
+static int add_conf(json_object *a, const char *k, const char *v, const char *v2)
+{
+	size_t len = strlen(k) + strlen(v) + (v2 ? strlen(v2) + 1 : 0) + 2;
+	char *kv = malloc(len);
+
+	if (!kv)
+		return -1;
+	snprintf(kv, len, "%s=%s%s%s", k, v, v2 && *v ? "," : "", v2 ? v2 : "");
+	add(a, "--conf");
+	add(a, kv);
+	free(kv);
+	return 0;
 }
 
 json_object *argv_batch(const struct reqbody *r, const struct cfg *c)
@@ -25,13 +41,14 @@ json_object *argv_batch(const struct reqbody *r, const struct cfg *c)
 	if (r->class_name)
 		add(a, "--class"), add(a, r->class_name);
 	json_object_object_foreach(r->conf, k, v) {
-		char kv[CONF_ARG_MAX];
 		if (!strcmp(k, "spark.submit.pyFiles")) {
 			add(a, "--py-files"), add(a, json_object_get_string(v));
 			continue;
 		}
-		snprintf(kv, sizeof kv, "%s=%s", k, json_object_get_string(v));
-		add(a, "--conf"), add(a, kv);
+		if (add_conf(a, k, json_object_get_string(v), NULL) < 0) {
+			json_object_put(a);
+			return NULL;
+		}
 	}
 	if (c->impersonation && r->proxy_user[0])
 		add(a, "--proxy-user"), add(a, r->proxy_user);
@@ -72,16 +89,16 @@ json_object *argv_with_yarn_tag(json_object *args, const char *tag)
 	size_t n = json_object_array_length(args), file = file_index(args);
 	json_object *a = json_object_new_array();
 	const char *user = NULL;
-	char kv[CONF_ARG_MAX];
 
 	if (!a)
 		return NULL;
 	for (size_t i = 0; i < file; i += 2)
 		if (yarn_tags_at(args, i))
 			user = yarn_tags_at(args, i);
-	snprintf(kv, sizeof kv, ARGV_YARN_TAG_CONF "%s%s%s", user && *user ? user : "",
-		 user && *user ? "," : "", tag);
-	add(a, "--conf"), add(a, kv);
+	if (add_conf(a, "spark.yarn.tags", user ? user : "", tag) < 0) {
+		json_object_put(a);
+		return NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (i < file && i % 2 == 0 && yarn_tags_at(args, i)) {
 			i++;

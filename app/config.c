@@ -50,6 +50,7 @@ void cfg_defaults(struct cfg *c)
 	c->session_timeout_ms = 3600LL * 1000;
 	c->session_ttl_ms = 8 * 3600LL * 1000;
 	c->warm_pool = 1;
+	c->driver_silence_ms = 120 * 1000;
 	c->yarn_lookup_timeout_ms = 120 * 1000;
 	c->yarn_poll_ms = 5 * 1000;
 	c->yarn_leak_timeout_ms = 600 * 1000;
@@ -198,6 +199,15 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 	}
 	if (!strcmp(key, "tacitus.yarn.rm-urls"))
 		return set_str(c->yarn_rm_urls, sizeof c->yarn_rm_urls, key, v, err, errlen);
+	if (!strcmp(key, "tacitus.session.driver-silence")) {
+		long long ms;
+		if (livy_parse_time_ms(v, &ms, msg, sizeof msg) < 0) {
+			snprintf(err, errlen, "%s: %s", key, msg);
+			return -1;
+		}
+		c->driver_silence_ms = ms;
+		return 0;
+	}
 	if (!strcmp(key, "tacitus.session.max-per-user"))
 		return set_long(&c->max_per_user, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.session.warm-pool"))

@@ -62,6 +62,16 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return len;
 }
 
+bool jsontext_utf8(const char *s)
+{
+	size_t n = strlen(s), step;
+
+	for (size_t i = 0; i < n; i += step)
+		if (!(step = utf8_len((const unsigned char *)s + i, n - i)))
+			return false;
+	return true;
+}
+
 static unsigned hex4(const char *s)
 {
 	unsigned v = 0;

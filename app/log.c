@@ -15,16 +15,37 @@ void log_init(const char *instance, const char *role)
 	snprintf(prefix, sizeof prefix, "%s %s", instance, role);
 }
 
+void log_escape(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	for (; *in && o + 5 < len; in++) {
+		unsigned char c = (unsigned char)*in;
+		if (c == '\n' || c == '\r' || c == '\t') {
+			out[o++] = '\\';
+			out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else if (c < 0x20 || c == 0x7f) {
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", c);
+		} else {
+			out[o++] = (char)c;
+		}
+	}
+	if (len)
+		out[o < len ? o : len - 1] = '\0';
+}
+
 static void log_line(const char *level, const char *fmt, va_list ap)
 {
-	char msg[2048], when[32];
+	char raw[2048], msg[4 * sizeof raw], when[32];
 	struct timeval tv;
 	struct tm tm;
 
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	/* what users named (a session, a file) cannot start a line of its own */
+	log_escape(raw, msg, sizeof msg);
 	/* one fprintf: lines from concurrent processes do not interleave */
 	fprintf(stderr, "%s.%03ldZ %s[%ld] %s %s\n", when, (long)(tv.tv_usec / 1000),
 		prefix, (long)getpid(), level, msg);

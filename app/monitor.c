@@ -693,7 +693,8 @@ static void yarn_seen(struct mon *m, struct store_job *j, const struct yarn_app 
 	bool new_am = j->log_url && a->am_logs[0] && strcmp(j->log_url, a->am_logs);
 	char line[NOTE_MAX + YARN_URL_MAX];
 
-	if (!new_id && !new_am && (!a->tracking_url[0] || same(j->ui_url, a->tracking_url)))
+	if (!new_id && (!a->am_logs[0] || same(j->log_url, a->am_logs)) &&
+	    (!a->tracking_url[0] || same(j->ui_url, a->tracking_url)))
 		return;
 	if (new_am) {
 		struct yarn_app last = *a;

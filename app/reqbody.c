@@ -398,6 +398,8 @@ static enum reqbody_rc parse_common(struct reqbody *r, const struct form *form, 
 				    size_t len, const char *remote_user, const char *doas,
 				    const struct cfg *c, char *msg, size_t msglen)
 {
+	const char *proxy;
+
 	memset(r, 0, sizeof *r);
 	if (!(r->body = jsontext_object(text, len, msg, msglen)))
 		goto bad;
@@ -419,9 +421,18 @@ static enum reqbody_rc parse_common(struct reqbody *r, const struct form *form, 
 		snprintf(msg, msglen, "Rejected, Reason: Invalid session name: %s", r->name);
 		goto bad;
 	}
-	/* doAs in the query wins over proxyUser in the body */
-	if (!acl_impersonate(c, remote_user, doas ? doas : get_str(r->body, "proxyUser"),
-			     r->proxy_user, sizeof r->proxy_user, msg, msglen)) {
+	/* doAs in the query wins over proxyUser in the body; a user name that does not
+	 * fit is refused, never cut (it would be another user) */
+	proxy = doas ? doas : get_str(r->body, "proxyUser");
+	if (c->impersonation && strlen(proxy ? proxy : remote_user ? remote_user : "") >=
+				    sizeof r->proxy_user) {
+		snprintf(msg, msglen, "Rejected, Reason: %s is longer than %zu bytes",
+			 doas ? "doAs" : proxy ? "proxyUser" : "the user's name",
+			 sizeof r->proxy_user - 1);
+		goto bad;
+	}
+	if (!acl_impersonate(c, remote_user, proxy, r->proxy_user, sizeof r->proxy_user, msg,
+			     msglen)) {
 		reqbody_free(r);
 		return REQBODY_FORBIDDEN;
 	}

@@ -108,7 +108,7 @@ own_layout() {
 		# files only, never through a link (the folders are theirs)
 		find "$VAR/log" -type f -name 'app-*.log*' -exec chown -h tacitus: {} +
 		find "$VAR/nginx/logs" -type f -name '*.log*' -exec chown -h tacitus-web: {} +
-		echo "tacitus-job- $JOB_USERS" > "$VAR/run/job-users"
+		put_file "$VAR/run/job-users" "tacitus-job- $JOB_USERS"
 	else
 		chmod 700 "$VAR/run" "$VAR/secrets"
 		rm -f "$VAR/run/job-users"
@@ -385,6 +385,14 @@ client_cert() {
 	echo "$d/$1.crt $d/$1.key"
 }
 
+# put_file PATH TEXT: root writes TEXT to PATH in a folder the server's user owns: what
+# is there (a symlink it planted, say) goes, and the new file is made exclusively, so
+# that a link planted meanwhile fails the write instead of being followed
+put_file() {
+	rm -f "$1"
+	(set -C; printf '%s\n' "$2" > "$1") 2>/dev/null || die "cannot write $1 (planted again?)"
+}
+
 alive() {
 	[ -f "$1" ] || return 1
 	state=$(sed 's/.*) \(.\).*/\1/' "/proc/$(cat "$1")/stat" 2>/dev/null) || return 1
@@ -424,7 +432,7 @@ app_start() {
 				--callback-cafile "${TACITUS_CALLBACK_CAFILE:-${TACITUS_TLS_CERT:-$VAR/nginx/server.crt}}" \
 				--log "$VAR/log/app-$i.log" --log-max-bytes "$LOG_MAX" --log-keep "$LOG_KEEP" \
 				</dev/null >>"$VAR/start/app-$i.log" 2>&1 &
-			echo $! > "$VAR/run/app-$i.pid"
+			put_file "$VAR/run/app-$i.pid" "$!"
 		fi
 		i=$((i + 1))
 	done
@@ -464,15 +472,16 @@ start() {
 	cat <<MSG
 Tacitus serves the Livy API at https://127.0.0.1:$PORT ($AUTH authentication)
   user:      $USER_NAME
-  password:  $PASSWORD
+  password:  the second line of $VAR/credentials
   CA file:   $CERT
   livy.conf: $LIVY_CONF_DIR/livy.conf (whitelisted local folders: $VAR/files, $ROOT/tests/jobs)
   logs:      $VAR/log/  (nginx: $VAR/nginx/logs/), rotated at $LOG_MAX bytes
 Try:
-  curl --cacert $VAR/nginx/server.crt -u $USER_NAME:$PASSWORD \\
+  U="$USER_NAME:\$(sed -n 2p $VAR/credentials)"
+  curl --cacert $VAR/nginx/server.crt -u "\$U" \\
        -H 'Content-Type: application/json' \\
        -d '{"file": "$ROOT/tests/jobs/ok.py"}' https://127.0.0.1:$PORT/batches
-  curl --cacert $VAR/nginx/server.crt -u $USER_NAME:$PASSWORD \\
+  curl --cacert $VAR/nginx/server.crt -u "\$U" \\
        -H 'Content-Type: application/json' \\
        -d '{"kind": "pyspark"}' https://127.0.0.1:$PORT/sessions
 MSG

@@ -246,16 +246,20 @@ enum store_rc store_pool_refill(struct store *s, const char *pool, long want,
 
 enum store_rc store_session_expire(struct store *s, const struct cfg *c, int *stopped)
 {
-	char idle[STORE_NUM_MAX], ttl[STORE_NUM_MAX];
-	const char *p[5] = {c->timeout_check ? "t" : "f", idle, c->timeout_skip_busy ? "t" : "f",
-			    c->ttl_check ? "t" : "f", ttl};
+	char idle[STORE_NUM_MAX], ttl[STORE_NUM_MAX], silence[STORE_NUM_MAX];
+	const char *p[6] = {c->timeout_check ? "t" : "f", idle, c->timeout_skip_busy ? "t" : "f",
+			    c->ttl_check ? "t" : "f", ttl, silence};
 	PGresult *r;
 
 	*stopped = 0;
 	snprintf(idle, sizeof idle, "%lld", c->session_timeout_ms);
 	snprintf(ttl, sizeof ttl, "%lld", c->session_ttl_ms);
+	snprintf(silence, sizeof silence, "%lld", c->driver_silence_ms);
 	r = store_run(s, "session expiry",
 		"WITH x AS (SELECT s.id, s.driver_id, CASE "
+		"WHEN $6::bigint > 0 AND b.seen_at < now() - $6::bigint * interval '1 millisecond' "
+		"  THEN 'its driver has not synced for ' || $6::bigint / 1000 || ' s "
+		"(tacitus.session.driver-silence)' "
 		"WHEN s.heartbeat_sec > 0 AND s.heartbeat_at < now() - s.heartbeat_sec * interval '1 second' "
 		"  THEN 'no request for ' || s.heartbeat_sec || ' s (heartbeatTimeoutInSecond)' "
 		"WHEN $1::bool AND COALESCE(s.idle_timeout_ms, $2::bigint) > 0 AND s.activity_at < now() - "
@@ -273,7 +277,7 @@ enum store_rc store_session_expire(struct store *s, const struct cfg *c, int *st
 		"s.stop_reason), "
 		"k AS (UPDATE batch b SET deleted_at = now() FROM y WHERE b.id = y.driver_id) "
 		"SELECT y.id, y.stop_reason, pg_notify('" STORE_CHANNEL "', y.driver_id::text) FROM y",
-		5, p);
+		6, p);
 	if (!r)
 		return STORE_ERROR;
 	*stopped = PQntuples(r);

@@ -40,6 +40,25 @@ void track_sanitize(char *buf, size_t len)
 	}
 }
 
+bool track_url_plain(const char *s, size_t len)
+{
+	if (len < 8 || (strncmp(s, "http://", 7) && strncmp(s, "https://", 8)))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c <= ' ' || c >= 0x7f || strchr("\"'<>\\`", c))
+			return false;
+	}
+	return true;
+}
+
+/* The Spark UI's address printed at s (len bytes long) into f, when it is plain. */
+static void set_ui_url(struct track_facts *f, const char *s, size_t len)
+{
+	if (track_url_plain(s, len) && len < sizeof f->ui_url)
+		snprintf(f->ui_url, sizeof f->ui_url, "%.*s", (int)len, s);
+}
+
 void track_scan_line(const char *line, struct track_facts *f)
 {
 	const char *p;
@@ -60,9 +79,9 @@ void track_scan_line(const char *line, struct track_facts *f)
 		snprintf(f->ui_url, sizeof f->ui_url, "http://%s:%d", host, port);
 	}
 	if ((p = strstr(line, "Bound SparkUI to ")) && (p = strstr(p, "started at ")))
-		snprintf(f->ui_url, sizeof f->ui_url, "%.*s", (int)strcspn(p + 11, " \r"), p + 11);
+		set_ui_url(f, p + 11, strcspn(p + 11, " \r"));
 	if ((p = strstr(line, "tracking URL: http")))
-		snprintf(f->ui_url, sizeof f->ui_url, "%.*s", (int)strcspn(p + 15, " \r"), p + 15);
+		set_ui_url(f, p + 14, strcspn(p + 14, " \r"));
 }
 
 /* The length of buf[0..len) without a last character that the buffer cuts short

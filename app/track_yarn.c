@@ -1,6 +1,7 @@
 /* track_yarn.c - the YARN tracker: the ResourceManager's REST API, read and parsed. */
 #include "track_yarn.h"
 #include "httpout.h"
+#include "track.h"
 #include "log.h"
 
 #include <stdio.h>
@@ -75,6 +76,15 @@ static void copy(char *dst, size_t len, const char *src)
 	snprintf(dst, len, "%s", src);
 }
 
+/* An address the RM gives, kept only when it is a plain http(s) URL: it is shown to
+ * users as a link (appInfo), and read from (the driver's log). */
+static void copy_url(char *dst, size_t len, const char *src)
+{
+	dst[0] = '\0';
+	if (track_url_plain(src, strlen(src)))
+		copy(dst, len, src);
+}
+
 static bool terminal(const char *state)
 {
 	return !strcmp(state, "FINISHED") || !strcmp(state, "FAILED") || !strcmp(state, "KILLED");
@@ -111,8 +121,8 @@ static int keep(struct yarn_apps *out, int *slot, int job, json_object *o)
 	copy(a->id, sizeof a->id, str(o, "id"));
 	copy(a->state, sizeof a->state, str(o, "state"));
 	copy(a->final_status, sizeof a->final_status, str(o, "finalStatus"));
-	copy(a->tracking_url, sizeof a->tracking_url, str(o, "trackingUrl"));
-	copy(a->am_logs, sizeof a->am_logs, str(o, "amContainerLogs"));
+	copy_url(a->tracking_url, sizeof a->tracking_url, str(o, "trackingUrl"));
+	copy_url(a->am_logs, sizeof a->am_logs, str(o, "amContainerLogs"));
 	return 0;
 }
 

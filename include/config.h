@@ -39,6 +39,9 @@ struct cfg {
 	long long session_ttl_ms;      /* livy.server.session.ttl (8h) */
 	long max_per_user;             /* tacitus.session.max-per-user: jobs of one user
 					  starting or running at once (0 = no limit) */
+	long long driver_silence_ms;   /* tacitus.session.driver-silence: a session whose
+					  driver has not synced for this long is stopped, and
+					  ends dead with that reason (120s; 0 = never) */
 	long warm_pool;                /* tacitus.session.warm-pool: pyspark drivers kept
 					  started on a local master (1; 0 = none) */
 	long history_keep_days;        /* tacitus.history.keep-days: finished jobs older

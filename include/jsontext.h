@@ -21,6 +21,11 @@
  * any case, parameters such as "; charset=utf-8" allowed, nothing else. */
 bool jsontext_media_type(const char *content_type);
 
+/* True when s is well-formed UTF-8 as PostgreSQL takes it (RFC 3629: no overlong
+ * form, no surrogate, nothing past U+10FFFF): what a name or a path segment must be
+ * before it reaches a query. */
+bool jsontext_utf8(const char *s);
+
 /* The JSON object in `len` bytes of `text` (NUL-terminated), or NULL with a message
  * naming what is wrong and its offset in msg ("Malformed JSON: ... at offset N",
  * "The request body must be a JSON object").  The caller puts the object. */

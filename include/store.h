@@ -422,8 +422,10 @@ enum store_rc store_pool_refill(struct store *s, const char *pool, long want,
 				const char *argv_json, const struct cfg *c, int *added);
 
 /* Stop the sessions past their heartbeat, idle timeout or ttl (livy.conf and the
- * session's own values): their stop reason is recorded and their drivers are
- * killed by the monitors holding them.  Sets *stopped. */
+ * session's own values), or whose driver has not synced for
+ * tacitus.session.driver-silence (a stopped or hung driver): their stop reason is
+ * recorded and their drivers are killed by the monitors holding them (the session
+ * then reads dead).  Sets *stopped. */
 enum store_rc store_session_expire(struct store *s, const struct cfg *c, int *stopped);
 
 /* ---- the history's end (store_history.c) ---- */

@@ -40,6 +40,13 @@ int track_read_output(const char *dir, const char *name, long long *offset, bool
 int track_take_lines(char *buf, size_t len, bool final, bool more, json_object *lines,
 		     struct track_facts *facts, size_t *used);
 
+/* True when s[0..len) is a plain http(s) URL: no space, control, quote, angle
+ * bracket, backslash or backquote, nothing but ASCII.  An address Tacitus shows as a
+ * link (a job's Spark UI, its driver's log) must be one: what a job prints, or a
+ * cluster manager answers, must not become a javascript: link or break out of an
+ * attribute in a page that shows it. */
+bool track_url_plain(const char *s, size_t len);
+
 /* Look for the application id and the Spark UI address in one line. */
 void track_scan_line(const char *line, struct track_facts *facts);
 

@@ -11,6 +11,7 @@ the created batch is deleted at once and the test fails.
 
 import json
 import time
+import re
 import uuid
 
 import pytest
@@ -214,6 +215,28 @@ def test_post_sessions_statements_completion_need_a_json_content_type(tac):
         tl.error_msg(r, 415, contains="application/json")
 
 
+@pytest.mark.parametrize("method,path", [("POST", "/sessions/99999999/stop"),
+                                         ("POST", "/sessions/99999999/statements/0/cancel"),
+                                         ("DELETE", "/batches/99999999"),
+                                         ("POST", "/batches")])
+def test_a_page_of_another_origin_changes_nothing(cfg, tac, spark_watch, method, path):
+    """A browser names the page a request came from in Origin: a request from another
+    origin's page that would change something is refused before it is routed, body or
+    not (a form's text/plain POST to .../stop has no JSON to refuse).  The API's own
+    origin, and clients that send no Origin (curl, sparkmagic, Airflow), go on."""
+    before = tac.counts()
+    evil = {"Origin": "https://evil.example", "Content-Type": "text/plain"}
+    tl.error_msg(tac.api.request(method, path, data="x", headers=evil), 403,
+                 contains="another origin")
+    assert tac.counts() == before
+    own = {"Origin": cfg.url}
+    r = tac.api.request(method, path, headers=own)
+    assert r.status_code != 403, f"{method} {path} from the API's own origin: {tl.describe(r)}"
+    r = tac.api.request(method, path)
+    assert r.status_code != 403, f"{method} {path} without Origin: {tl.describe(r)}"
+    assert tac.counts() == before
+
+
 @pytest.mark.parametrize("ctype", ["application/json; charset=utf-8", "Application/JSON;charset=UTF-8",
                                    "application/json ; charset=utf-8"])
 def test_json_content_type_with_parameters_is_read(tac, spark_watch, ctype):
@@ -263,6 +286,26 @@ def test_unknown_name_is_404(tac):
 def test_negative_id_is_looked_up_as_a_name(tac):
     # "-1" is not all digits, so (like Livy) it is a name, and no batch has that name.
     tl.error_msg(tac.api.get("/batches/-1"), 404, exact="Session '-1' not found.")
+
+
+def _db_errors(tac):
+    text = tac.api.get("/metrics").text
+    return sum(float(v) for v in re.findall(r"^tacitus_database_errors_total(?:\{[^}]*\})? (\S+)$",
+                                            text, re.M))
+
+
+@pytest.mark.parametrize("path", ["/batches/%FF", "/batches/%FF/state", "/sessions/%FF/state",
+                                  "/sessions/a%C0%AF/statements", "/batches/%ED%A0%80/log"])
+def test_path_that_is_not_utf8_is_404_and_no_database_error(tac, path):
+    """nginx decodes %XX: a name that is not UTF-8 (PostgreSQL refuses it in a query) is a
+    404, not a 503 with an ERROR in the log and a database error counted."""
+    before = _db_errors(tac)
+    tl.error_msg(tac.api.get(path), 404, contains="not UTF-8")
+    assert _db_errors(tac) == before, "a path that is not UTF-8 reached the database"
+
+
+def test_doas_that_is_not_utf8_is_400(tac):
+    tl.error_msg(tac.api.get("/batches?doAs=%FF"), 400, contains="doAs is not UTF-8")
 
 
 def test_id_overflowing_int_is_400(tac):

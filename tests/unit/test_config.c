@@ -53,6 +53,18 @@ void test_config(void)
 	CHECK(c.history_keep_days == 30);
 	CHECK(cfg_parse_livy_conf(&c, "tacitus.history.keep-days = -1\n", "t", err, sizeof err) == -1);
 
+	/* a driver's silence before its session is stopped */
+	cfg_defaults(&c);
+	CHECK(c.driver_silence_ms == 120000);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.session.driver-silence = 30s\n", "t", err,
+				  sizeof err) == 0);
+	CHECK(c.driver_silence_ms == 30000);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.session.driver-silence = 0\n", "t", err,
+				  sizeof err) == 0);
+	CHECK(c.driver_silence_ms == 0);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.session.driver-silence = a while\n", "t", err,
+				  sizeof err) == -1);
+
 	/* YARN: the tracker follows the master; Livy's look-up and poll times */
 	cfg_defaults(&c);
 	CHECK_STR(cfg_tracker(&c), "local");

@@ -1,5 +1,6 @@
 /* test_livy.c - windows, parameters, names, URIs. */
 #include "livy.h"
+#include "log.h"
 #include "unit.h"
 
 /* The helpers are macros so that a failure names the row that called them. */
@@ -53,10 +54,26 @@ static void uri_at(struct unit_at at, const char *in, int want, const char *out)
 	CHECK_STR_AT(at, rc == 0 ? got : msg, out);
 }
 
+/* A log line is one line, whatever a name in it holds (log.h). */
+static void log_lines(void)
+{
+	char out[64];
+
+	log_escape("session x\n2026-12-06T00:00:00Z app-1 master[1] INFO forged", out, sizeof out);
+	CHECK(strchr(out, '\n') == NULL);
+	CHECK(!strncmp(out, "session x\\n2026-12-06T00:00:00Z", 31));
+	log_escape("a\rb\tc\x01" "d\x7f\xc3\xa9", out, sizeof out);
+	CHECK_STR(out, "a\\rb\\tc\\x01d\\x7f\xc3\xa9");
+	log_escape("\x01\x01\x01\x01", out, 9);             /* cut, never inside an escape */
+	CHECK_STR(out, "\\x01");
+}
+
 void test_livy(void)
 {
 	char msg[128];
 	long long ms;
+
+	log_lines();
 	int v;
 
 	/* Livy's log window: default is the tail of 100 */

@@ -146,7 +146,30 @@ void test_reqbody(void)
 		"[\"--conf\",\"spark.master=local\",\"--proxy-user\",\"alice\",\"/jobs/pi.py\"]");
 	refused("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"bob\"}", REQBODY_FORBIDDEN,
 		"User 'alice' not allowed to impersonate 'Some(bob)'.");
+	/* a user name that does not fit is refused, never cut into another */
+	{
+		char body[600];
+		snprintf(body, sizeof body, "{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"%0300d\"}", 7);
+		refused(body, REQBODY_INVALID, "proxyUser is longer than 255 bytes");
+	}
 	c.impersonation = false;
+	/* a conf value longer than any buffer reaches spark-submit whole */
+	{
+		static char body[30000];
+		struct reqbody r;
+		char msg[512], want[25000];
+		json_object *a;
+		int n = snprintf(body, sizeof body, "{\"file\": \"/jobs/pi.py\", \"conf\": "
+				 "{\"spark.x\": \"%020016d\"}}", 5);
+
+		CHECK(n > 20016 && parse(body, &r, msg, sizeof msg) == 0);
+		a = argv_batch(&r, &c);
+		snprintf(want, sizeof want, "spark.x=%020016d", 5);
+		CHECK(a && json_object_array_length(a) >= 2);
+		CHECK_STR(json_object_get_string(json_object_array_get_idx(a, 1)), want);
+		json_object_put(a);
+		reqbody_free(&r);
+	}
 	snprintf(c.deploy_mode, sizeof c.deploy_mode, "client");
 	argv_is("{\"file\": \"/jobs/pi.py\"}",
 		"[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.submit.deployMode=client\","

@@ -103,7 +103,8 @@ static void parse_shapes(void)
 		"{\"id\":\"application_1_0002\",\"state\":\"RUNNING\",\"finalStatus\":\"UNDEFINED\","
 		"\"applicationTags\":\"t2\",\"startedTime\":200},"
 		"{\"id\":\"application_1_0003\",\"state\":\"ACCEPTED\",\"finalStatus\":\"UNDEFINED\","
-		"\"applicationTags\":\"t1\",\"startedTime\":50},"
+		"\"applicationTags\":\"t1\",\"startedTime\":50,"
+		"\"trackingUrl\":\"javascript:alert(1)\",\"amContainerLogs\":\"http://nm:1/a b\"},"
 		"{\"id\":\"application_1_0004\",\"state\":\"RUNNING\","
 		"\"applicationTags\":\"t10,other\",\"startedTime\":300}]}}",
 		tags, 2, &a, err, sizeof err) == 0);
@@ -116,6 +117,9 @@ static void parse_shapes(void)
 		} else {
 			CHECK_STR(a.v[i].id, "application_1_0003");
 			CHECK(a.v[i].others == 0);
+			/* only plain http(s) URLs are kept from the RM's answer */
+			CHECK_STR(a.v[i].tracking_url, "");
+			CHECK_STR(a.v[i].am_logs, "");
 			CHECK_STR(yarn_livy_state(a.v[i].state, a.v[i].final_status), "starting");
 		}
 	}
