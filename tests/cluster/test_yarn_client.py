@@ -3,34 +3,22 @@
 executors run on YARN; the batch's appId and how it ended come from the ResourceManager,
 and a driver that fails ends the batch dead whatever YARN's final status says."""
 
-import os
 import uuid
 
 import pytest
 
 import tacitus_testlib as tl
-from test_recovery import ensure_instances, stack
+from test_recovery import livy_conf_changed
 from test_yarn import YARN_TIMEOUT, batch, events, rm_apps, yarn_tag
 
 
 @pytest.fixture(scope="module", autouse=True)
 def client_mode(cfg):
-    conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
-    with open(conf) as f:
-        original = f.read()
-    assert "livy.spark.deploy-mode = cluster" in original, original
-    with open(conf, "w") as f:
-        f.write(original.replace("livy.spark.deploy-mode = cluster",
-                                 "livy.spark.deploy-mode = client"))
-    stack("stop")
-    try:
-        ensure_instances(cfg)
+    def edit(text):
+        assert "livy.spark.deploy-mode = cluster" in text, text
+        return text.replace("livy.spark.deploy-mode = cluster", "livy.spark.deploy-mode = client")
+    with livy_conf_changed(cfg, edit):
         yield
-    finally:
-        with open(conf, "w") as f:
-            f.write(original)
-        stack("stop")
-        ensure_instances(cfg)
 
 
 def test_client_mode_success(tac, cfg, rm_url):

@@ -13,27 +13,15 @@ import pytest
 
 import tacitus_testlib as tl
 from test_interactive import POOL_SQL, STARTUP_TIMEOUT
-from test_recovery import ensure_instances, stack
+from test_recovery import livy_conf_changed
 
 SILENCE = 5
 
 
 @pytest.fixture(scope="module", autouse=True)
 def short_silence(cfg):
-    conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
-    with open(conf) as f:
-        original = f.read()
-    with open(conf, "w") as f:
-        f.write(original + f"tacitus.session.driver-silence = {SILENCE}s\n")
-    stack("stop")
-    try:
-        ensure_instances(cfg)
+    with livy_conf_changed(cfg, lambda t: t + f"tacitus.session.driver-silence = {SILENCE}s\n"):
         yield
-    finally:
-        with open(conf, "w") as f:
-            f.write(original)
-        stack("stop")
-        ensure_instances(cfg)
 
 
 def repl_processes(shim):

@@ -29,6 +29,7 @@ A module fixture puts livy.conf back and restarts missing instances whatever hap
 the harness's own stop still works.  This module must stay last in collection order.
 """
 
+import contextlib
 import os
 import pathlib
 import random
@@ -155,6 +156,26 @@ def ensure_instances(cfg):
         assert pid and tl.pid_alive(pid), f"app-{n} is not running after stack.sh start"
         sock = os.path.join(cfg.var, "run", f"app-{n}.sock")
         tl.wait_until(lambda: socket_listens(sock), 30, f"app-{n} to listen on {sock}")
+
+
+@contextlib.contextmanager
+def livy_conf_changed(cfg, edit):
+    """The stack restarted with livy.conf as edit(text) makes it, then as it was (whatever
+    the body of the with did)."""
+    conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
+    with open(conf) as f:
+        original = f.read()
+    with open(conf, "w") as f:
+        f.write(edit(original))
+    stack("stop")
+    try:
+        ensure_instances(cfg)
+        yield
+    finally:
+        with open(conf, "w") as f:
+            f.write(original)
+        stack("stop")
+        ensure_instances(cfg)
 
 
 def db_rows(db, sql):
