@@ -15,6 +15,7 @@
 #define CFG_MSG_MAX 512             /* one error message about a key */
 #define CFG_ORIGIN_MAX 1100         /* "<path of livy.conf>:<line>" */
 #define CFG_PATH_MAX 1200
+#define YARN_MIN_MS 100             /* the YARN times: no busy loop on the RM */
 
 static const char *builtin_blacklist[] = {
 	"spark.master", "spark.submit.deployMode", "spark.yarn.jar", "spark.yarn.jars",
@@ -134,11 +135,28 @@ static int set_long(long *dst, const char *key, const char *v, long min, char *e
 	return 0;
 }
 
+/* A Livy time string ("120s", "10m", ...) of at least min_ms, into *dst in ms. */
+static int set_ms(long long *dst, const char *key, const char *v, long long min_ms, char *err,
+		  size_t errlen)
+{
+	char msg[CFG_MSG_MAX];
+	long long ms;
+
+	if (livy_parse_time_ms(v, &ms, msg, sizeof msg) < 0) {
+		snprintf(err, errlen, "%s: %s", key, msg);
+		return -1;
+	}
+	if (ms < min_ms) {
+		snprintf(err, errlen, "%s: expected at least %lldms, got '%s'", key, min_ms, v);
+		return -1;
+	}
+	*dst = ms;
+	return 0;
+}
+
 static int cfg_set(struct cfg *c, const char *key, const char *v, const char *where,
 		   char *err, size_t errlen)
 {
-	char msg[CFG_MSG_MAX];
-
 	if (!strcmp(key, "livy.spark.master")) {
 		if (!*v) {
 			snprintf(err, errlen, "%s: must not be empty", key);
@@ -157,10 +175,8 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_str(c->spark_home, sizeof c->spark_home, key, v, err, errlen);
 	if (!strcmp(key, "livy.server.session.state-retain.sec")) {
 		long long ms;
-		if (livy_parse_time_ms(v, &ms, msg, sizeof msg) < 0) {
-			snprintf(err, errlen, "%s: %s", key, msg);
+		if (set_ms(&ms, key, v, 0, err, errlen) < 0)
 			return -1;
-		}
 		c->state_retain_sec = (long)(ms / 1000);
 		return 0;
 	}
@@ -170,44 +186,22 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_bool(&c->timeout_skip_busy, key, v, err, errlen);
 	if (!strcmp(key, "livy.server.session.ttl-check"))
 		return set_bool(&c->ttl_check, key, v, err, errlen);
-	if (!strcmp(key, "livy.server.session.timeout") || !strcmp(key, "livy.server.session.ttl")) {
-		long long ms;
-		if (livy_parse_time_ms(v, &ms, msg, sizeof msg) < 0) {
-			snprintf(err, errlen, "%s: %s", key, msg);
-			return -1;
-		}
-		*(strstr(key, "ttl") ? &c->session_ttl_ms : &c->session_timeout_ms) = ms;
-		return 0;
-	}
-	if (!strcmp(key, "livy.server.yarn.app-lookup-timeout") ||
-	    !strcmp(key, "livy.server.yarn.poll-interval") ||
-	    !strcmp(key, "livy.server.yarn.app-leakage.check-timeout") ||
-	    !strcmp(key, "livy.server.yarn.app-leakage.check-interval")) {
-		long long ms;
-		if (livy_parse_time_ms(v, &ms, msg, sizeof msg) < 0) {
-			snprintf(err, errlen, "%s: %s", key, msg);
-			return -1;
-		}
-		if (ms < 100) {
-			snprintf(err, errlen, "%s: expected at least 100ms, got '%s'", key, v);
-			return -1;
-		}
-		*(strstr(key, "lookup") ? &c->yarn_lookup_timeout_ms :
-		  strstr(key, "check-timeout") ? &c->yarn_leak_timeout_ms :
-		  strstr(key, "check-interval") ? &c->yarn_leak_interval_ms : &c->yarn_poll_ms) = ms;
-		return 0;
-	}
+	if (!strcmp(key, "livy.server.session.timeout"))
+		return set_ms(&c->session_timeout_ms, key, v, 0, err, errlen);
+	if (!strcmp(key, "livy.server.session.ttl"))
+		return set_ms(&c->session_ttl_ms, key, v, 0, err, errlen);
+	if (!strcmp(key, "livy.server.yarn.app-lookup-timeout"))
+		return set_ms(&c->yarn_lookup_timeout_ms, key, v, YARN_MIN_MS, err, errlen);
+	if (!strcmp(key, "livy.server.yarn.poll-interval"))
+		return set_ms(&c->yarn_poll_ms, key, v, YARN_MIN_MS, err, errlen);
+	if (!strcmp(key, "livy.server.yarn.app-leakage.check-timeout"))
+		return set_ms(&c->yarn_leak_timeout_ms, key, v, YARN_MIN_MS, err, errlen);
+	if (!strcmp(key, "livy.server.yarn.app-leakage.check-interval"))
+		return set_ms(&c->yarn_leak_interval_ms, key, v, YARN_MIN_MS, err, errlen);
 	if (!strcmp(key, "tacitus.yarn.rm-urls"))
 		return set_str(c->yarn_rm_urls, sizeof c->yarn_rm_urls, key, v, err, errlen);
-	if (!strcmp(key, "tacitus.session.driver-silence")) {
-		long long ms;
-		if (livy_parse_time_ms(v, &ms, msg, sizeof msg) < 0) {
-			snprintf(err, errlen, "%s: %s", key, msg);
-			return -1;
-		}
-		c->driver_silence_ms = ms;
-		return 0;
-	}
+	if (!strcmp(key, "tacitus.session.driver-silence"))
+		return set_ms(&c->driver_silence_ms, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.session.max-per-user"))
 		return set_long(&c->max_per_user, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.session.warm-pool"))

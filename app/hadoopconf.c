@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -58,20 +59,14 @@ static char *text(const xmlNode *e)
 	return out;
 }
 
-int hadoopconf_parse(const char *xml, size_t len, struct hadoopconf *c, char *err, size_t errlen)
+#define PARSE_FLAGS (XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+
+/* The properties of doc (freed here) into *c. */
+static int from_doc(xmlDoc *doc, struct hadoopconf *c, char *err, size_t errlen)
 {
-	xmlDoc *doc;
-	const xmlNode *root;
+	const xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 	int rc = 0;
 
-	memset(c, 0, sizeof *c);
-	if (len > HADOOPCONF_MAX_BYTES) {
-		snprintf(err, errlen, "longer than %d bytes", HADOOPCONF_MAX_BYTES);
-		return -1;
-	}
-	doc = xmlReadMemory(xml, (int)len, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-			    XML_PARSE_NOWARNING);
-	root = doc ? xmlDocGetRootElement(doc) : NULL;
 	if (!root || strcmp((const char *)root->name, "configuration")) {
 		snprintf(err, errlen, "not a Hadoop configuration (<configuration>...)");
 		xmlFreeDoc(doc);
@@ -98,45 +93,31 @@ int hadoopconf_parse(const char *xml, size_t len, struct hadoopconf *c, char *er
 	return rc;
 }
 
+int hadoopconf_parse(const char *xml, size_t len, struct hadoopconf *c, char *err, size_t errlen)
+{
+	memset(c, 0, sizeof *c);
+	if (len > HADOOPCONF_MAX_BYTES) {
+		snprintf(err, errlen, "longer than %d bytes", HADOOPCONF_MAX_BYTES);
+		return -1;
+	}
+	return from_doc(xmlReadMemory(xml, (int)len, NULL, NULL, PARSE_FLAGS), c, err, errlen);
+}
+
 int hadoopconf_load(const char *path, struct hadoopconf *c, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0, got;
-	int rc;
+	char why[256];
 
 	memset(c, 0, sizeof *c);
-	if (!f) {
+	if (access(path, R_OK) < 0) {
 		if (errno == ENOENT)
 			return 0;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	do {
-		if (len + 65536 > cap) {
-			char *b = cap + 65536 > HADOOPCONF_MAX_BYTES + 65536 ? NULL :
-				realloc(buf, cap + 65536);
-			if (!b) {
-				free(buf);
-				fclose(f);
-				snprintf(err, errlen, "%s: too long, or out of memory", path);
-				return -1;
-			}
-			buf = b;
-			cap += 65536;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-	} while (got > 0);
-	fclose(f);
-	rc = hadoopconf_parse(buf ? buf : "", len, c, err, errlen);
-	free(buf);
-	if (rc < 0) {
-		char why[256];
-		snprintf(why, sizeof why, "%s", err);
-		snprintf(err, errlen, "%s: %s", path, why);
-	}
-	return rc;
+	if (from_doc(xmlReadFile(path, NULL, PARSE_FLAGS), c, why, sizeof why) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", path, why);
+	return -1;
 }
 
 static const char *raw(const struct hadoopconf *c, const char *name, size_t nlen)

@@ -880,18 +880,22 @@ static long long yarn_interval(const struct mon *m)
 static bool yarn_look(struct mon *m, const struct store_jobs *jobs, struct yarn_apps *apps,
 		      const struct yarn_app **by_job)
 {
-	const char **tags = calloc((size_t)jobs->n + 1, sizeof *tags);
-	int *job_of = calloc((size_t)jobs->n + 1, sizeof *job_of), n = 0, rc;
+	const char **tags;
+	int *job_of, n = 0, rc;
 	char err[NOTE_MAX];
 
 	memset(apps, 0, sizeof *apps);
+	m->yarn_log_round = false;
+	if (now_ms() - m->yarn_looked < yarn_interval(m))
+		return false;       /* most cycles: nothing to gather */
+	tags = calloc((size_t)jobs->n + 1, sizeof *tags);
+	job_of = calloc((size_t)jobs->n + 1, sizeof *job_of);
 	for (int i = 0; tags && job_of && i < jobs->n; i++)
 		if (yarn_job(&jobs->v[i]) && jobs->v[i].yarn_tag) {
 			job_of[n] = i;
 			tags[n++] = jobs->v[i].yarn_tag;
 		}
-	rc = n && now_ms() - m->yarn_looked >= yarn_interval(m) && yarn_client(m) &&
-	     keep_leases(m) ? 0 : 1;
+	rc = n && yarn_client(m) && keep_leases(m) ? 0 : 1;
 	if (rc == 0) {
 		m->yarn_looked = now_ms();
 		rc = yarn_rm_lookup(m->yarn, tags, n, apps, err, sizeof err);

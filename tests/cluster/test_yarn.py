@@ -7,7 +7,6 @@ requests): the app found by the job's tag, its state, its id and addresses.
 """
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -42,12 +41,6 @@ def batch(tac, bid):
 def events(tac, bid):
     return tac.db.query(f"SELECT to_state || ': ' || reason FROM batch_event "
                         f"WHERE batch_id = {int(bid)} ORDER BY at")
-
-
-def metric(tac, name):
-    """The sum of a counter over every instance in GET /metrics."""
-    text = tac.api.get("/metrics").text
-    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
 
 
 def test_success_on_yarn(tac, cfg, rm_url):
@@ -127,14 +120,14 @@ def test_rm_unreachable_for_30_s(tac, cfg, rm_url):
     tl.wait_until(lambda: tac.state(bid) == "running", YARN_TIMEOUT, f"batch {bid} running")
     with open(os.path.join(cfg.var, "yarn", "run", "rm.pid")) as f:
         rm_pid = int(f.read())
-    errors = metric(tac, "tacitus_yarn_look_errors_total")
+    errors = tl.metric_sum(tac.api, "tacitus_yarn_look_errors_total")
     os.kill(rm_pid, signal.SIGSTOP)
     try:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert tac.state(bid) == "running", "a job must not end while the RM is away"
             time.sleep(2)
-        assert metric(tac, "tacitus_yarn_look_errors_total") > errors, \
+        assert tl.metric_sum(tac.api, "tacitus_yarn_look_errors_total") > errors, \
             "the RM's outage must show in /metrics"
     finally:
         os.kill(rm_pid, signal.SIGCONT)

@@ -131,6 +131,12 @@ class Api:
         self.s.close()
 
 
+def metric_sum(api, name):
+    """The sum over every instance and label of counter `name` in GET /metrics."""
+    text = api.get("/metrics").text
+    return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
+
+
 def wait_until(pred, timeout, what, interval=0.25):
     """Poll pred() until it returns something truthy; fail the test after timeout seconds."""
     deadline = time.monotonic() + timeout
