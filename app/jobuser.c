@@ -235,22 +235,25 @@ int jobuser_purge(uid_t uid)
 	return -1;
 }
 
-static bool member(const struct jobuser_pool *p, uid_t uid)
+int jobuser_find(const struct jobuser_pool *p, uid_t uid)
 {
 	for (int i = 0; i < p->n; i++)
 		if (p->uid[i] == uid)
-			return true;
-	return false;
+			return i;
+	return -1;
 }
 
-/* The account's lock, taken without waiting: its fd, -2 when another holds it, -1
- * on an error (logged). */
-static int lock_account(const struct jobuser_pool *p, uid_t uid)
+int jobuser_lock_path(const struct jobuser_pool *p, uid_t uid, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%s/%d", p->lock_dir, (int)uid) < (int)len ? 0 : -1;
+}
+
+int jobuser_lock(const struct jobuser_pool *p, uid_t uid)
 {
 	char path[JOBUSER_PATH_MAX + 16];
 	int fd;
 
-	snprintf(path, sizeof path, "%s/%d", p->lock_dir, (int)uid);
+	jobuser_lock_path(p, uid, path, sizeof path);
 	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		log_error("job account lock %s: %s", path, strerror(errno));
@@ -268,22 +271,6 @@ static int lock_account(const struct jobuser_pool *p, uid_t uid)
 	return fd;
 }
 
-int jobuser_reclaim(const struct jobuser_pool *p, uid_t uid)
-{
-	int fd, rc;
-
-	if (!member(p, uid))
-		return 0;
-	fd = lock_account(p, uid);
-	if (fd == -2)
-		return 0;
-	if (fd < 0)
-		return -1;
-	rc = jobuser_purge(uid);
-	close(fd);
-	return rc;
-}
-
 int jobuser_take(struct jobuser_pool *p, struct jobuser *u)
 {
 	u->lock_fd = -1;
@@ -293,16 +280,12 @@ int jobuser_take(struct jobuser_pool *p, struct jobuser *u)
 		return 1;
 	}
 	for (int k = 0; k < p->n; k++) {
-		int i = (p->next + k) % p->n, fd = lock_account(p, p->uid[i]);
+		int i = (p->next + k) % p->n, fd = jobuser_lock(p, p->uid[i]);
 
 		if (fd == -2)
 			continue;
 		if (fd < 0)
 			return -1;
-		if (jobuser_purge(p->uid[i]) < 0) {
-			close(fd);
-			continue;
-		}
 		p->next = (i + 1) % p->n;
 		u->uid = p->uid[i];
 		u->gid = p->gid[i];
@@ -340,25 +323,35 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 /* In a child: file operations as uid/gid (effective ids only: the real and saved
- * stay the server's, so no process of the account may signal or trace it), no
- * capability, then the tree at path emptied. */
-static void empty_as(uid_t uid, gid_t gid, const char *path)
+ * stay the caller's, so no process of the account may signal or trace it), no
+ * capability, then the folder fd (open with O_PATH will do) entered and emptied. */
+static void empty_as(uid_t uid, gid_t gid, int fd)
 {
+	char self[PROC_PATH_MAX];
+	int dfd;
+
 	if (setgroups(0, NULL) < 0 || setresgid((gid_t)-1, gid, (gid_t)-1) < 0 ||
 	    setresuid((uid_t)-1, uid, (uid_t)-1) < 0 || caps_clear() < 0 || geteuid() != uid)
+		_exit(1);
+	/* the folder is reopened as the account, through the descriptor: the path to
+	 * it may pass folders the account may not enter */
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	chmod(self, S_IRWXU);
+	dfd = open(self, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fchdir(dfd) < 0)
 		_exit(1);
 	/* make every folder of the tree ours to enter (a walk opens one more level of
 	 * folders the job locked), then remove depth first */
 	for (int round = 0; round < RM_ROUNDS; round++) {
 		unopened = 0;
-		nftw(path, open_up, RM_FDS, FTW_PHYS | FTW_MOUNT);
+		nftw(".", open_up, RM_FDS, FTW_PHYS | FTW_MOUNT);
 		if (!unopened)
 			break;
 	}
-	_exit(nftw(path, remove_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0);
+	_exit(nftw(".", remove_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0);
 }
 
-int jobuser_empty_as(uid_t uid, gid_t gid, const char *path, int wait_ms)
+int jobuser_empty_fd(uid_t uid, gid_t gid, int fd, int wait_ms)
 {
 	int status = 0;
 	pid_t pid, done;
@@ -367,18 +360,18 @@ int jobuser_empty_as(uid_t uid, gid_t gid, const char *path, int wait_ms)
 		return -1;
 	pid = fork();
 	if (pid < 0) {
-		log_error("%s: fork: %s", path, strerror(errno));
+		log_error("fork: %s", strerror(errno));
 		return -1;
 	}
 	if (pid == 0)
-		empty_as(uid, gid, path);
+		empty_as(uid, gid, fd);
 	/* a tree of millions of files must not hold the caller for ever */
 	for (int waited = 0; (done = waitpid(pid, &status, WNOHANG)) == 0; waited += 10) {
 		if (waited >= wait_ms) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			log_warn("%s: still being emptied after %d ms; left as it is", path,
-				 wait_ms);
+			log_warn("a folder of uid %d: still being emptied after %d ms; left as it is",
+				 (int)uid, wait_ms);
 			return -1;
 		}
 		poll(NULL, 0, 10);
@@ -386,24 +379,25 @@ int jobuser_empty_as(uid_t uid, gid_t gid, const char *path, int wait_ms)
 	if (done < 0)
 		return 0;       /* reaped by someone else: it ran */
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_warn("%s: could not be emptied as its job account", path);
+		log_warn("a folder of uid %d could not be emptied as its job account", (int)uid);
 		return -1;
 	}
 	return 0;
 }
 
-int jobuser_empty_dir(const struct jobuser_pool *p, const char *path, int wait_ms)
+int jobuser_keep_switch_caps(void)
 {
-	struct stat st;
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2];
+	const unsigned keep = (1u << CAP_SETUID) | (1u << CAP_SETGID);
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
-	if (!S_ISDIR(st.st_mode) || st.st_uid == getuid())
-		return 0;
-	if (!member(p, st.st_uid)) {
-		log_warn("%s: owned by uid %d, not a job account; left as it is", path,
-			 (int)st.st_uid);
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
 		return -1;
-	}
-	return jobuser_empty_as(st.st_uid, st.st_gid, path, wait_ms);
+	if (caps_get(d) < 0)
+		return -1;
+	d[0].effective &= keep;
+	d[0].permitted &= keep;
+	d[0].inheritable = d[1].inheritable = 0;
+	d[1].effective = d[1].permitted = 0;
+	return (int)syscall(SYS_capset, &h, d);
 }

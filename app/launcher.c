@@ -18,7 +18,7 @@
 #define PROC_PATH_MAX 64            /* "/proc/<pid>/environ" */
 #define PROC_STAT_MAX 1024          /* /proc/<pid>/stat up to field 22 and more */
 #define LOG_PATH_MAX 4200           /* DIR (a path) + "/shim.log" */
-#define SHIM_ARGS 7                 /* tacitus job-shim [--keep-work] DIR UID GID PROGRAM */
+#define SHIM_ARGS 6                 /* tacitus job-shim DIR UID GID PROGRAM */
 #define ID_MAX 16                   /* a uid or gid in decimal */
 
 int launch_boot_id(char *buf, size_t len)
@@ -272,7 +272,7 @@ int launch_exec_as(char *const argv[], char *const envp[], const char *out_path,
 
 int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 		 json_object *args, char *const envp[], const struct jobuser *u,
-		 bool keep_work, const char *what, struct launch_proc *p)
+		 const char *what, struct launch_proc *p)
 {
 	size_t n = json_object_array_length(args);
 	const char **argv = calloc(n + SHIM_ARGS + 1, sizeof *argv);
@@ -286,8 +286,6 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 	}
 	argv[k++] = self;
 	argv[k++] = "job-shim";
-	if (keep_work)
-		argv[k++] = SHIM_KEEP_WORK;
 	argv[k++] = dir;
 	if (u->lock_fd >= 0) {
 		snprintf(uid, sizeof uid, "%d", (int)u->uid);

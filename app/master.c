@@ -1,6 +1,7 @@
 /* master.c - prefork master: socket, workers, one monitor, respawn, graceful stop. */
 #include "master.h"
 #include "jobuser.h"
+#include "keeper.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -107,8 +108,10 @@ static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int l
 		_exit(monitor_main(c, &o->mon));
 	}
 	log_init(o->instance, "worker");
-	/* a worker reads what anyone sends: it holds no capability (jobuser.h); a
-	 * server run as root (no job accounts) has no privilege to separate */
+	/* a worker reads what anyone sends: it holds no capability (jobuser.h) and
+	 * has no way to the keeper (keeper.h); a server run as root (no job
+	 * accounts) has no privilege to separate */
+	keeper_forget();
 	if (getuid() != 0 && jobuser_drop_caps() < 0)
 		_exit(1);
 	_exit(worker_main(lfd, c, o->drivers, o->instance));
@@ -198,6 +201,7 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	sigset_t set, old;
 	time_t crash_window = time(NULL);
 	int n = o->workers + !o->no_monitor, lfd, lockfd, crashes = 0, rc = 0;
+	pid_t keeper = 0;
 	struct store *name;
 
 	log_init(o->instance, "master");
@@ -206,6 +210,13 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 		return 1;
 	}
 	if ((lockfd = lock_socket(o->socket_path)) < 0)
+		return 1;
+	/* first, while this process holds nothing but its lock: from here on only the
+	 * keeper holds the rights over job accounts (keeper.h) */
+	if (o->mon.users->n && !o->no_monitor &&
+	    (keeper = keeper_start(o->mon.users, o->mon.var_dir, o->instance)) < 0)
+		return 1;
+	if (!keeper && getuid() != 0 && jobuser_drop_caps() < 0)
 		return 1;
 	/* kept for the master's life: it holds the name.  The children inherit its
 	 * socket over fork and never use it, so the name stays held while any process
@@ -255,6 +266,13 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 			break;
 		}
 		while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+			if (pid == keeper) {
+				log_error("the keeper exited (%s %d): nobody may start or stop jobs "
+					  "here; stopping", WIFSIGNALED(st) ? "signal" : "status",
+					  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+				keeper = 0;
+				rc = 1;
+			}
 			for (int i = 0; i < n; i++) {
 				if (kids[i].pid != pid)
 					continue;
@@ -270,6 +288,8 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 				crashes++;
 			}
 		}
+		if (rc)
+			break;
 		if (crashes > CRASH_LIMIT) {
 			log_error("more than %d crashes in a minute; giving up", CRASH_LIMIT);
 			rc = 1;
@@ -283,6 +303,10 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	}
 	log_info("stopping");
 	stop_children(kids, n);
+	if (keeper > 0) {       /* after the monitor, which may need it to the end */
+		kill(keeper, SIGTERM);
+		waitpid(keeper, NULL, 0);
+	}
 	flush_metrics(name, o->instance);
 	close(lfd);
 	unlink(o->socket_path);

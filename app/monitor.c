@@ -3,6 +3,7 @@
 #include "argv.h"
 #include "jobenv.h"
 #include "jobuser.h"
+#include "keeper.h"
 #include "launcher.h"
 #include "leasewatch.h"
 #include "log.h"
@@ -227,22 +228,6 @@ static int unlink_entry(const char *path, const struct stat *st, int flag, struc
 	return 0;
 }
 
-/* A working folder the shim kept from its account (shim.h, SHIM_KEEP_WORK) goes back
- * to the account, which empties it. */
-static void give_back_work(const struct store_job *j, const char *work)
-{
-	int fd = open(work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-	uid_t uid;
-	gid_t gid;
-
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid == getuid() &&
-	    shim_read_account(j->job_dir, &uid, &gid) == 0 && fchown(fd, uid, gid) < 0)
-		log_warn("cannot give %s back to uid %d: %s", work, (int)uid, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-}
-
 /* The job ended and its output is in PostgreSQL: its folder goes (depth first, never
  * following a symlink out of it), when it is a folder of this host's jobs. */
 static void remove_job_dir(struct mon *m, const struct store_job *j)
@@ -255,8 +240,7 @@ static void remove_job_dir(struct mon *m, const struct store_job *j)
 		return;
 	/* what the job made in its working folder is its account's to remove */
 	snprintf(work, sizeof work, "%s/work", j->job_dir);
-	give_back_work(j, work);
-	jobuser_empty_dir(m->users, work, JOBUSER_EMPTY_MONITOR_MS);
+	keeper_empty(m->users, work, JOBUSER_EMPTY_MONITOR_MS);
 	if (nftw(j->job_dir, unlink_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0 &&
 	    errno != ENOENT)
 		log_warn("cannot remove %s: %s", j->job_dir, strerror(errno));
@@ -301,7 +285,7 @@ static int hand_secret(struct mon *m, struct store_job *j, int wfd, const struct
 	fd = openat(wfd, ARGV_SECRET_FILE, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		    0600);
 	if (fd < 0 || write(fd, hex, ARGV_SECRET_HEX_LEN) != ARGV_SECRET_HEX_LEN ||
-	    write(fd, "\n", 1) != 1 || (u->lock_fd >= 0 && fchown(fd, u->uid, u->gid) < 0))
+	    write(fd, "\n", 1) != 1 || keeper_chown(fd, u) < 0)
 		log_error("%s: cannot write work/%s: %s", what, ARGV_SECRET_FILE, strerror(errno));
 	else if (store_driver_secret(m->s, j->id, m->o->instance, hex) == STORE_OK)
 		rc = 0;
@@ -323,8 +307,7 @@ static int clear_old_work(struct mon *m, int dfd, const char *work)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISDIR(st.st_mode))
 		return unlinkat(dfd, "work", 0);
-	if (st.st_uid != getuid() &&
-	    jobuser_empty_dir(m->users, work, JOBUSER_EMPTY_MONITOR_MS) < 0)
+	if (st.st_uid != getuid() && keeper_empty(m->users, work, JOBUSER_EMPTY_MONITOR_MS) < 0)
 		return -1;
 	if (st.st_uid == getuid() &&
 	    (wfd = openat(dfd, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
@@ -336,9 +319,9 @@ static int clear_old_work(struct mon *m, int dfd, const char *work)
 
 /* The job's working folder dir/work (its cwd and home), made afresh: an open fd of
  * it, or -1 after logging.  Everything goes through descriptors opened without
- * following symlinks (the monitor may chown: a link planted in jobs/ must not
- * turn that on another file).  Filled (a driver's secret), then given to the
- * job's account with fchown. */
+ * following symlinks (a link planted in jobs/ must not turn the chown on another
+ * file).  Filled (a driver's secret), then given to the job's account (the
+ * keeper's fchown). */
 static int make_work_dir(struct mon *m, const char *dir, char *work, size_t len,
 			 const char *what)
 {
@@ -368,7 +351,7 @@ static int make_work_dir(struct mon *m, const char *dir, char *work, size_t len,
 /* Give the job's account its working folder (wfd), filled. */
 static int give_work_dir(int wfd, const char *work, const struct jobuser *u, const char *what)
 {
-	if (u->lock_fd >= 0 && fchown(wfd, u->uid, u->gid) < 0) {
+	if (keeper_chown(wfd, u) < 0) {
 		log_error("%s: cannot give %s to uid %d: %s", what, work, (int)u->uid,
 			  strerror(errno));
 		return -1;
@@ -452,6 +435,13 @@ static void launch(struct mon *m, struct store_job *j)
 		return;
 	}
 	taken = jobuser_take(m->users, &u);
+	/* nothing that ran as the account before may meet this job */
+	if (taken > 0 && keeper_purge(&u) < 0) {
+		log_error("%s: uid %d: what runs as it could not be killed: %s", what, (int)u.uid,
+			  strerror(errno));
+		jobuser_release(&u);
+		taken = 0;
+	}
 	if (taken <= 0) {
 		/* claimed but not launched: tried again at the next cycle (watch) */
 		if (taken == 0 && now_ms() - m->last_busy_log >= BUSY_LOG_MS) {
@@ -474,8 +464,8 @@ static void launch(struct mon *m, struct store_job *j)
 		return;
 	}
 	args = launch_args(j);
-	if (!args || launch_spawn(m->o->self, dir, m->spark_submit, args, m->job_env, &u,
-				  yarn_job(j), what, &p) < 0) {
+	if (!args || keeper_spawn(m->o->self, dir, m->spark_submit, args, m->job_env, &u, what,
+				  &p) < 0) {
 		json_object_put(args);
 		not_launched(m, j, &u, wfd, "the job shim could not be started");
 		return;
@@ -488,10 +478,19 @@ static void launch(struct mon *m, struct store_job *j)
 	if (store_launched(m->s, j->id, m->o->instance, p.pid, p.start_ticks, dir, m->host,
 			   m->boot_id, launched_state(j)) != STORE_OK) {
 		log_error("%s: launch not recorded; killing process group %d", what, (int)p.pid);
-		kill(-p.pid, SIGKILL);
+		keeper_kill(p.pid, p.start_ticks, m->boot_id, SIGKILL);
 	} else {
 		metrics_count(METRICS_LAUNCHES, 1);
 	}
+}
+
+/* The job's account may no longer reach its folder (the shim does it when the job
+ * ends; a shim killed or gone could not): its working folder waits there for the
+ * monitor, and the account may serve the next job at once. */
+static void lock_out(const struct store_job *j)
+{
+	if (j->job_dir && chmod(j->job_dir, 0700) < 0 && errno != ENOENT)
+		log_warn("cannot lock %s: %s", j->job_dir, strerror(errno));
 }
 
 /* A delete of a job whose process runs: SIGTERM to its group, SIGKILL after the grace. */
@@ -500,12 +499,13 @@ static void stop_process(struct mon *m, struct store_job *j, const char *what)
 	if (j->kill_age < 0) {
 		log_info("%s: %s; SIGTERM to process group %d", what,
 			 j->stop_reason ? j->stop_reason : "deleted", (int)j->pid);
-		launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGTERM);
+		keeper_kill(j->pid, j->pid_start, m->boot_id, SIGTERM);
 		store_kill_sent(m->s, j->id, m->o->instance);
 	} else if (j->kill_age >= m->o->kill_grace) {
 		log_info("%s: still alive after %ds; SIGKILL to process group %d",
 			 what, m->o->kill_grace, (int)j->pid);
-		launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
+		lock_out(j);
+		keeper_kill(j->pid, j->pid_start, m->boot_id, SIGKILL);
 	}
 }
 
@@ -519,9 +519,10 @@ static enum store_rc process_gone(struct mon *m, struct store_job *j)
 	uid_t uid;
 	gid_t gid;
 
-	launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
+	lock_out(j);
+	keeper_kill(j->pid, j->pid_start, m->boot_id, SIGKILL);
 	if (shim_read_account(j->job_dir, &uid, &gid) == 0)
-		jobuser_reclaim(m->users, uid);
+		keeper_reclaim(m->users, uid);
 	return store_output(m, j, true);
 }
 
@@ -758,7 +759,7 @@ static void yarn_missing(struct mon *m, struct store_job *j, bool alive)
 
 	if (j->launch_age * 1000 >= (double)m->cfg->yarn_lookup_timeout_ms) {
 		if (alive) {        /* spark-submit is stuck: it goes first */
-			launch_kill_group(j->pid, j->pid_start, m->boot_id, SIGKILL);
+			keeper_kill(j->pid, j->pid_start, m->boot_id, SIGKILL);
 			return;
 		}
 		snprintf(reason, sizeof reason, "no YARN application tagged %s appeared within %lld s "
@@ -1108,14 +1109,18 @@ static int until_maintenance(long long last)
 /* Sleep until a notification, the end of a job shim of ours, SIGTERM or timeout_ms. */
 static void wait_for_work(struct mon *m, int timeout_ms)
 {
-	struct pollfd p[2] = {
+	struct pollfd p[3] = {
 		{.fd = store_socket(m->s), .events = POLLIN},
 		{.fd = wake_pipe[0], .events = POLLIN},
+		{.fd = keeper_news_fd(), .events = POLLIN},
 	};
 	char buf[64];
 
-	if (poll(p, 2, timeout_ms) <= 0)
+	/* a shim the keeper started ended while we talked to it: no sleep */
+	if (keeper_news() || poll(p, 3, timeout_ms) <= 0)
 		return;
+	if (p[2].revents)
+		keeper_news();
 	if (p[1].revents & POLLIN)
 		while (read(wake_pipe[0], buf, sizeof buf) > 0)
 			;

@@ -65,21 +65,16 @@ static int set_places(const char *work)
 	       setenv("SPARK_LOCAL_DIRS", work, 1) < 0 || putenv(opts) != 0 ? -1 : 0;
 }
 
-/* A kept working folder (SHIM_KEEP_WORK) is the server's from now on (0700): the
- * next job of the account, which may start as soon as this shim is gone, cannot
- * reach what the application still reads there.  The monitor gives it back to
- * the account to be emptied once the application has ended. */
-static void hide_work(const char *work, uid_t uid)
+/* The job is over: its account, which may serve the next job as soon as this shim
+ * is gone, can no longer reach the job's folder (DIR is the server's; 0711 let the
+ * job through to its work/).  The monitor has work/ emptied as the account once
+ * nothing reads it any more (a cluster job's application reads Spark's staging
+ * folder there after spark-submit has exited). */
+static void lock_out(const char *dir)
 {
-	int fd = open(work, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct stat st;
-
-	if (fd < 0 || fstat(fd, &st) < 0 || st.st_uid != uid ||
-	    fchmod(fd, 0700) < 0 || fchown(fd, getuid(), getgid()) < 0)
-		fprintf(stderr, "job-shim: cannot keep %s from the job's account: %s\n", work,
+	if (chmod(dir, 0700) < 0)
+		fprintf(stderr, "job-shim: cannot keep %s from the job's account: %s\n", dir,
 			strerror(errno));
-	if (fd >= 0)
-		close(fd);
 }
 
 /* "-" or a decimal id; -1 for "-", -2 when it is neither */
@@ -96,7 +91,9 @@ static long parse_id(const char *s)
 
 int shim_main(int argc, char **argv)
 {
-	bool keep_work = argc >= 1 && !strcmp(argv[0], SHIM_KEEP_WORK);
+	/* the rights to switch to the job's account, until the job runs as it; none
+	 * other ever (keeper.h) */
+	bool caps = jobuser_keep_switch_caps() == 0;
 	struct sigaction sa;
 	char out_path[SHIM_PATH_MAX], err_path[SHIM_PATH_MAX], work[SHIM_PATH_MAX];
 	char status[SHIM_LINE_MAX], boot_id[SHIM_BOOT_ID_MAX];
@@ -106,13 +103,10 @@ int shim_main(int argc, char **argv)
 	pid_t pid;
 	int rc, st, fd;
 
-	if (keep_work)
-		argc--, argv++;
 	uid = argc >= 4 ? parse_id(argv[1]) : -2;
 	gid = argc >= 4 ? parse_id(argv[2]) : -2;
 	if (uid == -2 || gid == -2 || (uid < 0) != (gid < 0)) {
-		fprintf(stderr, "usage: tacitus job-shim [" SHIM_KEEP_WORK "] DIR UID|- GID|- "
-			"PROGRAM [ARGS...]\n");
+		fprintf(stderr, "usage: tacitus job-shim DIR UID|- GID|- PROGRAM [ARGS...]\n");
 		return 1;
 	}
 	snprintf(status, sizeof status, "%d %lld %ld %ld\n", (int)getpid(), start, uid, gid);
@@ -149,6 +143,12 @@ int shim_main(int argc, char **argv)
 				    (gid_t)gid, &pid);
 	else
 		rc = launch_exec(argv + 3, environ, out_path, err_path, work, false, -1, &pid);
+	if (!caps || jobuser_drop_caps() < 0) {
+		fprintf(stderr, "job-shim: cannot give up its capabilities: %s\n", strerror(errno));
+		if (rc == 0)
+			kill(pid, SIGKILL);
+		rc = EPERM;
+	}
 	if (rc != 0) {
 		fd = open(err_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 		if (fd >= 0) {
@@ -168,21 +168,9 @@ int shim_main(int argc, char **argv)
 		snprintf(status, sizeof status, "signal %d\n", WTERMSIG(st));
 	else
 		snprintf(status, sizeof status, "exit %d\n", WEXITSTATUS(st));
+	if (uid > 0)
+		lock_out(argv[0]);
 	rc = write_file(argv[0], "exit_status", status) < 0;
-	/* the job is over: nothing of it may live on as its account, which the next
-	 * job to take the account (once this shim's lock goes with it) would meet:
-	 * neither a process nor a file (its working folder, a driver's secret); but
-	 * a cluster job's working folder holds what its application still reads
-	 * (Spark's staging folder, with fs.defaultFS file:///): it becomes the
-	 * server's (hide_work), and the monitor has it emptied as the account once
-	 * the application has ended */
-	if (uid > 0) {
-		jobuser_purge((uid_t)uid);
-		if (keep_work)
-			hide_work(work, (uid_t)uid);
-		else if (jobuser_empty_as((uid_t)uid, (gid_t)gid, work, JOBUSER_EMPTY_SHIM_MS) == 0)
-			rmdir(work);
-	}
 	return rc;
 }
 

@@ -27,8 +27,8 @@
 # Started as root, the stack runs nothing as root but nginx's master: it creates the
 # OS users tacitus (the server), tacitus-web (nginx's workers) and tacitus-job-1 ..
 # tacitus-job-N (jobs: each running job has one to itself), and starts the server as
-# tacitus with only CAP_SETUID, CAP_SETGID, CAP_KILL and CAP_CHOWN (include/jobuser.h
-# says why).  The database role tacitus is not a superuser and logs in with a
+# tacitus with only CAP_SETUID, CAP_SETGID, CAP_KILL and CAP_CHOWN, which one small
+# process of each instance keeps, the others giving them up (include/keeper.h says why).  The database role tacitus is not a superuser and logs in with a
 # password kept in TACITUS_VAR/secrets/pgpass (tacitus's, 0600); only the OS users
 # postgres and tacitus reach PostgreSQL's socket, only tacitus and tacitus-web the
 # FastCGI sockets.  Started as another user, everything runs as that user.
@@ -116,7 +116,7 @@ own_layout() {
 }
 
 # What runs the server (in a session of its own, backgrounded: $! must be its pid):
-# as tacitus with its four capabilities (include/jobuser.h) and the job accounts,
+# as tacitus with its four capabilities (include/keeper.h) and the job accounts,
 # when the stack runs as its own users
 server_prefix() {
 	AS_SERVER=""

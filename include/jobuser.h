@@ -7,15 +7,16 @@
  * at the same time on a host never share one.  Without a pool, jobs run as the
  * server's user (a server started without root: nothing to switch to).
  *
- * How the switch happens.  The server runs as its own unprivileged user with
- * exactly four capabilities, given at start (`setpriv --ambient-caps`, by
- * app/stack.sh): CAP_SETUID and CAP_SETGID (become a job user), CAP_KILL (signal
- * a job's processes) and CAP_CHOWN (hand a job its working folder).  Request
- * workers drop all of them first thing (jobuser_drop_caps): only the monitor
- * and the job shim it starts keep them.  The shim stays the server's user; the
- * process it starts becomes the job user just before exec (jobuser_become): no
- * supplementary groups, no capability in any set, no_new_privs (a setuid
- * program cannot give a job more).
+ * How the switch happens.  The server is started as its own unprivileged user
+ * with exactly four capabilities (`setpriv --ambient-caps`, by app/stack.sh):
+ * CAP_SETUID and CAP_SETGID (become a job user), CAP_KILL (signal a job's
+ * processes) and CAP_CHOWN (hand a job its working folder).  They are root's
+ * rights taken together, so one small process keeps them, the keeper
+ * (keeper.h), which uses the functions below on the monitor's behalf; every
+ * other process gives them all up.  The job shim keeps CAP_SETUID and CAP_SETGID
+ * until its job has started; the process it starts becomes the job user just
+ * before exec (jobuser_become): no supplementary groups, no capability in any
+ * set, no_new_privs (a setuid program cannot give a job more).
  *
  * Which account.  The monitor takes a free one (jobuser_take): one lock file
  * per account in a folder shared by every Tacitus of the host, held with
@@ -23,10 +24,12 @@
  * open file and the kernel drops the lock when the shim ends, however it ends).
  * Before an account serves a new job, every process still running as it is
  * killed (jobuser_purge: a process that escaped its job's process group must not
- * wait for the next job of that account); the shim does the same when its job
- * ends, and removes the job's working folder (jobuser_empty_as) before its lock
- * goes: nothing of a job waits for the next job of its account.  Accounts are resolved by name through the system's user database, so
- * Java's and Hadoop's user lookups work inside jobs.
+ * wait for the next job of that account).  When its job ends, the shim locks the
+ * account out of the job's folder before its lock goes, and the monitor has the
+ * working folder emptied as the account (jobuser_empty_fd): nothing of a job
+ * waits for the next job of its account.  Accounts are resolved by name through
+ * the system's user database, so Java's and Hadoop's user lookups work inside
+ * jobs.
  */
 #ifndef TACITUS_JOBUSER_H
 #define TACITUS_JOBUSER_H
@@ -62,17 +65,21 @@ struct jobuser {
 int jobuser_pool_open(struct jobuser_pool *p, const char *spec, const char *lock_dir);
 
 /* Take a free account of pool p for a job: its lock taken (close-on-exec is
- * off: hand lock_fd to the shim, then jobuser_release it here), every process
- * running as it killed.  Returns 1 and fills *u; 0 when every account is busy
- * (try again later); -1 on an error (logged).  With no pool, returns 1 with
- * the server's own ids and lock_fd -1. */
+ * off: hand lock_fd to the shim, then jobuser_release it here).  Returns 1 and
+ * fills *u; 0 when every account is busy (try again later); -1 on an error
+ * (logged).  With no pool, returns 1 with the server's own ids and lock_fd -1.
+ * What may still run as the account is the caller's to purge. */
 int jobuser_take(struct jobuser_pool *p, struct jobuser *u);
 
-/* A job whose shim is gone may have left processes running as its account uid:
- * when no other job holds the account now (its lock is free), kill every process
- * of it; when another job holds it, there is nothing to do (taking the account
- * killed what was left).  Returns 0, or -1 (logged). */
-int jobuser_reclaim(const struct jobuser_pool *p, uid_t uid);
+/* The index of uid in pool p, or -1 when it is not one of its accounts. */
+int jobuser_find(const struct jobuser_pool *p, uid_t uid);
+
+/* The path of uid's lock file into buf.  Returns 0, or -1 when it does not fit. */
+int jobuser_lock_path(const struct jobuser_pool *p, uid_t uid, char *buf, size_t len);
+
+/* uid's lock, taken without waiting: its fd (close-on-exec off), -2 when another
+ * holds it, -1 on an error (logged). */
+int jobuser_lock(const struct jobuser_pool *p, uid_t uid);
 
 /* Close this process's copy of u's lock (the shim's keeps it). */
 void jobuser_release(struct jobuser *u);
@@ -94,24 +101,21 @@ int jobuser_purge(uid_t uid);
  * when there is no such process (or it cannot be read). */
 int jobuser_proc_uids(pid_t pid, uid_t ids[JOBUSER_PROC_UIDS]);
 
-#define JOBUSER_EMPTY_SHIM_MS 10000     /* the shim, whose job is over, may wait this long */
-#define JOBUSER_EMPTY_MONITOR_MS 1000   /* the monitor, whose loop keeps leases, this long */
+#define JOBUSER_EMPTY_MONITOR_MS 1000   /* the monitor, whose loop keeps leases, waits this long */
 
-/* Empty the folder path (never following a symlink; folders the job locked are
- * opened up first) in a child whose effective ids are uid/gid and whose real and
- * saved ids stay the caller's, so that no process of the account can stop, kill
- * or trace it; it is killed after wait_ms (a job may leave millions of files:
- * they are then left, and said so).  path itself is left.  Never for uid 0 or the
- * caller's own.  Returns 0, or -1 (logged). */
-int jobuser_empty_as(uid_t uid, gid_t gid, const char *path, int wait_ms);
+/* Empty the folder open as fd (O_PATH will do: the path to it may pass folders
+ * the account may not enter) in a child whose effective ids are uid/gid and whose
+ * real and saved ids stay the caller's, so that no process of the account can
+ * stop, kill or trace it; never following a symlink; folders the job locked are
+ * opened up first.  The child is killed after wait_ms (a job may leave millions
+ * of files: they are then left, and said so).  The folder itself is left.  Never
+ * for uid 0 or the caller's own.  Returns 0, or -1 (logged). */
+int jobuser_empty_fd(uid_t uid, gid_t gid, int fd, int wait_ms);
 
-/* Remove what a job left in its working folder `path` (owned by the job's
- * account, a member of pool p): the tree is emptied as that account (never
- * following a symlink; unreadable folders made readable first) and `path`
- * itself is left for the caller, whose folder holds it (jobuser_empty_as, waiting
- * at most wait_ms).  A folder owned by the caller is left as it is.  Returns 0, or
- * -1 (logged). */
-int jobuser_empty_dir(const struct jobuser_pool *p, const char *path, int wait_ms);
+/* The job shim until its job has started: keep CAP_SETUID and CAP_SETGID (in the
+ * effective and permitted sets), drop every other capability, the inheritable and
+ * ambient sets emptied.  Returns 0, or -1 with errno set. */
+int jobuser_keep_switch_caps(void);
 
 /* A request worker: give up every capability (all sets, the ambient one
  * included).  Returns 0, or -1 (logged; the worker must not serve then). */

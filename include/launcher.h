@@ -64,9 +64,8 @@ int launch_exec(char *const argv[], char *const envp[], const char *out_path,
 int launch_exec_as(char *const argv[], char *const envp[], const char *out_path,
 		   const char *err_path, const char *dir, uid_t uid, gid_t gid, pid_t *pid);
 
-/* Start `tacitus job-shim [--keep-work] <dir> <uid> <gid> <spark-submit> <args...>`
- * for one job (uid and gid "-" when u holds no account: the job then runs as the
- * server; --keep-work when keep_work: shim.h).
+/* Start `tacitus job-shim <dir> <uid> <gid> <spark-submit> <args...>` for one job
+ * (uid and gid "-" when u holds no account: the job then runs as the server).
  * `self` is the path of the tacitus binary, `spark_submit` the program, `args` a
  * JSON array of strings, `envp` the job's environment (jobenv.h: the shim adds the
  * job's marker and hands it to spark-submit); `dir` must exist (the shim writes
@@ -78,7 +77,7 @@ int launch_exec_as(char *const argv[], char *const envp[], const char *out_path,
  * started. */
 int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 		 json_object *args, char *const envp[], const struct jobuser *u,
-		 bool keep_work, const char *what, struct launch_proc *p);
+		 const char *what, struct launch_proc *p);
 
 /* This host's boot id (from /proc/sys/kernel/random/boot_id) into buf. */
 int launch_boot_id(char *buf, size_t len);

@@ -1,6 +1,6 @@
 /* shim.h - the job shim: parent of one spark-submit, writer of its exit status.
  *
- * The monitor starts `tacitus job-shim [--keep-work] DIR UID GID PROGRAM ARGS...` in a session
+ * The monitor starts `tacitus job-shim DIR UID GID PROGRAM ARGS...` in a session
  * of its own.  The shim, which stays the server's user, starts PROGRAM in DIR/work
  * as the job's account, in the same process group, with stdin from
  * /dev/null, stdout and stderr appended to DIR/stdout and DIR/stderr (two files:
@@ -14,13 +14,7 @@
 
 #include <sys/types.h>
 
-/* The shim's first argument when the job's working folder must outlive PROGRAM (a
- * YARN job in cluster mode: its application reads Spark's staging folder there
- * after spark-submit has exited): the shim then leaves DIR/work in place, made the
- * server's (0700) so that the account's next job cannot reach it. */
-#define SHIM_KEEP_WORK "--keep-work"
-
-/* Entry point of the job-shim mode: argv is [--keep-work] DIR UID GID PROGRAM [ARGS...], UID and
+/* Entry point of the job-shim mode: argv is DIR UID GID PROGRAM [ARGS...], UID and
  * GID the job's account (jobuser.h) or "-" to run PROGRAM as the shim's own user;
  * the account's lock, when there is one, is the inherited fd LAUNCH_PASSED_FD,
  * held until the shim ends, after every process of the account is killed.  Before anything else the

@@ -947,8 +947,17 @@ RESPAWN = 5.0              # s from fork working again until the master has ever
 
 
 def children(pid):
-    """Live (non-zombie) child processes of pid."""
-    return _live_processes(1, pid)
+    """Live (non-zombie) child processes of pid but the keeper (which holds the rights over job
+    accounts, include/keeper.h: the master forks it once, never again)."""
+    return [p for p in _live_processes(1, pid) if comm(p) != "tacitus-keeper"]
+
+
+def comm(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def backends(db, n, role):

@@ -5,8 +5,8 @@ that a caller without a secret is refused before its body is read.  Session code
 the driver's process and can find the secret there; it then opens 8 syncs that announce a
 1 MiB body and send one byte.  Each would hold a worker for as long as nginx waits for the
 rest (60 s, renewed by each byte): with 8 of them every worker of the harness's stack (3
-instances x 2) is held and GET /version gets no answer.  Now nginx lets a driver have 2
-syncs at once (the others get 429 at once) and a worker reads a sync's body for a bounded
+instances x 2) is held and GET /version gets no answer.  Now nginx lets a driver have 1
+sync at once (the others get 429 at once) and a worker reads a sync's body for a bounded
 time (5 s + 1 s per announced MiB, then 408): the API answers throughout, and every slow
 sync is over within seconds.
 """
@@ -91,5 +91,5 @@ def test_slow_syncs_with_the_drivers_secret_do_not_stall_the_api(tac, main):  # 
         assert line.startswith(("HTTP/1.1 408", "HTTP/1.1 429")), \
             f"slow sync {i}: answered {line!r} after {took} s"
         assert took < SYNC_OVER_WITHIN, f"slow sync {i} held for {took} s: {line!r}"
-    assert sum(x.startswith("HTTP/1.1 429") for x in statuses) >= SLOW_SYNCS - 2, \
-        f"a driver may have 2 syncs at once: {results}"
+    assert sum(x.startswith("HTTP/1.1 429") for x in statuses) >= SLOW_SYNCS - 1, \
+        f"a driver may have 1 sync at once: {results}"
