@@ -201,7 +201,7 @@ static void move_up(struct walk *w, int dfd, const char *name, const struct node
  * level open), or moved up when SWEEP_DEPTH levels are open already. */
 static void enter(struct walk *w, int dfd, const char *name, const struct node *n)
 {
-	struct level *l = &w->lv[w->depth];
+	struct level *l;
 	int fd;
 
 	if (mounted(n, &w->at)) {
@@ -219,6 +219,7 @@ static void enter(struct walk *w, int dfd, const char *name, const struct node *
 		move_up(w, dfd, name, n);
 		return;
 	}
+	l = &w->lv[w->depth];
 	fd = open_dir(dfd, name, n);
 	if (fd >= 0 && !(l->d = fdopendir(fd)))
 		close(fd);
