@@ -12,14 +12,30 @@
  * symlink is ever followed (a symlink is an entry like any other: unlinked).  At
  * most SWEEP_DEPTH folders are open at once: a folder found deeper is moved up
  * (renameat2, RENAME_NOREPLACE) into the folder being emptied under a fresh name
- * and emptied from there, and the walk repeats until a pass changes nothing.
- * Folders the job locked (mode 000, read-only) are opened up first (the caller
- * runs as their owner).  A folder on another filesystem (a mount point) is
- * never entered, and is reported.  Both functions stop at a deadline (a job may
- * leave millions of files): what is left stays, and is said so.
+ * (".sweep-<inode>-<n>") and emptied from there; passes over the folder repeat
+ * until one moves nothing up (and, when entries are left, removes nothing).
+ * Folders the job locked (mode 000, read-only) are opened up first (u+rwx: the
+ * caller runs as their owner).  A mount point (another filesystem, or a bind
+ * mount of the same one) is never entered, and is reported.  Both sweeps stop at
+ * a deadline (a job may leave millions of files): what is left stays, and is
+ * said so.
  *
- * Nothing is logged here: both functions fill a struct sweep_stats that the
- * caller logs once (sweep_describe).  Pure: libc only, no process started.
+ * Nothing is logged here: both sweeps fill a struct sweep_stats for the caller
+ * to log once (sweep_describe).  Pure: libc only, no process started, no switch
+ * of ids; the caller runs the sweeps in a child with the account's effective
+ * ids and no capability (its real and saved ids stay the caller's, so that no
+ * process of the account can signal or trace it), e.g. for a job's end:
+ *
+ *	setgroups(0, NULL); setresgid(-1, gid, -1); setresuid(-1, uid, -1);
+ *	(capabilities cleared)
+ *	long long until = sweep_deadline(wait_ms);
+ *	struct sweep_stats st = {0};
+ *	int fd = sweep_open(AT_FDCWD, work), end = fd < 0 ? -1 :
+ *		 sweep_tree(fd, until, &st);            // the working folder
+ *	end = max(end, sweep_account(uid, NULL, NULL, until, &st));   // the rest
+ *	log the sweep_describe(end, &st, ...) line when end != SWEEP_DONE; _exit
+ *
+ * with the parent killing the child past the deadline as a last resort.
  */
 #ifndef TACITUS_SWEEP_H
 #define TACITUS_SWEEP_H
@@ -31,7 +47,7 @@
 #define SWEEP_DEPTH 32                  /* folders open at once, the top's own included */
 #define SWEEP_NO_DEADLINE LLONG_MAX
 #define SWEEP_NAME_MAX 256              /* a name in a folder (NAME_MAX), its NUL included */
-#define SWEEP_DESCRIBE_MAX 512          /* what sweep_describe writes, at most */
+#define SWEEP_DESCRIBE_MAX 512          /* a line for sweep_describe that holds it all */
 #define SWEEP_SYSVIPC "/proc/sysvipc"   /* the tables of System V IPC objects */
 
 /* How a sweep ended. */
@@ -48,7 +64,8 @@ struct sweep_stats {
 	long long mounts;       /* of those, mount points (never entered) */
 	long long moved;        /* folders moved up because they were too deep */
 	int err;                /* the first error met (an errno), 0: none */
-	char what[SWEEP_NAME_MAX]; /* the entry's name it was met on (a name, not a path) */
+	char what[SWEEP_NAME_MAX]; /* where: an entry's name (never a path built), a
+				    * place's path, or "shm <id>" */
 };
 
 /* The shared places sweep_account clears when given NULL: /tmp, /var/tmp,
@@ -70,7 +87,7 @@ int sweep_open(int parent, const char *name);
  * sweep_open gives; dirfd and its folder are left, dirfd's offset is not used),
  * as its owner (the caller has the account's effective ids), without
  * following any symlink, at any depth with at most SWEEP_DEPTH + 2 descriptors
- * of its own, never entering another filesystem, stopping at deadline_ms
+ * of its own, never entering a mount point, stopping at deadline_ms
  * (sweep_deadline).  Adds what it did to *st.  Returns how it ended (enum
  * sweep_end), or -1 with errno set when dirfd is not a folder it may empty
  * (nothing done). */

@@ -350,6 +350,7 @@ static void test_mounts(void)
 
 	if (!root || unshare(CLONE_NEWNS) < 0 || mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0) {
 		printf("sweep: mount points not tested (needs root and a mount namespace)\n");
+		fflush(stdout);         /* once, not again by each child */
 		return;
 	}
 	/* base again, as seen in the new namespace (a descriptor opened before
@@ -366,8 +367,12 @@ static void test_mounts(void)
 	snprintf(bind, sizeof bind, "%s/mounts/bind", base);
 	snprintf(src, sizeof src, "%s/bindsrc", base);
 	if (!CHECK(mount("none", tmpfs, "tmpfs", 0, "mode=0777") == 0) ||
-	    !CHECK(mount(src, bind, "none", MS_BIND, NULL) == 0))
+	    !CHECK(mount(src, bind, "none", MS_BIND, NULL) == 0)) {
+		umount2(tmpfs, MNT_DETACH);
+		close(srcfd);
+		close(top);
 		return;
+	}
 	mfd = open(tmpfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	mk_file(mfd, "f", owner);
 	o = in_child(owner, 0, sweep_fd, &top);
@@ -536,6 +541,7 @@ static void test_ipc(void)
 
 	if (!root) {
 		printf("sweep: System V IPC not tested (needs root)\n");
+		fflush(stdout);
 		return;
 	}
 	drop_ipc();
