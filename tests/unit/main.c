@@ -18,6 +18,7 @@ static const struct {
 	{"leasewatch", test_leasewatch},
 	{"metrics", test_metrics},
 	{"yarn", test_yarn},
+	{"sweep", test_sweep},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

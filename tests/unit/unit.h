@@ -49,5 +49,6 @@ void test_jobenv(void);
 void test_leasewatch(void);
 void test_metrics(void);
 void test_yarn(void);
+void test_sweep(void);
 
 #endif
