@@ -35,6 +35,11 @@ bool acl_allowed(const struct cfg *c, const char *user)
 	       listed(&c->modify_users, user) || listed(&c->superusers, user);
 }
 
+bool acl_can_scrape(const struct cfg *c, const char *user)
+{
+	return !nobody(user) && listed(&c->superusers, user);
+}
+
 bool acl_can_modify(const struct cfg *c, const char *user, const char *owner, const char *proxy)
 {
 	if (nobody(user))

@@ -4,6 +4,7 @@
 #include "keeper.h"
 #include "log.h"
 #include "metrics.h"
+#include "respawn.h"
 #include "store.h"
 #include "worker.h"
 
@@ -31,13 +32,22 @@
 
 #define MAX_CHILDREN 65
 #define STOP_GRACE 10           /* seconds before SIGKILL */
-#define CRASH_LIMIT 10          /* crashes per minute before the master gives up */
 
 struct child {
 	pid_t pid;
 	bool monitor;
-	time_t started;
+	long long started;      /* monotonic ms */
 };
+
+/* The master's clock for its throttle and deadlines: monotonic milliseconds, which
+ * no step of the wall clock moves. */
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
 
 static int lock_socket(const char *path)
 {
@@ -171,7 +181,7 @@ static void flush_metrics(struct store *s, const char *instance)
 
 static void stop_children(struct child *kids, int n)
 {
-	time_t deadline = time(NULL) + STOP_GRACE;
+	long long deadline = now_ms() + STOP_GRACE * 1000LL;
 	int alive;
 
 	for (int i = 0; i < n; i++)
@@ -186,7 +196,7 @@ static void stop_children(struct child *kids, int n)
 		}
 		if (alive)
 			usleep(50000);
-	} while (alive && time(NULL) < deadline);
+	} while (alive && now_ms() < deadline);
 	for (int i = 0; i < n; i++)
 		if (kids[i].pid > 0) {
 			log_warn("child %d did not stop in %ds: SIGKILL", (int)kids[i].pid, STOP_GRACE);
@@ -199,8 +209,9 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 {
 	struct child kids[MAX_CHILDREN];
 	sigset_t set, old;
-	time_t crash_window = time(NULL);
-	int n = o->workers + !o->no_monitor, lfd, lockfd, crashes = 0, rc = 0;
+	struct respawn_crashes crashes;
+	int n = o->workers + !o->no_monitor, lfd, lockfd, rc = 0;
+	bool give_up = false;
 	pid_t keeper = 0;
 	struct store *name;
 
@@ -240,9 +251,10 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigprocmask(SIG_BLOCK, &set, &old);
+	respawn_init(&crashes, now_ms());
 	for (int i = 0; i < n; i++) {
 		kids[i].monitor = i == 0 && !o->no_monitor;
-		kids[i].started = time(NULL);
+		kids[i].started = now_ms();
 		kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, i, &old);
 	}
 	log_info("serving %s with %d workers%s", o->socket_path, o->workers,
@@ -281,23 +293,19 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 					 WIFSIGNALED(st) ? "signal" : "status",
 					 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 				kids[i].pid = 0;
-				if (time(NULL) - crash_window > 60) {
-					crash_window = time(NULL);
-					crashes = 0;
-				}
-				crashes++;
+				give_up |= respawn_crashed(&crashes, now_ms());
 			}
 		}
 		if (rc)
 			break;
-		if (crashes > CRASH_LIMIT) {
-			log_error("more than %d crashes in a minute; giving up", CRASH_LIMIT);
+		if (give_up) {
+			log_error("more than %d crashes in a minute; giving up", RESPAWN_CRASH_LIMIT);
 			rc = 1;
 			break;
 		}
 		for (int i = 0; i < n; i++)
-			if (kids[i].pid == 0 && time(NULL) - kids[i].started >= 1) {
-				kids[i].started = time(NULL);
+			if (kids[i].pid == 0 && respawn_due(kids[i].started, now_ms())) {
+				kids[i].started = now_ms();
 				kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, i, &old);
 			}
 	}

@@ -1,5 +1,6 @@
 /* scrape.c - GET /metrics. */
 #include "scrape.h"
+#include "access.h"
 #include "metrics.h"
 
 #include <stdlib.h>
@@ -9,6 +10,11 @@ void scrape_route(struct call *k)
 	struct store_metrics m;
 	char *text;
 
+	if (!acl_can_scrape(k->c, k->user)) {
+		http_send_msg(k->r, 403, NULL, "User '%s' may not read the metrics: only "
+			      "livy.superusers may.", k->user);
+		return;
+	}
 	if (!reply_method_is(k->r, "GET")) {
 		reply_not_allowed(k->r, "GET, HEAD");
 		return;

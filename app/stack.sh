@@ -159,14 +159,42 @@ spark_home() {
 	"$VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))'
 }
 
+# A folder of ours in /tmp, at a name anyone can predict (a hash of VAR): made by mkdir,
+# which fails when the name is taken, or, made at an earlier start, accepted only as a
+# real folder (no symbolic link) that root or postgres owns (the caller, without root)
+# and nobody else may write.  Anything else was planted, for our chown, chmod or
+# PostgreSQL's files to land where its author chose: the start stops and names it.
+tmp_dir() {
+	if [ ! -e "$1" ] && [ ! -L "$1" ]; then
+		mkdir -m 700 "$1" || die "cannot create $1"
+		return 0
+	fi
+	[ ! -L "$1" ] || die "$1 is a symbolic link, not a folder this stack made:" \
+		"someone else may have planted it; remove it and start again"
+	[ -d "$1" ] || die "$1 is not a folder: remove it and start again"
+	owner=$(stat -c %U "$1")
+	if is_root; then mine="root postgres"; else mine=$(id -un); fi
+	case " $mine " in
+	*" $owner "*) ;;
+	*) die "$1 belongs to $owner, not to $(printf %s "$mine" | sed 's/ / or /'):" \
+		"someone else may have made it; remove it and start again" ;;
+	esac
+	case $(stat -c %A "$1") in
+	?????w* | ????????w*) die "$1 may be written by others than its owner $owner:" \
+		"remove it and start again" ;;
+	esac
+}
+
 # PostgreSQL's folder must be reachable by the postgres user; a checkout under a
 # private home is not, so the cluster then lives under /tmp (linked from VAR/pg).
 pg_dirs() {
-	if [ ! -e "$VAR/pg" ]; then
+	alt=/tmp/tacitus-pg-$(printf %s "$VAR" | md5sum | cut -c1-8)
+	if [ -L "$VAR/pg" ] && [ "$(readlink "$VAR/pg")" = "$alt" ]; then
+		tmp_dir "$alt"          # again: /tmp may have been emptied since
+	elif [ ! -e "$VAR/pg" ]; then
 		if is_root && ! runuser -u postgres -- test -x "$VAR"; then
-			alt=/tmp/tacitus-pg-$(printf %s "$VAR" | md5sum | cut -c1-8)
 			say "warning: postgres cannot reach $VAR; its cluster lives in $alt"
-			mkdir -p "$alt"
+			tmp_dir "$alt"
 			ln -s "$alt" "$VAR/pg"
 		else
 			mkdir -p "$VAR/pg"
@@ -177,16 +205,17 @@ pg_dirs() {
 	# unix socket paths are limited to 107 bytes
 	if [ ${#SOCKDIR} -gt 80 ]; then
 		SOCKDIR=/tmp/tacitus-sock-$(printf %s "$VAR" | md5sum | cut -c1-8)
-		mkdir -p "$SOCKDIR"
+		tmp_dir "$SOCKDIR"
 	fi
-	# PostgreSQL's socket: the server's user reaches it, no job does
+	# PostgreSQL's socket: the server's user reaches it, no job does.  -h: never
+	# through a link (tmp_dir checked; this holds if that ever changes)
 	for d in "$PGDIR" "$SOCKDIR"; do
 		if is_root && id -u tacitus >/dev/null 2>&1; then
-			chown postgres:tacitus "$d/" && chmod 750 "$d/"
+			chown -h postgres:tacitus "$d" && chmod 750 "$d"
 		elif is_root; then
-			chown postgres: "$d/" && chmod 700 "$d/"
+			chown -h postgres: "$d" && chmod 700 "$d"
 		else
-			chmod 700 "$d/"
+			chmod 700 "$d"
 		fi
 	done
 }

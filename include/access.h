@@ -19,6 +19,11 @@
 /* May `user` use the API at all?  Always true with access control off. */
 bool acl_allowed(const struct cfg *c, const char *user);
 
+/* May `user` read the metrics (GET /metrics)?  Only a superuser (livy.superusers),
+ * whether access control is on or off: the counts show every user's activity, and
+ * Livy has no other role above the users.  Nobody with no superuser listed. */
+bool acl_can_scrape(const struct cfg *c, const char *user);
+
 /* May `user` see the log of a batch of `owner` run as `proxy` (either NULL)? */
 bool acl_can_view(const struct cfg *c, const char *user, const char *owner, const char *proxy);
 

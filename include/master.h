@@ -7,8 +7,9 @@
  * the unix socket nginx connects to (mode 0660, a stale socket replaced, a live
  * one refused), forks M request workers and one monitor, respawns them when they
  * die or could not be forked (with backoff; it gives up after too many crashes in
- * a minute), and on SIGTERM/SIGINT stops them gracefully, SIGKILL after a grace
- * period.
+ * a minute: respawn.h), and on SIGTERM/SIGINT stops them gracefully, SIGKILL after a
+ * grace period.  Its throttle and deadlines run on CLOCK_MONOTONIC, never the wall
+ * clock.
  */
 #ifndef TACITUS_MASTER_H
 #define TACITUS_MASTER_H

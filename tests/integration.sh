@@ -68,6 +68,7 @@ else
 	MASTER="livy.spark.master = local[1]"
 	TESTS=$ROOT/tests/integration
 fi
+# The harness's user is the operator: a superuser, who alone may scrape /metrics
 cat > "$LIVY_CONF_DIR/livy.conf" <<CONF
 $MASTER
 livy.server.session.state-retain.sec = 600s
@@ -75,6 +76,7 @@ livy.server.session.max-creation = 100
 livy.server.session.ttl-check = true
 livy.file.local-dir-whitelist = $TACITUS_JOBS, /tmp/tacitus-wl
 tacitus.history.keep-days = 36500
+livy.superusers = $TACITUS_USER
 CONF
 cp "$ROOT/app/conf/spark-blacklist.conf" "$LIVY_CONF_DIR/"
 

@@ -14,6 +14,8 @@ Everything here talks to the server over HTTPS only (plus psql for "the database
 and /proc for "no process is left" checks); nothing imports server code.
 """
 
+import base64
+import hashlib
 import json
 import os
 import re
@@ -131,8 +133,16 @@ class Api:
         self.s.close()
 
 
+def ssha(password):
+    """An {SSHA} entry of nginx's htpasswd for `password`."""
+    salt = os.urandom(4).hex().encode()
+    digest = hashlib.sha1(password.encode() + salt).digest()
+    return "{SSHA}" + base64.b64encode(digest + salt).decode()
+
+
 def metric_sum(api, name):
-    """The sum over every instance and label of counter `name` in GET /metrics."""
+    """The sum over every instance and label of counter `name` in GET /metrics (`api`
+    must be a superuser's: the harness lists its user in livy.superusers)."""
     text = api.get("/metrics").text
     return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
 

@@ -4,8 +4,6 @@ The module restarts the instances with a livy.conf that turns them on, adds user
 nginx's htpasswd, and puts the harness's configuration back at the end.
 """
 
-import base64
-import hashlib
 import http.server
 import os
 import socket
@@ -37,13 +35,7 @@ def restart(cfg):
     stack("start")
     with open(os.path.join(cfg.var, "nginx", "htpasswd"), "a") as f:
         for u, p in PASSWORDS.items():
-            f.write(f"{u}:{ssha(p)}\n")
-
-
-def ssha(password):
-    salt = os.urandom(4).hex().encode()
-    digest = hashlib.sha1(password.encode() + salt).digest()
-    return "{SSHA}" + base64.b64encode(digest + salt).decode()
+            f.write(f"{u}:{tl.ssha(p)}\n")
 
 
 # spark-blacklist.conf grows past the 32 entries Tacitus once kept (the rest were dropped
@@ -146,6 +138,17 @@ def test_access_rules_between_users(cfg, users):
     # the superuser may delete alice's batch
     assert tl.json_body(root.delete(f"/batches/{bid}", headers=CSRF), 200) == {"msg": "deleted"}
     tl.error_msg(a.get(f"/batches/{bid}"), 404)
+
+
+def test_only_superusers_read_the_metrics(users):
+    """GET /metrics shows what every user does: allowed users and view users get a 403,
+    the superuser a scrape, and not when acting as a user who is not one."""
+    for u in ("alice", "bob", "victor"):
+        tl.error_msg(users[u].get("/metrics"), 403, contains=[f"'{u}'", "livy.superusers"])
+    tl.error_msg(users["mallory"].get("/metrics"), 403, exact="User not authorised to use Livy.")
+    r = users["root"].get("/metrics")
+    assert r.status_code == 200 and "tacitus_http_requests_total" in r.text, tl.describe(r)
+    tl.error_msg(users["root"].get("/metrics?doAs=alice"), 403, contains="'alice'")
 
 
 def test_max_per_user_limits_one_user_only(cfg, users):

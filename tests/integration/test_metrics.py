@@ -3,16 +3,41 @@ prometheus_client's parser (pinned in tests/requirements.txt).
 
 A scrape through nginx shows the series of every instance (label `instance`), whichever
 instance answers; the counts move when requests are made and jobs run (each master adds
-what its processes counted once a second: a few seconds at most).
+what its processes counted once a second: a few seconds at most).  Only superusers
+(livy.superusers) may scrape, access control on or off: the harness lists its user there, and
+a user of nginx's htpasswd that is not listed gets a 403.
 """
 
+import os
 import time
+import uuid
+
+import pytest
 
 from prometheus_client.parser import text_string_to_metric_families
 
 import tacitus_testlib as tl
 
 STALE = 15                 # s: a count shows within this
+
+
+@pytest.fixture()
+def plain(cfg):
+    """An authenticated user that livy.superusers does not list (nginx reads its htpasswd
+    on each request: no restart), gone from the htpasswd afterwards."""
+    htpasswd = os.path.join(cfg.var, "nginx", "htpasswd")
+    with open(htpasswd) as f:
+        original = f.read()
+    name, password = f"plain-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    with open(htpasswd, "a") as f:
+        f.write(f"{name}:{tl.ssha(password)}\n")
+    api = tl.Api(cfg, auth=(name, password))
+    try:
+        yield name, api
+    finally:
+        api.close()
+        with open(htpasswd, "w") as f:
+            f.write(original)
 
 
 def scrape(tac):
@@ -60,6 +85,17 @@ def test_the_scrape_parses_and_shows_every_instance(tac):
     states = {(s.labels["kind"], s.labels["state"]) for s in families["tacitus_jobs"].samples}
     assert {("batch", "starting"), ("batch", "running"), ("session", "idle")} <= states, \
         f"tacitus_jobs has no series (0 included) for {states}"
+
+
+def test_only_a_superuser_scrapes(tac, plain):
+    name, api = plain
+    assert api.get("/batches").status_code == 200, "premise: the user may use the API"
+    for method in ("GET", "HEAD"):
+        r = api.request(method, "/metrics")
+        assert r.status_code == 403, tl.describe(r)
+    msg = tl.error_msg(api.get("/metrics"), 403, contains=[f"'{name}'", "livy.superusers"])
+    assert "tacitus_" not in msg
+    assert scrape(tac), "the harness's user, a superuser, scrapes"
 
 
 def test_requests_are_counted_by_route_and_status(tac):

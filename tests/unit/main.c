@@ -17,6 +17,7 @@ static const struct {
 	{"jobenv", test_jobenv},
 	{"leasewatch", test_leasewatch},
 	{"metrics", test_metrics},
+	{"respawn", test_respawn},
 	{"yarn", test_yarn},
 	{"sweep", test_sweep},
 };

@@ -18,6 +18,9 @@ void test_access(void)
 	CHECK(!acl_can_view(&c, NULL, "alice", NULL) && !acl_can_view(&c, "", "alice", NULL));
 	CHECK(!acl_can_modify(&c, NULL, "alice", NULL) && !acl_can_modify(&c, "", "alice", NULL));
 	CHECK(!acl_can_modify(&c, "", NULL, ""));           /* not even what "nobody" owns */
+	/* the metrics are the superusers' only, access control on or off: with none
+	 * listed, nobody reads them */
+	CHECK(!acl_can_scrape(&c, "mallory") && !acl_can_scrape(&c, NULL));
 
 	CHECK(cfg_parse_livy_conf(&c,
 		"livy.server.access-control.enabled = true\n"
@@ -37,6 +40,10 @@ void test_access(void)
 	CHECK(!acl_can_modify(&c, "victor", "alice", NULL));
 	CHECK(acl_can_modify(&c, "mo", "alice", NULL) && acl_can_view(&c, "mo", "alice", NULL));
 	CHECK(acl_can_modify(&c, "root", "alice", NULL));
+	CHECK(acl_can_scrape(&c, "root"));
+	CHECK(!acl_can_scrape(&c, "alice") && !acl_can_scrape(&c, "victor") &&
+	      !acl_can_scrape(&c, "mo"));
+	CHECK(!acl_can_scrape(&c, "") && !acl_can_scrape(&c, NULL));
 
 	CHECK(acl_impersonate(&c, "alice", NULL, out, sizeof out, msg, sizeof msg));
 	CHECK_STR(out, "alice");                            /* runs as the caller by default */
@@ -52,6 +59,10 @@ void test_access(void)
 	CHECK(!acl_impersonate(&c, "", "bob", out, sizeof out, msg, sizeof msg));
 	CHECK(acl_effective_user(&c, NULL, "bob") == NULL);
 	CHECK_STR(acl_effective_user(&c, "", "bob"), "");
+
+	c.access_control = false;                   /* still the superusers' only */
+	CHECK(acl_can_scrape(&c, "root") && !acl_can_scrape(&c, "alice"));
+	c.access_control = true;
 
 	c.impersonation = false;                            /* dropped silently */
 	CHECK(acl_impersonate(&c, "alice", "bob", out, sizeof out, msg, sizeof msg));

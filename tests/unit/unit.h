@@ -48,6 +48,7 @@ void test_access(void);
 void test_jobenv(void);
 void test_leasewatch(void);
 void test_metrics(void);
+void test_respawn(void);
 void test_yarn(void);
 void test_sweep(void);
 
