@@ -19,17 +19,24 @@ int driver_wake(const char *addr)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
 	struct addrinfo *ai;
-	char host[128];
-	const char *colon = addr ? strrchr(addr, ':') : NULL;
+	char host[128], port[8];
+	const char *slash = addr ? strchr(addr, '/') : NULL, *colon, *token = slash ? slash + 1 : "w";
+	size_t end = addr ? (slash ? (size_t)(slash - addr) : strlen(addr)) : 0;
 	int fd, rc = -1;
 
-	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof host)
+	/* "host:port/token": the driver heeds only a datagram that carries its token */
+	for (colon = addr ? addr + end : NULL; colon && colon > addr && *colon != ':'; colon--)
+		;
+	if (!colon || colon == addr || (size_t)(colon - addr) >= sizeof host ||
+	    (size_t)(addr + end - colon - 1) >= sizeof port)
 		return -1;
 	snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
-	if (getaddrinfo(host, colon + 1, &hints, &ai) != 0)
+	snprintf(port, sizeof port, "%.*s", (int)(addr + end - colon - 1), colon + 1);
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
 		return -1;
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd >= 0 && sendto(fd, "w", 1, MSG_DONTWAIT, ai->ai_addr, ai->ai_addrlen) == 1)
+	if (fd >= 0 && sendto(fd, token, strlen(token), MSG_DONTWAIT, ai->ai_addr,
+			      ai->ai_addrlen) == (ssize_t)strlen(token))
 		rc = 0;
 	if (fd >= 0)
 		close(fd);

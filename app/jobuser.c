@@ -1,11 +1,11 @@
 /* jobuser.c - the pool of job accounts, switching to one, killing what runs as one. */
 #include "jobuser.h"
 #include "log.h"
+#include "sweep.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
@@ -22,12 +22,11 @@
 #include <unistd.h>
 
 #define NAME_MAX_LEN (JOBUSER_PREFIX_MAX + 8)
-#define RM_FDS 16
 #define PROC_PATH_MAX 64        /* "/proc/<pid>/status" */
 #define LINE_MAX_LEN 256        /* a line of /proc/<pid>/status */
 #define PURGE_ROUNDS 50         /* scans of /proc killing an account's processes ... */
 #define PURGE_PAUSE_MS 20       /* ... this far apart */
-#define RM_ROUNDS 64           /* levels of locked folders opened up */
+#define WAIT_GRACE_MS 1000      /* a sweep past its deadline is killed this much later */
 
 /* The capabilities the monitor needs, as a mask of the first 32. */
 #define NEEDED_CAPS ((1u << CAP_SETUID) | (1u << CAP_SETGID) | (1u << CAP_KILL) | \
@@ -302,87 +301,106 @@ void jobuser_release(struct jobuser *u)
 	u->lock_fd = -1;
 }
 
-static int unopened;             /* folders the last walk could not open */
-
-static int open_up(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)ftw;
-	if (flag == FTW_DNR)
-		unopened++;
-	if (flag == FTW_D || flag == FTW_DNR)
-		chmod(path, (st->st_mode & 07777) | S_IRWXU);
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	if (ftw->level > 0)
-		(void)((flag == FTW_DP ? rmdir(path) : unlink(path)));
-	return 0;
-}
-
 /* In a child: file operations as uid/gid (effective ids only: the real and saved
  * stay the caller's, so no process of the account may signal or trace it), no
- * capability, then the folder fd (open with O_PATH will do) entered and emptied. */
-static void empty_as(uid_t uid, gid_t gid, int fd)
+ * capability.  Exits 1 when the switch failed. */
+static void become_effective(uid_t uid, gid_t gid)
 {
-	char self[PROC_PATH_MAX];
-	int dfd;
-
 	if (setgroups(0, NULL) < 0 || setresgid((gid_t)-1, gid, (gid_t)-1) < 0 ||
 	    setresuid((uid_t)-1, uid, (uid_t)-1) < 0 || caps_clear() < 0 || geteuid() != uid)
 		_exit(1);
-	/* the folder is reopened as the account, through the descriptor: the path to
-	 * it may pass folders the account may not enter */
+}
+
+/* The end of a sweep in a child: logged once when something was left; the exit
+ * code says whether everything went. */
+static _Noreturn void sweep_done(int end, const struct sweep_stats *st, const char *what,
+				 uid_t uid)
+{
+	char line[SWEEP_DESCRIBE_MAX];
+
+	if (end != SWEEP_DONE)
+		log_warn("%s of uid %d: %s", what, (int)uid, sweep_describe(end, st, line,
+									sizeof line));
+	_exit(end == SWEEP_DONE ? 0 : 1);
+}
+
+/* In a child: the folder fd (open with O_PATH will do) reopened as the account and
+ * emptied by descriptor, at any depth, within wait_ms. */
+static void empty_as(uid_t uid, gid_t gid, int fd, int wait_ms)
+{
+	long long until = sweep_deadline(wait_ms);
+	struct sweep_stats st;
+	char self[PROC_PATH_MAX];
+	int dfd;
+
+	become_effective(uid, gid);
+	memset(&st, 0, sizeof st);
+	/* through the descriptor: the path to the folder may pass folders the
+	 * account may not enter */
 	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
 	chmod(self, S_IRWXU);
 	dfd = open(self, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fchdir(dfd) < 0)
+	if (dfd < 0)
 		_exit(1);
-	/* make every folder of the tree ours to enter (a walk opens one more level of
-	 * folders the job locked), then remove depth first */
-	for (int round = 0; round < RM_ROUNDS; round++) {
-		unopened = 0;
-		nftw(".", open_up, RM_FDS, FTW_PHYS | FTW_MOUNT);
-		if (!unopened)
-			break;
-	}
-	_exit(nftw(".", remove_entry, RM_FDS, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0);
+	sweep_done(sweep_tree(dfd, until, &st), &st, "a working folder", uid);
 }
 
-int jobuser_empty_fd(uid_t uid, gid_t gid, int fd, int wait_ms)
+/* Run fn's work in a child (it _exits 0 when all went), waiting at most wait_ms
+ * plus a grace for it.  Returns 0, or -1 (logged). */
+static int in_child(uid_t uid, gid_t gid, int fd, int wait_ms,
+		    void (*fn)(uid_t, gid_t, int, int), const char *what)
 {
-	int status = 0;
+	int status = 0, limit = wait_ms + WAIT_GRACE_MS;
 	pid_t pid, done;
 
-	if (uid == 0 || uid == getuid())
-		return -1;
 	pid = fork();
 	if (pid < 0) {
-		log_error("fork: %s", strerror(errno));
+		log_error("%s of uid %d: fork: %s", what, (int)uid, strerror(errno));
 		return -1;
 	}
 	if (pid == 0)
-		empty_as(uid, gid, fd);
-	/* a tree of millions of files must not hold the caller for ever */
+		fn(uid, gid, fd, wait_ms);
+	/* the sweep stops at its deadline; this is for one that hangs (a folder of
+	 * a stuck file system) */
 	for (int waited = 0; (done = waitpid(pid, &status, WNOHANG)) == 0; waited += 10) {
-		if (waited >= wait_ms) {
+		if (waited >= limit) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			log_warn("a folder of uid %d: still being emptied after %d ms; left as it is",
-				 (int)uid, wait_ms);
+			log_warn("%s of uid %d: still going after %d ms; left as it is", what,
+				 (int)uid, limit);
 			return -1;
 		}
 		poll(NULL, 0, 10);
 	}
 	if (done < 0)
 		return 0;       /* reaped by someone else: it ran */
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		log_warn("a folder of uid %d could not be emptied as its job account", (int)uid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+int jobuser_empty_fd(uid_t uid, gid_t gid, int fd, int wait_ms)
+{
+	if (uid == 0 || uid == getuid())
 		return -1;
-	}
-	return 0;
+	return in_child(uid, gid, fd, wait_ms, empty_as, "emptying a working folder");
+}
+
+/* In a child: what the account left in the host's shared places and its IPC. */
+static void sweep_as(uid_t uid, gid_t gid, int fd, int wait_ms)
+{
+	long long until = sweep_deadline(wait_ms);
+	struct sweep_stats st;
+
+	(void)fd;
+	become_effective(uid, gid);
+	memset(&st, 0, sizeof st);
+	sweep_done(sweep_account(uid, NULL, NULL, until, &st), &st, "sweeping what is left", uid);
+}
+
+int jobuser_sweep(uid_t uid, gid_t gid, int wait_ms)
+{
+	if (uid == 0 || uid == getuid())
+		return -1;
+	return in_child(uid, gid, -1, wait_ms, sweep_as, "sweeping what is left");
 }
 
 int jobuser_keep_switch_caps(void)

@@ -26,6 +26,7 @@
 #define JOBS_DIR_MAX 4200
 #define EMPTY_MS_MAX 10000          /* the longest a request may keep the keeper emptying */
 #define REPLY_WAIT_S 60             /* the monitor gives up on a keeper that hangs */
+#define SWEEP_MS 1000               /* what an account left in shared places */
 #define KEEPER_FD 3                 /* the keeper's end of the way, in the keeper */
 
 enum op { OP_SPAWN = 1, OP_PURGE, OP_CHOWN, OP_EMPTY, OP_KILL };
@@ -481,7 +482,13 @@ static int dispatch(const struct req *r, const int *fds, struct reply *out)
 {
 	switch (r->op) {
 	case OP_SPAWN: return do_spawn(r, fds, out);
-	case OP_PURGE: return held(r, fds[0]) < 0 ? -1 : jobuser_purge(r->uid);
+	case OP_PURGE:
+		/* nothing of the account's last job for its next one: no process, no file
+		 * in a shared place, no IPC object (what is left is logged, not fatal) */
+		if (held(r, fds[0]) < 0 || jobuser_purge(r->uid) < 0)
+			return -1;
+		jobuser_sweep(r->uid, r->gid, SWEEP_MS);
+		return 0;
 	case OP_CHOWN: return do_chown(r, fds);
 	case OP_EMPTY: return do_empty(r, fds);
 	case OP_KILL:

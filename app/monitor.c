@@ -131,9 +131,12 @@ static const char *label(const struct store_job *j, char *buf, size_t len)
 static enum store_rc append(struct mon *m, struct store_job *j, json_object *lines,
 			    long long out, long long err, bool am, const struct track_facts *f)
 {
+	/* a YARN id in the output of a job that runs here is only what its code printed:
+	 * shown to every user, it is taken for a YARN job's alone */
+	bool yarn = j->tracker && !strcmp(j->tracker, "yarn");
 	enum store_rc rc = store_append_log(m->s, j->id, m->o->instance, j->log_lines,
 					    json_object_to_json_string_ext(lines, JSON_C_TO_STRING_PLAIN),
-					    out, err, am, f && f->app_id[0] ? f->app_id : NULL,
+					    out, err, am, yarn && f && f->app_id[0] ? f->app_id : NULL,
 					    f && f->ui_url[0] ? f->ui_url : NULL);
 
 	if (rc == STORE_OK) {

@@ -34,6 +34,7 @@ REAL_STDOUT, REAL_STDERR = sys.stdout, sys.stderr
 MAX_ROWS = 1000
 MAX_OUTPUT = 16 << 20     # bytes of one statement's output JSON (a sync body is at most 64 MiB)
 MAX_SYNC = 32 << 20       # bytes of results in one sync; the rest go in the next ones
+WAKE_GAP = 0.05           # seconds between two syncs that datagrams woke
 
 SCALA_PRELUDE = ("val spark = org.apache.spark.sql.SparkSession.builder.getOrCreate()\n"
                  "val sc = spark.sparkContext\n"
@@ -374,6 +375,10 @@ class Driver:
         self.answers = []        # completion answers not yet acknowledged
         self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.udp.bind((link.wake_host, 0))
+        # any process of the host may send to the port: only a datagram that carries
+        # this token (known to the server alone, from the sync) wakes the driver
+        self.wake_token = os.urandom(16).hex()
+        self.last_wake = 0.0
         self.wake_r, self.wake_w = socket.socketpair()
         for sock in (self.udp, self.wake_r, self.wake_w):
             sock.setblocking(False)
@@ -474,17 +479,43 @@ class Driver:
                 self.wait(0.5 if self.running is not None else 1.0)
 
     def wait(self, timeout):
-        readable, _, _ = select.select([self.udp, self.wake_r], [], [], timeout)
-        if readable:
-            self.drain()
+        """Sleep until the server or the main thread wakes us, or timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            readable, _, _ = select.select([self.udp, self.wake_r], [], [], left)
+            poked, woken = self.drain()
+            if poked:
+                return
+            if woken:
+                # a flood of genuine wake-ups costs a sync per WAKE_GAP at most
+                gap = self.last_wake + WAKE_GAP - time.monotonic()
+                if gap > 0:
+                    time.sleep(min(gap, max(deadline - time.monotonic(), 0)))
+                self.last_wake = time.monotonic()
+                return
+            if not readable:
+                return
 
     def drain(self):
+        """(poked by the main thread, woken by a datagram with our token)."""
+        poked = woken = False
+        token = self.wake_token.encode()
         for sock in (self.udp, self.wake_r):
             try:
-                while sock.recv(4096):
-                    pass
+                while True:
+                    data = sock.recv(4096)
+                    if not data:
+                        break
+                    if sock is self.wake_r:
+                        poked = True
+                    elif data == token:
+                        woken = True
             except BlockingIOError:
                 pass
+        return poked, woken
 
     def sync(self):
         """One POST /sync; True when completions were answered and must go out at once."""
@@ -521,7 +552,8 @@ class Driver:
                                 "started": self.started})
             pending = sorted(self.queue) + ([self.running] if self.running is not None else [])
             return {"state": "busy" if pending else "idle",
-                    "wake_port": self.udp.getsockname()[1], "next": self.next_id,
+                    "wake_port": self.udp.getsockname()[1], "wake_token": self.wake_token,
+                    "next": self.next_id,
                     "pending": pending, "results": results, "completions": list(self.answers)}
 
     def progress(self, sid):

@@ -312,6 +312,28 @@ static int merge_list_key(json_object *conf, const char *key, json_object *field
 	return 0;
 }
 
+/* Whether the driver runs on this host, which every job shares. */
+static bool driver_here(const struct cfg *c)
+{
+	return !strncmp(c->spark_master, "local", 5) || !strcmp(c->deploy_mode, "client");
+}
+
+/* The walls between tenants' drivers (build_conf sets them): Spark's RPC only with
+ * the application's own secret (Spark makes one per application), no kill from
+ * the UI, and no UI where the driver runs on this host.  True when the user's
+ * key=value would lower one; a value that keeps it is the user's to send. */
+static bool lowers_a_wall(const struct cfg *c, const char *k, const char *v)
+{
+	if (!strcmp(k, "spark.authenticate"))
+		return strcmp(v, "true") != 0;
+	if (!strcmp(k, "spark.ui.killEnabled"))
+		return strcmp(v, "false") != 0;
+	if (!strcmp(k, "spark.ui.enabled"))
+		return driver_here(c) && strcmp(v, "false") != 0;
+	/* a secret the user knows (or a file of it) is a secret another job may know */
+	return !strncmp(k, "spark.authenticate.secret", strlen("spark.authenticate.secret"));
+}
+
 static int build_conf(struct reqbody *r, const struct cfg *c, char *msg, size_t msglen)
 {
 	static const struct {
@@ -329,7 +351,7 @@ static int build_conf(struct reqbody *r, const struct cfg *c, char *msg, size_t 
 	r->conf = json_object_new_object();
 	if (req) {
 		json_object_object_foreach(req, k, v) {
-			if (cfg_is_blacklisted(c, k))
+			if (cfg_is_blacklisted(c, k) || lowers_a_wall(c, k, scalar_text(v)))
 				nb += (size_t)snprintf(bad + nb, nb < sizeof bad ? sizeof bad - nb : 0,
 						       "%s%s", nb ? ", " : "", k);
 			json_object_object_add(r->conf, k, json_object_new_string(scalar_text(v)));
@@ -352,6 +374,11 @@ static int build_conf(struct reqbody *r, const struct cfg *c, char *msg, size_t 
 		if (json_object_object_get_ex(r->conf, c->file_list_keys[i], NULL) &&
 		    merge_list_key(r->conf, c->file_list_keys[i], NULL, c, msg, msglen) < 0)
 			return -1;
+	/* the walls between tenants (lowers_a_wall) */
+	json_object_object_add(r->conf, "spark.authenticate", json_object_new_string("true"));
+	json_object_object_add(r->conf, "spark.ui.killEnabled", json_object_new_string("false"));
+	if (driver_here(c))
+		json_object_object_add(r->conf, "spark.ui.enabled", json_object_new_string("false"));
 	json_object_object_add(r->conf, "spark.master", json_object_new_string(c->spark_master));
 	if (c->deploy_mode[0])
 		json_object_object_add(r->conf, "spark.submit.deployMode",

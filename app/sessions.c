@@ -37,7 +37,7 @@ static void add_copy(json_object *o, const char *key, json_object *req, json_typ
 		json_object_object_add(o, key, NULL);
 }
 
-/* The session object (23 keys in Livy's order); log [] without view access. */
+/* The session object (23 keys in Livy's order); log [] and conf {} without view access. */
 static json_object *session_json(const struct call *k, const struct store_session *x)
 {
 	json_object *o = json_object_new_object(), *info = json_object_new_object();
@@ -54,7 +54,9 @@ static json_object *session_json(const struct call *k, const struct store_sessio
 	json_object_object_add(info, "sparkUiUrl", reply_str(x->spark_ui_url));
 	json_object_object_add(info, "executorLogUrls", NULL);
 	json_object_object_add(o, "appInfo", info);
-	if (acl_can_view(k->c, k->user, x->owner, x->proxy_user))
+	bool view = acl_can_view(k->c, k->user, x->owner, x->proxy_user);
+
+	if (view)
 		reply_log_tail(log, x->log_lines, x->log_tail);
 	json_object_object_add(o, "log", log);
 	add_copy(o, "ttl", req, json_type_null);
@@ -63,7 +65,11 @@ static json_object *session_json(const struct call *k, const struct store_sessio
 	add_int(o, "driverCores", req);
 	add_copy(o, "executorMemory", req, json_type_null);
 	add_int(o, "executorCores", req);
-	add_copy(o, "conf", req, json_type_object);
+	/* Spark conf may carry credentials: only those who may view the session see it */
+	if (view)
+		add_copy(o, "conf", req, json_type_object);
+	else
+		json_object_object_add(o, "conf", json_object_new_object());
 	add_copy(o, "archives", req, json_type_array);
 	add_copy(o, "files", req, json_type_array);
 	add_int(o, "heartbeatTimeoutInSecond", req);
@@ -307,7 +313,10 @@ void sessions_route(struct call *k)
 		reply_unavailable(k->r);
 		return;
 	}
-	if (ss.v[0].heartbeat_sec > 0)
+	/* a client's polling keeps its session alive (Livy's heartbeat); another
+	 * user's GET, which sees nothing of it, does not */
+	if (ss.v[0].heartbeat_sec > 0 &&
+	    acl_can_view(k->c, k->user, ss.v[0].owner, ss.v[0].proxy_user))
 		store_session_touch(k->s, ss.v[0].id);
 	one_session(k, &ss.v[0]);
 	store_sessions_free(&ss);

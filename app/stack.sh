@@ -433,7 +433,10 @@ app_start() {
 		LIVY_CONF_DIR=$VAR/conf
 		if [ ! -f "$VAR/conf/livy.conf" ]; then
 			mkdir -p "$VAR/conf"
-			sed -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" "$ROOT/app/conf/livy.conf" > "$VAR/conf/livy.conf"
+			# the operator (credentials, made later: the same default) is a superuser
+			sed -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" \
+				-e "s|@OPERATOR@|${TACITUS_USER:-tacitus}|g" \
+				"$ROOT/app/conf/livy.conf" > "$VAR/conf/livy.conf"
 			cp "$ROOT/app/conf/spark-blacklist.conf" "$VAR/conf/"
 		fi
 	fi

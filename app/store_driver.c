@@ -100,7 +100,9 @@ enum store_rc store_driver_sync(struct store *s, const struct store_sync *y, cha
 	r = store_run(s, "driver state",
 		"UPDATE batch SET repl_state = CASE WHEN j->>'state' IN ('idle', 'busy', 'error') "
 		"THEN j->>'state' ELSE 'busy' END, wake_addr = CASE WHEN $3::text IS NOT NULL AND "
-		"j->>'wake_port' ~ '^[0-9]{1,5}$' THEN $3 || ':' || (j->>'wake_port') ELSE wake_addr END, "
+		"j->>'wake_port' ~ '^[0-9]{1,5}$' THEN $3 || ':' || (j->>'wake_port') || "
+		"CASE WHEN j->>'wake_token' ~ '^[0-9a-f]{32}$' THEN '/' || (j->>'wake_token') "
+		"ELSE '' END ELSE wake_addr END, "
 		"seen_at = now() FROM (SELECT $2::json AS j) q WHERE id = $1::bigint", 3, p);
 	PQclear(r);
 	if (!r)

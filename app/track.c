@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define HOST_MAX 128                /* the host of a Spark UI address */
 #define PATH_MAX_LEN 4200           /* DIR (a path) + "/" + stdout or stderr */
 
 void track_sanitize(char *buf, size_t len)
@@ -52,18 +51,9 @@ bool track_url_plain(const char *s, size_t len)
 	return true;
 }
 
-/* The Spark UI's address printed at s (len bytes long) into f, when it is plain. */
-static void set_ui_url(struct track_facts *f, const char *s, size_t len)
-{
-	if (track_url_plain(s, len) && len < sizeof f->ui_url)
-		snprintf(f->ui_url, sizeof f->ui_url, "%.*s", (int)len, s);
-}
-
 void track_scan_line(const char *line, struct track_facts *f)
 {
 	const char *p;
-	char host[HOST_MAX];
-	int port;
 
 	if ((p = strstr(line, "Submitted application application_")) ||
 	    (p = strstr(line, "Application report for application_"))) {
@@ -71,17 +61,9 @@ void track_scan_line(const char *line, struct track_facts *f)
 		snprintf(f->app_id, sizeof f->app_id, "%.*s", (int)strspn(p,
 			 "application_0123456789"), p);
 	}
-	if ((p = strstr(line, "Successfully started service 'SparkUI' on port ")) &&
-	    sscanf(p + strlen("Successfully started service 'SparkUI' on port "), "%d", &port) == 1) {
-		if (gethostname(host, sizeof host) < 0)
-			snprintf(host, sizeof host, "localhost");
-		host[sizeof host - 1] = '\0';
-		snprintf(f->ui_url, sizeof f->ui_url, "http://%s:%d", host, port);
-	}
-	if ((p = strstr(line, "Bound SparkUI to ")) && (p = strstr(p, "started at ")))
-		set_ui_url(f, p + 11, strcspn(p + 11, " \r"));
-	if ((p = strstr(line, "tracking URL: http")))
-		set_ui_url(f, p + 14, strcspn(p + 14, " \r"));
+	/* never the UI's address: a job prints what it likes, and the address is
+	 * shown to every user as a link; the cluster manager gives it (track_yarn.h),
+	 * and a driver on this host has no UI (reqbody.c) */
 }
 
 /* The length of buf[0..len) without a last character that the buffer cuts short

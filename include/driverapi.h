@@ -19,7 +19,8 @@
  * being checked again in its transaction. */
 void driver_sync(struct http_req *r, struct store *s);
 
-/* Send one wake-up datagram to "ip:port" (a hint: the driver syncs).  Returns 0,
+/* Send one wake-up datagram to "ip:port/token" (a hint: the driver syncs; it
+ * heeds only a datagram with its token, which its syncs told the server).  Returns 0,
  * or -1 when addr is empty or malformed or sendto failed (not logged: the
  * driver's periodic sync is the fallback). */
 int driver_wake(const char *addr);

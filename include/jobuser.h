@@ -24,7 +24,8 @@
  * open file and the kernel drops the lock when the shim ends, however it ends).
  * Before an account serves a new job, every process still running as it is
  * killed (jobuser_purge: a process that escaped its job's process group must not
- * wait for the next job of that account).  When its job ends, the shim locks the
+ * wait for the next job of that account) and what it left in the host's shared
+ * places and System V IPC is removed (jobuser_sweep).  When its job ends, the shim locks the
  * account out of the job's folder before its lock goes, and the monitor has the
  * working folder emptied as the account (jobuser_empty_fd): nothing of a job
  * waits for the next job of its account.  Accounts are resolved by name through
@@ -106,11 +107,20 @@ int jobuser_proc_uids(pid_t pid, uid_t ids[JOBUSER_PROC_UIDS]);
 /* Empty the folder open as fd (O_PATH will do: the path to it may pass folders
  * the account may not enter) in a child whose effective ids are uid/gid and whose
  * real and saved ids stay the caller's, so that no process of the account can
- * stop, kill or trace it; never following a symlink; folders the job locked are
- * opened up first.  The child is killed after wait_ms (a job may leave millions
- * of files: they are then left, and said so).  The folder itself is left.  Never
- * for uid 0 or the caller's own.  Returns 0, or -1 (logged). */
+ * stop, kill or trace it; by descriptor, at any depth, never following a symlink,
+ * folders the job locked opened up first (sweep.h).  It stops after wait_ms (a
+ * job may leave millions of files: they are then left, and said so).  The folder
+ * itself is left.  Never for uid 0 or the caller's own.  Returns 0, or -1 when
+ * something was left (logged). */
 int jobuser_empty_fd(uid_t uid, gid_t gid, int fd, int wait_ms);
+
+/* What account uid (group gid) left outside its working folder, its processes all
+ * killed: its files in the host's shared places (/tmp, /var/tmp, /dev/shm,
+ * /run/lock; the JVMs' hsperfdata) and its System V IPC objects, removed in a
+ * child as the account (as jobuser_empty_fd), within wait_ms: the next job of the
+ * account finds none of it.  Never for uid 0 or the caller's own.  Returns 0, or
+ * -1 when something was left (logged). */
+int jobuser_sweep(uid_t uid, gid_t gid, int wait_ms);
 
 /* The job shim until its job has started: keep CAP_SETUID and CAP_SETGID (in the
  * effective and permitted sets), drop every other capability, the inheritable and

@@ -15,7 +15,8 @@
  *           hands over (proving the monitor took the account), in a folder of
  *           var/jobs; the shim keeps only CAP_SETUID and CAP_SETGID, and only
  *           until its job has started as the account
- *   purge   kill every process of an account whose lock the request hands over
+ *   purge   kill every process of an account whose lock the request hands over,
+ *           and remove what it left in shared places (jobuser_sweep)
  *   chown   give a file or folder of the server's (an open descriptor) to an
  *           account whose lock the request hands over
  *   empty   empty a folder owned by a pool account, as that account

@@ -233,7 +233,10 @@ def test_session_access_rules_between_users(cfg, users):
                  exact="Missing Required Header for CSRF protection.")
     tl.error_msg(m.post("/sessions", json={"kind": "pyspark"}, headers=CSRF), 403,
                  exact="User not authorised to use Livy.")
-    s = tl.json_body(a.post("/sessions", json={"kind": "pyspark"}, headers=CSRF), 201)
+    secret_conf = {"spark.hadoop.fs.s3a.secret.key": "alice-" + uuid.uuid4().hex}
+    s = tl.json_body(a.post("/sessions", json={"kind": "pyspark", "conf": secret_conf,
+                                               "heartbeatTimeoutInSecond": 3600},
+                            headers=CSRF), 201)
     sid = s["id"]
     assert s["owner"] == "alice" and s["proxyUser"] == "alice", s
     try:
@@ -256,8 +259,18 @@ def test_session_access_rules_between_users(cfg, users):
 
         # now there is something to see and to change
         tl.error_msg(m.get(f"/sessions/{sid}"), 403, exact="User not authorised to use Livy.")
-        # bob sees that the session exists, nothing of what runs in it, and changes nothing
-        assert tl.json_body(b.get(f"/sessions/{sid}"), 200)["log"] == []
+        # bob sees that the session exists, nothing of what runs in it (nor its conf, which
+        # may hold credentials), and changes nothing, not even its heartbeat
+        assert tl.json_body(a.get(f"/sessions/{sid}"), 200)["conf"] == secret_conf
+        assert tl.json_body(v.get(f"/sessions/{sid}"), 200)["conf"] == secret_conf
+        beat = db.query(f"SELECT heartbeat_at FROM session WHERE id = {sid}")
+        seen = tl.json_body(b.get(f"/sessions/{sid}"), 200)
+        assert seen["log"] == [] and seen["conf"] == {}, \
+            f"bob, who may not view alice's session, sees its log or conf: {seen}"
+        listed = [x for x in tl.json_body(b.get("/sessions"), 200)["sessions"] if x["id"] == sid]
+        assert listed and listed[0]["conf"] == {}, f"GET /sessions shows bob alice's conf: {listed}"
+        assert db.query(f"SELECT heartbeat_at FROM session WHERE id = {sid}") == beat, \
+            "bob's GET, who may not view the session, renewed its heartbeat"
         tl.error_msg(b.get(f"/sessions/{sid}/log"), 403)
         tl.error_msg(b.get(f"/sessions/{sid}/statements"), 403)
         tl.error_msg(b.get(f"/sessions/{sid}/statements/{st['id']}"), 403)

@@ -124,7 +124,7 @@ void test_reqbody(void)
 	c.n_whitelist = 1;
 
 	argv_is("{\"file\": \"/jobs/pi.py\"}",
-		"[\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
+		"[\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
 	argv_is("{\"file\": \"file:///jobs/app.jar\", \"className\": \"org.Pi\", "
 		"\"name\": \"nightly\", \"args\": [\"10\", 20], \"queue\": \"q1\", "
 		"\"conf\": {\"spark.x\": \"1\", \"spark.jars\": \"/jobs/b.jar\"}, "
@@ -132,18 +132,18 @@ void test_reqbody(void)
 		"\"driverMemory\": \"1g\", \"numExecutors\": \"2\", \"driverCores\": 1}",
 		"[\"--name\",\"nightly\",\"--class\",\"org.Pi\",\"--conf\",\"spark.x=1\","
 		"\"--conf\",\"spark.jars=/jobs/a.jar,/jobs/b.jar\",\"--py-files\",\"/jobs/m.zip\","
-		"\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=1g\","
+		"\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=1g\","
 		"\"--conf\",\"spark.driver.cores=1\",\"--conf\",\"spark.executor.instances=2\","
 		"\"--queue\",\"q1\",\"/jobs/app.jar\",\"10\",\"20\"]");
 	/* null means absent */
 	argv_is("{\"file\": \"/jobs/pi.py\", \"jars\": null, \"name\": null, \"conf\": null}",
-		"[\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
+		"[\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
 	/* proxyUser is dropped while impersonation is off */
 	argv_is("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"bob\"}",
-		"[\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
+		"[\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
 	c.impersonation = true;
 	argv_is("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"alice\"}",
-		"[\"--conf\",\"spark.master=local\",\"--proxy-user\",\"alice\",\"/jobs/pi.py\"]");
+		"[\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\",\"--proxy-user\",\"alice\",\"/jobs/pi.py\"]");
 	refused("{\"file\": \"/jobs/pi.py\", \"proxyUser\": \"bob\"}", REQBODY_FORBIDDEN,
 		"User 'alice' not allowed to impersonate 'Some(bob)'.");
 	/* a user name that does not fit is refused, never cut into another */
@@ -172,7 +172,7 @@ void test_reqbody(void)
 	}
 	snprintf(c.deploy_mode, sizeof c.deploy_mode, "client");
 	argv_is("{\"file\": \"/jobs/pi.py\"}",
-		"[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.submit.deployMode=client\","
+		"[\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\",\"--conf\",\"spark.submit.deployMode=client\","
 		"\"/jobs/pi.py\"]");
 	c.deploy_mode[0] = '\0';
 
@@ -193,6 +193,34 @@ void test_reqbody(void)
 	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.master\": \"yarn\", \"spark.yarn.jar\": \"x\"}}",
 		REQBODY_INVALID, "Rejected, Reason: Blacklisted configuration values in session config: "
 		"spark.master, spark.yarn.jar");
+	/* the walls between tenants' drivers are not the user's to lower */
+	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.authenticate\": \"false\", "
+		"\"spark.ui.enabled\": \"true\", \"spark.ui.killEnabled\": \"true\", "
+		"\"spark.authenticate.secret\": \"s\"}}", REQBODY_INVALID,
+		"Blacklisted configuration values in session config: spark.authenticate, "
+		"spark.ui.enabled, spark.ui.killEnabled, spark.authenticate.secret");
+	CHECK_STR(argv_text("{\"file\": \"/jobs/pi.py\", \"conf\": {\"spark.ui.enabled\": \"false\", "
+			    "\"spark.authenticate\": \"true\"}}"),
+		  "[\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.authenticate=true\","
+		  "\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.master=local\","
+		  "\"/jobs/pi.py\"]");
+	snprintf(c.spark_master, sizeof c.spark_master, "yarn");
+	snprintf(c.deploy_mode, sizeof c.deploy_mode, "cluster");
+	/* where the driver runs on the cluster, its UI is the cluster's business */
+	CHECK(strstr(argv_text("{\"file\": \"/jobs/pi.py\", \"conf\": {\"spark.ui.enabled\": "
+			       "\"true\"}}"), "spark.ui.enabled=true") != NULL);
+	argv_is("{\"file\": \"/jobs/pi.py\"}",
+		"[\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\","
+		"\"--conf\",\"spark.master=yarn\",\"--conf\",\"spark.submit.deployMode=cluster\","
+		"\"--conf\",\"spark.yarn.submit.waitAppCompletion=false\",\"/jobs/pi.py\"]");
+	snprintf(c.deploy_mode, sizeof c.deploy_mode, "client");
+	argv_is("{\"file\": \"/jobs/pi.py\"}",
+		"[\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\","
+		"\"--conf\",\"spark.ui.enabled=false\","
+		"\"--conf\",\"spark.master=yarn\",\"--conf\",\"spark.submit.deployMode=client\","
+		"\"--conf\",\"spark.yarn.submit.waitAppCompletion=false\",\"/jobs/pi.py\"]");
+	snprintf(c.spark_master, sizeof c.spark_master, "local");
+	c.deploy_mode[0] = '\0';
 	refused("{\"file\": \"/jobs/a.py\", \"args\": \"x\"}", REQBODY_INVALID, "\"args\" must be a list");
 	refused("{\"file\": \"/jobs/a.py\", \"jars\": [{\"a\": 1}]}", REQBODY_INVALID, "\"jars\" must be a list");
 	refused("{\"file\": \"/jobs/a.py\", \"conf\": \"x\"}", REQBODY_INVALID, "\"conf\" must be an object");
@@ -220,7 +248,7 @@ void test_reqbody(void)
 		refused(big, REQBODY_INVALID, "longer than 65536 bytes");
 	}
 	argv_is("{\"file\": \"/jobs/pi.py\", \"driverMemory\": \"512M\", \"executorMemory\": \"2gb\"}",
-		"[\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=512M\","
+		"[\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\",\"--conf\",\"spark.driver.memory=512M\","
 		"\"--conf\",\"spark.executor.memory=2gb\",\"/jobs/pi.py\"]");
 
 	/* conf keys: Spark's key syntax, or spark-submit's "--conf k=v" means another key */
@@ -247,7 +275,7 @@ void test_reqbody(void)
 		  "[\"--conf\",\"spark.hadoop.fs.s3a.bucket.my-bucket.endpoint=http://s3\","
 		  "\"--conf\",\"spark.kubernetes.driver.label.app.kubernetes.io/name=x\","
 		  "\"--conf\",\"spark.executorEnv.MY_VAR2=1\",\"--conf\",\"spark.sql.catalog.my_cat=c\","
-		  "\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
+		  "\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\",\"/jobs/pi.py\"]");
 
 	/* local: names a path on this host: the whitelist applies, whatever the scheme */
 	refused("{\"file\": \"local:/etc/passwd\"}", REQBODY_INVALID,
@@ -257,7 +285,7 @@ void test_reqbody(void)
 	refused("{\"file\": \"/jobs/a.py\", \"conf\": {\"spark.files\": \"LOCAL:/etc/x\"}}",
 		REQBODY_INVALID, "Local path /etc/x");
 	argv_is("{\"file\": \"local:/jobs/a.jar\", \"jars\": [\"hdfs:///x.jar\"]}",
-		  "[\"--conf\",\"spark.jars=hdfs:///x.jar\",\"--conf\",\"spark.master=local\","
+		  "[\"--conf\",\"spark.jars=hdfs:///x.jar\",\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\","
 		  "\"local:/jobs/a.jar\"]");
 
 	/* the media type of a body Tacitus reads */
@@ -298,7 +326,7 @@ void test_reqbody(void)
 	refused("{\"file\": \"/jobs/a.py\"} /* c */", REQBODY_INVALID, "Malformed JSON");
 	argv_is(" {\"file\": \"/jobs/a.py\", \"args\": [\"caf\xc3\xa9 \xf0\x9f\x98\x80\", "
 			    "\"\\ud83d\\ude00\", 1.5e3, -7, 12, true]}\r\n",
-		  "[\"--conf\",\"spark.master=local\",\"/jobs/a.py\",\"caf\xc3\xa9 \xf0\x9f\x98\x80\","
+		  "[\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\",\"/jobs/a.py\",\"caf\xc3\xa9 \xf0\x9f\x98\x80\","
 		  "\"\xf0\x9f\x98\x80\",\"1.5e3\",\"-7\",\"12\",\"true\"]");
 }
 
@@ -407,14 +435,14 @@ void test_sessionreq(void)
 	snprintf(d.callback_url, sizeof d.callback_url, "https://127.0.0.1:8998/driver");
 	snprintf(d.callback_cafile, sizeof d.callback_cafile, "/var/ca.crt");
 	CHECK(argv_pool_setup(&c, &d) == 0);
-	CHECK_STR(d.pool, "[\"--name\",\"livy-session\",\"--conf\",\"spark.master=local\","
+	CHECK_STR(d.pool, "[\"--name\",\"livy-session\",\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\","
 		  "\"\\/opt\\/tacitus\\/app\\/repl.py\",\"--callback\","
 		  "\"https:\\/\\/127.0.0.1:8998\\/driver\",\"--cafile\",\"\\/var\\/ca.crt\","
 		  "\"--secret-file\",\"driver.secret\"]");
 	CHECK(parse_session("{\"kind\": \"spark\", \"name\": \"nb\"}", &r, msg, sizeof msg) == 0);
 	a = argv_driver(&r, &c, &d);
 	CHECK_STR(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
-		  "[\"--name\",\"nb\",\"--conf\",\"spark.master=local\",\"/opt/tacitus/app/repl.py\","
+		  "[\"--name\",\"nb\",\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\",\"--conf\",\"spark.master=local\",\"/opt/tacitus/app/repl.py\","
 		  "\"--callback\",\"https://127.0.0.1:8998/driver\",\"--cafile\",\"/var/ca.crt\","
 		  "\"--secret-file\",\"driver.secret\"]");
 	CHECK(argv_fits_pool(a, &d));                       /* its name aside, the pool's */

@@ -150,21 +150,15 @@ void test_track(void)
 
 	track_scan_line("26/11/25 INFO Client: Submitted application application_1700_0042", &f);
 	CHECK_STR(f.app_id, "application_1700_0042");
-	track_scan_line("INFO Utils: Successfully started service 'SparkUI' on port 4041.", &f);
-	CHECK(strstr(f.ui_url, ":4041") != NULL && !strncmp(f.ui_url, "http://", 7));
 
-	/* the Spark UI's address as Spark prints it; a job's own lines cannot make it
-	 * anything but a plain http(s) URL */
+	/* the Spark UI's address never comes from a job's output, whatever it prints
+	 * (the cluster manager gives it): it is shown to every user as a link */
 	memset(&f, 0, sizeof f);
+	track_scan_line("INFO Utils: Successfully started service 'SparkUI' on port 4041.", &f);
 	track_scan_line("INFO SparkUI: Bound SparkUI to 0.0.0.0, and started at http://h:4040", &f);
-	CHECK_STR(f.ui_url, "http://h:4040");
 	track_scan_line("tracking URL: http://rm:8088/proxy/application_1_2/", &f);
-	CHECK_STR(f.ui_url, "http://rm:8088/proxy/application_1_2/");
-	memset(&f, 0, sizeof f);
 	track_scan_line("Bound SparkUI to x, and started at javascript:alert(document.domain)", &f);
 	track_scan_line("Bound SparkUI to x, and started at http://x\"><script>", &f);
-	track_scan_line("tracking URL: httpx://rm:1/", &f);
-	track_scan_line("Bound SparkUI to x, and started at data:text/html,hi", &f);
 	CHECK_STR(f.ui_url, "");
 
 	CHECK(mkdtemp(dir) != NULL);
