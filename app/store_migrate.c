@@ -109,7 +109,11 @@ enum store_rc store_migrate(struct store *s, const char *dir)
 	qsort(names, (size_t)n, sizeof names[0], cmp_names);
 	if (store_begin(s) < 0)
 		goto out;
-	if (store_run_cmd(s, "migration lock", "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ")") < 0 ||
+	/* another starter may migrate for long: wait for it without lock_timeout, which
+	 * then applies again to the migrations' statements */
+	if (store_run_cmd(s, "migration lock", "SET LOCAL lock_timeout = 0; "
+			  "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK "); "
+			  "SET LOCAL lock_timeout TO DEFAULT") < 0 ||
 	    store_run_cmd(s, "migration table",
 			  "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, "
 			  "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") < 0)
