@@ -83,7 +83,8 @@ enum store_rc store_drain_notifies(struct store *s);
  * concurrent starters wait, for as long as it takes.  A migration's own statements
  * wait at most the connection's lock_timeout (store_open) for a table's lock, so that
  * a migration never queues the running instances' requests behind a long reader: it
- * fails instead (STORE_ERROR).  A changed applied file is an error. */
+ * rolls back and tries again, 12 times (about a minute), then fails (STORE_ERROR).  A
+ * changed applied file is an error. */
 enum store_rc store_migrate(struct store *s, const char *dir);
 
 /* ---- the batch API (store_batch.c) ---- */
