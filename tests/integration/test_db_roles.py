@@ -67,7 +67,7 @@ def test_the_report_views_still_read():
 def hold(argv, lock, seconds):
     """A psql that tries to hold advisory lock `lock` for `seconds` (whether it got it
     or not, it stays connected that long); started once its lock statement ran."""
-    p = subprocess.Popen(argv + ["-At", "-c", f"select pg_advisory_lock({lock})",
+    p = subprocess.Popen(list(argv) + ["-At", "-c", f"select pg_advisory_lock({lock})",
                                  "-c", f"select pg_sleep({seconds})"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
