@@ -266,6 +266,10 @@ pg_auth() {
 # the database tacitus) and tacitus_report (reads the views of schema report and nothing
 # else: sql/004_report.sql).  Their passwords (made once) in secrets/pgpass (the
 # server's to read alone) and secrets/report.pgpass (root's: hand it to reporting users).
+# In the database tacitus only tacitus may take advisory locks (the server's admission,
+# migration and instance-name locks are advisory locks) or call pg_notify, and only
+# tacitus may make temporary tables; a report session's statements and waits are cut
+# short.  Idempotent: run at every start, it also upgrades an older stack.
 pg_role() {
 	mkdir -p "$VAR/secrets"
 	pg_login tacitus "$VAR/secrets/pgpass"
@@ -282,6 +286,19 @@ DO $$ BEGIN
         GRANT SELECT ON ALL TABLES IN SCHEMA report TO tacitus_report;
     END IF;
 END $$;
+REVOKE TEMPORARY ON DATABASE tacitus FROM PUBLIC;
+DO $$ DECLARE f regprocedure; BEGIN
+    -- every variant: bigint and (int, int); session, xact; shared, try; unlock, unlock_all
+    FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+             WHERE p.pronamespace = 'pg_catalog'::regnamespace
+               AND (p.proname LIKE 'pg\_%advisory\_%' OR p.proname = 'pg_notify') LOOP
+        EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO tacitus', f);
+    END LOOP;
+END $$;
+ALTER ROLE tacitus_report SET statement_timeout = '30s';
+ALTER ROLE tacitus_report SET lock_timeout = '5s';
+ALTER ROLE tacitus_report SET idle_in_transaction_session_timeout = '60s';
 SQL
 }
 

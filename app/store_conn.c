@@ -13,6 +13,9 @@
 
 #define CONNECT_TIMEOUT "5"         /* seconds, libpq's connect_timeout */
 #define ADMISSION_LOCK "7420002"    /* advisory lock key (the migrations use 7420001) */
+/* How long a statement waits for a lock before it fails (SQLSTATE 55P03): a request
+ * answers 503 then, instead of stalling behind whoever holds it */
+#define LOCK_TIMEOUT "-c lock_timeout=5000"     /* milliseconds */
 #define PREPARED_NAME_MAX 16
 
 /* Server notices ("already exists, skipping") are not events worth a line. */
@@ -24,8 +27,8 @@ static void quiet_notice(void *arg, const char *message)
 
 struct store *store_open(const char *app_name)
 {
-	const char *keys[] = {"application_name", "connect_timeout", NULL};
-	const char *vals[] = {app_name, CONNECT_TIMEOUT, NULL};
+	const char *keys[] = {"application_name", "connect_timeout", "options", NULL};
+	const char *vals[] = {app_name, CONNECT_TIMEOUT, LOCK_TIMEOUT, NULL};
 	struct store *s = calloc(1, sizeof *s);
 
 	if (!s)

@@ -11,6 +11,8 @@
 
 #define MIGRATION_LOCK "7420001"    /* advisory lock key (admission uses 7420002) */
 #define MAX_MIGRATIONS 256
+#define MIGRATION_TRIES 12          /* attempts that each waited lock_timeout for a table */
+#define LOCK_TIMED_OUT "55P03"      /* SQLSTATE lock_not_available */
 #define PATH_MAX_LEN 4200
 
 static int cmp_names(const void *a, const void *b)
@@ -71,6 +73,9 @@ static int apply_one(struct store *s, const char *dir, const char *file)
 	PQclear(r);
 	r = PQexec(s->conn, text);      /* trusted file, several statements */
 	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+		snprintf(s->err_state, sizeof s->err_state, "%s", state ? state : "");
 		log_error("migration %s failed: %s", path, PQerrorMessage(s->conn));
 		PQclear(r);
 		goto out;
@@ -88,12 +93,36 @@ out:
 	return rc;
 }
 
+/* One attempt: every file of names[n] in one transaction, under the migration lock.
+ * 0, or -1 (logged; rolled back). */
+static int apply_all(struct store *s, const char *dir, char *const *names, int n)
+{
+	if (store_begin(s) < 0)
+		return -1;
+	/* another starter may migrate for long: wait for it without lock_timeout, which
+	 * then applies again to the migrations' statements */
+	if (store_run_cmd(s, "migration lock", "SET LOCAL lock_timeout = 0; "
+			  "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK "); "
+			  "SET LOCAL lock_timeout TO DEFAULT") < 0 ||
+	    store_run_cmd(s, "migration table",
+			  "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, "
+			  "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") < 0)
+		goto fail;
+	for (int i = 0; i < n; i++)
+		if (apply_one(s, dir, names[i]) < 0)
+			goto fail;
+	if (store_commit(s) == 0)
+		return 0;
+fail:
+	store_rollback(s);
+	return -1;
+}
+
 enum store_rc store_migrate(struct store *s, const char *dir)
 {
 	DIR *d = opendir(dir);
 	char *names[MAX_MIGRATIONS];
-	int n = 0;
-	enum store_rc rc = STORE_ERROR;
+	int n = 0, rc = -1;
 	struct dirent *e;
 
 	if (!d) {
@@ -107,22 +136,15 @@ enum store_rc store_migrate(struct store *s, const char *dir)
 	}
 	closedir(d);
 	qsort(names, (size_t)n, sizeof names[0], cmp_names);
-	if (store_begin(s) < 0)
-		goto out;
-	if (store_run_cmd(s, "migration lock", "SELECT pg_advisory_xact_lock(" MIGRATION_LOCK ")") < 0 ||
-	    store_run_cmd(s, "migration table",
-			  "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, "
-			  "checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())") < 0)
-		goto out;
-	for (int i = 0; i < n; i++)
-		if (apply_one(s, dir, names[i]) < 0)
-			goto out;
-	if (store_commit(s) == 0)
-		rc = STORE_OK;
-out:
-	if (rc != STORE_OK)
-		store_rollback(s);
+	for (int tries = 1; tries <= MIGRATION_TRIES; tries++) {
+		s->err_state[0] = '\0';
+		rc = apply_all(s, dir, names, n);
+		if (rc == 0 || strcmp(s->err_state, LOCK_TIMED_OUT))
+			break;
+		log_info("migrations: a table they change stayed locked (a long reader?); "
+			 "attempt %d of %d", tries, MIGRATION_TRIES);
+	}
 	for (int i = 0; i < n; i++)
 		free(names[i]);
-	return rc;
+	return rc == 0 ? STORE_OK : STORE_ERROR;
 }

@@ -55,7 +55,10 @@ struct store;
 /* ---- the connection (store_conn.c) ---- */
 
 /* Connect with libpq's environment (PGHOST, PGPORT, PGDATABASE, PGUSER) and the
- * given application_name.  Returns NULL after logging the reason. */
+ * given application_name, with a lock_timeout of 5 s (set through libpq's options, so
+ * PGOPTIONS is not read): a statement that waits longer for a lock fails with
+ * STORE_ERROR (a request answers 503) instead of stalling its caller, whoever holds
+ * the lock.  Returns NULL after logging the reason. */
 struct store *store_open(const char *app_name);
 void store_close(struct store *s);
 
@@ -76,8 +79,12 @@ enum store_rc store_drain_notifies(struct store *s);
 /* ---- migrations (store_migrate.c) ---- */
 
 /* Apply sql/NNN_*.sql files of `dir` not yet applied, in order, under an
- * advisory lock so that concurrent starters wait.  A changed applied file is an
- * error. */
+ * advisory lock (only the role tacitus may take advisory locks: app/stack.sh) so that
+ * concurrent starters wait, for as long as it takes.  A migration's own statements
+ * wait at most the connection's lock_timeout (store_open) for a table's lock, so that
+ * a migration never queues the running instances' requests behind a long reader: it
+ * rolls back and tries again, 12 times (about a minute), then fails (STORE_ERROR).  A
+ * changed applied file is an error. */
 enum store_rc store_migrate(struct store *s, const char *dir);
 
 /* ---- the batch API (store_batch.c) ---- */
