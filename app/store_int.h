@@ -40,7 +40,8 @@ struct store {
  * prepared statements is keyed by the address of the SQL text, not its content.
  * When the connection broke outside a transaction, reconnects and tries once
  * more: every such statement is a read or a write guarded by owner and state, so
- * a second run changes nothing the first one did.  Returns the result (caller
+ * a second run changes nothing the first one did; an insert, which a second run
+ * would repeat, runs inside store_begin/store_commit (never tried again).  Returns the result (caller
  * PQclears it), or NULL after logging the failure with `what`. */
 PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
 		    const char *const *params);

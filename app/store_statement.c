@@ -58,6 +58,19 @@ static void fill_statements(PGresult *r, struct store_statements *out)
 		out->n = 0;
 }
 
+/* The result r of an insert run in the transaction the caller began, committed; or
+ * NULL, rolled back.  A connection that breaks inside a transaction is not tried
+ * again (store_run): the insert, which a second run would repeat, ran at most once
+ * (and a failed COMMIT is a 503 the client sees, never a silent second row). */
+static PGresult *once(struct store *s, PGresult *r)
+{
+	if (r && store_commit(s) == 0)
+		return r;
+	PQclear(r);
+	store_rollback(s);
+	return NULL;
+}
+
 enum store_rc store_statement_create(struct store *s, long long id, const char *code,
 				     const char *kind, int *stmt, char *wake, size_t wakelen)
 {
@@ -68,14 +81,16 @@ enum store_rc store_statement_create(struct store *s, long long id, const char *
 	enum store_rc rc;
 
 	snprintf(ids, sizeof ids, "%lld", id);
-	r = store_run(s, "statement insert",
+	if (store_begin(s) < 0)
+		return STORE_ERROR;
+	r = once(s, store_run(s, "statement insert",
 		"WITH ok AS (UPDATE session s SET next_statement = s.next_statement + 1, "
 		"activity_at = now(), heartbeat_at = now() FROM batch b WHERE s.id = $1::bigint "
 		"AND " TAKES_WORK " "
 		"RETURNING s.id, s.next_statement - 1 AS n, b.wake_addr), "
 		"ins AS (INSERT INTO statement (session_id, id, code, kind) "
 		"SELECT id, n, $2, $3 FROM ok RETURNING id) "
-		"SELECT n, wake_addr FROM ok", 3, p);
+		"SELECT n, wake_addr FROM ok", 3, p));
 	if (!r)
 		return STORE_ERROR;
 	rc = queued(r, &n, wake, wakelen);
@@ -185,13 +200,15 @@ enum store_rc store_completion_create(struct store *s, long long id, const char 
 
 	snprintf(ids, sizeof ids, "%lld", id);
 	snprintf(cur, sizeof cur, "%d", cursor);
-	r = store_run(s, "completion insert",
+	if (store_begin(s) < 0)
+		return STORE_ERROR;
+	r = once(s, store_run(s, "completion insert",
 		"WITH ok AS (UPDATE session s SET activity_at = now(), heartbeat_at = now() "
 		"FROM batch b WHERE s.id = $1::bigint AND " TAKES_WORK " "
 		"RETURNING s.id, b.wake_addr), "
 		"ins AS (INSERT INTO completion (session_id, code, kind, cursor_pos) "
 		"SELECT id, $2, $3, $4::int FROM ok RETURNING id) "
-		"SELECT (SELECT id FROM ins), wake_addr FROM ok", 4, p);
+		"SELECT (SELECT id FROM ins), wake_addr FROM ok", 4, p));
 	return r ? queued(r, cid, wake, wakelen) : STORE_ERROR;
 }
 
