@@ -205,6 +205,7 @@ static void batch_delete(struct call *k, const char *key)
 {
 	struct http_req *r = k->r;
 	struct store_batches bs;
+	char idtext[32];
 	bool may;
 	long long id;
 	enum store_rc rc = store_batch_get(k->s, key, false, k->c, &bs);
@@ -217,7 +218,10 @@ static void batch_delete(struct call *k, const char *key)
 			http_send_msg(r, 403, NULL, "User '%s' may not delete batch %lld", k->user, id);
 			return;
 		}
-		rc = store_batch_delete(k->s, key, k->c, &id);
+		/* the batch whose rights were checked, by its id: a name may name another
+		 * batch by now (names are free again once a batch is gone) */
+		snprintf(idtext, sizeof idtext, "%lld", id);
+		rc = store_batch_delete(k->s, idtext, k->c, &id);
 	}
 	if (rc == STORE_NOTFOUND)
 		reply_not_found(r, key);
