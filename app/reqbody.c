@@ -318,14 +318,22 @@ static bool driver_here(const struct cfg *c)
 	return !strncmp(c->spark_master, "local", 5) || !strcmp(c->deploy_mode, "client");
 }
 
+/* Whether Spark makes each application a secret of its own for spark.authenticate
+ * (local and YARN; a standalone cluster needs one secret shared by the master, its
+ * workers and every application, which is the cluster admin's to set). */
+static bool own_secret(const struct cfg *c)
+{
+	return !strncmp(c->spark_master, "local", 5) || !strncmp(c->spark_master, "yarn", 4);
+}
+
 /* The walls between tenants' drivers (build_conf sets them): Spark's RPC only with
- * the application's own secret (Spark makes one per application), no kill from
- * the UI, and no UI where the driver runs on this host.  True when the user's
- * key=value would lower one; a value that keeps it is the user's to send. */
+ * the application's own secret, no kill from the UI, and no UI where the driver
+ * runs on this host.  True when the user's key=value would lower one; a value
+ * that keeps it is the user's to send. */
 static bool lowers_a_wall(const struct cfg *c, const char *k, const char *v)
 {
 	if (!strcmp(k, "spark.authenticate"))
-		return strcmp(v, "true") != 0;
+		return own_secret(c) && strcmp(v, "true") != 0;
 	if (!strcmp(k, "spark.ui.killEnabled"))
 		return strcmp(v, "false") != 0;
 	if (!strcmp(k, "spark.ui.enabled"))
@@ -375,7 +383,8 @@ static int build_conf(struct reqbody *r, const struct cfg *c, char *msg, size_t 
 		    merge_list_key(r->conf, c->file_list_keys[i], NULL, c, msg, msglen) < 0)
 			return -1;
 	/* the walls between tenants (lowers_a_wall) */
-	json_object_object_add(r->conf, "spark.authenticate", json_object_new_string("true"));
+	if (own_secret(c))
+		json_object_object_add(r->conf, "spark.authenticate", json_object_new_string("true"));
 	json_object_object_add(r->conf, "spark.ui.killEnabled", json_object_new_string("false"));
 	if (driver_here(c))
 		json_object_object_add(r->conf, "spark.ui.enabled", json_object_new_string("false"));

@@ -219,6 +219,12 @@ void test_reqbody(void)
 		"\"--conf\",\"spark.ui.enabled=false\","
 		"\"--conf\",\"spark.master=yarn\",\"--conf\",\"spark.submit.deployMode=client\","
 		"\"--conf\",\"spark.yarn.submit.waitAppCompletion=false\",\"/jobs/pi.py\"]");
+	/* a standalone cluster's spark.authenticate needs the cluster's shared secret */
+	snprintf(c.spark_master, sizeof c.spark_master, "spark://m:7077");
+	argv_is("{\"file\": \"/jobs/pi.py\"}",
+		"[\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.ui.enabled=false\","
+		"\"--conf\",\"spark.master=spark://m:7077\",\"--conf\",\"spark.submit.deployMode=client\","
+		"\"/jobs/pi.py\"]");
 	snprintf(c.spark_master, sizeof c.spark_master, "local");
 	c.deploy_mode[0] = '\0';
 	refused("{\"file\": \"/jobs/a.py\", \"args\": \"x\"}", REQBODY_INVALID, "\"args\" must be a list");
