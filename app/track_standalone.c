@@ -167,13 +167,14 @@ static int take_option(struct submit_args *a, const char *opt, const char *val, 
 /* Split argv into *a (a->props new).  Returns 0, or -1 with why in err. */
 static int split_args(json_object *argv, struct submit_args *a, char *err, size_t errlen)
 {
-	size_t n = json_object_array_length(argv), i = 0;
+	size_t n, i = 0;
 
 	memset(a, 0, sizeof *a);
 	if (!json_object_is_type(argv, json_type_array) || !(a->props = json_object_new_object())) {
 		snprintf(err, errlen, "no argument list");
 		return -1;
 	}
+	n = json_object_array_length(argv);
 	for (; i < n; i += 2) {
 		const char *s = json_object_get_string(json_object_array_get_idx(argv, i));
 		if (!s || strncmp(s, "--", 2))
@@ -341,9 +342,8 @@ static const char *str(json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
-/* The answer's object when it is a REST answer of action `action` (or an
- * ErrorResponse when errors_too), else NULL with why in err.  *success: its
- * "success" (false when absent). */
+/* The answer's object when it is a REST answer of action `action` (with a boolean
+ * "success", into *success) or an ErrorResponse, else NULL with why in err. */
 static json_object *rest_answer(const char *json, const char *action, bool *success,
 				char *err, size_t errlen)
 {
@@ -365,6 +365,11 @@ static json_object *rest_answer(const char *json, const char *action, bool *succ
 	if (json_object_object_get_ex(root, "success", &s) &&
 	    json_object_is_type(s, json_type_boolean))
 		*success = json_object_get_boolean(s);
+	else if (strcmp(act, "ErrorResponse")) {
+		snprintf(err, errlen, "a %s without a true or false \"success\"", action);
+		json_object_put(root);
+		return NULL;
+	}
 	return root;
 }
 
@@ -374,10 +379,19 @@ static bool standby(const char *message)
 	return message && strstr(message, STANDBY);
 }
 
-/* The first line of msg (a master's message may carry a stack trace), into err. */
+/* The first line of msg (a master's message may carry a stack trace) after `what`,
+ * into err; with the next line when the first only introduces it
+ * ("Exception from the cluster:" then the exception). */
 static void first_line(char *err, size_t errlen, const char *what, const char *msg)
 {
-	snprintf(err, errlen, "%s%.*s", what, (int)strcspn(msg ? msg : "", "\n"), msg ? msg : "");
+	size_t one, two = 0;
+
+	msg = msg ? msg : "";
+	one = strcspn(msg, "\n");
+	if (one && msg[one] == '\n' && msg[one - 1] == ':')
+		two = strcspn(msg + one + 1, "\n");
+	snprintf(err, errlen, "%s%.*s%s%.*s", what, (int)one, msg, two ? " " : "", (int)two,
+		 two ? msg + one + 1 : "");
 }
 
 int sa_parse_status(const char *json, struct sa_driver *d, char *err, size_t errlen)
