@@ -5,7 +5,8 @@
  *   eval "$(sh tests/cluster/standalone.sh start DIR)"
  *   make build/sa-smoke
  *   build/sa-smoke "$TACITUS_SA_MASTER" 3.5.7 "$TACITUS_SPARK_MODULE_OPTIONS" \
- *       '["--class","tacitus.Count","'"$TACITUS_TEST_JAR"'","100"]'
+ *       '["--class","tacitus.Count","'"$TACITUS_TEST_JAR"'","100"]' [KILL_AFTER_SECONDS]
+ * With KILL_AFTER_SECONDS, the driver is killed that long after its submission.
  */
 #include "track_standalone.h"
 
@@ -18,13 +19,20 @@
 
 #define POLLS 120
 
-/* Poll driver id once a second until it ends; its Livy state. */
-static const char *wait_end(struct sa_master *m, const char *id, struct sa_driver *d)
+/* Poll driver id once a second until it ends (killing it after kill_after seconds
+ * when > 0); its Livy state. */
+static const char *wait_end(struct sa_master *m, const char *id, struct sa_driver *d,
+			    int kill_after)
 {
 	const char *state = "starting";
 	char err[1024];
 
 	for (int i = 0; i < POLLS; i++, sleep(1)) {
+		if (kill_after > 0 && i == kill_after) {
+			int k = sa_kill(m, id, err, sizeof err);
+			printf("kill: %s%s%s\n", k == SA_OK ? "taken" : k == SA_REFUSED ? "refused" :
+			       "no answer", k == SA_OK ? "" : ": ", k == SA_OK ? "" : err);
+		}
 		int rc = sa_status(m, id, d, err, sizeof err);
 		if (rc != SA_OK) {
 			printf("status: no answer: %s\n", err);
@@ -70,8 +78,9 @@ int main(int argc, char **argv)
 	const char *state;
 	int rc;
 
-	if (argc != 5 || !(args = json_tokener_parse(argv[4]))) {
-		fprintf(stderr, "usage: sa-smoke MASTER SPARK_VERSION MODULE_OPTIONS ARGV_JSON\n");
+	if (argc < 5 || argc > 6 || !(args = json_tokener_parse(argv[4]))) {
+		fprintf(stderr, "usage: sa-smoke MASTER SPARK_VERSION MODULE_OPTIONS ARGV_JSON "
+			"[KILL_AFTER_SECONDS]\n");
 		return 2;
 	}
 	o = (struct sa_submit_opts){argv[1], argv[3], argv[2]};
@@ -87,7 +96,7 @@ int main(int argc, char **argv)
 		printf("submit: %s\n", m ? err : "no master");
 	} else {
 		printf("submitted: %s through %s\n", id, sa_url(m));
-		state = wait_end(m, id, &d);
+		state = wait_end(m, id, &d, argc == 6 ? atoi(argv[5]) : 0);
 		sa_reason(&d, id, err, sizeof err);
 		printf("ended: %s (%s)\n", state, err);
 		print_log(m, id, d.worker_id, "stdout");
