@@ -780,7 +780,8 @@ int sa_log_read(struct sa_master *m, const char *ui, const char *id, const char 
 	*n = 0;
 	*next = offset;
 	*length = 0;
-	if (!track_url_plain(ui, strlen(ui)) || !sa_id_ok(id) || offset < 0 ||
+	if (!track_url_plain(ui, strlen(ui)) || strncmp(ui, "http", 4) || !sa_id_ok(id) ||
+	    offset < 0 ||
 	    (strcmp(file, "stdout") && strcmp(file, "stderr"))) {
 		snprintf(err, errlen, "no log %.20s of driver '%.80s' at '%.200s'", file, id, ui);
 		return -1;

@@ -178,7 +178,8 @@ int sa_worker_ui(struct sa_master *m, const char *worker_id, char *ui, size_t le
  * (malloc'd, *n of them, NUL-terminated; the caller frees), the offset after them
  * into *next and the file's length then into *length.  The worker sends the bytes
  * as text decoded from UTF-8, so a byte that is not UTF-8 (or a character cut at
- * the window's edge) comes as U+FFFD: *n may differ from *next - offset.  Returns 0,
+ * the window's edge) comes as U+FFFD: *n may differ from *next - offset.  *next
+ * never goes back before offset (an offset past the end reads nothing).  Returns 0,
  * or -1 with why in err (the worker did not answer, or has no such driver). */
 int sa_log_read(struct sa_master *m, const char *ui, const char *id, const char *file,
 		long long offset, char **bytes, size_t *n, long long *next, long long *length,
