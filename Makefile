@@ -18,9 +18,9 @@ SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sani
 SRC     := $(wildcard app/*.c)
 HDR     := $(wildcard include/*.h app/*.h)
 # the pure modules (no FastCGI, no PostgreSQL, no process started): what the unit
-# tests and the fuzzers link (track_yarn.c with the HTTP layer it calls, never
+# tests and the fuzzers link (the trackers with the HTTP layer they call, never
 # called there)
-PURE    := app/sweep.c app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c app/hadoopconf.c app/track_yarn.c app/httpout.c app/respawn.c
+PURE    := app/sweep.c app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c app/hadoopconf.c app/track_yarn.c app/track_standalone.c app/httpout.c app/respawn.c
 PURELIBS := -ljson-c -lcurl -lxml2
 UNIT    := $(wildcard tests/unit/*.c)
 
@@ -47,6 +47,10 @@ build/failfork.so: tests/inject/failfork.c | build
 
 build/unit: $(UNIT) $(PURE) $(HDR) | build
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -Itests/unit -o $@ $(UNIT) $(PURE) $(PURELIBS)
+
+# a hand-run check of the standalone tracker on a real cluster (tests/cluster/sa_smoke.c)
+build/sa-smoke: tests/cluster/sa_smoke.c app/track_standalone.c app/httpout.c app/track.c app/log.c $(HDR) | build
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ tests/cluster/sa_smoke.c app/track_standalone.c app/httpout.c app/track.c app/log.c -ljson-c -lcurl
 
 build/asan/unit: $(UNIT) $(PURE) $(HDR) | build
 	@mkdir -p build/asan

@@ -19,6 +19,7 @@ static const struct {
 	{"metrics", test_metrics},
 	{"respawn", test_respawn},
 	{"yarn", test_yarn},
+	{"standalone", test_standalone},
 	{"sweep", test_sweep},
 };
 

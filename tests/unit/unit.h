@@ -50,6 +50,7 @@ void test_leasewatch(void);
 void test_metrics(void);
 void test_respawn(void);
 void test_yarn(void);
+void test_standalone(void);
 void test_sweep(void);
 
 #endif
