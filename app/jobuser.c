@@ -26,6 +26,7 @@
 #define LINE_MAX_LEN 256        /* a line of /proc/<pid>/status */
 #define PURGE_ROUNDS 50         /* scans of /proc killing an account's processes ... */
 #define PURGE_PAUSE_MS 20       /* ... this far apart */
+#define CHILD_FD 3              /* the folder, in a child that empties it */
 #define WAIT_GRACE_MS 1000      /* a sweep past its deadline is killed this much later */
 
 /* The capabilities the monitor needs, as a mask of the first 32. */
@@ -119,6 +120,13 @@ int jobuser_pool_open(struct jobuser_pool *p, const char *spec, const char *lock
 			}
 		p->uid[i] = pw->pw_uid;
 		p->gid[i] = pw->pw_gid;
+	}
+	/* root keeps owner's rights over root's files whatever its capabilities: the
+	 * separation needs a server user of its own */
+	if (getuid() == 0 || geteuid() == 0) {
+		log_error("--job-users: the server must not run as root (app/stack.sh starts it "
+			  "as tacitus)");
+		return -1;
 	}
 	if (caps_get(d) < 0 || (d[0].permitted & NEEDED_CAPS) != NEEDED_CAPS ||
 	    (d[0].effective & NEEDED_CAPS) != NEEDED_CAPS) {
@@ -358,8 +366,14 @@ static int in_child(uid_t uid, gid_t gid, int fd, int wait_ms,
 		log_error("%s of uid %d: fork: %s", what, (int)uid, strerror(errno));
 		return -1;
 	}
-	if (pid == 0)
-		fn(uid, gid, fd, wait_ms);
+	if (pid == 0) {
+		/* nothing of the caller's (the keeper's way, its requests) for a child that
+		 * walks what a job made: only the folder it empties, as fd 3 */
+		if (fd >= 0 && fd != CHILD_FD && dup2(fd, CHILD_FD) < 0)
+			_exit(1);
+		closefrom(fd >= 0 ? CHILD_FD + 1 : CHILD_FD);
+		fn(uid, gid, fd >= 0 ? CHILD_FD : -1, wait_ms);
+	}
 	/* the sweep stops at its deadline; this is for one that hangs (a folder of
 	 * a stuck file system) */
 	for (int waited = 0; (done = waitpid(pid, &status, WNOHANG)) == 0; waited += 10) {

@@ -1,10 +1,12 @@
 /* keeper.c - the process that holds the rights over job accounts, and the way to it. */
 #include "keeper.h"
+#include "jobenv.h"
 #include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -14,11 +16,13 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SPEC_MAX (8 << 20)          /* a spawn's arguments and environment, as JSON */
@@ -139,8 +143,11 @@ static int call(struct req *r, int fd1, int fd2, struct reply *out)
 		fds[nfd++] = fd1;
 	if (fd2 >= 0)
 		fds[nfd++] = fd2;
-	/* the pid in the sequence: a reply meant for a monitor before us is not ours */
-	r->seq = ((uint64_t)getpid() << 32) | (++last_seq & 0xffffffffu);
+	/* from a random start of our own: a reply meant for a monitor before us (whose
+	 * pid we may even have) is not ours */
+	if (!last_seq && getrandom(&last_seq, sizeof last_seq, 0) != (ssize_t)sizeof last_seq)
+		last_seq = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+	r->seq = ++last_seq ? last_seq : ++last_seq;    /* 0 is the keeper's news */
 	if (send_fds(way, r, sizeof *r, fds, nfd) < 0)
 		keeper_gone();
 	for (;;) {
@@ -300,7 +307,9 @@ int keeper_spawn(const char *self, const char *dir, const char *spark_submit,
 /* ---- the keeper ---- */
 
 static const struct jobuser_pool *pool;
-static char jobs_dir[JOBS_DIR_MAX];     /* "<var>/jobs/" */
+static const struct cfg *conf;          /* the job environment's allow-list (jobenv.h) */
+static char jobs_dir[JOBS_DIR_MAX];     /* "<var>/jobs/", var as the monitor names it */
+static char real_jobs[JOBS_DIR_MAX];    /* the same as the kernel names it */
 static char self_exe[PATH_MAX];
 static char boot_id[BOOT_ID_MAX];
 
@@ -329,8 +338,23 @@ static int held(const struct req *r, int lock_fd)
 	return 0;
 }
 
-/* Variables the dynamic loader and libc act on before main: the shim starts with
- * capabilities, so none of them may come from the monitor. */
+/* Whether the shim, which starts with capabilities, may get the variable e
+ * ("NAME=VALUE"): only what the admin lets jobs have (jobenv.h), and never what the
+ * dynamic loader and libc act on before main, whatever the admin allowed. */
+static bool loader_variable(const char *e);
+
+static bool env_ok(const char *e)
+{
+	char name[256];
+	size_t n = strcspn(e, "=");
+
+	if (!e[n] || n == 0 || n >= sizeof name)
+		return false;
+	memcpy(name, e, n);
+	name[n] = '\0';
+	return jobenv_allowed(conf, name) && !loader_variable(e);
+}
+
 static bool loader_variable(const char *e)
 {
 	static const char *const names[] = {
@@ -429,8 +453,8 @@ static int do_spawn(const struct req *r, const int *fds, struct reply *out)
 	} else {
 		rc = 0;
 		for (const char **e = env; *e && !rc; e++)
-			if (loader_variable(*e))
-				rc = refuse("a spawn with a loader variable: uid", (int)r->uid);
+			if (!env_ok(*e))
+				rc = refuse("a spawn with a variable jobs may not have: uid", (int)r->uid);
 		for (size_t i = 0; !rc && i < json_object_array_length(args); i++)
 			if (!json_object_is_type(json_object_array_get_idx(args, i),
 						 json_type_string))
@@ -449,6 +473,26 @@ static int do_spawn(const struct req *r, const int *fds, struct reply *out)
 	return rc;
 }
 
+/* Whether fd is a job's working folder, var/jobs/<job>/work, or a file right in it
+ * (where the kernel says it is now, not where a request says). */
+static bool in_work(int fd)
+{
+	char self[64], path[PATH_MAX];
+	const char *rest, *slash;
+	size_t n = strlen(real_jobs);
+	ssize_t len;
+
+	snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+	if ((len = readlink(self, path, sizeof path - 1)) < 0)
+		return false;
+	path[len] = '\0';
+	if (strncmp(path, real_jobs, n) || !(slash = strchr(path + n, '/')) || slash == path + n ||
+	    strncmp(slash, "/work", 5) || (slash[5] && slash[5] != '/'))
+		return false;
+	rest = slash[5] ? slash + 6 : NULL;
+	return !rest || (*rest && !strchr(rest, '/') && !strstr(rest, " (deleted)"));
+}
+
 static int do_chown(const struct req *r, const int *fds)
 {
 	struct stat st;
@@ -457,6 +501,9 @@ static int do_chown(const struct req *r, const int *fds)
 		return -1;
 	if (fstat(fds[1], &st) < 0)
 		return -1;
+	/* a job's own folder, or a file in it, and nothing else of the server's */
+	if (!in_work(fds[1]))
+		return refuse("a chown outside a job's working folder: owner", (int)st.st_uid);
 	/* only what is the server's already: never a file of anyone else's */
 	if (st.st_uid != getuid() || !(S_ISDIR(st.st_mode) || (S_ISREG(st.st_mode) &&
 								st.st_nlink == 1)))
@@ -577,20 +624,25 @@ static _Noreturn void keeper_main(int sock)
 	}
 }
 
-pid_t keeper_start(const struct jobuser_pool *p, const char *var_dir, const char *instance)
+pid_t keeper_start(const struct jobuser_pool *p, const char *var_dir, const char *instance,
+		   const struct cfg *c)
 {
+	static char real_var[PATH_MAX];
 	pid_t parent = getpid(), pid;
 	ssize_t n;
 	int sv[2];
 
+	/* as the kernel names it (in_work compares with where descriptors are) */
 	n = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
-	if (n < 0 || snprintf(jobs_dir, sizeof jobs_dir, "%s/jobs/", var_dir) >=
-	    (int)sizeof jobs_dir) {
+	if (n < 0 || !realpath(var_dir, real_var) ||
+	    snprintf(jobs_dir, sizeof jobs_dir, "%s/jobs/", var_dir) >= (int)sizeof jobs_dir ||
+	    snprintf(real_jobs, sizeof real_jobs, "%s/jobs/", real_var) >= (int)sizeof real_jobs) {
 		log_error("keeper: cannot find this program or the jobs' folder");
 		return -1;
 	}
 	self_exe[n] = '\0';
 	pool = p;
+	conf = c;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 ||
 	    (pid = fork()) < 0) {
 		log_error("keeper: cannot start: %s", strerror(errno));
@@ -603,6 +655,12 @@ pid_t keeper_start(const struct jobuser_pool *p, const char *var_dir, const char
 			_exit(1);
 		closefrom(KEEPER_FD + 1);
 		prctl(PR_SET_NAME, "tacitus-keeper");
+		/* what the shims it execs get: CAP_SETUID and CAP_SETGID only (the ambient
+		 * set); none of its processes may be traced or read by its own user */
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_KILL, 0, 0) < 0 ||
+		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_LOWER, CAP_CHOWN, 0, 0) < 0 ||
+		    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+			_exit(1);
 		log_init(instance, "keeper");
 		keeper_main(KEEPER_FD);
 	}
@@ -611,7 +669,11 @@ pid_t keeper_start(const struct jobuser_pool *p, const char *var_dir, const char
 	/* a reply waited for longer than any request takes: the keeper hangs */
 	setsockopt(way, SOL_SOCKET, SO_RCVTIMEO, &(struct timeval){.tv_sec = REPLY_WAIT_S},
 		   sizeof(struct timeval));
-	if (jobuser_drop_caps() < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+	/* no process of the instance may be traced, or its memory and descriptors (the
+	 * way to the keeper among them) read, by its own user: a worker that anyone's
+	 * request reaches must not become the monitor (inherited by every child) */
+	if (jobuser_drop_caps() < 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
 		log_error("cannot give up the capabilities: %s", strerror(errno));
 		kill(pid, SIGKILL);
 		return -1;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -172,8 +173,9 @@ int launch_kill_group(pid_t pgid, long long start_ticks, const char *boot_id, in
 	return -1;
 }
 
-int launch_exec(char *const argv[], char *const envp[], const char *out_path,
-		const char *err_path, const char *dir, bool new_session, int pass_fd, pid_t *pid)
+/* launch_exec's recipe, stdout to out_fd when it is not -1 (else to out_path). */
+static int spawn(char *const argv[], char *const envp[], int out_fd, const char *out_path,
+		 const char *err_path, const char *dir, bool new_session, int pass_fd, pid_t *pid)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -182,7 +184,11 @@ int launch_exec(char *const argv[], char *const envp[], const char *out_path,
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (out_fd >= 0)
+		posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+	else
+		posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_APPEND,
+						 0600);
 	if (err_path)
 		posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_APPEND,
 						 0600);
@@ -205,6 +211,12 @@ int launch_exec(char *const argv[], char *const envp[], const char *out_path,
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
 	return rc;
+}
+
+int launch_exec(char *const argv[], char *const envp[], const char *out_path,
+		const char *err_path, const char *dir, bool new_session, int pass_fd, pid_t *pid)
+{
+	return spawn(argv, envp, -1, out_path, err_path, dir, new_session, pass_fd, pid);
 }
 
 #define REPORT_FD 3                 /* in the child: where a failure is reported */
@@ -277,8 +289,9 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 	size_t n = json_object_array_length(args);
 	const char **argv = calloc(n + SHIM_ARGS + 1, sizeof *argv);
 	char log_path[LOG_PATH_MAX], uid[ID_MAX] = "-", gid[ID_MAX] = "-";
+	struct stat st;
 	size_t k = 0;
-	int rc;
+	int rc, log_fd = -1;
 
 	if (!argv) {
 		log_error("%s: out of memory building argv", what);
@@ -296,8 +309,17 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 	argv[k++] = spark_submit;
 	for (size_t i = 0; i < n; i++)
 		argv[k++] = json_object_get_string(json_object_array_get_idx(args, i));
-	snprintf(log_path, sizeof log_path, "%s/shim.log", dir);
-	rc = launch_exec((char *const *)argv, envp, log_path, NULL, NULL, true, u->lock_fd, &p->pid);
+	/* opened here, never through a symlink nor into a FIFO (which would hold the
+	 * spawn, and whoever spawns, for ever): a plain file of the job's folder */
+	if (snprintf(log_path, sizeof log_path, "%s/shim.log", dir) >= (int)sizeof log_path ||
+	    (log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
+			   O_CLOEXEC, 0600)) < 0 || fstat(log_fd, &st) < 0 || !S_ISREG(st.st_mode))
+		rc = log_fd < 0 ? errno : EINVAL;
+	else
+		rc = spawn((char *const *)argv, envp, log_fd, NULL, NULL, NULL, true, u->lock_fd,
+			   &p->pid);
+	if (log_fd >= 0)
+		close(log_fd);
 	free(argv);
 	if (rc != 0) {
 		log_error("%s: cannot start the job shim %s: %s", what, self, strerror(rc));

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 static void usage(void)
@@ -115,8 +116,10 @@ int main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "job-shim"))
 		return shim_main(argc - 2, argv + 2);
-	if (argc >= 2 && !strcmp(argv[1], "log-writer"))   /* it needs no capability */
-		return jobuser_drop_caps() < 0 ? 1 : logfile_main(argc - 2, argv + 2);
+	/* it needs no capability, and its own user may not trace it (keeper.h) */
+	if (argc >= 2 && !strcmp(argv[1], "log-writer"))
+		return jobuser_drop_caps() < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ? 1
+		       : logfile_main(argc - 2, argv + 2);
 	if (argc >= 2 && !strcmp(argv[1], "check-config"))
 		return cfg_load(&c) < 0;
 	if (argc >= 2 && !strcmp(argv[1], "serve")) {

@@ -225,7 +225,7 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	/* first, while this process holds nothing but its lock: from here on only the
 	 * keeper holds the rights over job accounts (keeper.h) */
 	if (o->mon.users->n && !o->no_monitor &&
-	    (keeper = keeper_start(o->mon.users, o->mon.var_dir, o->instance)) < 0)
+	    (keeper = keeper_start(o->mon.users, o->mon.var_dir, o->instance, c)) < 0)
 		return 1;
 	if (!keeper && getuid() != 0 && jobuser_drop_caps() < 0)
 		return 1;

@@ -11,14 +11,16 @@
  * requests from the monitor, over a socket pair nobody else holds, and acts only
  * within the pool:
  *
- *   spawn   start a job shim (shim.h) for an account whose lock the request
- *           hands over (proving the monitor took the account), in a folder of
- *           var/jobs; the shim keeps only CAP_SETUID and CAP_SETGID, and only
- *           until its job has started as the account
+ *   spawn   start a job shim (shim.h; this very binary) for an account whose
+ *           lock the request hands over (proving the monitor took the account),
+ *           in a folder of var/jobs, with only variables jobs may have (jobenv.h)
+ *           and none the loader acts on; the shim gets only CAP_SETUID and
+ *           CAP_SETGID, and keeps them only until its job has started
  *   purge   kill every process of an account whose lock the request hands over,
  *           and remove what it left in shared places (jobuser_sweep)
- *   chown   give a file or folder of the server's (an open descriptor) to an
- *           account whose lock the request hands over
+ *   chown   give a job's working folder (var/jobs/<job>/work) or a file right in
+ *           it, the server's (an open descriptor), to an account whose lock the
+ *           request hands over
  *   empty   empty a folder owned by a pool account, as that account
  *   kill    signal a job's process group, once proved to be the job's (launcher.h)
  *
@@ -38,15 +40,19 @@
 
 #include <json-c/json.h>
 
+#include "config.h"
 #include "jobuser.h"
 #include "launcher.h"
 
 /* In the master, before anything else is started: fork the keeper of instance
- * `instance` for pool p (jobs in var_dir/jobs/), with the calling process's capabilities, then give up
- * every capability here and set no_new_privs.  The children forked later inherit
+ * `instance` for pool p (jobs in var_dir/jobs/, their environment's allow-list in
+ * c), with the calling process's capabilities, then give up every capability here
+ * and set no_new_privs and non-dumpable (no process of the instance may be traced
+ * by its own user).  The children forked later inherit
  * the way to the keeper; keeper_forget drops it.  Returns the keeper's pid, or -1
  * after logging (the instance must not start). */
-pid_t keeper_start(const struct jobuser_pool *p, const char *var_dir, const char *instance);
+pid_t keeper_start(const struct jobuser_pool *p, const char *var_dir, const char *instance,
+		   const struct cfg *c);
 
 /* In a process that must not reach the keeper (a request worker): close the way. */
 void keeper_forget(void);

@@ -8,17 +8,20 @@ monitor's fixed requests.  The test asserts, from /proc:
 
     1. in every instance's process group (master, workers, monitor, keeper) exactly one process
        holds a capability: the keeper, with exactly those four (effective and permitted); every
-       other holds none in any set (permitted, effective, inheritable, ambient), and the master
-       has no_new_privs;
+       other holds none in any set (permitted, effective, inheritable, ambient), the master
+       has no_new_privs, and no process of the group is dumpable (its own user may not trace
+       it, nor read its memory or descriptors);
     2. a running batch's job shim, started by the keeper, holds no capability once its job
        runs (it kept CAP_SETUID and CAP_SETGID only until then);
     3. the job still works through the keeper: it runs as a pool account, DELETE kills it (the
-       keeper signals the group), and its working folder is emptied once it ends.
+       keeper signals the group), and its working folder is emptied once it ends;
+    4. a server started as root with job accounts is refused.
 
 Without root, or without job accounts, there is nothing to separate and the module is skipped.
 """
 
 import os
+import subprocess
 import uuid
 
 import pytest
@@ -26,6 +29,7 @@ import pytest
 import tacitus_testlib as tl
 from test_privilege import job_row, job_users_or_skip, proc_status, pgrp
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 INSTANCES = int(os.environ.get("TACITUS_INSTANCES", "3"))
 CAP_CHOWN, CAP_KILL, CAP_SETGID, CAP_SETUID = 0, 5, 6, 7
 KEEPER_CAPS = (1 << CAP_CHOWN) | (1 << CAP_KILL) | (1 << CAP_SETGID) | (1 << CAP_SETUID)
@@ -73,6 +77,16 @@ def test_only_the_keeper_holds_capabilities(cfg):
             f"app-{n}: the keeper {keeper} holds {k}, not exactly CHOWN, KILL, SETGID, SETUID"
         assert k["PPid"] == master, f"app-{n}: the keeper {keeper} is not the master's child"
         assert procs[master]["NoNewPrivs"] == 1, f"app-{n}: the master {master} lacks no_new_privs"
+        # nothing of the instance may be traced or read by its own user (a worker that anyone's
+        # request reaches must not take the monitor's way to the keeper): not dumpable, so
+        # the kernel gives /proc/<pid>/mem, environ and fd/ to root
+        for p in procs:
+            try:
+                owner = os.stat(f"/proc/{p}/environ").st_uid
+            except OSError:
+                continue
+            assert owner == 0, f"app-{n}: process {p} ({procs[p]['Name']}) is dumpable: its " \
+                               f"/proc/{p}/environ belongs to uid {owner}"
         assert len(procs) >= 3, f"app-{n}: fewer processes than master, keeper, a worker: {procs}"
 
 
@@ -117,3 +131,22 @@ def test_a_job_shim_gives_up_its_capabilities(cfg, tac):
                       f"(left: {sorted(os.listdir(job_dir)) if os.path.isdir(job_dir) else '?'})")
     finally:
         tac.delete_quietly(bid)
+
+
+def test_a_root_server_with_job_accounts_is_refused(cfg, tmp_path):
+    """Root keeps an owner's rights over root's files whatever its capabilities: a server that
+    runs jobs as accounts must run as a user of its own (app/stack.sh starts it as tacitus)."""
+    prefix, count = job_users_or_skip(cfg)
+    binary = os.environ.get("TACITUS_BIN", os.path.join(ROOT, "build", "tacitus"))
+    env = {"PATH": "/usr/bin:/bin", "LIVY_CONF_DIR": os.environ["LIVY_CONF_DIR"],
+           "ASAN_OPTIONS": "detect_leaks=0"}
+    locks = tmp_path / "locks"
+    locks.mkdir()
+    r = subprocess.run([binary, "serve", "--instance", "root-test", "--socket",
+                        str(tmp_path / "s.sock"), "--var", str(tmp_path), "--sql",
+                        os.path.join(ROOT, "sql"), "--job-users", f"{prefix}:{count or 1}",
+                        "--job-locks", str(locks)],
+                       env=env, capture_output=True, text=True, timeout=30)
+    assert r.returncode != 0, f"a root server with --job-users started: {r.stdout} {r.stderr}"
+    assert "must not run as root" in r.stderr, f"refused without saying why: {r.stderr!r}"
+    assert not (tmp_path / "s.sock").exists(), "the refused server made its socket"
