@@ -20,6 +20,7 @@ monitor's fixed requests.  The test asserts, from /proc:
 Without root, or without job accounts, there is nothing to separate and the module is skipped.
 """
 
+import glob
 import os
 import subprocess
 import uuid
@@ -138,8 +139,11 @@ def test_a_root_server_with_job_accounts_is_refused(cfg, tmp_path):
     runs jobs as accounts must run as a user of its own (app/stack.sh starts it as tacitus)."""
     prefix, count = job_users_or_skip(cfg)
     binary = os.environ.get("TACITUS_BIN", os.path.join(ROOT, "build", "tacitus"))
+    spark_home = os.environ.get("SPARK_HOME") or \
+        (glob.glob(os.path.join(ROOT, ".venv", "lib", "python3*", "site-packages", "pyspark")) +
+         [""])[0]
     env = {"PATH": "/usr/bin:/bin", "LIVY_CONF_DIR": os.environ["LIVY_CONF_DIR"],
-           "ASAN_OPTIONS": "detect_leaks=0"}
+           "SPARK_HOME": spark_home, "ASAN_OPTIONS": "detect_leaks=0"}
     locks = tmp_path / "locks"
     locks.mkdir()
     r = subprocess.run([binary, "serve", "--instance", "root-test", "--socket",
