@@ -480,6 +480,21 @@ bad:
 	return REQBODY_INVALID;
 }
 
+/* A standalone master (spark://...) in cluster deploy mode: the driver runs on a worker. */
+static bool standalone_cluster(const struct cfg *c)
+{
+	return !strncmp(c->spark_master, "spark://", 8) && !strcmp(c->deploy_mode, "cluster");
+}
+
+/* Whether the application file is Python's or R's (by its name, as spark-submit tells). */
+static bool interpreted(const char *file)
+{
+	size_t n = strlen(file);
+
+	return (n >= 3 && !strcasecmp(file + n - 3, ".py")) ||
+	       (n >= 2 && !strcasecmp(file + n - 2, ".r"));
+}
+
 enum reqbody_rc reqbody_batch(struct reqbody *r, const char *text, size_t len,
 			      const char *remote_user, const char *doas, const struct cfg *c,
 			      char *msg, size_t msglen)
@@ -499,6 +514,12 @@ enum reqbody_rc reqbody_batch(struct reqbody *r, const char *text, size_t len,
 	if (livy_resolve_uri(file, c->whitelist, c->n_whitelist, r->file, sizeof r->file,
 			     why, sizeof why) < 0) {
 		snprintf(msg, msglen, "Rejected, Reason: %s", why);
+		goto bad;
+	}
+	if (standalone_cluster(c) && (interpreted(r->file) || get(r->body, "pyFiles"))) {
+		snprintf(msg, msglen, "Rejected, Reason: Spark does not run Python or R "
+			 "applications in cluster deploy mode on a standalone cluster (%s): use "
+			 "livy.spark.deploy-mode = client, or a jar", c->spark_master);
 		goto bad;
 	}
 	r->args = json_object_new_array();

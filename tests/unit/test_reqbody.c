@@ -219,6 +219,17 @@ void test_reqbody(void)
 		"\"--conf\",\"spark.ui.enabled=false\","
 		"\"--conf\",\"spark.master=yarn\",\"--conf\",\"spark.submit.deployMode=client\","
 		"\"--conf\",\"spark.yarn.submit.waitAppCompletion=false\",\"/jobs/pi.py\"]");
+	/* Spark runs no Python (nor R) application in cluster mode on a standalone master */
+	snprintf(c.spark_master, sizeof c.spark_master, "spark://m:7077");
+	snprintf(c.deploy_mode, sizeof c.deploy_mode, "cluster");
+	refused("{\"file\": \"/jobs/pi.py\"}", REQBODY_INVALID,
+		"Spark does not run Python or R applications in cluster deploy mode");
+	refused("{\"file\": \"/jobs/pi.R\"}", REQBODY_INVALID, "use livy.spark.deploy-mode = client");
+	refused("{\"file\": \"/jobs/a.jar\", \"pyFiles\": [\"/jobs/b.py\"]}", REQBODY_INVALID,
+		"Python or R");
+	CHECK(strstr(argv_text("{\"file\": \"/jobs/a.jar\", \"className\": \"A\"}"),
+		     "spark.submit.deployMode=cluster") != NULL);
+	snprintf(c.deploy_mode, sizeof c.deploy_mode, "client");
 	/* a standalone cluster's spark.authenticate needs the cluster's shared secret */
 	snprintf(c.spark_master, sizeof c.spark_master, "spark://m:7077");
 	argv_is("{\"file\": \"/jobs/pi.py\"}",
