@@ -311,6 +311,22 @@ class Tacitus:
         st, history = self.wait_for_state(bid, TERMINAL, timeout)
         return bid, st, history
 
+    def sleeping_batch(self, file, token, seconds=600):
+        """POST a batch of tests/jobs/sleep.py (file) and wait until it runs and printed its
+        SLEEPING line with token; returns its id (the caller deletes it)."""
+        r, bid = self.create_batch({"file": file, "args": [token, str(seconds)],
+                                    "name": f"sleep-{token}"})
+        assert r.status_code == 201 and bid is not None, f"batch not created: {describe(r)}"
+        try:
+            wait_until(lambda: self.state(bid) == "running" and
+                       any(f"token={token}" in line for line in self.full_log(bid)),
+                       JOB_TIMEOUT, lambda: f"batch {bid} to run; log {self.log_tail(bid)!r}",
+                       interval=0.5)
+        except BaseException:
+            self.delete_quietly(bid)
+            raise
+        return bid
+
     def full_log(self, batch_id):
         """Whole log presentation via size=-1."""
         body = json_body(self.api.get(f"/batches/{batch_id}/log", params={"size": -1}), 200)

@@ -42,14 +42,9 @@ def listening_ports(pids):
 
 def test_a_driver_has_no_ui_and_authenticates_its_rpc(cfg, tac):
     run = uuid.uuid4().hex[:10]
-    r, bid = tac.create_batch({"file": cfg.job("sleep.py"), "args": [f"{run}-wall", "600"],
-                               "name": f"wall-{run}"})
-    assert r.status_code == 201 and bid is not None, f"batch not created: {tl.describe(r)}"
+    bid = None
     try:
-        tl.wait_until(lambda: tac.state(bid) == "running" and
-                      any(f"token={run}-wall" in line for line in tac.full_log(bid)),
-                      tl.JOB_TIMEOUT, lambda: f"batch {bid} to run; log {tac.log_tail(bid)!r}",
-                      interval=0.5)
+        bid = tac.sleeping_batch(cfg.job("sleep.py"), f"{run}-wall")
         _, shim = job_row(tac, bid)
         group = [p for p in tl.processes(lambda cmd: True) if pgrp(p) == shim]
         java = [p for p in group if any(a.endswith("java") for a in proc_args(p)[:1])]
@@ -70,7 +65,8 @@ def test_a_driver_has_no_ui_and_authenticates_its_rpc(cfg, tac):
         assert tac.api.get(f"/batches/{bid}").json()["appInfo"]["sparkUiUrl"] is None, \
             f"batch {bid} shows a Spark UI address though its driver has none"
     finally:
-        tac.delete_quietly(bid)
+        if bid is not None:
+            tac.delete_quietly(bid)
 
 
 @pytest.mark.parametrize("conf", [{"spark.ui.enabled": "true"}, {"spark.authenticate": "false"},
