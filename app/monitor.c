@@ -136,8 +136,7 @@ static enum store_rc append(struct mon *m, struct store_job *j, json_object *lin
 	bool yarn = j->tracker && !strcmp(j->tracker, "yarn");
 	enum store_rc rc = store_append_log(m->s, j->id, m->o->instance, j->log_lines,
 					    json_object_to_json_string_ext(lines, JSON_C_TO_STRING_PLAIN),
-					    out, err, am, yarn && f && f->app_id[0] ? f->app_id : NULL,
-					    f && f->ui_url[0] ? f->ui_url : NULL);
+					    out, err, am, yarn && f && f->app_id[0] ? f->app_id : NULL);
 
 	if (rc == STORE_OK) {
 		metrics_count(METRICS_LOG_LINES, json_object_array_length(lines));
@@ -184,7 +183,7 @@ static enum store_rc store_output(struct mon *m, struct store_job *j, bool final
 {
 	for (;;) {
 		json_object *lines = json_object_new_array();
-		struct track_facts f = {{0}, {0}};
+		struct track_facts f = {{0}};
 		long long out = j->out_offset, err = j->err_offset;
 		int n1 = track_read_output(j->job_dir, "stdout", &out, final, lines, &f);
 		int n2 = track_read_output(j->job_dir, "stderr", &err, final, lines, &f);
@@ -634,7 +633,7 @@ static int driver_log_chunk(struct mon *m, struct store_job *j, const struct yar
 			    bool final, bool *more, char *err, size_t errlen)
 {
 	long long off = file ? j->am_err_offset : j->am_out_offset, length;
-	struct track_facts f = {{0}, {0}};
+	struct track_facts f = {{0}};
 	json_object *lines;
 	char *bytes;
 	size_t n, used;

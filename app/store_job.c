@@ -356,11 +356,10 @@ enum store_rc store_transition(struct store *s, long long id, const char *owner,
 
 enum store_rc store_append_log(struct store *s, long long id, const char *owner, long first_line,
 			       const char *lines_json, long long out_offset, long long err_offset,
-			       bool am, const char *app_id, const char *spark_ui_url)
+			       bool am, const char *app_id)
 {
 	char ids[STORE_NUM_MAX], first[STORE_NUM_MAX], off[STORE_NUM_MAX], eoff[STORE_NUM_MAX];
-	const char *p[9] = {ids, owner, first, lines_json, off, app_id, spark_ui_url, eoff,
-			    am ? "t" : "f"};
+	const char *p[8] = {ids, owner, first, lines_json, off, app_id, eoff, am ? "t" : "f"};
 	PGresult *r;
 	bool stored;
 
@@ -376,17 +375,16 @@ enum store_rc store_append_log(struct store *s, long long id, const char *owner,
 		"ELSE string_to_array(log_tail, E'\\n') END || "
 		"ARRAY(SELECT json_array_elements_text($4::json))) WITH ORDINALITY AS t(x, n) "
 		"ORDER BY n DESC LIMIT 9) q), "
-		"out_offset = CASE WHEN $9::boolean THEN out_offset ELSE $5::bigint END, "
-		"err_offset = CASE WHEN $9::boolean THEN err_offset ELSE $8::bigint END, "
-		"am_out_offset = CASE WHEN $9::boolean THEN $5::bigint ELSE am_out_offset END, "
-		"am_err_offset = CASE WHEN $9::boolean THEN $8::bigint ELSE am_err_offset END, "
-		"app_id = COALESCE($6, app_id), "
-		"spark_ui_url = COALESCE($7, spark_ui_url) "
+		"out_offset = CASE WHEN $8::boolean THEN out_offset ELSE $5::bigint END, "
+		"err_offset = CASE WHEN $8::boolean THEN err_offset ELSE $7::bigint END, "
+		"am_out_offset = CASE WHEN $8::boolean THEN $5::bigint ELSE am_out_offset END, "
+		"am_err_offset = CASE WHEN $8::boolean THEN $7::bigint ELSE am_err_offset END, "
+		"app_id = COALESCE($6, app_id) "
 		"WHERE id = $1::bigint AND lease_owner = $2 AND log_lines = $3::int RETURNING id), "
 		"ins AS (INSERT INTO batch_log (batch_id, line_no, line) "
 		"SELECT ok.id, $3::int + t.n::int - 1, t.l FROM ok, "
 		"json_array_elements_text($4::json) WITH ORDINALITY AS t(l, n) RETURNING 1) "
-		"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ins)", 9, p);
+		"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ins)", 8, p);
 	if (!r)
 		return store_refused(s) ? STORE_REFUSED : STORE_ERROR;
 	stored = atoi(PQgetvalue(r, 0, 0)) == 1;

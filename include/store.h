@@ -268,13 +268,14 @@ enum store_rc store_transition(struct store *s, long long id, const char *owner,
 /* Append `lines` (a JSON array of strings) as the next log lines of job id
  * and move its stored output offsets to out_offset/err_offset (spark-submit's, or
  * when `am` those of its YARN application master's stdout and stderr), in one statement;
- * optionally record app_id / spark_ui_url (NULL = unchanged).  STORE_NOTFOUND when
+ * optionally record app_id (NULL = unchanged; the UI's address comes from the
+ * cluster manager only: store_app_seen).  STORE_NOTFOUND when
  * the lease was lost or another writer moved on; STORE_REFUSED when PostgreSQL
  * refused the lines themselves (e.g. text it cannot store, a trigger's exception),
  * so that the caller stores something else instead of trying them for ever. */
 enum store_rc store_append_log(struct store *s, long long id, const char *owner, long first_line,
 			       const char *lines_json, long long out_offset, long long err_offset,
-			       bool am, const char *app_id, const char *spark_ui_url);
+			       bool am, const char *app_id);
 
 /* Note that the first kill signal was sent to job id. */
 enum store_rc store_kill_sent(struct store *s, long long id, const char *owner);

@@ -17,8 +17,8 @@
 #define TRACK_MAX_LINE 16384            /* longer lines are split, between characters */
 
 struct track_facts {
-	char app_id[128];           /* "" = not seen */
-	char ui_url[256];
+	char app_id[128];           /* "" = not seen; never the UI's address: a job
+				     * prints what it likes (the cluster manager gives it) */
 };
 
 /* Read at most TRACK_MAX_READ bytes of dir/name from *offset.  Complete lines
