@@ -21,6 +21,7 @@ static const struct {
 	{"yarn", test_yarn},
 	{"standalone", test_standalone},
 	{"sweep", test_sweep},
+	{"sparkjar", test_sparkjar},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

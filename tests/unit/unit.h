@@ -52,5 +52,6 @@ void test_respawn(void);
 void test_yarn(void);
 void test_standalone(void);
 void test_sweep(void);
+void test_sparkjar(void);
 
 #endif
