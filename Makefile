@@ -3,7 +3,7 @@
 #   make stop   stop what make run started
 #   make test   install, build, unit tests (plain, ASan+UBSan, valgrind), integration tests
 #               (local Spark, then a real YARN that the tests start)
-#   make test-cluster   the cluster tests alone (a real YARN)
+#   make test-cluster   the cluster tests alone (a real YARN, a real Spark standalone)
 #   make unit   the unit tests alone; make unit SUITE=reqbody runs one suite of them
 #   make bench  benchmarks (not in CI)
 #   make fuzz   libFuzzer harnesses, FUZZ_SECONDS each (60); make test runs them 5 s each
@@ -94,9 +94,12 @@ unit: build/unit build/asan/unit
 integration: build/asan/tacitus build/failfork.so
 	@sh tests/integration.sh
 	@sh tests/integration.sh yarn
+	@sh tests/integration.sh standalone
 
 test-cluster: deps build/asan/tacitus
 	@sh tests/integration.sh yarn
+	@sh tests/integration.sh standalone
+	@sh tests/integration.sh standalone
 
 test: deps all unit fuzz-smoke integration
 

@@ -4,8 +4,10 @@
 #include "argv.h"
 #include "log.h"
 #include "reqbody.h"
+#include "track_standalone.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MSG_MAX 8192                /* Livy's messages quote the request's values */
@@ -100,6 +102,25 @@ static const char *idempotency_key(struct http_req *r)
 	return k;
 }
 
+/* A batch that a standalone master will run (cluster deploy mode) must make a
+ * submission the master takes (no --proxy-user: the worker runs every driver as
+ * itself; a main class; no Python or R): true, or false after answering 400. */
+static bool standalone_fits(struct call *k, json_object *argv)
+{
+	struct sa_submit_opts o = {k->c->spark_master, "", "check"};
+	char err[MSG_MAX];
+	char *req;
+
+	if (strcmp(cfg_tracker(k->c), "standalone"))
+		return true;
+	req = sa_create_request(argv, &o, err, sizeof err);
+	free(req);
+	if (!req)
+		http_send_msg(k->r, 400, NULL, "Rejected, Reason: %s (livy.spark.master = %s in "
+			      "cluster deploy mode)", err, k->c->spark_master);
+	return req != NULL;
+}
+
 /* Store the accepted request q with its arguments and answer. */
 static void batch_store(struct call *k, const struct reqbody *q, struct store_new_batch *nb)
 {
@@ -109,6 +130,10 @@ static void batch_store(struct call *k, const struct reqbody *q, struct store_ne
 	long long id;
 	enum store_rc rc;
 
+	if (!standalone_fits(k, argv)) {
+		json_object_put(argv);
+		return;
+	}
 	nb->name = q->name;
 	nb->owner = r->remote_user;
 	nb->proxy_user = q->proxy_user[0] ? q->proxy_user : NULL;

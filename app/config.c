@@ -56,6 +56,9 @@ void cfg_defaults(struct cfg *c)
 	c->yarn_poll_ms = 5 * 1000;
 	c->yarn_leak_timeout_ms = 600 * 1000;
 	c->yarn_leak_interval_ms = 60 * 1000;
+	c->sa_rest_port = 6066;
+	c->sa_ui_port = 8080;
+	c->sa_poll_ms = 2000;
 	c->allowed_users.n = 1;
 	snprintf(c->allowed_users.name[0], sizeof c->allowed_users.name[0], "*");
 }
@@ -135,6 +138,21 @@ static int set_long(long *dst, const char *key, const char *v, long min, char *e
 	return 0;
 }
 
+/* A TCP port: 1 to 65535. */
+static int set_port(long *dst, const char *key, const char *v, char *err, size_t errlen)
+{
+	long x;
+
+	if (set_long(&x, key, v, 1, err, errlen) < 0)
+		return -1;
+	if (x > 65535) {
+		snprintf(err, errlen, "%s: expected a port (1 to 65535), got '%s'", key, v);
+		return -1;
+	}
+	*dst = x;
+	return 0;
+}
+
 /* A Livy time string ("120s", "10m", ...) of at least min_ms, into *dst in ms. */
 static int set_ms(long long *dst, const char *key, const char *v, long long min_ms, char *err,
 		  size_t errlen)
@@ -200,6 +218,12 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_ms(&c->yarn_leak_interval_ms, key, v, YARN_MIN_MS, err, errlen);
 	if (!strcmp(key, "tacitus.yarn.rm-urls"))
 		return set_str(c->yarn_rm_urls, sizeof c->yarn_rm_urls, key, v, err, errlen);
+	if (!strcmp(key, "tacitus.standalone.rest-port"))
+		return set_port(&c->sa_rest_port, key, v, err, errlen);
+	if (!strcmp(key, "tacitus.standalone.ui-port"))
+		return set_port(&c->sa_ui_port, key, v, err, errlen);
+	if (!strcmp(key, "tacitus.standalone.poll-interval"))
+		return set_ms(&c->sa_poll_ms, key, v, YARN_MIN_MS, err, errlen);
 	if (!strcmp(key, "tacitus.session.driver-silence"))
 		return set_ms(&c->driver_silence_ms, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.session.max-per-user"))
@@ -375,7 +399,11 @@ int cfg_parse_blacklist(struct cfg *c, const char *text, const char *origin,
 
 const char *cfg_tracker(const struct cfg *c)
 {
-	return strncmp(c->spark_master, "yarn", 4) ? "local" : "yarn";
+	if (!strncmp(c->spark_master, "yarn", 4))
+		return "yarn";
+	if (!strncmp(c->spark_master, "spark://", 8) && !strcmp(c->deploy_mode, "cluster"))
+		return "standalone";
+	return "local";
 }
 
 bool cfg_is_blacklisted(const struct cfg *c, const char *key)

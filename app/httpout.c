@@ -120,6 +120,11 @@ int httpout_call(struct httpout *h, const char *method, const char *url, const c
 	rc = curl_easy_perform(c);
 	curl_slist_free_all(headers);
 	if (rc != CURLE_OK) {
+		long sent = 0;
+
+		/* bytes of the request that went out: 0 when it never reached the server */
+		curl_easy_getinfo(c, CURLINFO_REQUEST_SIZE, &sent);
+		a->sent = sent > 0;
 		snprintf(err, errlen, "%s %s: %s", method, url,
 			 rc == CURLE_WRITE_ERROR ? "answer too long" : h->error[0] ? h->error :
 			 curl_easy_strerror(rc));

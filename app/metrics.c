@@ -35,6 +35,7 @@ static const char *const ended_states[] = {"success", "dead", "killed"};
 static const char *const counter_names[METRICS_COUNTERS] = {
 	"tacitus_launches_total", "tacitus_adoptions_total", "tacitus_log_lines_stored_total",
 	"tacitus_database_errors_total", "tacitus_yarn_looks_total", "tacitus_yarn_look_errors_total",
+	"tacitus_standalone_calls_total", "tacitus_standalone_call_errors_total",
 };
 
 typedef unsigned long long u64;
@@ -301,6 +302,10 @@ static const struct family {
 	{"tacitus_launches_total", "counter", "Jobs launched."},
 	{"tacitus_log_lines_stored_total", "counter", "Log lines stored in PostgreSQL."},
 	{"tacitus_monitor_cycle_seconds", "histogram", "Time a monitor cycle took."},
+	{"tacitus_standalone_call_errors_total", "counter",
+	 "Calls to a standalone master that no ALIVE master answered (its jobs wait meanwhile)."},
+	{"tacitus_standalone_calls_total", "counter",
+	 "Calls to a standalone master: submissions, statuses, kills, worker look-ups."},
 	{"tacitus_warm_pool_drivers", "gauge", "Session drivers waiting in the warm pool."},
 	{"tacitus_yarn_look_errors_total", "counter",
 	 "Looks at the ResourceManager that got no answer (YARN jobs wait meanwhile)."},

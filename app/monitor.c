@@ -11,6 +11,8 @@
 #include "shim.h"
 #include "store.h"
 #include "track.h"
+#include "sparkjar.h"
+#include "track_standalone.h"
 #include "track_yarn.h"
 
 #include <errno.h>
@@ -50,6 +52,9 @@
 #define DIAG_MAX 400            /* YARN's diagnostics quoted in a reason */
 #define YARN_LOG_EVERY_MS 10000 /* a running YARN job's driver log is read this often */
 #define YARN_BACKOFF_MAX_MS 15000   /* looks at an RM that does not answer: at most this far apart */
+#define SA_LOG_EVERY_MS 5000    /* a running standalone driver's log is read this often */
+#define SA_REOPEN_MS 60000      /* the masters' client could not be made: tried again */
+#define SA_VERSION_MAX 32
 
 extern char **environ;
 
@@ -102,6 +107,19 @@ struct mon {
 	long long yarn_leak_checked;    /* now_ms() of the last leak check */
 	bool yarn_log_round;        /* this cycle reads running YARN jobs' driver logs */
 	long long yarn_logs_read;   /* now_ms() of the last such round */
+	struct sa_master *sa;       /* the standalone masters' client, opened at the first
+				       standalone job (track_standalone.h) */
+	char sa_master_url[256];    /* ... for this spark:// URL */
+	long long sa_opened;        /* now_ms() of the last attempt to open it */
+	bool sa_known;              /* the installed Spark's facts below were looked for */
+	char sa_version[SA_VERSION_MAX];    /* the installed Spark's version */
+	char *sa_module_options;    /* ... and its Java module options ("" = none found) */
+	bool sa_round;              /* this cycle asks the master for its drivers' states */
+	bool sa_round_failed;       /* ... and a call of it got no answer */
+	int sa_failures;            /* rounds in a row with a call that got no answer */
+	long long sa_looked;        /* now_ms() of the last round */
+	bool sa_log_round;          /* this cycle reads running standalone drivers' logs */
+	long long sa_logs_read;     /* now_ms() of the last such round */
 };
 
 /* Renew this monitor's leases once MAINTENANCE_MS passed since the last attempt
@@ -922,6 +940,358 @@ static bool yarn_look(struct mon *m, const struct store_jobs *jobs, struct yarn_
 	return rc == 0;
 }
 
+/* ---- standalone jobs: the master runs the driver on a worker and says how it ends ---- */
+
+static bool sa_job(const struct store_job *j)
+{
+	return !strcmp(j->tracker, "standalone");
+}
+
+/* The spark:// master a standalone job was accepted for (its --conf spark.master)
+ * into buf; the configured one when its arguments do not say. */
+static void sa_job_master(const struct mon *m, const struct store_job *j, char *buf, size_t len)
+{
+	json_object *a = j->argv_json ? json_tokener_parse(j->argv_json) : NULL;
+	size_t n = a && json_object_is_type(a, json_type_array) ? json_object_array_length(a) : 0;
+
+	snprintf(buf, len, "%s", m->cfg->spark_master);
+	for (size_t i = 0; i + 1 < n; i++) {
+		const char *k = json_object_get_string(json_object_array_get_idx(a, i));
+		const char *v = json_object_get_string(json_object_array_get_idx(a, i + 1));
+		if (k && v && !strcmp(k, "--conf") && !strncmp(v, "spark.master=spark://", 21))
+			snprintf(buf, len, "%s", v + sizeof "spark.master=" - 1);
+	}
+	json_object_put(a);
+}
+
+/* The masters' client for j's master, made at the first need (again when a job of
+ * another master comes, and a minute after a failure); NULL when it cannot be. */
+static struct sa_master *sa_client(struct mon *m, const struct store_job *j)
+{
+	char master[sizeof m->sa_master_url];
+
+	sa_job_master(m, j, master, sizeof master);
+	if (m->sa && !strcmp(master, m->sa_master_url))
+		return m->sa;
+	if (!m->sa && m->sa_opened && now_ms() - m->sa_opened < SA_REOPEN_MS &&
+	    !strcmp(master, m->sa_master_url))
+		return NULL;
+	sa_close(m->sa);
+	snprintf(m->sa_master_url, sizeof m->sa_master_url, "%s", master);
+	m->sa_opened = now_ms();
+	m->sa = sa_open(master, (int)m->cfg->sa_rest_port, (int)m->cfg->sa_ui_port);
+	return m->sa;
+}
+
+/* The installed Spark's version and Java module options (a driver that the worker
+ * starts on Java 17 dies without them), read once from its launcher jar. */
+static void sa_spark_facts(struct mon *m)
+{
+	char jar[PATH_MAX], err[NOTE_MAX];
+
+	if (m->sa_known)
+		return;
+	m->sa_known = true;
+	if (sparkjar_find(m->cfg->spark_home, jar, sizeof jar, m->sa_version,
+			  sizeof m->sa_version, err, sizeof err) < 0 ||
+	    !(m->sa_module_options = sparkjar_module_options(jar, err, sizeof err))) {
+		log_warn("standalone: %s; drivers are submitted without Spark's Java module "
+			 "options (a driver on Java 17 may then fail to start)", err);
+		if (!m->sa_version[0])
+			snprintf(m->sa_version, sizeof m->sa_version, "unknown");
+		return;
+	}
+	log_info("standalone: Spark %s, module options for drivers: %s", m->sa_version,
+		 m->sa_module_options[0] ? m->sa_module_options : "(none)");
+}
+
+/* One call to the masters counted, and when it got no answer, the round marked. */
+static int sa_counted(struct mon *m, int rc)
+{
+	metrics_count(METRICS_SA_CALLS, 1);
+	if (rc == SA_UNREACHABLE || rc == SA_MAYBE) {
+		metrics_count(METRICS_SA_CALL_ERRORS, 1);
+		m->sa_round_failed = true;
+	}
+	return rc;
+}
+
+/* Hand j's driver to the master, once: marked as tried first (an instance that dies
+ * meanwhile leaves the mark, and the job is never submitted twice), unmarked when
+ * no master got it (tried again at a later round). */
+static void sa_submit_job(struct mon *m, struct store_job *j, const char *what)
+{
+	char master[sizeof m->sa_master_url], id[SA_ID_MAX], err[NOTE_MAX], reason[NOTE_MAX];
+	struct sa_submit_opts o;
+	json_object *args;
+	char *req;
+	int rc;
+
+	if (j->deleted) {
+		end_job(m, j, "killed", -1, "deleted before it was submitted");
+		return;
+	}
+	if ((m->sa_failures && !m->sa_round) || m->sa_round_failed)
+		return;             /* the masters did not answer: at the next round */
+	if (!sa_client(m, j))
+		return;
+	sa_spark_facts(m);
+	sa_job_master(m, j, master, sizeof master);
+	o = (struct sa_submit_opts){master, m->sa_module_options ? m->sa_module_options : "",
+				    m->sa_version};
+	args = json_tokener_parse(j->argv_json);
+	req = args ? sa_create_request(args, &o, err, sizeof err) : NULL;
+	json_object_put(args);
+	if (!req) {
+		snprintf(reason, sizeof reason, "cannot be submitted to a standalone master: %.400s",
+			 args ? err : "its arguments are not readable");
+		end_job(m, j, "dead", -1, reason);
+		return;
+	}
+	if (store_submit_tried(m->s, j->id, m->o->instance, true) != STORE_OK) {
+		free(req);
+		return;
+	}
+	rc = sa_counted(m, sa_submit(m->sa, req, id, sizeof id, err, sizeof err));
+	free(req);
+	if (rc == SA_OK && store_app_seen(m->s, j->id, m->o->instance, id, "", "") != STORE_OK) {
+		/* the job stays marked without a driver id: it ends dead at the next cycle */
+		log_error("%s: driver %s not recorded; asking the master to kill it", what, id);
+		sa_kill(m->sa, id, err, sizeof err);
+	} else if (rc == SA_OK) {
+		snprintf(reason, sizeof reason, "submitted to the standalone master %.300s as driver "
+			 "%s", sa_url(m->sa), id);
+		store_submitted(m->s, j->id, m->o->instance, m->host, m->boot_id, reason);
+		snprintf(reason, sizeof reason, "tacitus: submitted to the standalone master %.300s "
+			 "as driver %s (Spark %s)", sa_url(m->sa), id, m->sa_version);
+		note(m, j, reason);
+		metrics_count(METRICS_LAUNCHES, 1);
+	} else if (rc == SA_REFUSED) {
+		snprintf(reason, sizeof reason, "the standalone master refused the driver: %.400s",
+			 err);
+		end_job(m, j, "dead", -1, reason);
+	} else if (rc == SA_MAYBE) {
+		snprintf(reason, sizeof reason, "the standalone master got the submission and gave no "
+			 "answer (%.300s): whether it made a driver is unknown, and the job is not "
+			 "submitted again", err);
+		end_job(m, j, "dead", -1, reason);
+	} else if (store_submit_tried(m->s, j->id, m->o->instance, false) == STORE_OK) {
+		if (!m->sa_failures)
+			log_warn("%s: no standalone master answered (%s); submitted when one does",
+				 what, err);
+	}
+}
+
+/* One read of the driver's `file` (0 stdout, 1 stderr) on its worker (ui) stored as
+ * lines.  Sets *more when the file has more after it.  Returns 0; -1 when the worker
+ * did not answer (why in err); -2 when the database failed or the lease is lost.  The
+ * worker sends text, with U+FFFD for bytes that are not UTF-8: when it did, the
+ * window's lines are taken whole, a last unterminated one too (its offset is no
+ * longer a byte count of what came). */
+static int sa_log_chunk(struct mon *m, struct store_job *j, const char *ui, int file, bool final,
+			bool *more, char *err, size_t errlen)
+{
+	long long off = file ? j->am_err_offset : j->am_out_offset, next, length, to;
+	struct track_facts f = {{0}};
+	json_object *lines;
+	char *bytes, head[NOTE_MAX];
+	size_t n, used;
+	bool exact;
+	enum store_rc rc = STORE_OK;
+
+	*more = false;
+	if (sa_log_read(m->sa, ui, j->app_id, file ? "stderr" : "stdout", off, &bytes, &n, &next,
+			&length, err, errlen) < 0)
+		return -1;
+	exact = (long long)n == next - off;
+	*more = next < length;
+	lines = json_object_new_array();
+	track_take_lines(bytes, n, final || !exact, *more && exact, lines, &f, &used);
+	to = exact ? off + (long long)used : next;
+	if (to > off && j->am_out_offset == 0 && j->am_err_offset == 0) {
+		snprintf(head, sizeof head, "tacitus: the driver's log on its worker (%s stdout, "
+			 "then stderr):", j->app_id);
+		note(m, j, head);
+	}
+	if (to > off)
+		rc = append_or_note(m, j, lines, file ? j->am_out_offset : to,
+				    file ? to : j->am_err_offset, true, NULL);
+	json_object_put(lines);
+	free(bytes);
+	if (to == off)
+		*more = false;      /* nothing taken: the rest at a later read */
+	return rc == STORE_OK ? 0 : -2;
+}
+
+/* What is new in j's driver log on its worker (stdout, then stderr) stored; when
+ * final (the driver ended) all of it, keeping the leases between reads.  Returns as
+ * sa_log_chunk. */
+static int sa_store_log(struct mon *m, struct store_job *j, bool final, char *err, size_t errlen)
+{
+	char ui[SA_URL_MAX];
+
+	if (sa_log_url_ui(j->log_url, ui, sizeof ui) < 0) {
+		snprintf(err, errlen, "no worker address in %s", j->log_url);
+		return -1;
+	}
+	for (;;) {
+		bool more_out, more_err;
+		int rc = sa_log_chunk(m, j, ui, 0, final, &more_out, err, errlen);
+
+		if (rc == 0 && !keep_leases(m))
+			return -2;
+		if (rc == 0)
+			rc = sa_log_chunk(m, j, ui, 1, final, &more_err, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (!keep_leases(m))
+			return -2;
+		if (!final || (!more_out && !more_err))
+			return 0;
+	}
+}
+
+/* The driver's log page on its worker, once a worker took it: looked up on the
+ * master and recorded (log_url: room for it; j->log_url points there after). */
+static void sa_seen(struct mon *m, struct store_job *j, const struct sa_driver *d,
+		    char *log_url, size_t len)
+{
+	char ui[SA_URL_MAX], err[NOTE_MAX];
+
+	if (j->log_url || !d->worker_id[0])
+		return;
+	if (sa_counted(m, sa_worker_ui(m->sa, d->worker_id, ui, sizeof ui, err, sizeof err)) != SA_OK ||
+	    sa_driver_log_url(ui, j->app_id, log_url, len) < 0)
+		return;             /* asked again at the next round */
+	if (store_app_seen(m->s, j->id, m->o->instance, j->app_id, "", log_url) == STORE_OK)
+		j->log_url = log_url;
+}
+
+/* A delete of a standalone job whose driver has not ended: killed through the
+ * master, again after each kill grace until the master says KILLED. */
+static void sa_kill_job(struct mon *m, struct store_job *j, const char *what)
+{
+	char err[NOTE_MAX];
+	int rc;
+
+	if (j->kill_age >= 0 && j->kill_age < m->o->kill_grace)
+		return;
+	rc = sa_counted(m, sa_kill(m->sa, j->app_id, err, sizeof err));
+	if (rc == SA_UNREACHABLE) {
+		log_warn("%s: cannot kill driver %s: %s", what, j->app_id, err);
+		return;
+	}
+	if (rc == SA_OK)
+		log_info("%s: deleted; the master asked to kill driver %s", what, j->app_id);
+	else
+		log_info("%s: deleted; the master did not kill driver %s: %s", what, j->app_id, err);
+	store_kill_sent(m->s, j->id, m->o->instance);
+}
+
+/* A standalone job: submitted once; then, at each round, the driver's state from
+ * the master, its log from its worker, a delete carried out, the end recorded with
+ * the master's words after the rest of the log. */
+static void watch_standalone(struct mon *m, struct store_job *j)
+{
+	char what[LABEL_MAX], err[NOTE_MAX], reason[NOTE_MAX], log_url[SA_URL_MAX + 128];
+	const char *to;
+	struct sa_driver d;
+	bool ended;
+
+	label(j, what, sizeof what);
+	if (!j->app_id && j->submit_tried) {
+		end_job(m, j, j->deleted ? "killed" : "dead", -1, "its submission to the standalone "
+			"master was cut short (its instance died, or the database failed, while it "
+			"was sent): whether the master made a driver is unknown, and the job is not "
+			"submitted again");
+		return;
+	}
+	if (!j->app_id) {
+		sa_submit_job(m, j, what);
+		return;
+	}
+	/* one call without an answer in a round: the others wait for the next round
+	 * rather than each wait for their own time-out */
+	if (!m->sa_round || m->sa_round_failed || !sa_client(m, j))
+		return;
+	if (sa_counted(m, sa_status(m->sa, j->app_id, &d, err, sizeof err)) != SA_OK)
+		return;             /* said once per outage at the round's end */
+	sa_seen(m, j, &d, log_url, sizeof log_url);
+	to = sa_livy_state(&d, j->state);
+	ended = strcmp(to, "starting") && strcmp(to, "running");
+	if (j->log_url && (ended || (m->sa_log_round && !strcmp(to, "running")))) {
+		char line[NOTE_MAX + 128];
+		int rc = sa_store_log(m, j, ended, err, sizeof err);
+
+		if (rc == -2)
+			return;
+		if (rc == -1 && ended) {    /* said once: the job ends now */
+			snprintf(line, sizeof line, "tacitus: the rest of the driver's log could not "
+				 "be read from its worker: %s", err);
+			note(m, j, line);
+		}
+	}
+	if (j->deleted && !ended) {
+		sa_kill_job(m, j, what);
+		return;
+	}
+	if (!ended) {
+		if (!strcmp(to, "running") && !strcmp(j->state, "starting")) {
+			snprintf(reason, sizeof reason, "driver %s is RUNNING on %s", j->app_id,
+				 d.worker_id[0] ? d.worker_id : "a worker");
+			store_transition(m->s, j->id, m->o->instance, "starting", "running", -1, reason);
+		} else if (strcmp(d.state, "SUBMITTED") && strcmp(d.state, "RUNNING")) {
+			log_info("%s: driver %s is %s; its state stays %s", what, j->app_id, d.state,
+				 j->state);
+		}
+		return;
+	}
+	sa_reason(&d, j->app_id, reason, sizeof reason);
+	if (j->deleted && strcmp(to, "success"))
+		to = "killed";
+	if (!strcmp(to, "success"))
+		finish(m, j, "success", -1, reason);
+	else
+		end_job(m, j, to, -1, reason);
+}
+
+/* The time between rounds: tacitus.standalone.poll-interval, doubled after each
+ * round that got no answer, up to YARN_BACKOFF_MAX_MS (or the interval, when longer). */
+static long long sa_interval(const struct mon *m)
+{
+	long long t = m->cfg->sa_poll_ms << (m->sa_failures < 5 ? m->sa_failures : 5);
+	long long cap = m->cfg->sa_poll_ms > YARN_BACKOFF_MAX_MS ? m->cfg->sa_poll_ms :
+			YARN_BACKOFF_MAX_MS;
+
+	return t < cap ? t : cap;
+}
+
+/* Whether this cycle is a round (its standalone jobs' states asked for), and a
+ * round of their logs too. */
+static void sa_round_begin(struct mon *m)
+{
+	m->sa_round = now_ms() - m->sa_looked >= sa_interval(m);
+	m->sa_round_failed = false;
+	m->sa_log_round = m->sa_round && now_ms() - m->sa_logs_read >= SA_LOG_EVERY_MS;
+}
+
+/* The round is over: a master that did not answer is said once per outage. */
+static void sa_round_end(struct mon *m, bool asked)
+{
+	if (!m->sa_round || !asked)
+		return;
+	m->sa_looked = now_ms();
+	if (m->sa_log_round)
+		m->sa_logs_read = now_ms();
+	if (m->sa_round_failed && !m->sa_failures)
+		log_warn("standalone: no answer from the master (%s); its jobs wait",
+			 m->sa ? sa_url(m->sa) : m->sa_master_url);
+	else if (!m->sa_round_failed && m->sa_failures)
+		log_info("standalone: %s answers again after %d rounds without", sa_url(m->sa),
+			 m->sa_failures);
+	m->sa_failures = m->sa_round_failed ? m->sa_failures + 1 : 0;
+}
+
 /* j, whose monitor stopped renewing its lease, is this monitor's now. */
 static void adopted(struct mon *m, struct store_job *j)
 {
@@ -1048,8 +1418,8 @@ static void maintain(struct mon *m)
 			struct store_job *j = &jobs.v[i];
 			char why[NOTE_MAX];
 
-			/* a YARN job is not tied to a host: YARN says how it ends */
-			if (yarn_job(j) || (same(j->host, m->host) && same(j->boot_id, m->boot_id))) {
+			/* a cluster job is not tied to a host: its cluster manager says how it ends */
+			if (yarn_job(j) || sa_job(j) || local(m, j)) {
 				adopted(m, j);
 				continue;       /* watched from the next cycle on */
 			}
@@ -1074,13 +1444,18 @@ static void maintain(struct mon *m)
 static void cycle(struct mon *m)
 {
 	struct store_jobs jobs;
+	char what[LABEL_MAX];
 
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;                   /* our shims: their status is in their folder */
+	sa_round_begin(m);
 	if (store_claim(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
 			CLAIM_PER_CYCLE, &jobs) == STORE_OK) {
 		for (int i = 0; i < jobs.n && !stopping && keep_leases(m); i++)
-			launch(m, &jobs.v[i]);
+			if (sa_job(&jobs.v[i]))
+				sa_submit_job(m, &jobs.v[i], label(&jobs.v[i], what, sizeof what));
+			else
+				launch(m, &jobs.v[i]);
 		store_jobs_free(&jobs);
 	}
 	if (store_my_jobs(m->s, m->o->instance, &jobs) == STORE_OK) {
@@ -1088,11 +1463,17 @@ static void cycle(struct mon *m)
 		struct yarn_apps apps;
 		bool looked = app && yarn_look(m, &jobs, &apps, app);
 
+		bool sa_asked = false;
+
 		for (int i = 0; app && i < jobs.n && !stopping && keep_leases(m); i++)
 			if (yarn_job(&jobs.v[i]))
 				watch_yarn(m, &jobs.v[i], app[i], looked);
-			else
+			else if (sa_job(&jobs.v[i])) {
+				sa_asked = true;
+				watch_standalone(m, &jobs.v[i]);
+			} else
 				watch(m, &jobs.v[i]);
+		sa_round_end(m, sa_asked);
 		if (looked)
 			yarn_apps_free(&apps);
 		free(app);
@@ -1228,6 +1609,8 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		store_release_leases(m.s, o->instance);
 	store_close(m.s);
 	yarn_rm_close(m.yarn);
+	sa_close(m.sa);
+	free(m.sa_module_options);
 	curl_global_cleanup();
 	jobenv_free(m.job_env);
 	return 0;

@@ -20,13 +20,13 @@
 	"(SELECT stop_reason FROM session WHERE driver_id = b.id), b.tracker, b.yarn_tag, " \
 	"b.app_id, b.spark_ui_url, COALESCE(b.exit_code, -1), " \
 	"COALESCE(extract(epoch FROM now() - b.launched_at), -1), b.am_out_offset, b.am_err_offset, " \
-	"b.driver_log_url"
+	"b.driver_log_url, b.submit_tried_at IS NOT NULL"
 
 enum jcol {
 	JC_ID, JC_ARGV, JC_JOB_DIR, JC_HOST, JC_BOOT_ID, JC_PID, JC_PID_START, JC_OUT_OFFSET,
 	JC_ERR_OFFSET, JC_LOG_LINES, JC_DELETED, JC_KILL_AGE, JC_STATE, JC_STOP_REASON,
 	JC_TRACKER, JC_YARN_TAG, JC_APP_ID, JC_UI_URL, JC_EXIT_CODE, JC_LAUNCH_AGE,
-	JC_AM_OUT_OFFSET, JC_AM_ERR_OFFSET, JC_LOG_URL
+	JC_AM_OUT_OFFSET, JC_AM_ERR_OFFSET, JC_LOG_URL, JC_SUBMIT_TRIED
 };
 
 /* Rows of batch with a negative id are session drivers ("driver 3" is id -3). */
@@ -63,6 +63,7 @@ static void fill_jobs(PGresult *r, struct store_jobs *out)
 		j->am_out_offset = atoll(PQgetvalue(r, i, JC_AM_OUT_OFFSET));
 		j->am_err_offset = atoll(PQgetvalue(r, i, JC_AM_ERR_OFFSET));
 		j->log_url = store_col(r, i, JC_LOG_URL);
+		j->submit_tried = !strcmp(PQgetvalue(r, i, JC_SUBMIT_TRIED), "t");
 	}
 	if (!out->v)
 		out->n = 0;
@@ -229,7 +230,7 @@ enum store_rc store_take_over(struct store *s, const char *owner, const char *ho
 	if (a && e)
 		rc = jobs_query(s, "take over",
 			"WITH x AS (SELECT id FROM batch WHERE state IN ('starting', 'running') "
-			"AND lease_owner <> $1 AND (((host = $2 OR tracker = 'yarn') AND lease_owner IN "
+			"AND lease_owner <> $1 AND (((host = $2 OR tracker <> 'local') AND lease_owner IN "
 			"(SELECT jsonb_array_elements_text($4::jsonb))) OR lease_owner IN "
 			"(SELECT jsonb_array_elements_text($5::jsonb))) FOR UPDATE SKIP LOCKED) "
 			"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
@@ -311,6 +312,32 @@ enum store_rc store_launched(struct store *s, long long id, const char *owner, p
 
 	snprintf(reason, sizeof reason, "spark-submit started (job shim pid %d)", (int)pid);
 	return transition(s, id, owner, "starting", to, -1, reason, &l);
+}
+
+enum store_rc store_submitted(struct store *s, long long id, const char *owner, const char *host,
+			      const char *boot_id, const char *reason)
+{
+	struct launch l = {0, 0, NULL, host, boot_id};
+
+	return transition(s, id, owner, "starting", "starting", -1, reason, &l);
+}
+
+enum store_rc store_submit_tried(struct store *s, long long id, const char *owner, bool tried)
+{
+	char ids[STORE_NUM_MAX];
+	const char *p[3] = {ids, owner, tried ? "t" : "f"};
+	PGresult *r;
+	int n;
+
+	snprintf(ids, sizeof ids, "%lld", id);
+	r = store_run(s, "submission mark", "UPDATE batch SET submit_tried_at = CASE WHEN "
+		      "$3::boolean THEN now() END WHERE id = $1::bigint AND lease_owner = $2 "
+		      "AND state = 'starting' AND app_id IS NULL", 3, p);
+	if (!r)
+		return STORE_ERROR;
+	n = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return n == 1 ? STORE_OK : STORE_NOTFOUND;
 }
 
 enum store_rc store_submit_ended(struct store *s, long long id, const char *owner, int code)

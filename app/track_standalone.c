@@ -569,6 +569,19 @@ int sa_driver_log_url(const char *ui, const char *id, char *buf, size_t len)
 	return w < 0 || (size_t)w >= len ? -1 : 0;
 }
 
+int sa_log_url_ui(const char *log_url, char *ui, size_t len)
+{
+	const char *at = log_url ? strstr(log_url, "/logPage/?driverId=") : NULL;
+	size_t n = at ? (size_t)(at - log_url) : 0;
+
+	if (!at || !n || n >= len || strncmp(log_url, "http", 4) ||
+	    !track_url_plain(log_url, strlen(log_url)))
+		return -1;
+	memcpy(ui, log_url, n);
+	ui[n] = '\0';
+	return 0;
+}
+
 /* ---- the client ---- */
 
 struct sa_master {
@@ -576,6 +589,7 @@ struct sa_master {
 	int n, cur;                 /* masters known; the one in use */
 	char rest[SA_MASTER_MAX][SA_URL_MAX];
 	char ui[SA_MASTER_MAX][SA_URL_MAX];
+	bool sent_unanswered;       /* a call sent a request that got no answer */
 };
 
 struct sa_master *sa_open(const char *master, int rest_port, int ui_port)
@@ -649,6 +663,7 @@ static int call(struct sa_master *m, bool ui, const char *method, const char *pa
 		if (httpout_call(m->http, method, url, json, "application/json", max, &a, why,
 				 sizeof why) < 0) {
 			snprintf(err, errlen, "%s: %s", url, why);
+			m->sent_unanswered |= a.sent;
 			continue;
 		}
 		rc = read(&a, arg, why, sizeof why);
@@ -664,14 +679,17 @@ static int call(struct sa_master *m, bool ui, const char *method, const char *pa
 struct create_arg {
 	char *id;
 	size_t idlen;
+	bool maybe;                 /* a master failed after it got the request */
 };
 
 static int read_create(const struct httpout_answer *a, void *arg, char *err, size_t errlen)
 {
 	struct create_arg *c = arg;
 
-	if (a->status >= 500) {         /* the master's trouble, not a no to the driver */
+	if (a->status >= 500) {         /* the master's trouble, not a no to the driver: it
+					 * may have failed after it made it */
 		snprintf(err, errlen, "HTTP %ld", a->status);
+		c->maybe = true;
 		return SA_UNREACHABLE;
 	}
 	return sa_parse_create(a->body, c->id, c->idlen, err, errlen);
@@ -680,11 +698,14 @@ static int read_create(const struct httpout_answer *a, void *arg, char *err, siz
 int sa_submit(struct sa_master *m, const char *request, char *id, size_t idlen, char *err,
 	      size_t errlen)
 {
-	struct create_arg c = {id, idlen};
+	struct create_arg c = {id, idlen, false};
+	int rc;
 
 	id[0] = '\0';
-	return call(m, false, "POST", "/v1/submissions/create", request, SA_ANSWER_MAX,
-		    read_create, &c, err, errlen);
+	m->sent_unanswered = false;
+	rc = call(m, false, "POST", "/v1/submissions/create", request, SA_ANSWER_MAX,
+		  read_create, &c, err, errlen);
+	return rc == SA_UNREACHABLE && (m->sent_unanswered || c.maybe) ? SA_MAYBE : rc;
 }
 
 static int read_status(const struct httpout_answer *a, void *arg, char *err, size_t errlen)

@@ -56,6 +56,13 @@ struct cfg {
 	long long yarn_poll_ms;        /* livy.server.yarn.poll-interval (5s) */
 	long long yarn_leak_timeout_ms;    /* livy.server.yarn.app-leakage.check-timeout (600s) */
 	long long yarn_leak_interval_ms;   /* livy.server.yarn.app-leakage.check-interval (60s) */
+	/* Spark standalone (livy.spark.master = spark://... in cluster deploy mode) */
+	long sa_rest_port;             /* tacitus.standalone.rest-port: each master's REST
+					  submission server (6066, Spark's spark.master.rest.port) */
+	long sa_ui_port;               /* tacitus.standalone.ui-port: each master's web UI,
+					  where its workers' UIs are listed (8080) */
+	long long sa_poll_ms;          /* tacitus.standalone.poll-interval: a driver's status
+					  is asked for this often (2s) */
 	bool csrf;                     /* livy.server.csrf-protection.enabled */
 	bool access_control;           /* livy.server.access-control.enabled */
 	struct cfg_users {             /* user lists; "*" = everybody */
@@ -93,7 +100,9 @@ int cfg_parse_blacklist(struct cfg *c, const char *text, const char *origin,
 int cfg_load(struct cfg *c);
 
 /* Who tracks the jobs accepted under c: "yarn" when livy.spark.master is yarn (the
- * ResourceManager says how they end), else "local" (their spark-submit process does). */
+ * ResourceManager says how they end), "standalone" when it is spark://... in cluster
+ * deploy mode (the master runs the driver and says how it ends), else "local" (their
+ * spark-submit process does). */
 const char *cfg_tracker(const struct cfg *c);
 
 /* True when `key` is blacklisted for user requests (built in, or in the file). */

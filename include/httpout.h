@@ -9,6 +9,7 @@
 #ifndef TACITUS_HTTPOUT_H
 #define TACITUS_HTTPOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define HTTPOUT_LOCATION_MAX 1024
@@ -20,6 +21,8 @@ struct httpout_answer {
 	char *body;                 /* malloc'd, NUL-terminated ("" when empty) */
 	size_t len;
 	char location[HTTPOUT_LOCATION_MAX];    /* a redirect's Location, "" = none */
+	bool sent;                  /* when no answer came: whether the request went out
+				       (the server may have acted on it) */
 };
 
 /* A handle with these time-outs (milliseconds), or NULL after logging why not.
@@ -31,7 +34,7 @@ void httpout_free(struct httpout *h);
  * body unless NULL, asking for `accept` (a media type; NULL = any).  Returns 0 and
  * fills *a whatever the status (free it with httpout_answer_free), or -1 when no
  * answer came (refused, timed out, an answer longer than `max` bytes) with why in
- * err; logs nothing. */
+ * err and a->sent telling whether the request went out; logs nothing. */
 int httpout_call(struct httpout *h, const char *method, const char *url, const char *json,
 		 const char *accept, size_t max, struct httpout_answer *a, char *err, size_t errlen);
 void httpout_answer_free(struct httpout_answer *a);

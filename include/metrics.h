@@ -30,6 +30,8 @@ enum metrics_counter {
 	METRICS_DB_ERRORS,          /* statements PostgreSQL failed (store.h STORE_ERROR) */
 	METRICS_YARN_LOOKS,         /* looks at the ResourceManager (track_yarn.h) */
 	METRICS_YARN_LOOK_ERRORS,   /* ... that got no answer */
+	METRICS_SA_CALLS,           /* calls to a standalone master (track_standalone.h) */
+	METRICS_SA_CALL_ERRORS,     /* ... that got no answer from an ALIVE master */
 	METRICS_COUNTERS
 };
 

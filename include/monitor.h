@@ -5,7 +5,9 @@
  * owner's lease expired on this host, launches through the job shim, stores new
  * output lines, carries out kills of deleted batches, and ends batches whose
  * process is gone, with the exit status the shim wrote (then removes their
- * folder: the output is in PostgreSQL).  A NOTIFY wakes it; a
+ * folder: the output is in PostgreSQL); it drives the cluster trackers the same
+ * way (track_yarn.h, track_standalone.h: jobs whose cluster manager says how they
+ * end, submitted once, adopted from any host).  A NOTIFY wakes it; a
  * one-second timer is the fallback.  It never parses HTTP.
  *
  * Leases are renewed on their own clock, not once per cycle: a cycle can take

@@ -184,14 +184,19 @@ struct store_job {
 	double kill_age;            /* seconds since the first kill signal, -1 = none */
 	const char *state;
 	const char *stop_reason;    /* drivers: why their session was stopped, NULL = not */
-	const char *tracker;        /* "local" or "yarn" (cfg_tracker when accepted) */
+	const char *tracker;        /* "local", "yarn" or "standalone" (cfg_tracker when
+				       accepted) */
 	const char *yarn_tag;       /* YARN jobs: the application tag, set by the claim */
-	const char *app_id, *ui_url;        /* NULL = not known yet */
+	const char *app_id, *ui_url;        /* NULL = not known yet; a standalone job's
+					       app_id is its driver's id */
 	int exit_code;              /* YARN jobs: spark-submit's, -1 = still running */
 	double launch_age;          /* seconds since the launch, -1 = not launched */
 	long long am_out_offset, am_err_offset; /* YARN jobs: bytes of the application
 						   master's stdout, stderr stored */
-	const char *log_url;        /* ... of that container (driver_log_url), NULL = none */
+	const char *log_url;        /* ... of that container (driver_log_url), NULL = none;
+				       standalone jobs: the driver's log page on its worker */
+	bool submit_tried;          /* standalone jobs: a submission was sent (or about to
+				       be) and no driver id is known yet */
 };
 
 struct store_jobs {
@@ -229,8 +234,8 @@ enum store_rc store_lease_marks(struct store *s, const char *me, struct store_ma
 void store_marks_free(struct store_marks *m);
 
 /* Take over the jobs of owners judged gone (leasewatch.h): those on this host (and
- * the YARN jobs anywhere) of the `n_adopt` owners `adopt`, and those anywhere of the
- * `n_end` owners `end`.  The caller adopts the YARN jobs and those of its own host
+ * the cluster jobs, YARN's and standalone's, anywhere) of the `n_adopt` owners
+ * `adopt`, and those anywhere of the `n_end` owners `end`.  The caller adopts the cluster jobs and those of its own host
  * and boot (their processes can be checked) and ends the others (gone with a
  * reboot, or on a host it cannot see).
  * Returns them like store_my_jobs. */
@@ -248,6 +253,18 @@ enum store_rc store_release_leases(struct store *s, const char *owner);
 enum store_rc store_launched(struct store *s, long long id, const char *owner, pid_t pid,
 			     long long pid_start, const char *job_dir, const char *host,
 			     const char *boot_id, const char *to);
+
+/* A standalone job was handed to its master (its driver id stored before with
+ * store_app_seen): the change starting -> starting with `reason`, recording this host
+ * and boot as the submitter's (no process).  STORE_NOTFOUND when the lease was lost. */
+enum store_rc store_submitted(struct store *s, long long id, const char *owner, const char *host,
+			      const char *boot_id, const char *reason);
+
+/* Mark (tried) or unmark standalone job id as being submitted: set before the
+ * submission is sent, cleared only when no master can have received it.  A job
+ * marked without a driver id is never submitted again (its fate is unknown).
+ * STORE_NOTFOUND when the lease was lost or the job already has a driver id. */
+enum store_rc store_submit_tried(struct store *s, long long id, const char *owner, bool tried);
 
 /* A cluster job's spark-submit ended with `code` (kept in exit_code; the job goes
  * on until its cluster manager says it ended).  Recorded once. */

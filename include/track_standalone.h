@@ -41,6 +41,8 @@ enum sa_rc {
 	SA_OK = 0,
 	SA_UNREACHABLE = -1,        /* no ALIVE master answered: conclude nothing, retry */
 	SA_REFUSED = -2,            /* the ALIVE master said no (why in err): final */
+	SA_MAYBE = -3,              /* sa_submit only: a master got the request and gave no
+				       answer; it may have made the driver */
 };
 
 /* ---- where the masters are (pure) ---- */
@@ -132,6 +134,10 @@ int sa_parse_log(const char *text, size_t len, long long *start, long long *end,
  * not a driver id. */
 int sa_driver_log_url(const char *ui, const char *id, char *buf, size_t len);
 
+/* The worker's web UI (http://HOST:PORT) in a log page address that
+ * sa_driver_log_url made, into ui.  Returns 0, or -1 when log_url is not one. */
+int sa_log_url_ui(const char *log_url, char *ui, size_t len);
+
 /* True when id may be put in a URL as a driver's id: [A-Za-z0-9-_.], not empty,
  * shorter than SA_ID_MAX. */
 bool sa_id_ok(const char *id);
@@ -151,9 +157,11 @@ const char *sa_url(const struct sa_master *m);
 
 /* Submit `request` (from sa_create_request): POST /v1/submissions/create to each
  * master in order from the one in use, moving on when it does not answer or is a
- * standby.  SA_OK with the driver's id in id, or SA_REFUSED / SA_UNREACHABLE with
- * why in err.  After SA_UNREACHABLE the driver may yet have been made (a time-out
- * after the master took it): the caller must not submit twice blindly. */
+ * standby.  SA_OK with the driver's id in id, or with why in err: SA_REFUSED (the
+ * ALIVE master said no), SA_UNREACHABLE (no master got the request, or those that
+ * answered made no driver: a standby, an error of the master's own; submitting again
+ * is safe), SA_MAYBE (a master got the request and no answer came: it may have made
+ * the driver, so submitting again could run it twice). */
 int sa_submit(struct sa_master *m, const char *request, char *id, size_t idlen, char *err,
 	      size_t errlen);
 

@@ -5,14 +5,18 @@
 #
 #   sh tests/integration.sh        local Spark (livy.spark.master = local[1]): tests/integration
 #   sh tests/integration.sh yarn   a real YARN that tests/cluster/yarn.sh starts, with
-#                                  livy.spark.master = yarn in cluster mode: tests/cluster
+#                                  livy.spark.master = yarn in cluster mode:
+#                                  tests/cluster/test_yarn*.py
+#   sh tests/integration.sh standalone   a real Spark standalone master and worker that
+#                                  tests/cluster/standalone.sh starts, with livy.spark.master
+#                                  = spark://... in cluster mode: tests/cluster/test_standalone.py
 # TACITUS_TESTS narrows the tests (pytest's arguments).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 MODE=${1:-local}
 case "$MODE" in
-local | yarn) ;;
-*) echo "usage: sh tests/integration.sh [local|yarn]" >&2; exit 2 ;;
+local | yarn | standalone) ;;
+*) echo "usage: sh tests/integration.sh [local|yarn|standalone]" >&2; exit 2 ;;
 esac
 VAR=$(mktemp -d /tmp/tacitus-it.XXXXXX)
 chmod 755 "$VAR"
@@ -44,6 +48,8 @@ cleanup() {
 	# stack has no next start, so its jobs and session drivers go with it
 	sh "$ROOT/app/stack.sh" kill-jobs
 	[ "$MODE" = yarn ] && sh "$ROOT/tests/cluster/yarn.sh" stop "$VAR/yarn" || true
+	[ "$MODE" = standalone ] && sh "$ROOT/tests/cluster/standalone.sh" stop "$VAR/standalone" ||
+		true
 	if [ "$status" = 0 ]; then
 		rm -rf "$VAR"
 	else
@@ -53,6 +59,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
+WHITELIST="$TACITUS_JOBS, /tmp/tacitus-wl"
 if [ "$MODE" = yarn ]; then
 	# HADOOP_CONF_DIR, YARN_CONF_DIR, SPARK_CONF_DIR, JAVA_HOME, TACITUS_RM_URL: the
 	# server passes the first four on to spark-submit
@@ -63,7 +70,20 @@ livy.spark.deploy-mode = cluster
 livy.server.yarn.poll-interval = 1s
 livy.server.yarn.app-lookup-timeout = 45s
 livy.server.yarn.app-leakage.check-interval = 2s"
-	TESTS=$ROOT/tests/cluster
+	TESTS="$ROOT/tests/cluster/test_yarn.py $ROOT/tests/cluster/test_yarn_client.py"
+elif [ "$MODE" = standalone ]; then
+	# SPARK_HOME, JAVA_HOME, TACITUS_SA_*, TACITUS_TEST_JAR (a jar of test drivers)
+	SA_ENV=$(sh "$ROOT/tests/cluster/standalone.sh" start "$VAR/standalone") || exit 1
+	eval "$(printf '%s\n' "$SA_ENV" | sed "s/^\([A-Z_]*\)='\(.*\)'$/export \1='\2'/")"
+	# the jar where batches may name it (livy.file.local-dir-whitelist)
+	mkdir -p "$VAR/sa-jars"
+	cp "$TACITUS_TEST_JAR" "$VAR/sa-jars/tacitus-test.jar"
+	export TACITUS_TEST_JAR="$VAR/sa-jars/tacitus-test.jar"
+	MASTER="livy.spark.master = $TACITUS_SA_MASTER
+livy.spark.deploy-mode = cluster
+tacitus.standalone.poll-interval = 500ms"
+	WHITELIST="$WHITELIST, $VAR/sa-jars"
+	TESTS=$ROOT/tests/cluster/test_standalone.py
 else
 	MASTER="livy.spark.master = local[1]"
 	TESTS=$ROOT/tests/integration
@@ -74,7 +94,7 @@ $MASTER
 livy.server.session.state-retain.sec = 600s
 livy.server.session.max-creation = 100
 livy.server.session.ttl-check = true
-livy.file.local-dir-whitelist = $TACITUS_JOBS, /tmp/tacitus-wl
+livy.file.local-dir-whitelist = $WHITELIST
 tacitus.history.keep-days = 36500
 livy.superusers = $TACITUS_USER
 CONF
@@ -82,7 +102,7 @@ cp "$ROOT/app/conf/spark-blacklist.conf" "$LIVY_CONF_DIR/"
 
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
-"$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider ${TACITUS_TESTS:-"$TESTS"}
+"$ROOT/.venv/bin/python" -m pytest -q -p no:cacheprovider ${TACITUS_TESTS:-$TESTS}
 sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1
 if grep -l -E "AddressSanitizer|LeakSanitizer|runtime error:" "$VAR"/log/app-*.log >/dev/null 2>&1; then
 	echo "integration: sanitizer reports in the app logs:" >&2

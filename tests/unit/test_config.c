@@ -88,6 +88,24 @@ void test_config(void)
 				  sizeof err) == -1);
 	CHECK(strstr(err, "livy.server.yarn.app-lookup-timeout") != NULL);
 
+	/* standalone: cluster deploy mode on a spark:// master; the ports and the poll */
+	cfg_defaults(&c);
+	CHECK(c.sa_rest_port == 6066 && c.sa_ui_port == 8080 && c.sa_poll_ms == 2000);
+	CHECK(cfg_parse_livy_conf(&c, "livy.spark.master = spark://m1:7077,m2:7077\n", "t", err,
+				  sizeof err) == 0);
+	CHECK_STR(cfg_tracker(&c), "local");     /* client mode: the driver runs here */
+	CHECK(cfg_parse_livy_conf(&c, "livy.spark.deploy-mode = cluster\n"
+				  "tacitus.standalone.rest-port = 16066\n"
+				  "tacitus.standalone.ui-port = 18080\n"
+				  "tacitus.standalone.poll-interval = 1s\n", "t", err, sizeof err) == 0);
+	CHECK_STR(cfg_tracker(&c), "standalone");
+	CHECK(c.sa_rest_port == 16066 && c.sa_ui_port == 18080 && c.sa_poll_ms == 1000);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.standalone.rest-port = 65536\n", "t", err,
+				  sizeof err) == -1);
+	CHECK_STR(err, "t:1: tacitus.standalone.rest-port: expected a port (1 to 65535), got '65536'");
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.standalone.ui-port = 0\n", "t", err,
+				  sizeof err) == -1);
+
 	cfg_defaults(&c);
 	CHECK(cfg_parse_blacklist(&c, "# keys\nspark.custom.key\n\n  spark.master \r\n", "bl", err,
 				  sizeof err) == 0);

@@ -432,6 +432,17 @@ static void worker_ui(void)
 				sizeof ui) == 0);
 	CHECK_STR(ui, "http://127.0.0.1:8081/logPage/?driverId=driver-20261206055957-0000"
 		  "&logType=stdout");
+	/* and back: the worker's UI from the stored log page (an adopter has nothing else) */
+	{
+		char back[SA_URL_MAX];
+		CHECK(sa_log_url_ui(ui, back, sizeof back) == 0);
+		CHECK_STR(back, "http://127.0.0.1:8081");
+		CHECK(sa_log_url_ui("http://h:1/log?x", back, sizeof back) == -1);
+		CHECK(sa_log_url_ui("/logPage/?driverId=d", back, sizeof back) == -1);
+		CHECK(sa_log_url_ui("file:///x/logPage/?driverId=d", back, sizeof back) == -1);
+		CHECK(sa_log_url_ui(NULL, back, sizeof back) == -1);
+		CHECK(sa_log_url_ui(ui, back, 8) == -1);
+	}
 	CHECK(sa_driver_log_url("javascript:x", "driver-1", ui, sizeof ui) == -1);
 	CHECK(sa_driver_log_url("http://h:1", "driver-1&logType=../../x", ui, sizeof ui) == -1);
 	CHECK(sa_driver_log_url("http://h:1", "driver-1", tiny, sizeof tiny) == -1);
