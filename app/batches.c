@@ -113,12 +113,15 @@ static bool standalone_fits(struct call *k, json_object *argv)
 
 	if (strcmp(cfg_tracker(k->c), "standalone"))
 		return true;
+	bool fits;
+
 	req = sa_create_request(argv, &o, err, sizeof err);
+	fits = req != NULL;
 	free(req);
-	if (!req)
+	if (!fits)
 		http_send_msg(k->r, 400, NULL, "Rejected, Reason: %s (livy.spark.master = %s in "
 			      "cluster deploy mode)", err, k->c->spark_master);
-	return req != NULL;
+	return fits;
 }
 
 /* Store the accepted request q with its arguments and answer. */

@@ -85,6 +85,11 @@ static size_t on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+void httpout_set_total_ms(struct httpout *h, long total_ms)
+{
+	h->total_ms = total_ms;
+}
+
 int httpout_call(struct httpout *h, const char *method, const char *url, const char *json,
 		 const char *accept, size_t max, struct httpout_answer *a, char *err, size_t errlen)
 {

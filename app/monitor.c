@@ -501,6 +501,10 @@ static void launch(struct mon *m, struct store_job *j)
 		keeper_kill(p.pid, p.start_ticks, m->boot_id, SIGKILL);
 	} else {
 		metrics_count(METRICS_LAUNCHES, 1);
+		if (j->id < 0 && !strcmp(cfg_tracker(m->cfg), "standalone"))
+			note(m, j, "tacitus: a standalone cluster runs no Python driver in cluster "
+			     "deploy mode: this session's driver runs here (client mode), its "
+			     "executors on the cluster");
 	}
 }
 
@@ -1005,13 +1009,14 @@ static void sa_spark_facts(struct mon *m)
 		 m->sa_module_options[0] ? m->sa_module_options : "(none)");
 }
 
-/* One call to the masters counted, and when it got no answer, the round marked. */
-static int sa_counted(struct mon *m, int rc)
+/* One call to the masters counted; when it got no answer from a REST server (not
+ * the web UI: a worker's address is asked for again later), the round is marked. */
+static int sa_counted(struct mon *m, int rc, bool rest)
 {
 	metrics_count(METRICS_SA_CALLS, 1);
 	if (rc == SA_UNREACHABLE || rc == SA_MAYBE) {
 		metrics_count(METRICS_SA_CALL_ERRORS, 1);
-		m->sa_round_failed = true;
+		m->sa_round_failed |= rest;
 	}
 	return rc;
 }
@@ -1040,22 +1045,27 @@ static void sa_submit_job(struct mon *m, struct store_job *j, const char *what)
 	o = (struct sa_submit_opts){master, m->sa_module_options ? m->sa_module_options : "",
 				    m->sa_version};
 	args = json_tokener_parse(j->argv_json);
+	if (!args)
+		snprintf(err, sizeof err, "its arguments are not readable");
 	req = args ? sa_create_request(args, &o, err, sizeof err) : NULL;
 	json_object_put(args);
 	if (!req) {
 		snprintf(reason, sizeof reason, "cannot be submitted to a standalone master: %.400s",
-			 args ? err : "its arguments are not readable");
+			 err);
 		end_job(m, j, "dead", -1, reason);
 		return;
 	}
-	if (store_submit_tried(m->s, j->id, m->o->instance, true) != STORE_OK) {
+	/* the lease freshly renewed outlives the call (at most 4 s): no other instance
+	 * can take the job while it is being submitted */
+	if (!keep_leases(m) || store_submit_tried(m->s, j->id, m->o->instance, true) != STORE_OK) {
 		free(req);
 		return;
 	}
-	rc = sa_counted(m, sa_submit(m->sa, req, id, sizeof id, err, sizeof err));
+	rc = sa_counted(m, sa_submit(m->sa, req, id, sizeof id, err, sizeof err), true);
 	free(req);
 	if (rc == SA_OK && store_app_seen(m->s, j->id, m->o->instance, id, "", "") != STORE_OK) {
-		/* the job stays marked without a driver id: it ends dead at the next cycle */
+		/* the job stays marked without a driver id (it ends dead at the next cycle,
+		 * here or where it was adopted): the driver must not run untracked */
 		log_error("%s: driver %s not recorded; asking the master to kill it", what, id);
 		sa_kill(m->sa, id, err, sizeof err);
 	} else if (rc == SA_OK) {
@@ -1160,7 +1170,8 @@ static void sa_seen(struct mon *m, struct store_job *j, const struct sa_driver *
 
 	if (j->log_url || !d->worker_id[0])
 		return;
-	if (sa_counted(m, sa_worker_ui(m->sa, d->worker_id, ui, sizeof ui, err, sizeof err)) != SA_OK ||
+	if (sa_counted(m, sa_worker_ui(m->sa, d->worker_id, ui, sizeof ui, err, sizeof err),
+		       false) != SA_OK ||
 	    sa_driver_log_url(ui, j->app_id, log_url, len) < 0)
 		return;             /* asked again at the next round */
 	if (store_app_seen(m->s, j->id, m->o->instance, j->app_id, "", log_url) == STORE_OK)
@@ -1176,7 +1187,7 @@ static void sa_kill_job(struct mon *m, struct store_job *j, const char *what)
 
 	if (j->kill_age >= 0 && j->kill_age < m->o->kill_grace)
 		return;
-	rc = sa_counted(m, sa_kill(m->sa, j->app_id, err, sizeof err));
+	rc = sa_counted(m, sa_kill(m->sa, j->app_id, err, sizeof err), true);
 	if (rc == SA_UNREACHABLE) {
 		log_warn("%s: cannot kill driver %s: %s", what, j->app_id, err);
 		return;
@@ -1214,9 +1225,14 @@ static void watch_standalone(struct mon *m, struct store_job *j)
 	 * rather than each wait for their own time-out */
 	if (!m->sa_round || m->sa_round_failed || !sa_client(m, j))
 		return;
-	if (sa_counted(m, sa_status(m->sa, j->app_id, &d, err, sizeof err)) != SA_OK)
+	if (sa_counted(m, sa_status(m->sa, j->app_id, &d, err, sizeof err), true) != SA_OK)
 		return;             /* said once per outage at the round's end */
+	/* each call takes up to 4 s: the leases are kept between them */
+	if (!keep_leases(m))
+		return;
 	sa_seen(m, j, &d, log_url, sizeof log_url);
+	if (!keep_leases(m))
+		return;
 	to = sa_livy_state(&d, j->state);
 	ended = strcmp(to, "starting") && strcmp(to, "running");
 	if (j->log_url && (ended || (m->sa_log_round && !strcmp(to, "running")))) {
@@ -1287,8 +1303,8 @@ static void sa_round_end(struct mon *m, bool asked)
 		log_warn("standalone: no answer from the master (%s); its jobs wait",
 			 m->sa ? sa_url(m->sa) : m->sa_master_url);
 	else if (!m->sa_round_failed && m->sa_failures)
-		log_info("standalone: %s answers again after %d rounds without", sa_url(m->sa),
-			 m->sa_failures);
+		log_info("standalone: %s answers again after %d rounds without",
+			 m->sa ? sa_url(m->sa) : m->sa_master_url, m->sa_failures);
 	m->sa_failures = m->sa_round_failed ? m->sa_failures + 1 : 0;
 }
 

@@ -561,6 +561,13 @@ enum reqbody_rc reqbody_session(struct reqbody *r, const char *text, size_t len,
 		reqbody_free(r);
 		return REQBODY_INVALID;
 	}
+	/* a standalone cluster runs no Python driver in cluster mode: a session's driver
+	 * runs here (client mode, walled as every driver here), its executors there */
+	if (standalone_cluster(c)) {
+		json_object_object_add(r->conf, "spark.submit.deployMode",
+				       json_object_new_string("client"));
+		json_object_object_add(r->conf, "spark.ui.enabled", json_object_new_string("false"));
+	}
 	r->ttl_ms = time_field(r->body, "ttl");
 	r->idle_timeout_ms = time_field(r->body, "idleTimeout");
 	hb = get(r->body, "heartbeatTimeoutInSecond");

@@ -360,6 +360,7 @@ enum store_rc store_app_seen(struct store *s, long long id, const char *owner,
 	char ids[STORE_NUM_MAX];
 	const char *p[5] = {ids, owner, app_id, ui_url, log_url};
 	PGresult *r;
+	int n;
 
 	snprintf(ids, sizeof ids, "%lld", id);
 	/* another attempt's container: its log is read from its start */
@@ -371,8 +372,11 @@ enum store_rc store_app_seen(struct store *s, long long id, const char *owner,
 		      "am_err_offset = CASE WHEN driver_log_url <> NULLIF($5, '') THEN 0 "
 		      "ELSE am_err_offset END "
 		      "WHERE id = $1::bigint AND lease_owner = $2", 5, p);
+	if (!r)
+		return STORE_ERROR;
+	n = atoi(PQcmdTuples(r));
 	PQclear(r);
-	return r ? STORE_OK : STORE_ERROR;
+	return n == 1 ? STORE_OK : STORE_NOTFOUND;
 }
 
 enum store_rc store_transition(struct store *s, long long id, const char *owner,

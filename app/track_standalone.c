@@ -13,7 +13,9 @@
 /* A call may hold the monitor's loop, which renews its leases (6 s) between calls:
  * each is kept well inside that. */
 #define SA_CONNECT_MS 2000
-#define SA_CALL_MS 4000
+#define SA_CALL_MS 4000         /* a whole call, every master tried included */
+#define SA_CALL_MIN_MS 500      /* ... the least left worth trying one more master */
+#define SA_STANDBY_WORDS "a standby master: "
 #define SA_ANSWER_MAX (1024 * 1024)         /* a REST answer (an error's stack trace) */
 #define SA_JSON_ANSWER_MAX (16 * 1024 * 1024)   /* /json/ of a large cluster */
 /* the worker decodes the bytes as UTF-8: a bad byte becomes 3 (U+FFFD) */
@@ -442,7 +444,8 @@ void sa_reason(const struct sa_driver *d, const char *id, char *buf, size_t len)
 {
 	if (!d->known)
 		snprintf(buf, len, "the standalone master knows no driver %s (did it restart "
-			 "without recovery?)", id);
+			 "without recovery, or forget it among more than spark.deploy.retainedDrivers "
+			 "ended ones?)", id);
 	else if (d->message[0])
 		first_line(buf, len, "", d->message);
 	else
@@ -462,14 +465,14 @@ int sa_parse_create(const char *json, char *id, size_t idlen, char *err, size_t 
 	sid = str(root, "submissionId");
 	msg = str(root, "message");
 	if (standby(msg)) {
-		first_line(err, errlen, "a standby master: ", msg);
+		first_line(err, errlen, SA_STANDBY_WORDS, msg);
 		rc = SA_UNREACHABLE;
 	} else if (!ok) {
 		first_line(err, errlen, "the standalone master refused the driver: ", msg);
 		rc = SA_REFUSED;
 	} else if (!sid || !sa_id_ok(sid) || strlen(sid) >= idlen) {
 		snprintf(err, errlen, "the master took the driver but gave no usable id");
-		rc = SA_UNREACHABLE;
+		rc = SA_MAYBE;
 	} else {
 		copy(id, idlen, sid);
 	}
@@ -589,7 +592,8 @@ struct sa_master {
 	int n, cur;                 /* masters known; the one in use */
 	char rest[SA_MASTER_MAX][SA_URL_MAX];
 	char ui[SA_MASTER_MAX][SA_URL_MAX];
-	bool sent_unanswered;       /* a call sent a request that got no answer */
+	bool sent_is_final;         /* a request that reached a master (sent, no answer)
+				       goes to no other: SA_MAYBE (submissions) */
 };
 
 struct sa_master *sa_open(const char *master, int rest_port, int ui_port)
@@ -656,14 +660,17 @@ static int call(struct sa_master *m, bool ui, const char *method, const char *pa
 	for (int tried = 0; tried < m->n; tried++, m->cur = (m->cur + 1) % m->n) {
 		char url[SA_URL_MAX + SA_ID_MAX + 64], why[SA_MSG_MAX];
 		struct httpout_answer a;
+		long left = SA_CALL_MS - elapsed_ms(&t0);
 
-		if (tried && elapsed_ms(&t0) >= SA_CALL_MS)
-			break;
+		if (left < SA_CALL_MIN_MS)
+			break;      /* the whole call stays inside SA_CALL_MS */
+		httpout_set_total_ms(m->http, left);
 		snprintf(url, sizeof url, "%s%s", ui ? m->ui[m->cur] : m->rest[m->cur], path);
 		if (httpout_call(m->http, method, url, json, "application/json", max, &a, why,
 				 sizeof why) < 0) {
 			snprintf(err, errlen, "%s: %s", url, why);
-			m->sent_unanswered |= a.sent;
+			if (a.sent && m->sent_is_final)
+				return SA_MAYBE;
 			continue;
 		}
 		rc = read(&a, arg, why, sizeof why);
@@ -679,33 +686,39 @@ static int call(struct sa_master *m, bool ui, const char *method, const char *pa
 struct create_arg {
 	char *id;
 	size_t idlen;
-	bool maybe;                 /* a master failed after it got the request */
 };
 
 static int read_create(const struct httpout_answer *a, void *arg, char *err, size_t errlen)
 {
 	struct create_arg *c = arg;
 
+	int rc;
+
 	if (a->status >= 500) {         /* the master's trouble, not a no to the driver: it
 					 * may have failed after it made it */
 		snprintf(err, errlen, "HTTP %ld", a->status);
-		c->maybe = true;
-		return SA_UNREACHABLE;
+		return SA_MAYBE;
 	}
-	return sa_parse_create(a->body, c->id, c->idlen, err, errlen);
+	rc = sa_parse_create(a->body, c->id, c->idlen, err, errlen);
+	/* a 2xx that is not the protocol's answer: something took the request */
+	if (rc == SA_UNREACHABLE && a->status / 100 == 2 && strncmp(err, SA_STANDBY_WORDS,
+								   strlen(SA_STANDBY_WORDS)))
+		return SA_MAYBE;
+	return rc;
 }
 
 int sa_submit(struct sa_master *m, const char *request, char *id, size_t idlen, char *err,
 	      size_t errlen)
 {
-	struct create_arg c = {id, idlen, false};
+	struct create_arg c = {id, idlen};
 	int rc;
 
 	id[0] = '\0';
-	m->sent_unanswered = false;
+	m->sent_is_final = true;
 	rc = call(m, false, "POST", "/v1/submissions/create", request, SA_ANSWER_MAX,
 		  read_create, &c, err, errlen);
-	return rc == SA_UNREACHABLE && (m->sent_unanswered || c.maybe) ? SA_MAYBE : rc;
+	m->sent_is_final = false;
+	return rc;
 }
 
 static int read_status(const struct httpout_answer *a, void *arg, char *err, size_t errlen)

@@ -30,6 +30,10 @@ struct httpout_answer {
 struct httpout *httpout_new(long connect_ms, long total_ms);
 void httpout_free(struct httpout *h);
 
+/* The time limit of h's next calls (milliseconds, > 0): a caller that tries
+ * several servers within one budget gives each what is left of it. */
+void httpout_set_total_ms(struct httpout *h, long total_ms);
+
 /* Send `method` ("GET", "PUT", "POST") to url, with `json` as an application/json
  * body unless NULL, asking for `accept` (a media type; NULL = any).  Returns 0 and
  * fills *a whatever the status (free it with httpout_answer_free), or -1 when no

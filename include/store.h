@@ -272,7 +272,8 @@ enum store_rc store_submit_ended(struct store *s, long long id, const char *owne
 
 /* What the cluster manager shows of job id's application: its id, the Spark UI and
  * the driver's log addresses ("" = unchanged).  A new driver log address (another
- * attempt's container) sets the stored bytes of the driver's log back to 0. */
+ * attempt's container) sets the stored bytes of the driver's log back to 0.
+ * STORE_NOTFOUND when the lease was lost (nothing recorded). */
 enum store_rc store_app_seen(struct store *s, long long id, const char *owner,
 			     const char *app_id, const char *ui_url, const char *log_url);
 

@@ -42,7 +42,8 @@ enum sa_rc {
 	SA_UNREACHABLE = -1,        /* no ALIVE master answered: conclude nothing, retry */
 	SA_REFUSED = -2,            /* the ALIVE master said no (why in err): final */
 	SA_MAYBE = -3,              /* sa_submit only: a master got the request and gave no
-				       answer; it may have made the driver */
+				       usable answer (none, an error of its own, no usable
+				       id); it may have made the driver */
 };
 
 /* ---- where the masters are (pure) ---- */
@@ -104,8 +105,9 @@ const char *sa_livy_state(const struct sa_driver *d, const char *last);
 void sa_reason(const struct sa_driver *d, const char *id, char *buf, size_t len);
 
 /* Parse an answer of POST /v1/submissions/create: SA_OK with the driver's id in id,
- * SA_REFUSED with the master's message in err, SA_UNREACHABLE when a standby
- * answered or text is not a CreateSubmissionResponse (nor an ErrorResponse). */
+ * SA_REFUSED with the master's message in err, SA_MAYBE when it took the driver
+ * but gave no usable id, SA_UNREACHABLE when a standby answered or text is not a
+ * CreateSubmissionResponse (nor an ErrorResponse). */
 int sa_parse_create(const char *json, char *id, size_t idlen, char *err, size_t errlen);
 
 /* Parse an answer of POST /v1/submissions/kill/{id}: SA_OK when the master took
@@ -159,9 +161,11 @@ const char *sa_url(const struct sa_master *m);
  * master in order from the one in use, moving on when it does not answer or is a
  * standby.  SA_OK with the driver's id in id, or with why in err: SA_REFUSED (the
  * ALIVE master said no), SA_UNREACHABLE (no master got the request, or those that
- * answered made no driver: a standby, an error of the master's own; submitting again
- * is safe), SA_MAYBE (a master got the request and no answer came: it may have made
- * the driver, so submitting again could run it twice). */
+ * answered made no driver: refused connections, standbys; submitting again is
+ * safe), SA_MAYBE (a master got the request and gave no usable answer: no answer
+ * in time, a 5xx, a 2xx that is not the protocol's, no usable id; it may have made
+ * the driver, so the request goes to no other master and submitting again could run
+ * it twice).  The whole call, every master included, takes at most 4 s. */
 int sa_submit(struct sa_master *m, const char *request, char *id, size_t idlen, char *err,
 	      size_t errlen);
 

@@ -9,7 +9,7 @@
 #                                  tests/cluster/test_yarn*.py
 #   sh tests/integration.sh standalone   a real Spark standalone master and worker that
 #                                  tests/cluster/standalone.sh starts, with livy.spark.master
-#                                  = spark://... in cluster mode: tests/cluster/test_standalone.py
+#                                  = spark://... in cluster mode: tests/cluster/test_standalone*.py
 # TACITUS_TESTS narrows the tests (pytest's arguments).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -83,7 +83,7 @@ elif [ "$MODE" = standalone ]; then
 livy.spark.deploy-mode = cluster
 tacitus.standalone.poll-interval = 500ms"
 	WHITELIST="$WHITELIST, $VAR/sa-jars"
-	TESTS=$ROOT/tests/cluster/test_standalone.py
+	TESTS="$ROOT/tests/cluster/test_standalone.py $ROOT/tests/cluster/test_standalone_client.py"
 else
 	MASTER="livy.spark.master = local[1]"
 	TESTS=$ROOT/tests/integration

@@ -109,6 +109,10 @@ def test_delete_kills_on_the_master(tac, cfg):
     tl.wait_until(lambda: tac.db.batch_state(bid) == "killed", 60,
                   f"batch {bid} killed in the database")
     assert f"killed: driver {driver}" in events(tac, bid), events(tac, bid)
+    # no driver left on the cluster
+    assert drivers()[driver]["state"] == "KILLED", drivers()[driver]
+    active = requests.get(f"{master_ui()}/json/", timeout=30).json().get("activedrivers", [])
+    assert driver not in [d["id"] for d in active], active
 
 
 def test_python_in_cluster_mode_is_a_400_that_writes_nothing(tac, cfg):
@@ -188,3 +192,37 @@ def test_every_instance_killed_then_adopted_from_any_host(tac, cfg):
     new = set(drivers()) - before
     assert new == {driver}, f"drivers made meanwhile: {sorted(new)} (expected only {driver})"
     assert "TACITUS-SLEEP 25" in tac.full_log(bid)
+
+
+def test_pyspark_session_runs_its_work_on_the_cluster(tac, cfg):
+    """A Python driver cannot run on a standalone cluster in cluster mode: a session's
+    driver runs here in client mode (its log says so), and a statement's work runs on the
+    worker's executors (the master shows the session's application)."""
+    r = tac.api.post("/sessions", json={"kind": "pyspark"})
+    assert r.status_code == 201, tl.describe(r)
+    sid = r.json()["id"]
+    try:
+        def state():
+            return tl.json_body(tac.api.get(f"/sessions/{sid}/state"), 200)["state"]
+        tl.wait_until(lambda: state() in ("idle", "dead", "error", "killed"), SA_TIMEOUT,
+                      f"session {sid} idle")
+        log = tl.json_body(tac.api.get(f"/sessions/{sid}/log", params={"size": -1}), 200)["log"]
+        assert state() == "idle", log[-30:]
+        assert any("this session's driver runs here (client mode)" in x for x in log), log[:10]
+        r = tac.api.post(f"/sessions/{sid}/statements",
+                         json={"code": "spark.sparkContext.master + ' ' + "
+                                       "str(spark.range(1000).count())"})
+        assert r.status_code == 201, tl.describe(r)
+        n = r.json()["id"]
+
+        def done():
+            s = tl.json_body(tac.api.get(f"/sessions/{sid}/statements/{n}"), 200)
+            return s if s["state"] in ("available", "error", "cancelled") else None
+        s = tl.wait_until(done, SA_TIMEOUT, f"statement {n} of session {sid}")
+        assert s["state"] == "available" and s["output"]["status"] == "ok", s
+        assert s["output"]["data"]["text/plain"] == \
+            f"'{os.environ['TACITUS_SA_MASTER']} 1000'", s["output"]
+        body = requests.get(f"{master_ui()}/json/", timeout=30).json()
+        assert any(a["state"] == "RUNNING" for a in body.get("activeapps", [])), body
+    finally:
+        tac.api.delete(f"/sessions/{sid}")

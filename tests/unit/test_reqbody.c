@@ -481,4 +481,20 @@ void test_sessionreq(void)
 	CHECK(!argv_fits_pool(a, &d));
 	json_object_put(a);
 	reqbody_free(&r);
+
+	/* a standalone cluster in cluster mode: a session's driver runs here (client mode,
+	 * no UI here), its executors on the cluster */
+	snprintf(c.spark_master, sizeof c.spark_master, "spark://m:7077");
+	snprintf(c.deploy_mode, sizeof c.deploy_mode, "cluster");
+	CHECK(parse_session("{\"kind\": \"pyspark\"}", &r, msg, sizeof msg) == 0);
+	a = argv_driver(&r, &c, &d);
+	CHECK_STR(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		  "[\"--name\",\"livy-session\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.master=spark://m:7077\","
+		  "\"--conf\",\"spark.submit.deployMode=client\",\"--conf\",\"spark.ui.enabled=false\",\"/opt/tacitus/app/repl.py\","
+		  "\"--callback\",\"https://127.0.0.1:8998/driver\",\"--cafile\",\"/var/ca.crt\","
+		  "\"--secret-file\",\"driver.secret\"]");
+	json_object_put(a);
+	reqbody_free(&r);
+	snprintf(c.spark_master, sizeof c.spark_master, "local");
+	c.deploy_mode[0] = '\0';
 }
