@@ -55,6 +55,8 @@
 #define SA_LOG_EVERY_MS 5000    /* a running standalone driver's log is read this often */
 #define SA_REOPEN_MS 60000      /* the masters' client could not be made: tried again */
 #define SA_VERSION_MAX 32
+#define SA_LOG_WAIT_MS 60000    /* an ended driver whose log cannot be read: tried again */
+#define SA_WAIT_MAX 64          /* ... for this many jobs at once (more end at once) */
 
 extern char **environ;
 
@@ -120,6 +122,10 @@ struct mon {
 	long long sa_looked;        /* now_ms() of the last round */
 	bool sa_log_round;          /* this cycle reads running standalone drivers' logs */
 	long long sa_logs_read;     /* now_ms() of the last such round */
+	struct sa_wait {            /* ended drivers whose log could not be read yet */
+		long long id, since;
+	} sa_wait[SA_WAIT_MAX];
+	int sa_n_wait;
 };
 
 /* Renew this monitor's leases once MAINTENANCE_MS passed since the last attempt
@@ -1199,6 +1205,36 @@ static void sa_kill_job(struct mon *m, struct store_job *j, const char *what)
 	store_kill_sent(m->s, j->id, m->o->instance);
 }
 
+/* Whether job id, whose driver ended and whose log could not be read (its worker
+ * did not answer, or its address is not known yet), may wait for a later round:
+ * for SA_LOG_WAIT_MS from the first such round; false (forgotten) after. */
+static bool sa_log_may_wait(struct mon *m, long long id)
+{
+	int i = 0;
+
+	while (i < m->sa_n_wait && m->sa_wait[i].id != id)
+		i++;
+	if (i == m->sa_n_wait) {
+		if (m->sa_n_wait == SA_WAIT_MAX)
+			return false;
+		m->sa_wait[m->sa_n_wait++] = (struct sa_wait){id, now_ms()};
+	}
+	if (now_ms() - m->sa_wait[i].since < SA_LOG_WAIT_MS)
+		return true;
+	m->sa_wait[i] = m->sa_wait[--m->sa_n_wait];
+	return false;
+}
+
+/* Job id ends: it waits no more. */
+static void sa_log_forget(struct mon *m, long long id)
+{
+	for (int i = 0; i < m->sa_n_wait; i++)
+		if (m->sa_wait[i].id == id) {
+			m->sa_wait[i] = m->sa_wait[--m->sa_n_wait];
+			return;
+		}
+}
+
 /* A standalone job: submitted once; then, at each round, the driver's state from
  * the master, its log from its worker, a delete carried out, the end recorded with
  * the master's words after the rest of the log. */
@@ -1235,12 +1271,21 @@ static void watch_standalone(struct mon *m, struct store_job *j)
 		return;
 	to = sa_livy_state(&d, j->state);
 	ended = strcmp(to, "starting") && strcmp(to, "running");
+	if (ended && !j->log_url && d.worker_id[0]) {
+		/* its worker's address could not be looked up: the log waits a while */
+		if (sa_log_may_wait(m, j->id))
+			return;
+		note(m, j, "tacitus: the driver's log could not be read: its worker's web UI "
+		     "was not found on the master");
+	}
 	if (j->log_url && (ended || (m->sa_log_round && !strcmp(to, "running")))) {
 		char line[NOTE_MAX + 128];
 		int rc = sa_store_log(m, j, ended, err, sizeof err);
 
 		if (rc == -2)
 			return;
+		if (rc == -1 && ended && sa_log_may_wait(m, j->id))
+			return;     /* its worker may answer at a later round */
 		if (rc == -1 && ended) {    /* said once: the job ends now */
 			snprintf(line, sizeof line, "tacitus: the rest of the driver's log could not "
 				 "be read from its worker: %s", err);
@@ -1262,6 +1307,7 @@ static void watch_standalone(struct mon *m, struct store_job *j)
 		}
 		return;
 	}
+	sa_log_forget(m, j->id);
 	sa_reason(&d, j->app_id, reason, sizeof reason);
 	if (j->deleted && strcmp(to, "success"))
 		to = "killed";
