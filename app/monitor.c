@@ -1284,8 +1284,10 @@ static void watch_standalone(struct mon *m, struct store_job *j)
 
 		if (rc == -2)
 			return;
-		if (rc == -1 && ended && sa_log_may_wait(m, j->id))
-			return;     /* its worker may answer at a later round */
+		/* its worker may answer at a later round (a driver the master forgot may
+		 * be one its worker never had: no wait for it) */
+		if (rc == -1 && ended && d.known && sa_log_may_wait(m, j->id))
+			return;
 		if (rc == -1 && ended) {    /* said once: the job ends now */
 			snprintf(line, sizeof line, "tacitus: the rest of the driver's log could not "
 				 "be read from its worker: %s", err);
