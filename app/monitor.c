@@ -881,6 +881,26 @@ static void watch_yarn(struct mon *m, struct store_job *j, const struct yarn_app
 		yarn_verdict(m, j, a, alive);
 }
 
+/* The oldest launch of jobs[0..n)'s YARN jobs in ms since the epoch (for a look-up
+ * by start time, yarn_lookup_path), or 0 when one of them has no launch recorded
+ * (its application may be older than any launch known). */
+static long long oldest_launch(const struct store_job *v, int n)
+{
+	struct timespec t;
+	double age = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!yarn_job(&v[i]) || !v[i].yarn_tag)
+			continue;
+		if (v[i].launch_age < 0)
+			return 0;
+		if (v[i].launch_age > age)
+			age = v[i].launch_age;
+	}
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000 - (long long)(age * 1000);
+}
+
 /* The ResourceManagers' client, opened at the first need (and again a minute after
  * a failure to find one); NULL when none is known. */
 static struct yarn_rm *yarn_client(struct mon *m)
@@ -929,7 +949,8 @@ static bool yarn_look(struct mon *m, const struct store_jobs *jobs, struct yarn_
 	rc = n && yarn_client(m) && keep_leases(m) ? 0 : 1;
 	if (rc == 0) {
 		m->yarn_looked = now_ms();
-		rc = yarn_rm_lookup(m->yarn, tags, n, apps, err, sizeof err);
+		rc = yarn_rm_lookup(m->yarn, tags, n, oldest_launch(jobs->v, jobs->n), apps, err,
+				    sizeof err);
 		metrics_count(METRICS_YARN_LOOKS, 1);
 		if (rc < 0)
 			metrics_count(METRICS_YARN_LOOK_ERRORS, 1);
@@ -1390,7 +1411,8 @@ static void leak_check(struct mon *m)
 	for (int i = 0; tags && i < jobs.n; i++)
 		tags[i] = jobs.v[i].yarn_tag;
 	if (tags && jobs.n && yarn_client(m) &&
-	    yarn_rm_lookup(m->yarn, tags, jobs.n, &apps, err, sizeof err) == 0) {
+	    yarn_rm_lookup(m->yarn, tags, jobs.n, oldest_launch(jobs.v, jobs.n), &apps, err,
+			   sizeof err) == 0) {
 		for (int i = 0; i < apps.n; i++) {
 			struct yarn_app *a = &apps.v[i];
 			struct store_job *j = &jobs.v[a->job];

@@ -19,7 +19,6 @@
 #define RM_KILL_ANSWER_MAX 65536
 #define CONF_VALUE_MAX 1024
 #define CONF_NAME_MAX 160
-#define LOOKUP_URL_EXTRA 128
 #define YARN_LOG_TAIL 65536         /* what a look at a driver's log asks for first */
 #define LOG_FRAME_MAX 65536         /* the NodeManager's header and trailer around the bytes */
 
@@ -374,26 +373,50 @@ static int call(struct yarn_rm *rm, const char *method, const char *path, const 
 	return -1;
 }
 
-int yarn_rm_lookup(struct yarn_rm *rm, const char *const *tags, int n, struct yarn_apps *out,
-		   char *err, size_t errlen)
+/* The look-up by tags, or NULL when its path would be longer than max bytes. */
+static char *path_by_tags(const char *const *tags, int n, size_t max)
 {
 	static const char head[] = "/ws/v1/cluster/apps?applicationTags=";
-	size_t len = sizeof head + LOOKUP_URL_EXTRA, at;
-	struct httpout_answer a;
+	size_t len = sizeof head - 1, at;
 	char *path;
+
+	for (int i = 0; i < n && len <= max; i++)
+		len += strlen(tags[i]) + (i ? 1 : 0);
+	if (len > max || !(path = malloc(len + 1)))
+		return NULL;
+	at = (size_t)snprintf(path, len + 1, "%s", head);
+	/* tags are [a-z0-9-] (Livy's form, made here): nothing to escape */
+	for (int i = 0; i < n; i++)
+		at += (size_t)snprintf(path + at, len + 1 - at, "%s%s", i ? "," : "", tags[i]);
+	return path;
+}
+
+char *yarn_lookup_path(const char *const *tags, int n, long long since_ms)
+{
+	char *path = path_by_tags(tags, n, YARN_LOOKUP_PATH_MAX), buf[64];
+
+	if (path)
+		return path;
+	if (since_ms > YARN_SINCE_MARGIN_MS)
+		snprintf(buf, sizeof buf, "/ws/v1/cluster/apps?startedTimeBegin=%lld",
+			 since_ms - YARN_SINCE_MARGIN_MS);
+	else
+		snprintf(buf, sizeof buf, "/ws/v1/cluster/apps");
+	return strdup(buf);
+}
+
+int yarn_rm_lookup(struct yarn_rm *rm, const char *const *tags, int n, long long since_ms,
+		   struct yarn_apps *out, char *err, size_t errlen)
+{
+	struct httpout_answer a;
+	char *path = yarn_lookup_path(tags, n, since_ms);
 	int rc;
 
 	memset(out, 0, sizeof *out);
-	for (int i = 0; i < n; i++)
-		len += strlen(tags[i]) + 1;
-	if (!(path = malloc(len))) {
+	if (!path) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	at = (size_t)snprintf(path, len, "%s", head);
-	/* tags are [a-z0-9-] (Livy's form, made here): nothing to escape */
-	for (int i = 0; i < n; i++)
-		at += (size_t)snprintf(path + at, len - at, "%s%s", i ? "," : "", tags[i]);
 	rc = call(rm, "GET", path, NULL, RM_ANSWER_MAX, &a, err, errlen);
 	free(path);
 	if (rc < 0)

@@ -3,7 +3,8 @@
  * The module owns everything Tacitus knows of YARN: where the ResourceManagers are
  * (tacitus.yarn.rm-urls, else yarn-site.xml in YARN_CONF_DIR or HADOOP_CONF_DIR,
  * with HA), the application tag a job is submitted with, ONE request per look that
- * finds the applications of all of an instance's jobs by their tags, what YARN's
+ * finds the applications of all of an instance's jobs (by their tags, or by when
+ * they started when the tags are too many for one URL: yarn_lookup_path), what YARN's
  * states mean in Livy's, and killing an application.  It returns observations; it
  * never writes SQL and never sees an HTTP request: the monitor drives it, as it
  * drives the local tracker (track.h).  The parsing of the RM's answers is pure and
@@ -79,12 +80,37 @@ void yarn_rm_close(struct yarn_rm *rm);
 /* The RM in use now, for messages. */
 const char *yarn_rm_url(const struct yarn_rm *rm);
 
-/* ONE look for the applications of all n tags: GET /ws/v1/cluster/apps with the
- * tags; on a connection error or a standby's redirect, the next RM is tried
- * (each at most once).  Returns 0 and fills *out, or -1 with why in err: no
+/* A look-up's path by tags stays at most this long: a ResourceManager refuses a
+ * request line longer than its Jetty's request header buffer (HttpServer2's
+ * hadoop.http.max.request.header.size, 64 KiB by default; a proxy in front of it
+ * may allow 8 KiB only), which a few thousand tags would pass. */
+#define YARN_LOOKUP_PATH_MAX 8192
+/* What is taken off the oldest launch for startedTimeBegin: the clocks of the
+ * database (launches) and of the RM (startedTime) may disagree. */
+#define YARN_SINCE_MARGIN_MS (60LL * 60 * 1000)
+
+/* The path (from /ws/v1/...) of ONE look for the applications of tags[0..n):
+ *   - by their tags, "/ws/v1/cluster/apps?applicationTags=t0,t1,..." (byte for byte
+ *     as before), when that is at most YARN_LOOKUP_PATH_MAX bytes long;
+ *   - else "/ws/v1/cluster/apps?startedTimeBegin=S", S = since_ms (the oldest
+ *     launch of these jobs, ms since the epoch) less YARN_SINCE_MARGIN_MS: every
+ *     application started since, whatever its tags, type or user;
+ *   - else, when since_ms <= 0 (a job's launch is not known),
+ *     "/ws/v1/cluster/apps": every application the RM holds.
+ * The last two answer more than these jobs' applications (a RM holds the running
+ * ones and yarn.resourcemanager.max-completed-applications ended ones, 1000 by
+ * default): yarn_parse_apps keeps only those under tags.  No applicationTypes
+ * filter: a job may name its own type (spark.yarn.applicationType).  Pure.
+ * Returns the path (malloc'd; the caller frees), or NULL when out of memory. */
+char *yarn_lookup_path(const char *const *tags, int n, long long since_ms);
+
+/* ONE look for the applications of all n tags: GET yarn_lookup_path(tags, n,
+ * since_ms) (since_ms: the oldest launch of these jobs, ms since the epoch; 0 =
+ * not known); on a connection error or a standby's redirect, the next RM is
+ * tried (each at most once).  Returns 0 and fills *out, or -1 with why in err: no
  * ResourceManager answered (nothing may be concluded about any job). */
-int yarn_rm_lookup(struct yarn_rm *rm, const char *const *tags, int n, struct yarn_apps *out,
-		   char *err, size_t errlen);
+int yarn_rm_lookup(struct yarn_rm *rm, const char *const *tags, int n, long long since_ms,
+		   struct yarn_apps *out, char *err, size_t errlen);
 
 /* Ask the RM to kill application id (PUT .../apps/{id}/state KILLED).  Returns 0
  * when the RM took it (the application then reads KILLED), or -1 with why in err. */

@@ -7,6 +7,7 @@
 #include "track_yarn.h"
 #include "unit.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 #define RECORDED "tests/cluster/recorded/"
@@ -124,6 +125,112 @@ static void parse_shapes(void)
 		}
 	}
 	yarn_apps_free(&a);
+}
+
+/* n tags of Livy's form, in one malloc'd block (tags[i] point into it). */
+static char *make_tags(const char **tags, int n)
+{
+	char *block = malloc((size_t)n * 32);
+
+	for (int i = 0; block && i < n; i++) {
+		tags[i] = block + (size_t)i * 32;
+		snprintf(block + (size_t)i * 32, 32, "livy-batch-%d-abcdef%02d", 10000 + i, i % 100);
+	}
+	return block;
+}
+
+static void lookup_paths(void)
+{
+	const char *two[] = {"livy-batch-1-abcdefgh", "livy-batch-2-ijklmnop"};
+	static const char *many[5000];
+	char *block = make_tags(many, 5000), *p;
+	int fit;
+
+	CHECK(block != NULL);
+	if (!block)
+		return;
+	/* a short list: by tags, as always */
+	p = yarn_lookup_path(two, 2, 1796524284723LL);
+	CHECK_STR(p, "/ws/v1/cluster/apps?applicationTags=livy-batch-1-abcdefgh,"
+		  "livy-batch-2-ijklmnop");
+	free(p);
+	p = yarn_lookup_path(two, 1, 0);
+	CHECK_STR(p, "/ws/v1/cluster/apps?applicationTags=livy-batch-1-abcdefgh");
+	free(p);
+
+	/* as many tags as fit: the path is YARN_LOOKUP_PATH_MAX bytes at most */
+	for (fit = 1; fit < 5000; fit++) {
+		p = yarn_lookup_path(many, fit + 1, 0);
+		bool by_tags = p && !strncmp(p, "/ws/v1/cluster/apps?applicationTags=", 36);
+		free(p);
+		if (!by_tags)
+			break;
+	}
+	p = yarn_lookup_path(many, fit, 0);
+	CHECK(p && strlen(p) <= YARN_LOOKUP_PATH_MAX);
+	CHECK(p && strlen(p) + 22 > YARN_LOOKUP_PATH_MAX);  /* one more tag would not fit */
+	free(p);
+
+	/* too many: every application started since the oldest launch, less the margin */
+	p = yarn_lookup_path(many, 5000, 1796524284723LL);
+	CHECK_STR(p, "/ws/v1/cluster/apps?startedTimeBegin=1796520684723");
+	free(p);
+	p = yarn_lookup_path(many, fit + 1, 1796524284723LL);
+	CHECK_STR(p, "/ws/v1/cluster/apps?startedTimeBegin=1796520684723");
+	free(p);
+	/* ... or all the RM holds, when a launch is not known */
+	p = yarn_lookup_path(many, 5000, 0);
+	CHECK_STR(p, "/ws/v1/cluster/apps");
+	free(p);
+	free(block);
+}
+
+/* An answer holding an app of each of tags[0..n) (RUNNING) and `others` apps that
+ * are not ours, in the shape of the recorded one. */
+static char *big_answer(const char *const *tags, int n, int others)
+{
+	size_t len = (size_t)(n + others) * 1024 + 64, at;
+	char *s = malloc(len);
+
+	if (!s)
+		return NULL;
+	at = (size_t)snprintf(s, len, "{\"apps\":{\"app\":[");
+	for (int i = 0; i < n + others; i++)
+		at += (size_t)snprintf(s + at, len - at, "%s{\"id\":\"application_1796524281584_%04d\","
+			"\"user\":\"root\",\"name\":\"ok.py\",\"queue\":\"default\","
+			"\"state\":\"RUNNING\",\"finalStatus\":\"UNDEFINED\",\"progress\":10.0,"
+			"\"trackingUrl\":\"http://localhost:18088/proxy/application_1796524281584_%04d/\","
+			"\"diagnostics\":\"\",\"applicationType\":\"SPARK\",\"applicationTags\":\"%s\","
+			"\"startedTime\":1796524284723,\"amContainerLogs\":\"\","
+			"\"resourceSecondsMap\":{\"entry\":{\"key\":\"memory-mb\",\"value\":\"15907\"}},"
+			"\"timeouts\":{\"timeout\":[{\"type\":\"LIFETIME\",\"expiryTime\":\"UNLIMITED\"}]}}",
+			i ? "," : "", i, i, i < n ? tags[i] : "team-b");
+	snprintf(s + at, len - at, "]}}");
+	return s;
+}
+
+/* 5,000 jobs' applications among 1,000 others' in one answer (a look by start time) */
+static void parse_many(void)
+{
+	static const char *tags[5000];
+	char *block = make_tags(tags, 5000), *json = block ? big_answer(tags, 5000, 1000) : NULL;
+	struct yarn_apps a = {0};
+	char err[256];
+	bool all = true;
+
+	CHECK(json != NULL);
+	if (json && yarn_parse_apps(json, tags, 5000, &a, err, sizeof err) == 0) {
+		CHECK(a.n == 5000);
+		for (int i = 0; i < a.n; i++)
+			all = all && !strcmp(a.v[i].state, "RUNNING") && a.v[i].others == 0 &&
+			      atoi(a.v[i].id + 26) == a.v[i].job;
+		CHECK(all);
+	} else {
+		CHECK(!"a 5,000-app answer parses");
+	}
+	yarn_apps_free(&a);
+	free(json);
+	free(block);
 }
 
 #define state_is(s, f, want) CHECK_STR_AT(((struct unit_at){__FILE__, __LINE__, s "/" f}), \
@@ -284,6 +391,8 @@ void test_yarn(void)
 	log_answers();
 	parse_recorded();
 	parse_shapes();
+	lookup_paths();
+	parse_many();
 	states();
 	rm_urls();
 	tag_args();
