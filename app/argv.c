@@ -109,20 +109,58 @@ json_object *argv_with_yarn_tag(json_object *args, const char *tag)
 	return a;
 }
 
+bool argv_driver_on_yarn(const struct cfg *c)
+{
+	return !strncmp(c->spark_master, "yarn", 4) && !strcmp(c->deploy_mode, "cluster");
+}
+
+/* The conf of a driver in YARN's application master: r's, with its secret file (in
+ * spark-submit's folder) and the CA file after the user's files.  NULL when out of
+ * memory. */
+static json_object *yarn_driver_conf(json_object *conf, const char *cafile)
+{
+	json_object *copy = NULL, *files;
+	const char *user;
+	char *all;
+	size_t n;
+
+	if (json_object_deep_copy(conf, &copy, NULL) < 0)
+		return NULL;
+	user = json_object_object_get_ex(copy, "spark.files", &files) ?
+	       json_object_get_string(files) : "";
+	n = strlen(user) + strlen(ARGV_SECRET_FILE) + strlen(cafile) + 3;
+	if (!(all = malloc(n))) {
+		json_object_put(copy);
+		return NULL;
+	}
+	snprintf(all, n, "%s%s%s,%s", user, *user ? "," : "", ARGV_SECRET_FILE, cafile);
+	json_object_object_add(copy, "spark.files", json_object_new_string(all));
+	free(all);
+	return copy;
+}
+
 json_object *argv_driver(const struct reqbody *r, const struct cfg *c,
 			 const struct argv_drivers *d)
 {
 	struct reqbody b = *r;
-	json_object *args = json_object_new_array(), *a;
+	json_object *args = json_object_new_array(), *a = NULL;
+	bool yarn = argv_driver_on_yarn(c) && d->callback_cafile[0];
+	const char *base = strrchr(d->callback_cafile, '/');
 
 	add(args, "--callback"), add(args, d->callback_url);
-	add(args, "--cafile"), add(args, d->callback_cafile);
+	/* in YARN's container the CA file is where YARN put it: its folder */
+	add(args, "--cafile"), add(args, yarn && base ? base + 1 : d->callback_cafile);
 	add(args, "--secret-file"), add(args, ARGV_SECRET_FILE);
 	b.name = r->name ? r->name : POOL_NAME;
 	b.class_name = NULL;
 	b.args = args;
 	snprintf(b.file, sizeof b.file, "%s", d->script);
-	a = argv_batch(&b, c);
+	if (yarn)
+		b.conf = yarn_driver_conf(r->conf, d->callback_cafile);
+	if (!yarn || b.conf)
+		a = argv_batch(&b, c);
+	if (yarn)
+		json_object_put(b.conf);
 	json_object_put(args);
 	return a;
 }

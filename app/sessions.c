@@ -138,6 +138,7 @@ static void session_store(struct call *k, const struct reqbody *q)
 	ns.ttl_ms = q->ttl_ms;
 	ns.idle_timeout_ms = q->idle_timeout_ms;
 	ns.heartbeat_sec = q->heartbeat_sec;
+	ns.tracker = argv_driver_on_yarn(k->c) ? "yarn" : NULL;
 	rc = store_session_create(k->s, &ns, k->c, &id, &warm);
 	if (rc != STORE_OK) {
 		reply_refused(k, rc, ns.name, id);

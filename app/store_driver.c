@@ -226,7 +226,7 @@ static enum store_rc pool_fill(struct store *s, const char *pool, long want,
 		want = 0;
 	for (; have + *added < want && live + *added < c->max_creation; (*added)++) {
 		if (store_insert_driver(s, NULL, NULL, "{\"kind\": \"pyspark\"}", argv_json, pool,
-					"warm pool", &id) != STORE_OK)
+					NULL, "warm pool", &id) != STORE_OK)
 			return STORE_ERROR;
 		log_info("driver %lld: started for the warm pool %s", -id, pool);
 	}

@@ -92,11 +92,12 @@ void store_admission_params(const struct cfg *c, const char *owner, struct store
 enum store_rc store_admission_read(PGresult *r, int col, long *live);
 
 /* A new driver row (a batch row with a negative id) for a session (pool NULL) or
- * for `pool`, in state starting with an event saying `reason`; the monitors are
- * notified.  Sets *id (negative). */
+ * for `pool`, in state starting with an event saying `reason`, tracked by `tracker`
+ * (NULL = "local"); the monitors are notified.  Sets *id (negative). */
 enum store_rc store_insert_driver(struct store *s, const char *owner, const char *proxy_user,
 				  const char *request_json, const char *argv_json,
-				  const char *pool, const char *reason, long long *id);
+				  const char *pool, const char *tracker, const char *reason,
+				  long long *id);
 
 /* Column c of row `row`, NULL for SQL NULL. */
 const char *store_col(PGresult *r, int row, int c);

@@ -66,15 +66,18 @@ void store_sessions_free(struct store_sessions *ss)
 
 enum store_rc store_insert_driver(struct store *s, const char *owner, const char *proxy_user,
 				  const char *request_json, const char *argv_json,
-				  const char *pool, const char *reason, long long *id)
+				  const char *pool, const char *tracker, const char *reason,
+				  long long *id)
 {
-	const char *p[6] = {owner, proxy_user, request_json, argv_json, pool, reason};
+	const char *p[7] = {owner, proxy_user, request_json, argv_json, pool, reason,
+			    tracker ? tracker : "local"};
 	PGresult *r = store_run(s, "driver insert",
-		"WITH b AS (INSERT INTO batch (id, owner, proxy_user, request, argv, pool) "
-		"VALUES (-nextval('driver_id_seq'), $1, $2, $3::jsonb, $4::jsonb, $5) RETURNING id), "
+		"WITH b AS (INSERT INTO batch (id, owner, proxy_user, request, argv, pool, tracker) "
+		"VALUES (-nextval('driver_id_seq'), $1, $2, $3::jsonb, $4::jsonb, $5, $7) "
+		"RETURNING id), "
 		"e AS (INSERT INTO batch_event (batch_id, to_state, actor, reason) "
 		"SELECT id, 'starting', $1, $6 FROM b) "
-		"SELECT id, pg_notify('" STORE_CHANNEL "', id::text) FROM b", 6, p);
+		"SELECT id, pg_notify('" STORE_CHANNEL "', id::text) FROM b", 7, p);
 
 	if (!r)
 		return STORE_ERROR;
@@ -167,7 +170,7 @@ static enum store_rc find_driver(struct store *s, const struct store_new_session
 	if (live >= c->max_creation)
 		return STORE_TOO_MANY;
 	return store_insert_driver(s, ns->owner, ns->proxy_user, ns->request_json, ns->argv_json,
-				   NULL, "POST /sessions", driver);
+				   NULL, ns->tracker, "POST /sessions", driver);
 }
 
 enum store_rc store_session_create(struct store *s, const struct store_new_session *ns,

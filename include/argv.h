@@ -57,10 +57,17 @@ json_object *argv_with_yarn_tag(json_object *args, const char *tag);
 
 /* spark-submit's arguments for the driver of session request r: d's script with
  * its callback options, built as argv_batch builds a batch of the same request;
- * the Spark application is named after the session, or "livy-session".
+ * the Spark application is named after the session, or "livy-session".  When the
+ * driver runs in YARN's application master (argv_driver_on_yarn), its secret file
+ * and the callback's CA file travel with the application (spark.files, after the
+ * user's files) and the driver names them in its container's folder.
  * Caller owns the result. */
 json_object *argv_driver(const struct reqbody *r, const struct cfg *c,
 			 const struct argv_drivers *d);
+
+/* Whether a session's driver under c runs in YARN's application master (livy.spark.
+ * master yarn in cluster deploy mode): it is then a job the YARN tracker follows. */
+bool argv_driver_on_yarn(const struct cfg *c);
 
 /* Fill d->pool with the arguments of a warm-pool driver: those of POST /sessions
  * {"kind": "pyspark"}, unnamed.  Leaves it "" when there is no pool here (a

@@ -332,6 +332,8 @@ struct store_new_session {
 	const char *pool_argv_json;
 	long long ttl_ms, idle_timeout_ms;              /* -1 = not given */
 	int heartbeat_sec;
+	const char *tracker;        /* who tracks a new driver (NULL = "local"): "yarn" for
+				       a driver in YARN's application master */
 };
 
 /* Insert a session and its driver (a warm one when possible: *warm is then

@@ -70,7 +70,7 @@ livy.spark.deploy-mode = cluster
 livy.server.yarn.poll-interval = 1s
 livy.server.yarn.app-lookup-timeout = 45s
 livy.server.yarn.app-leakage.check-interval = 2s"
-	TESTS="$ROOT/tests/cluster/test_yarn.py $ROOT/tests/cluster/test_yarn_client.py"
+	TESTS="$ROOT/tests/cluster/test_yarn.py $ROOT/tests/cluster/test_yarn_client.py $ROOT/tests/cluster/test_yarn_session.py"
 elif [ "$MODE" = standalone ]; then
 	# SPARK_HOME, JAVA_HOME, TACITUS_SA_*, TACITUS_TEST_JAR (a jar of test drivers)
 	SA_ENV=$(sh "$ROOT/tests/cluster/standalone.sh" start "$VAR/standalone") || exit 1

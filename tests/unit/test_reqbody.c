@@ -495,6 +495,25 @@ void test_sessionreq(void)
 		  "\"--secret-file\",\"driver.secret\"]");
 	json_object_put(a);
 	reqbody_free(&r);
+
+	/* YARN in cluster mode: the driver runs in the application master; its secret and
+	 * the CA file travel with it, after the user's files, and it names them there */
+	snprintf(c.spark_master, sizeof c.spark_master, "yarn");
+	CHECK(argv_driver_on_yarn(&c));
+	CHECK(parse_session("{\"kind\": \"pyspark\", \"files\": [\"/jobs/a.txt\"]}", &r, msg,
+			    sizeof msg) == 0);
+	a = argv_driver(&r, &c, &d);
+	CHECK_STR(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+		  "[\"--name\",\"livy-session\",\"--conf\",\"spark.files=/jobs/a.txt,driver.secret,/var/ca.crt\","
+		  "\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.master=yarn\","
+		  "\"--conf\",\"spark.submit.deployMode=cluster\",\"--conf\",\"spark.yarn.submit.waitAppCompletion=false\","
+		  "\"/opt/tacitus/app/repl.py\",\"--callback\",\"https://127.0.0.1:8998/driver\",\"--cafile\",\"ca.crt\","
+		  "\"--secret-file\",\"driver.secret\"]");
+	json_object_put(a);
+	reqbody_free(&r);
+	snprintf(c.deploy_mode, sizeof c.deploy_mode, "client");
+	CHECK(!argv_driver_on_yarn(&c));
 	snprintf(c.spark_master, sizeof c.spark_master, "local");
 	c.deploy_mode[0] = '\0';
+	CHECK(!argv_driver_on_yarn(&c));
 }
