@@ -115,7 +115,9 @@ bool argv_driver_on_yarn(const struct cfg *c)
 }
 
 /* The conf of a driver in YARN's application master: r's, with its secret file (in
- * spark-submit's folder) and the CA file after the user's files.  NULL when out of
+ * spark-submit's folder) and the CA file after the user's files, and one attempt
+ * unless the user asks for more (a second attempt would be a new REPL that lost the
+ * session's state, and whose secret was read by the first).  NULL when out of
  * memory. */
 static json_object *yarn_driver_conf(json_object *conf, const char *cafile)
 {
@@ -136,6 +138,9 @@ static json_object *yarn_driver_conf(json_object *conf, const char *cafile)
 	snprintf(all, n, "%s%s%s,%s", user, *user ? "," : "", ARGV_SECRET_FILE, cafile);
 	json_object_object_add(copy, "spark.files", json_object_new_string(all));
 	free(all);
+	if (!json_object_object_get_ex(copy, "spark.yarn.maxAppAttempts", NULL))
+		json_object_object_add(copy, "spark.yarn.maxAppAttempts",
+				       json_object_new_string("1"));
 	return copy;
 }
 

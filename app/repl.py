@@ -323,11 +323,15 @@ class Link:
     """One kept-alive HTTP(S) connection to `<callback>/sync`."""
 
     def __init__(self, url, cafile, secret):
+        # the secret handed over (a file that may have copies: YARN's cache of the
+        # application's files) serves until the first answered sync, which replaces it
+        # by one made here and never written anywhere
+        self.secret, self.rekey = secret, os.urandom(32).hex()
         parts = urllib.parse.urlsplit(url)
         self.path = parts.path.rstrip("/") + "/sync"
         # wake-ups come from the server's side: from this host only when it is local
         self.wake_host = "127.0.0.1" if parts.hostname in ("127.0.0.1", "localhost") else "0.0.0.0"
-        self.headers = {"X-Tacitus-Secret": secret, "Content-Type": "application/json"}
+        self.headers = {"Content-Type": "application/json"}
         if parts.scheme == "https":
             context = ssl.create_default_context(cafile=cafile or None)
             self.connect = lambda: http.client.HTTPSConnection(
@@ -338,11 +342,25 @@ class Link:
         self.conn = None
 
     def post(self, body):
-        """(status, answer or None); raises OSError/HTTPException after closing the connection."""
+        """(status, answer or None); raises OSError/HTTPException after closing the connection.
+        Until a sync was answered, each asks for the new secret (rekey); a 403 then may
+        mean that one was, its answer lost: the new secret is tried once."""
+        if self.rekey is None:
+            return self.send(body, self.secret)
+        body = dict(body, rekey=self.rekey)
+        status, answer = self.send(body, self.secret)
+        if status == 403:
+            status, answer = self.send(body, self.rekey)
+        if status == 200:
+            self.secret, self.rekey = self.rekey, None
+        return status, answer
+
+    def send(self, body, secret):
         try:
             if self.conn is None:
                 self.conn = self.connect()
-            self.conn.request("POST", self.path, json.dumps(body).encode(), self.headers)
+            self.conn.request("POST", self.path, json.dumps(body).encode(),
+                              dict(self.headers, **{"X-Tacitus-Secret": secret}))
             response = self.conn.getresponse()
             payload = response.read()
         except (OSError, http.client.HTTPException):
@@ -654,9 +672,18 @@ def parse_args():
 
 
 def read_secret(path):
+    """The secret, read once; the file goes.  In YARN's container the file is a link to
+    the node's copy of the application's files: that copy goes too (best effort), so
+    that no later statement, here or in another container, finds it."""
+    real = os.path.realpath(path)
     with open(path) as f:
         secret = f.readline().strip()
     os.unlink(path)
+    if real != os.path.abspath(path):
+        try:
+            os.unlink(real)
+        except OSError as e:
+            log("cannot remove the node's copy of the secret file: %s" % e)
     return secret
 
 

@@ -103,6 +103,10 @@ enum store_rc store_driver_sync(struct store *s, const struct store_sync *y, cha
 		"j->>'wake_port' ~ '^[0-9]{1,5}$' THEN $3 || ':' || (j->>'wake_port') || "
 		"CASE WHEN j->>'wake_token' ~ '^[0-9a-f]{32}$' THEN '/' || (j->>'wake_token') "
 		"ELSE '' END ELSE wake_addr END, "
+		/* the secret handed over is replaced at the driver's first sync by one it
+		 * made (copies of the first may lie in a cluster's file caches) */
+		"secret_hash = CASE WHEN j->>'rekey' ~ '^[0-9a-f]{64}$' THEN "
+		"sha256(convert_to(j->>'rekey', 'UTF8')) ELSE secret_hash END, "
 		"seen_at = now() FROM (SELECT $2::json AS j) q WHERE id = $1::bigint", 3, p);
 	PQclear(r);
 	if (!r)

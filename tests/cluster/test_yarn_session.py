@@ -3,9 +3,11 @@ application master and syncs with the instances over HTTPS (the front door's URL
 shipped with the application); statements run there, DELETE ends the YARN application,
 and appId is YARN's."""
 
+import ast
 import uuid
 
 import tacitus_testlib as tl
+from test_recovery import ensure_instances, kill_instance, INSTANCES
 from test_yarn import YARN_TIMEOUT, rm_apps
 
 FINAL = ("available", "error", "cancelled")
@@ -15,11 +17,31 @@ def session_get(tac, sid):
     return tl.json_body(tac.api.get(f"/sessions/{sid}"), 200)
 
 
+def new_session(tac):
+    r = tac.api.post("/sessions", json={"kind": "pyspark"})
+    assert r.status_code == 201, tl.describe(r)
+    sid = r.json()["id"]
+    tl.wait_until(lambda: session_get(tac, sid)["state"] in ("idle", "dead", "error", "killed"),
+                  YARN_TIMEOUT, f"session {sid} idle")
+    assert session_get(tac, sid)["state"] == "idle", session_get(tac, sid)
+    return sid
+
+
+def driver_of(tac, sid):
+    return int(tac.db.query("SELECT driver_id FROM session WHERE id = %d" % sid))
+
+
 def run(tac, sid, code):
+    return wait(tac, sid, post(tac, sid, code))
+
+
+def post(tac, sid, code):
     r = tac.api.post(f"/sessions/{sid}/statements", json={"code": code})
     assert r.status_code == 201, tl.describe(r)
-    n = r.json()["id"]
+    return r.json()["id"]
 
+
+def wait(tac, sid, n):
     def done():
         s = tl.json_body(tac.api.get(f"/sessions/{sid}/statements/{n}"), 200)
         return s if s["state"] in FINAL else None
@@ -50,6 +72,18 @@ def test_pyspark_session_in_the_application_master(tac, cfg, rm_url):
         assert "container_" in cwd, cwd
         # the secret travelled with the application and is gone from its folder
         assert run(tac, sid, "os.path.exists('driver.secret')") == "False"
+        # copies may lie in YARN's caches on the node (each container of the application
+        # is given one, where other applications of the same user can read it): none opens
+        # anything, the driver replaced its secret at its first sync
+        found = run(tac, sid, "import glob; sorted(set(open(p).read().strip() for p in "
+                              "glob.glob(os.path.join(os.getcwd(), '..', '..', '..', '**', "
+                              "'driver.secret'), recursive=True) if os.path.isfile(p)))")
+        copies = ast.literal_eval(found)
+        assert all(len(c) == 64 for c in copies), copies
+        for c in copies:
+            r = tac.api.post("/driver/sync", headers={"X-Tacitus-Secret": c},
+                             json={"state": "idle"})
+            assert r.status_code == 403, f"a cached copy of the secret opens a sync: {tl.describe(r)}"
         driver = tac.db.query("SELECT driver_id FROM session WHERE id = %d" % sid)
         tag = tac.db.query(f"SELECT yarn_tag FROM batch WHERE id = {int(driver)}")
         apps = rm_apps(rm_url, tag)
@@ -63,3 +97,50 @@ def test_pyspark_session_in_the_application_master(tac, cfg, rm_url):
         return a if a["state"] in ("KILLED", "FINISHED", "FAILED") else None
     a = tl.wait_until(ended, 90, f"YARN application {app_id} ended after DELETE")
     assert a["state"] in ("KILLED", "FINISHED"), a
+
+
+def test_statement_across_kill_9_of_every_instance(tac, cfg, rm_url):
+    """kill -9 of every instance while a statement runs in the application master, its
+    owner made an instance of a host gone for good; a restart: another instance adopts
+    the driver, the statement completes and its output is kept, and YARN has one
+    application under the driver's tag."""
+    sid = new_session(tac)
+    try:
+        assert run(tac, sid, "x = 41; x") == "41"
+        n = post(tac, sid, "import time; time.sleep(15); x + 1")
+        tl.wait_until(lambda: tl.json_body(tac.api.get(f"/sessions/{sid}/statements/{n}"),
+                                           200)["state"] == "running", 60,
+                      f"statement {n} running")
+        driver = driver_of(tac, sid)
+        try:
+            for i in range(1, INSTANCES + 1):
+                kill_instance(cfg, i)
+            tac.db.query(f"UPDATE batch SET host = 'gone-host.invalid', lease_owner = "
+                         f"'gone-app' WHERE id = {driver}")
+        finally:
+            ensure_instances(cfg)
+        assert wait(tac, sid, n) == "42"
+        tl.wait_until(lambda: tac.db.query(f"SELECT lease_owner FROM batch WHERE id = {driver}")
+                      .startswith("app-"), 60, f"driver {driver} adopted")
+        tag = tac.db.query(f"SELECT yarn_tag FROM batch WHERE id = {driver}")
+        assert len(rm_apps(rm_url, tag)) == 1
+        assert session_get(tac, sid)["state"] == "idle"
+    finally:
+        tac.api.delete(f"/sessions/{sid}")
+
+
+def test_driver_that_dies_is_dead_with_yarns_words(tac, cfg, rm_url):
+    """The REPL's process exits in the application master: one attempt (a second would
+    be a new REPL without the session's state), the session is dead, and its log has
+    YARN's diagnostics."""
+    sid = new_session(tac)
+    post(tac, sid, "import os; os._exit(3)")
+    tl.wait_until(lambda: session_get(tac, sid)["state"] in ("dead", "killed", "error"), 120,
+                  f"session {sid} dead after its driver exited")
+    assert session_get(tac, sid)["state"] == "dead", session_get(tac, sid)
+    driver = driver_of(tac, sid)
+    tag = tac.db.query(f"SELECT yarn_tag FROM batch WHERE id = {driver}")
+    apps = rm_apps(rm_url, tag)
+    assert len(apps) == 1 and apps[0]["finalStatus"] == "FAILED", apps
+    log = tl.json_body(tac.api.get(f"/sessions/{sid}/log", params={"size": -1}), 200)["log"]
+    assert any(x.startswith("YARN diagnostics: ") for x in log), log[-20:]

@@ -507,7 +507,7 @@ void test_sessionreq(void)
 		  "[\"--name\",\"livy-session\",\"--conf\",\"spark.files=/jobs/a.txt,driver.secret,/var/ca.crt\","
 		  "\"--conf\",\"spark.authenticate=true\",\"--conf\",\"spark.ui.killEnabled=false\",\"--conf\",\"spark.master=yarn\","
 		  "\"--conf\",\"spark.submit.deployMode=cluster\",\"--conf\",\"spark.yarn.submit.waitAppCompletion=false\","
-		  "\"/opt/tacitus/app/repl.py\",\"--callback\",\"https://127.0.0.1:8998/driver\",\"--cafile\",\"ca.crt\","
+		  "\"--conf\",\"spark.yarn.maxAppAttempts=1\",\"/opt/tacitus/app/repl.py\",\"--callback\",\"https://127.0.0.1:8998/driver\",\"--cafile\",\"ca.crt\","
 		  "\"--secret-file\",\"driver.secret\"]");
 	json_object_put(a);
 	reqbody_free(&r);
