@@ -51,6 +51,7 @@
 #define YARN_REOPEN_MS 60000    /* no ResourceManager known: looked for again this often */
 #define DIAG_MAX 400            /* YARN's diagnostics quoted in a reason */
 #define YARN_LOG_EVERY_MS 10000 /* a running YARN job's driver log is read this often */
+#define YARN_AGGREGATION_WAIT_MS 300000  /* an ended app's log, not yet aggregated: waited for */
 #define YARN_BACKOFF_MAX_MS 15000   /* looks at an RM that does not answer: at most this far apart */
 #define SA_LOG_EVERY_MS 5000    /* a running standalone driver's log is read this often */
 #define SA_REOPEN_MS 60000      /* the masters' client could not be made: tried again */
@@ -656,7 +657,9 @@ static void note_diagnostics(struct mon *m, struct store_job *j, const char *dia
 
 /* One chunk of the driver's `file` (0 stdout, 1 stderr) of j on YARN stored as lines.
  * Sets *more when the file has more after it.  Returns 0; -1 when the NodeManager
- * did not answer (why in err); -2 when the database failed or the lease is lost. */
+ * did not answer (why in err); -2 when the database failed or the lease is lost;
+ * -3 when final and the file is neither on the NodeManager nor on its log server
+ * (why in err; nothing stored).  Before the end such a file is empty. */
 static int driver_log_chunk(struct mon *m, struct store_job *j, const struct yarn_app *a, int file,
 			    bool final, bool *more, char *err, size_t errlen)
 {
@@ -666,11 +669,13 @@ static int driver_log_chunk(struct mon *m, struct store_job *j, const struct yar
 	char *bytes;
 	size_t n, used;
 	enum store_rc rc = STORE_OK;
+	int got;
 
 	*more = false;
-	if (yarn_am_log_read(m->yarn, a->am_logs, file ? "stderr" : "stdout", off, &bytes, &n,
-			     &length, err, errlen) < 0)
-		return -1;
+	got = yarn_am_log_read(m->yarn, a->am_logs, file ? "stderr" : "stdout", off, &bytes, &n,
+			       &length, err, errlen);
+	if (got != 0)
+		return got < 0 ? -1 : final ? -3 : 0;
 	*more = off + (long long)n < length;
 	lines = json_object_new_array();
 	track_take_lines(bytes, n, final, *more, lines, &f, &used);
@@ -712,6 +717,39 @@ static int store_driver_log(struct mon *m, struct store_job *j, const struct yar
 		if (!final || (!more_out && !more_err))
 			return 0;
 	}
+}
+
+/* Whether YARN is still aggregating a's logs (so that a log its NodeManager dropped
+ * is not on the log server yet). */
+static bool aggregating(const struct yarn_app *a)
+{
+	return !strcmp(a->log_aggregation, "NOT_START") || !strcmp(a->log_aggregation, "RUNNING") ||
+	       !strcmp(a->log_aggregation, "RUNNING_WITH_FAILURE");
+}
+
+/* The rest of ended j's driver log is on neither its NodeManager nor its log server
+ * (why: err): true while that is worth waiting for (YARN is aggregating it, for
+ * YARN_AGGREGATION_WAIT_MS after the application ended: read again at the next
+ * looks); else false, with a line in j's log when something of it is lost (log
+ * aggregation on: not on the log server, or no log server). */
+static bool wait_for_aggregation(struct mon *m, struct store_job *j, const struct yarn_app *a,
+				 const char *err)
+{
+	struct timespec t;
+	long long waited;
+	char line[NOTE_MAX + 128];
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	waited = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000 - a->finished_ms;
+	if (aggregating(a) && a->finished_ms > 0 && waited < YARN_AGGREGATION_WAIT_MS)
+		return true;
+	if (!a->log_aggregation[0] || !strcmp(a->log_aggregation, "DISABLED"))
+		return false;       /* dropped by its NodeManager (or never written) */
+	snprintf(line, sizeof line, "tacitus: the rest of the driver's log could not be read: %.400s "
+		 "(YARN's log aggregation %s, %lld s after the application ended)", err,
+		 a->log_aggregation, waited / 1000);
+	note(m, j, line);
+	return false;
 }
 
 /* Record what YARN shows of j's application when it is new or changed.  When its
@@ -867,7 +905,7 @@ static void watch_yarn(struct mon *m, struct store_job *j, const struct yarn_app
 		char err[NOTE_MAX], line[NOTE_MAX + 128];
 		int rc = store_driver_log(m, j, a, ended, err, sizeof err);
 
-		if (rc == -2)
+		if (rc == -2 || (rc == -3 && wait_for_aggregation(m, j, a, err)))
 			return;
 		if (rc == -1 && ended) {    /* said once: the job ends now */
 			snprintf(line, sizeof line, "tacitus: the rest of the driver's log could not "

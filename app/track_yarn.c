@@ -117,6 +117,9 @@ static int keep(struct yarn_apps *out, int *slot, int job, json_object *o)
 	a->job = job;
 	a->diagnostics = diag;
 	a->started_ms = started;
+	a->finished_ms = json_object_object_get_ex(o, "finishedTime", &t) ?
+		json_object_get_int64(t) : 0;
+	copy(a->log_aggregation, sizeof a->log_aggregation, str(o, "logAggregationStatus"));
 	copy(a->id, sizeof a->id, str(o, "id"));
 	copy(a->state, sizeof a->state, str(o, "state"));
 	copy(a->final_status, sizeof a->final_status, str(o, "finalStatus"));
@@ -459,29 +462,41 @@ int yarn_rm_kill(struct yarn_rm *rm, const char *id, char *err, size_t errlen)
 
 /* ---- the driver's log ---- */
 
-int yarn_parse_log(const char *text, size_t len, const char *file, long long *length,
-		   const char **content, size_t *n)
+int yarn_parse_log(const char *text, size_t len, const char *file, long long size,
+		   long long *length, const char **content, size_t *n)
 {
+	static const char aggregated[] = "\nLogAggregationType: AGGREGATED\n";
 	char type[YARN_ID_MAX + 16], trailer[YARN_ID_MAX + 24];
-	const char *p, *body, *end = NULL;
-	size_t tlen;
+	const char *head, *p, *body;
+	long long wanted = size < 0 ? -size : size;
+	size_t tlen, left;
+	bool sep;
 
 	snprintf(type, sizeof type, "\nLogType:%s\n", file);
-	tlen = (size_t)snprintf(trailer, sizeof trailer, "End of LogType:%s", file);
-	if (!(p = memmem(text, len, type, strlen(type))) ||
-	    !(p = memmem(p, len - (size_t)(p - text), "\nLogLength:", 11)) ||
+	if (!(head = memmem(text, len, type, strlen(type))) ||
+	    !(p = memmem(head, len - (size_t)(head - text), "\nLogLength:", 11)) ||
 	    sscanf(p + 11, "%lld", length) != 1 || *length < 0 ||
 	    !(body = memmem(p, len - (size_t)(p - text), "\nLogContents:\n", 14)))
 		return -1;
 	body += 14;
-	/* the last trailer: the bytes themselves may hold anything */
-	for (const char *q = body; (q = memmem(q, len - (size_t)(q - text), trailer, tlen)); q++)
-		end = q;
-	if (!end)
-		return -1;
-	*content = body;
-	*n = (size_t)(end - body);
-	return 0;
+	left = len - (size_t)(body - text);
+	/* the bytes asked for, of the file as long as LogLength says (or the whole file,
+	 * from a server that does not take `size`: Hadoop 2's NodeManager); then the
+	 * trailer, after a line break of its own in a log server's copy of an
+	 * aggregated log */
+	sep = memmem(text, (size_t)(head - text) + 1, aggregated, sizeof aggregated - 1) != NULL;
+	tlen = (size_t)snprintf(trailer, sizeof trailer, "%sEnd of LogType:%s", sep ? "\n" : "",
+				file);
+	for (int whole = 0; whole < 2; whole++) {
+		long long want = whole || wanted > *length ? *length : wanted;
+		if ((unsigned long long)want <= left && left - (size_t)want >= tlen &&
+		    !memcmp(body + want, trailer, tlen)) {
+			*content = body;
+			*n = (size_t)want;
+			return 0;
+		}
+	}
+	return -1;
 }
 
 int yarn_am_container(const char *url, char *nm, size_t nmlen, char *container, size_t clen)
@@ -501,16 +516,27 @@ int yarn_am_container(const char *url, char *nm, size_t nmlen, char *container, 
 	return 0;
 }
 
-/* One GET of file's bytes ("?size=N": the first N bytes; -N: the last N). */
+/* One GET of file's bytes ("?size=N": the first N bytes; -N: the last N), through
+ * the NodeManager's redirect (to its log server, once the file is aggregated) when
+ * it sends one to a plain http(s) address.  Sets *moved when it did. */
 static int log_get(struct yarn_rm *rm, const char *nm, const char *container, const char *file,
-		   long long size, struct httpout_answer *a, char *err, size_t errlen)
+		   long long size, struct httpout_answer *a, bool *moved, char *err, size_t errlen)
 {
-	char url[YARN_URL_MAX + YARN_ID_MAX + 96];
+	char url[YARN_URL_MAX + YARN_ID_MAX + 96], to[sizeof a->location];
+	size_t max = (size_t)(size < 0 ? -size : size) + LOG_FRAME_MAX;
 
+	*moved = false;
 	snprintf(url, sizeof url, "%s/ws/v1/node/containerlogs/%s/%s?size=%lld", nm, container,
 		 file, size);
-	return httpout_call(rm->http, "GET", url, NULL, "text/plain",
-			    (size_t)(size < 0 ? -size : size) + LOG_FRAME_MAX, a, err, errlen);
+	if (httpout_call(rm->http, "GET", url, NULL, "text/plain", max, a, err, errlen) < 0)
+		return -1;
+	if (a->status < 300 || a->status >= 400 || !track_url_plain(a->location,
+								     strlen(a->location)))
+		return 0;
+	snprintf(to, sizeof to, "%s", a->location);
+	httpout_answer_free(a);
+	*moved = true;
+	return httpout_call(rm->http, "GET", to, NULL, "text/plain", max, a, err, errlen);
 }
 
 /* The bytes [offset, ...) of an answer whose bytes start at `first`, into *bytes. */
@@ -529,9 +555,12 @@ static int take_from(const char *content, size_t n, long long first, long long o
 	return 0;
 }
 
-/* One read of file's bytes from offset: `size` as log_get takes it.  Returns 0 with
- * the bytes, 1 when the answer's bytes start after offset (ask again for more), or
- * -1 with why in err. */
+enum { READ_OK, READ_MORE, READ_ABSENT };
+
+/* One read of file's bytes from offset: `size` as log_get takes it.  Returns
+ * READ_OK with the bytes; READ_MORE when the answer's bytes start after offset (ask
+ * again for more); READ_ABSENT when neither the NodeManager nor its log server has
+ * the file (why in err); or -1 with why in err. */
 static int read_at(struct yarn_rm *rm, const char *nm, const char *container, const char *file,
 		   long long size, long long offset, char **bytes, size_t *n, long long *length,
 		   char *err, size_t errlen)
@@ -540,16 +569,14 @@ static int read_at(struct yarn_rm *rm, const char *nm, const char *container, co
 	const char *content;
 	size_t clen;
 	long long first;
+	bool moved;
 	int rc = -1;
 
 	err[0] = '\0';
-	if (log_get(rm, nm, container, file, size, &a, err, errlen) < 0)
+	if (log_get(rm, nm, container, file, size, &a, &moved, err, errlen) < 0)
 		return -1;
-	if (a.status == 404) {          /* not written yet, or gone with the node's logs */
-		*length = 0;
-		rc = take_from("", 0, offset, offset, bytes, n);
-	} else if (a.status == 200 &&
-		   yarn_parse_log(a.body, a.len, file, length, &content, &clen) == 0) {
+	if (a.status == 200 &&
+	    yarn_parse_log(a.body, a.len, file, size, length, &content, &clen) == 0) {
 		/* a tail read holds the file's last bytes; a head read its first */
 		first = size < 0 ? *length - (long long)clen : 0;
 		if (*length <= offset)
@@ -557,7 +584,14 @@ static int read_at(struct yarn_rm *rm, const char *nm, const char *container, co
 		else if (first <= offset && first + (long long)clen > offset)
 			rc = take_from(content, clen, first, offset, bytes, n);
 		else
-			rc = 1;
+			rc = READ_MORE;
+	} else if (a.status == 404 || moved) {
+		/* not written yet, or gone from the node; its log server answers an error
+		 * (HTTP 500: no such application folder) until the file is aggregated */
+		snprintf(err, errlen, "%s of %s is %s (HTTP %ld)", file, container,
+			 moved ? "not on the NodeManager's log server (yet)" :
+			 "not on its NodeManager", a.status);
+		rc = READ_ABSENT;
 	} else {
 		snprintf(err, errlen, "%s answered HTTP %ld for %s of %s", nm, a.status, file,
 			 container);
@@ -586,16 +620,20 @@ int yarn_am_log_read(struct yarn_rm *rm, const char *am_logs, const char *file, 
 	 * else a chunk from offset, read from the start of the file */
 	rc = read_at(rm, nm, container, file, -(long long)YARN_LOG_TAIL, offset, bytes, n, length,
 		     err, errlen);
-	if (rc == 1 && *length - offset + YARN_LOG_TAIL <= YARN_LOG_READ_MAX)
+	if (rc == READ_MORE && *length - offset + YARN_LOG_TAIL <= YARN_LOG_READ_MAX)
 		rc = read_at(rm, nm, container, file, -(*length - offset + YARN_LOG_TAIL), offset,
 			     bytes, n, length, err, errlen);
-	if (rc == 1)
+	if (rc == READ_MORE)
 		rc = read_at(rm, nm, container, file, offset + YARN_LOG_CHUNK, offset, bytes, n,
 			     length, err, errlen);
-	if (rc == 1) {
+	if (rc == READ_MORE) {
 		snprintf(err, errlen, "%s: %s of %s is shorter than what was read of it", nm, file,
 			 container);
 		rc = -1;
+	}
+	if (rc == READ_ABSENT) {
+		*length = offset;
+		return 1;
 	}
 	return rc;
 }

@@ -37,7 +37,11 @@ struct yarn_app {
 	char tracking_url[YARN_URL_MAX];    /* the Spark UI (through the RM's proxy) */
 	char am_logs[YARN_URL_MAX]; /* the AM container's logs on its NodeManager */
 	char *diagnostics;          /* malloc'd, "" when none */
+	char log_aggregation[YARN_STATE_MAX];   /* logAggregationStatus: DISABLED, NOT_START,
+						   RUNNING, RUNNING_WITH_FAILURE, SUCCEEDED,
+						   FAILED, TIME_OUT; "" when the RM gives none */
 	long long started_ms;
+	long long finished_ms;      /* finishedTime (ms since the epoch, RM's clock), 0 = not */
 	int others;                 /* more applications under the same tag (leaked) */
 };
 
@@ -121,13 +125,20 @@ int yarn_rm_kill(struct yarn_rm *rm, const char *id, char *err, size_t errlen);
 #define YARN_LOG_CHUNK (1024 * 1024)    /* read from the start when far behind */
 #define YARN_LOG_READ_MAX (4 * 1024 * 1024)     /* bytes of a driver's log per read */
 
-/* Parse an answer of the NodeManager's GET /ws/v1/node/containerlogs/{container}/{file}:
- * a header (Container:, LogType: file, LogLength: the file's length when it was
- * read, LogContents:), the bytes asked for, and a trailer (End of LogType:file...).
- * Sets *length, and *content (into text) and *n to the bytes.  Returns 0, or -1
- * when text is not such an answer. */
-int yarn_parse_log(const char *text, size_t len, const char *file, long long *length,
-		   const char **content, size_t *n);
+/* Parse an answer of the NodeManager's GET /ws/v1/node/containerlogs/{container}/{file}
+ * (LogAggregationType: LOCAL), or of its log server's copy of the aggregated file
+ * (yarn.log.server.web-service.url .../containers/{container}/logs/{file}, where the
+ * NodeManager redirects once it no longer has the file; LogAggregationType:
+ * AGGREGATED): a header (Container:, LogType: file, LogLength: the file's length
+ * when it was read, LogContents:), the bytes asked for (`size` as sent: N the first
+ * N bytes, -N the last N, of LogLength; or the whole file, from a server that takes
+ * no size), then the trailer (End of LogType:file...;
+ * after a line break of its own in an aggregated copy).  What follows the trailer
+ * (the NodeManager may add the aggregated copy of a file it still has) is not read.
+ * Sets *length, and *content (into text) and *n to the bytes.  Returns 0, or -1 when
+ * text is not such an answer. */
+int yarn_parse_log(const char *text, size_t len, const char *file, long long size,
+		   long long *length, const char **content, size_t *n);
 
 /* The NodeManager's address (http://HOST:PORT) and the container's id in an
  * application master's log URL (amContainerLogs:
@@ -136,14 +147,16 @@ int yarn_parse_log(const char *text, size_t len, const char *file, long long *le
 int yarn_am_container(const char *url, char *nm, size_t nmlen, char *container, size_t clen);
 
 /* Read the application master container's `file` ("stdout" or "stderr") from byte
- * `offset` through its NodeManager (am_logs: the application's amContainerLogs):
- * at most YARN_LOG_READ_MAX bytes into *bytes (malloc'd, *n of them; the caller
- * frees) and the file's length then into *length.  One request when little was
- * written since offset (the file's tail), a second when more was (the tail from
- * offset on, or when that is more than a read, YARN_LOG_CHUNK bytes from offset,
- * which the NodeManager can only send from the start of the file).  A file
- * the NodeManager does not have (not written yet, or gone) is empty.  Returns 0,
- * or -1 with why in err. */
+ * `offset` through its NodeManager (am_logs: the application's amContainerLogs), or
+ * through the log server it redirects to once the file is aggregated: at most
+ * YARN_LOG_READ_MAX bytes into *bytes (malloc'd, *n of them; the caller frees) and
+ * the file's length then into *length.  One request when little was written since
+ * offset (the file's tail), a second when more was (the tail from offset on, or when
+ * that is more than a read, YARN_LOG_CHUNK bytes from offset, which the NodeManager
+ * can only send from the start of the file).  Returns 0; 1 when neither the
+ * NodeManager nor its log server has the file (not written yet, gone, or not
+ * aggregated yet: why in err; nothing read, *length = offset); or -1 with why in
+ * err. */
 int yarn_am_log_read(struct yarn_rm *rm, const char *am_logs, const char *file, long long offset,
 		     char **bytes, size_t *n, long long *length, char *err, size_t errlen);
 

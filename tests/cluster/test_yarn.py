@@ -17,7 +17,7 @@ import uuid
 import requests
 
 import tacitus_testlib as tl
-from test_recovery import ensure_instances, kill_instance, INSTANCES
+from test_recovery import backends, ensure_instances, kill_instance, INSTANCES
 
 LOOKUP_TIMEOUT = 45        # livy.server.yarn.app-lookup-timeout of the harness's livy.conf
 
@@ -87,6 +87,53 @@ def test_failure_on_yarn_is_dead(tac, cfg, rm_url):
     assert f"TACITUS-RAISE {token}" in log, log[-3000:]
     assert "Traceback (most recent call last)" in log, log[-3000:]
     assert f"ValueError: TACITUS-TRACEBACK {token}" in log, log[-3000:]
+
+
+def am_log_answer(app, name):
+    """The NodeManager's answer to GET /ws/v1/node/containerlogs/{container}/{name} of
+    app's application master, not followed when it redirects."""
+    nm, _, rest = app["amContainerLogs"].partition("/node/containerlogs/")
+    container = rest.split("/")[0]
+    return requests.get(f"{nm}/ws/v1/node/containerlogs/{container}/{name}",
+                        allow_redirects=False, timeout=30)
+
+
+def test_driver_log_read_from_aggregated_logs(tac, cfg, rm_url):
+    """Log aggregation is on (tests/cluster/yarn.sh): about a second after the application
+    ends, its NodeManager drops its copy of the driver's log and redirects to its log
+    server (an ApplicationHistoryServer).  Every monitor is held (SIGSTOP, for less than
+    the time a monitor counts against a lease) until then, so that the end is read after
+    the drop: the driver's stdout line and its traceback (printed last) still reach the
+    batch's log, whole and once."""
+    token = uuid.uuid4().hex[:8]
+    r, bid = tac.create_batch({"file": cfg.job("raise.py"), "args": [token]})
+    assert r.status_code == 201, tl.describe(r)
+    tl.wait_until(lambda: tac.state(bid) == "running", YARN_TIMEOUT, f"batch {bid} running")
+    tag = yarn_tag(tac, bid)
+    monitors = set().union(*(backends(tac.db, n, "monitor") for n in range(1, INSTANCES + 1)))
+    assert len(monitors) == INSTANCES, monitors
+    for pid in monitors:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        def ended():
+            apps = rm_apps(rm_url, tag)
+            return apps and apps[0]["state"] in ("FINISHED", "FAILED", "KILLED") and apps[0]
+        app = tl.wait_until(ended, YARN_TIMEOUT, f"the application of batch {bid} ended")
+
+        def dropped():
+            return all(am_log_answer(app, f).status_code == 307 for f in ("stdout", "stderr"))
+        tl.wait_until(dropped, 60, "the NodeManager drops the driver's log and redirects")
+    finally:
+        for pid in monitors:
+            os.kill(pid, signal.SIGCONT)
+    state, history = tac.wait_for_state(bid, timeout=YARN_TIMEOUT)
+    assert state == "dead", f"batch {bid} ended {state} ({history}):\n{events(tac, bid)}"
+    log = tac.full_log(bid)
+    assert log.count(f"TACITUS-RAISE {token}") == 1, log[-60:]
+    assert log.count(f"ValueError: TACITUS-TRACEBACK {token}") == 1, log[-60:]
+    tb = log.index("Traceback (most recent call last):")
+    assert tb < log.index(f"ValueError: TACITUS-TRACEBACK {token}"), log[-60:]
+    assert not any(x.startswith("tacitus: the rest of the driver's log") for x in log), log[-60:]
 
 
 def test_delete_kills_on_yarn(tac, cfg, rm_url):

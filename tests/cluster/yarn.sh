@@ -1,16 +1,18 @@
 #!/bin/sh
 # yarn.sh - a real single-node Hadoop YARN (one ResourceManager and one NodeManager JVM,
-# everything on 127.0.0.1) for the cluster integration tests.
+# everything on 127.0.0.1) for the cluster integration tests, with log aggregation on
+# (into DIR/app-logs) and an ApplicationHistoryServer JVM as the NodeManager's log
+# server (yarn.log.server.web-service.url), as on most real clusters.
 #
 #   sh tests/cluster/yarn.sh start DIR   fetch the Hadoop jars if needed, write
 #        DIR/hadoop-conf and DIR/spark-conf, start RM + NM, wait until the node is up;
 #        prints the environment of the cluster on stdout (NAME=VALUE lines, for eval):
 #        HADOOP_CONF_DIR, YARN_CONF_DIR, SPARK_CONF_DIR, TACITUS_RM_URL, JAVA_HOME
-#   sh tests/cluster/yarn.sh stop DIR    stop both daemons and any container processes
+#   sh tests/cluster/yarn.sh stop DIR    stop the daemons and any container processes
 #        they left behind (safe to repeat)
 #
 # Ports (fixed; start fails when one is taken): RM 18030-18033 and web 18088, NM 18040,
-# 18041, 18048, 18049 and web 18042.  Containers run as the user who started the NM.
+# 18041, 18048, 18049 and web 18042, AHS 18200 and web 18188.  Containers run as the user who started the NM.
 # The jars (Hadoop version from hadoop-pom.xml) are fetched once with Maven into
 # ${TACITUS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/tacitus}/hadoop-VERSION/jars.
 # Run as root, start installs openjdk-17-jdk-headless and maven when they are missing.
@@ -23,7 +25,8 @@ JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64   # Hadoop 3.3 fails on Java 21+
 PY="$ROOT/.venv/bin/python"
 HOST=127.0.0.1
 RM_WEB=18088
-PORTS="18030 18031 18032 18033 $RM_WEB 18040 18041 18042 18048 18049"
+AHS_WEB=18188
+PORTS="18030 18031 18032 18033 $RM_WEB 18040 18041 18042 18048 18049 18200 $AHS_WEB"
 JAVA_OPENS="--add-opens=java.base/java.lang=ALL-UNNAMED
 --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
 --add-opens=java.base/java.util=ALL-UNNAMED
@@ -84,7 +87,8 @@ write_conf() {
 	C="$DIR/hadoop-conf"
 	rm -f "$DIR/run/rm.pid" "$DIR/run/nm.pid"
 	mkdir -p "$C" "$DIR/spark-conf" "$DIR/logs" "$DIR/run" "$DIR/tmp" \
-		"$DIR/nm-local" "$DIR/nm-logs"
+		"$DIR/nm-local" "$DIR/nm-logs" \
+		"$DIR/app-logs"
 	{
 		echo '<?xml version="1.0"?>'
 		echo '<configuration>'
@@ -114,7 +118,12 @@ write_conf() {
 		prop yarn.nodemanager.local-dirs "$DIR/nm-local"
 		prop yarn.nodemanager.log-dirs "$DIR/nm-logs"
 		prop yarn.nodemanager.log.retain-seconds 86400
-		prop yarn.log-aggregation-enable false
+		# Log aggregation on, as on most clusters: once an application ends, the NM
+		# copies its containers' logs into DIR/app-logs and drops its own copies.
+		prop yarn.log-aggregation-enable true
+		prop yarn.nodemanager.remote-app-log-dir "$DIR/app-logs"
+		# where the NM sends a reader of logs it no longer has: the AHS below
+		prop yarn.log.server.web-service.url http://$HOST:$AHS_WEB/ws/v1/applicationhistory
 		prop yarn.nodemanager.resource.memory-mb 6144
 		prop yarn.nodemanager.resource.cpu-vcores 8
 		prop yarn.nodemanager.pmem-check-enabled false
@@ -146,6 +155,19 @@ log4j.appender.FILE.File=${yarn.log.dir}/${yarn.log.file}
 log4j.appender.FILE.layout=org.apache.log4j.PatternLayout
 log4j.appender.FILE.layout.ConversionPattern=%d{ISO8601} %p %c: %m%n
 EOF
+	# The ApplicationHistoryServer serves the aggregated logs (its own configuration:
+	# the timeline service stays off for the RM, the NM and the clients).
+	mkdir -p "$DIR/ahs-conf"
+	cp "$C/core-site.xml" "$C/log4j.properties" "$DIR/ahs-conf/"
+	{
+		sed '$d' "$C/yarn-site.xml"
+		prop yarn.timeline-service.enabled true
+		prop yarn.timeline-service.hostname $HOST
+		prop yarn.timeline-service.address $HOST:18200
+		prop yarn.timeline-service.webapp.address $HOST:$AHS_WEB
+		prop yarn.timeline-service.store-class org.apache.hadoop.yarn.server.timeline.MemoryTimelineStore
+		echo '</configuration>'
+	} > "$DIR/ahs-conf/yarn-site.xml"
 	[ -x "$PY" ] || die "no $PY (the project's venv)"
 	SPARK_HOME=$("$PY" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))') ||
 		die "no pyspark in $PY"
@@ -166,24 +188,26 @@ EOF
 	# Jobs run as other OS users and read the configuration.
 	chmod -R a+rX "$C" "$DIR/spark-conf"
 	chmod 755 "$DIR" "$DIR/logs" "$DIR/run" "$DIR/tmp" "$DIR/nm-local" "$DIR/nm-logs"
+	chmod 1777 "$DIR/app-logs"
 }
 
-daemon() {      # daemon NAME MAINCLASS: start one JVM in a session of its own
+daemon() {      # daemon NAME MAINCLASS [CONF]: start one JVM in a session of its own
 	say "starting the $1"
+	conf=${3:-$DIR/hadoop-conf}
 	# shellcheck disable=SC2086 # JAVA_OPENS is a list of flags
 	setsid sh -c 'echo $$ > "$0"; exec "$@"' "$DIR/run/$1.pid" \
-		"$JAVA_HOME/bin/java" -Xmx512m $JAVA_OPENS \
+		"$JAVA_HOME/bin/java" -Xmx${XMX:-512m} $JAVA_OPENS \
 		-Dyarn.log.dir="$DIR/logs" -Dhadoop.log.dir="$DIR/logs" \
 		-Dyarn.log.file="$1.log" -Dhadoop.log.file="$1.log" \
 		-Dyarn.home.dir="$JARS" -Dhadoop.home.dir="$JARS" \
-		-cp "$DIR/hadoop-conf:$JARS/*" "$2" \
+		-cp "$conf:$JARS/*" "$2" \
 		> "$DIR/logs/$1.out" 2>&1 < /dev/null &
 }
 
 alive() { [ -s "$DIR/run/$1.pid" ] && kill -0 "$(cat "$DIR/run/$1.pid")" 2>/dev/null; }
 
 logs() {
-	for n in rm nm; do
+	for n in rm nm ahs; do
 		for f in "$DIR/logs/$n.out" "$DIR/logs/$n.log"; do
 			[ -s "$f" ] || continue
 			say "---- last lines of $f"
@@ -204,17 +228,22 @@ start() {
 	t0=$(date +%s)
 	daemon rm org.apache.hadoop.yarn.server.resourcemanager.ResourceManager
 	daemon nm org.apache.hadoop.yarn.server.nodemanager.NodeManager
+	XMX=256m daemon ahs \
+		org.apache.hadoop.yarn.server.applicationhistoryservice.ApplicationHistoryServer \
+		"$DIR/ahs-conf"
 	i=0     # the pid files are written by the new sessions themselves
-	while [ ! -s "$DIR/run/rm.pid" ] || [ ! -s "$DIR/run/nm.pid" ]; do
+	while [ ! -s "$DIR/run/rm.pid" ] || [ ! -s "$DIR/run/nm.pid" ] || [ ! -s "$DIR/run/ahs.pid" ]; do
 		[ $i -lt 50 ] || die "the daemons did not start"
 		sleep 0.1
 		i=$((i + 1))
 	done
-	say "waiting for the node to register"
+	say "waiting for the node to register and the AHS to listen"
 	while :; do
 		curl -s "http://$HOST:$RM_WEB/ws/v1/cluster/metrics" 2>/dev/null |
-			grep -q '"activeNodes":1[,}]' && break
-		for n in rm nm; do
+			grep -q '"activeNodes":1[,}]' &&
+			ss -Hltn "sport = :$AHS_WEB" | grep -q . &&
+			break
+		for n in rm nm ahs; do
 			alive $n || { logs; stop_all; die "the $n JVM died"; }
 		done
 		if [ $(($(date +%s) - t0)) -ge 120 ]; then
@@ -273,7 +302,7 @@ leftovers() {   # pids of container processes (and other JVMs) of this cluster
 stop_all() {
 	# The NM first: stopping, it waits for its containers and unregisters from the RM
 	# (which hangs when the RM is gone already).
-	for n in nm rm; do
+	for n in nm rm ahs; do
 		if alive $n; then
 			say "stopping the $n (pid $(cat "$DIR/run/$n.pid"))"
 			stop_pids "$(cat "$DIR/run/$n.pid")"

@@ -56,6 +56,8 @@ static void parse_recorded(void)
 		CHECK_STR(a.v[0].am_logs, "http://localhost:18042/node/containerlogs/"
 			  "container_1796524281584_0001_01_000001/root");
 		CHECK_STR(a.v[0].diagnostics, "");
+		CHECK_STR(a.v[0].log_aggregation, "DISABLED");
+		CHECK(a.v[0].finished_ms == 1796524296139LL);
 		CHECK(a.v[0].others == 0);
 		CHECK_STR(yarn_livy_state(a.v[0].state, a.v[0].final_status), "success");
 	}
@@ -76,6 +78,21 @@ static void parse_recorded(void)
 	yarn_apps_free(&a);
 	free(ok);
 	free(bad);
+
+	/* just ended, with log aggregation on: the NodeManager has not begun */
+	ok = slurp(RECORDED "rm-apps-finished-aggregating.json");
+	tags[0] = "probe-ok";
+	a.n = 0;
+	a.v = NULL;
+	CHECK(ok && yarn_parse_apps(ok, tags, 1, &a, err, sizeof err) == 0);
+	CHECK(a.n == 1);
+	if (a.n == 1) {
+		CHECK_STR(a.v[0].state, "FINISHED");
+		CHECK_STR(a.v[0].log_aggregation, "NOT_START");
+		CHECK(a.v[0].finished_ms == 1796545152211LL);
+	}
+	yarn_apps_free(&a);
+	free(ok);
 }
 
 static void parse_shapes(void)
@@ -344,6 +361,67 @@ static void tag_args(void)
 	json_object_put(out);
 }
 
+/* The NodeManager's answer with the AGGREGATED copy it may add after a LOCAL one. */
+static char *local_then_aggregated(const char *local, const char *agg)
+{
+	size_t a = strlen(local), b = strlen(agg);
+	char *both = malloc(a + b + 1);
+
+	if (both) {
+		memcpy(both, local, a);
+		memcpy(both + a, agg, b + 1);
+	}
+	return both;
+}
+
+/* The log server's copies of an aggregated file (where the NodeManager redirects
+ * once it dropped its own), recorded from a real ApplicationHistoryServer. */
+static void aggregated_answers(void)
+{
+	char *whole = slurp(RECORDED "ahs-containerlogs-stdout.txt");
+	char *tail = slurp(RECORDED "ahs-containerlogs-tail.txt");
+	char *head = slurp(RECORDED "ahs-containerlogs-head.txt");
+	char *not_yet = slurp(RECORDED "ahs-containerlogs-not-yet.html");
+	char *local = slurp(RECORDED "nm-containerlogs-stdout.txt"), *both = NULL;
+	static const char text[] = "TACITUS-LINE tok 0\nTACITUS-LINE tok 1\nTACITUS-LINE tok 2\n"
+				   "TACITUS-OK 1000\n";
+	const char *bytes;
+	long long length;
+	size_t n;
+
+	CHECK(whole && tail && head && not_yet && local);
+	if (whole && tail && head && not_yet && local) {
+		/* the whole file: the line break before the trailer is the server's */
+		CHECK(yarn_parse_log(whole, strlen(whole), "stdout", -65536, &length, &bytes, &n) == 0);
+		CHECK(length == 73 && n == 73 && !memcmp(bytes, text, 73));
+		/* its last 40 bytes, its first 40 */
+		CHECK(yarn_parse_log(tail, strlen(tail), "stdout", -40, &length, &bytes, &n) == 0);
+		CHECK(length == 73 && n == 40 && !memcmp(bytes, text + 33, 40));
+		CHECK(yarn_parse_log(head, strlen(head), "stdout", 40, &length, &bytes, &n) == 0);
+		CHECK(length == 73 && n == 40 && !memcmp(bytes, text, 40));
+		/* fewer bytes asked for than sent: the whole file (Hadoop 2 takes no size) */
+		CHECK(yarn_parse_log(whole, strlen(whole), "stdout", -72, &length, &bytes, &n) == 0);
+		CHECK(length == 73 && n == 73);
+		/* more sent than LogLength says (the server's line break taken for a byte) */
+		CHECK(yarn_parse_log(head, strlen(head), "stdout", 41, &length, &bytes, &n) < 0);
+		/* before the file is aggregated: HTTP 500 and a page, no log */
+		CHECK(yarn_parse_log(not_yet, strlen(not_yet), "stdout", -65536, &length, &bytes,
+				     &n) < 0);
+		CHECK(strstr(not_yet, "Can not find remote application directory") != NULL);
+		/* a LOCAL answer with an AGGREGATED copy after it: the LOCAL bytes alone */
+		both = local_then_aggregated(local, whole);
+		CHECK(both && yarn_parse_log(both, strlen(both), "stdout", -65536, &length, &bytes,
+					     &n) == 0);
+		CHECK(length == 10 && n == 10 && !memcmp(bytes, "count 100\n", 10));
+	}
+	free(both);
+	free(whole);
+	free(tail);
+	free(head);
+	free(not_yet);
+	free(local);
+}
+
 static void log_answers(void)
 {
 	char *done = slurp(RECORDED "nm-containerlogs-stdout.txt");
@@ -357,23 +435,29 @@ static void log_answers(void)
 	CHECK(done && tail && head);
 	if (done && tail && head) {
 		/* an ended container: the whole file */
-		CHECK(yarn_parse_log(done, strlen(done), "stdout", &length, &bytes, &n) == 0);
+		CHECK(yarn_parse_log(done, strlen(done), "stdout", -65536, &length, &bytes, &n) == 0);
 		CHECK(length == 10 && n == 10 && !memcmp(bytes, "count 100\n", 10));
 		/* a running one, its last 30 bytes: LogLength is the whole file's */
-		CHECK(yarn_parse_log(tail, strlen(tail), "stdout", &length, &bytes, &n) == 0);
+		CHECK(yarn_parse_log(tail, strlen(tail), "stdout", -30, &length, &bytes, &n) == 0);
 		CHECK(length == 574 && n == 30);
 		CHECK(n == 30 && !memcmp(bytes, "\xc3\xa9\nerr 31\nline 32 \xc3\xa9\xc3\xa9\nerr 32\n", 30));
 		/* its first 20 */
-		CHECK(yarn_parse_log(head, strlen(head), "stdout", &length, &bytes, &n) == 0);
+		CHECK(yarn_parse_log(head, strlen(head), "stdout", 20, &length, &bytes, &n) == 0);
 		CHECK(length == 574 && n == 20 && !memcmp(bytes, "line 0 \nerr 0\nline 1", 20));
 		/* another file's answer, or none */
-		CHECK(yarn_parse_log(done, strlen(done), "stderr", &length, &bytes, &n) < 0);
+		CHECK(yarn_parse_log(done, strlen(done), "stderr", -65536, &length, &bytes, &n) < 0);
 		CHECK(yarn_parse_log("java.lang.Exception: Cannot find this log on the local disk.",
-				     60, "stdout", &length, &bytes, &n) < 0);
+				     60, "stdout", -65536, &length, &bytes, &n) < 0);
+		/* asked for more than the file: the file */
+		CHECK(yarn_parse_log(done, strlen(done), "stdout", 11, &length, &bytes, &n) == 0);
+		CHECK(n == 10);
+		/* fewer bytes than asked for and LogLength say: cut short */
+		CHECK(yarn_parse_log(tail, strlen(tail), "stdout", -31, &length, &bytes, &n) < 0);
 	}
 	free(done);
 	free(tail);
 	free(head);
+	aggregated_answers();
 
 	CHECK(yarn_am_container("http://localhost:18042/node/containerlogs/"
 				"container_1796524281584_0001_01_000001/root", nm, sizeof nm, c,
