@@ -7,6 +7,7 @@ its REST submission server) and one worker.  Each test submits a driver of the t
 itself says (its REST server and its /json/ page, read here with requests).
 """
 
+import ast
 import os
 import signal
 import time
@@ -224,5 +225,16 @@ def test_pyspark_session_runs_its_work_on_the_cluster(tac, cfg):
             f"'{os.environ['TACITUS_SA_MASTER']} 1000'", s["output"]
         body = requests.get(f"{master_ui()}/json/", timeout=30).json()
         assert any(a["state"] == "RUNNING" for a in body.get("activeapps", [])), body
+        # its tasks ran in the worker's executors (their folders are the worker's)
+        r = tac.api.post(f"/sessions/{sid}/statements",
+                         json={"code": "sorted(set(sc.parallelize(range(4), 2).map("
+                                       "lambda _: __import__('os').getcwd()).collect()))"})
+        assert r.status_code == 201, tl.describe(r)
+        n = r.json()["id"]
+        s = tl.wait_until(done, SA_TIMEOUT, f"statement {n} of session {sid}")
+        assert s["state"] == "available", s
+        cwds = ast.literal_eval(s["output"]["data"]["text/plain"])
+        work = os.environ["TACITUS_SA_WORK_DIR"]
+        assert cwds and all(c.startswith(work + "/") for c in cwds), (cwds, work)
     finally:
         tac.api.delete(f"/sessions/{sid}")

@@ -4,7 +4,12 @@ shipped with the application); statements run there, DELETE ends the YARN applic
 and appId is YARN's."""
 
 import ast
+import hashlib
+import re
 import uuid
+
+import requests
+from livy import LivySession, SessionKind, SessionState
 
 import tacitus_testlib as tl
 from test_recovery import ensure_instances, kill_instance, INSTANCES
@@ -15,6 +20,25 @@ FINAL = ("available", "error", "cancelled")
 
 def session_get(tac, sid):
     return tl.json_body(tac.api.get(f"/sessions/{sid}"), 200)
+
+
+def yarn_pages(rm_url, app_id):
+    """What YARN shows of the application, by where: the RM's answer, the AM container's
+    launch_container.sh (from its NodeManager) and the Spark UI's environment page
+    (through the RM's proxy)."""
+    app = requests.get(f"{rm_url}/ws/v1/cluster/apps/{app_id}", timeout=30)
+    pages = {f"RM /apps/{app_id}": app.text}
+    info = app.json()["app"]
+    nm, container = info["amContainerLogs"].split("/node/containerlogs/")
+    container = container.split("/")[0]
+    r = requests.get(f"{nm}/ws/v1/node/containerlogs/{container}/launch_container.sh",
+                     timeout=30)
+    if r.status_code == 200:
+        pages[f"{container}/launch_container.sh"] = r.text
+    r = requests.get(info["trackingUrl"].rstrip("/") + "/environment/", timeout=30)
+    if r.status_code == 200:
+        pages["Spark UI /environment/"] = r.text
+    return pages
 
 
 def new_session(tac):
@@ -66,6 +90,7 @@ def test_pyspark_session_in_the_application_master(tac, cfg, rm_url):
         assert app_id and app_id.startswith("application_"), s
         # the driver runs in YARN's container, not here: its master is YARN's, and its
         # host's working folder is YARN's container folder
+        assert run(tac, sid, "1 + 41") == "42"
         assert run(tac, sid, "spark.sparkContext.master + ' ' + "
                              "str(spark.range(1000).count())") == "'yarn 1000'"
         cwd = run(tac, sid, "import os; os.getcwd()")
@@ -84,6 +109,17 @@ def test_pyspark_session_in_the_application_master(tac, cfg, rm_url):
             r = tac.api.post("/driver/sync", headers={"X-Tacitus-Secret": c},
                              json={"state": "idle"})
             assert r.status_code == 403, f"a cached copy of the secret opens a sync: {tl.describe(r)}"
+        # neither the secret handed over nor the one in use shows in what YARN shows:
+        # the RM's answer, the AM's launch_container.sh, the Spark UI's environment page
+        pages = yarn_pages(rm_url, app_id)
+        assert any("launch_container.sh" in where for where in pages), sorted(pages)
+        hashes = set(tac.db.query("SELECT encode(secret_hash, 'hex') FROM batch "
+                                  "WHERE secret_hash IS NOT NULL").split())
+        for where, text in pages.items():
+            for token in set(re.findall(r"[0-9a-f]{64}", text)):
+                assert token not in copies and \
+                    hashlib.sha256(token.encode()).hexdigest() not in hashes, \
+                    f"a driver's secret in {where}"
         driver = tac.db.query("SELECT driver_id FROM session WHERE id = %d" % sid)
         tag = tac.db.query(f"SELECT yarn_tag FROM batch WHERE id = {int(driver)}")
         apps = rm_apps(rm_url, tag)
@@ -144,3 +180,29 @@ def test_driver_that_dies_is_dead_with_yarns_words(tac, cfg, rm_url):
     assert len(apps) == 1 and apps[0]["finalStatus"] == "FAILED", apps
     log = tl.json_body(tac.api.get(f"/sessions/{sid}/log", params={"size": -1}), 200)["log"]
     assert any(x.startswith("YARN diagnostics: ") for x in log), log[-20:]
+
+
+def test_pylivy_session_on_yarn(tac, cfg, rm_url):
+    """The Python `livy` client, as a user would point it at a Tacitus on YARN: the
+    session starts, runs `1 + 41`, downloads a DataFrame, and its close ends the YARN
+    application."""
+    session = LivySession.create(cfg.url, kind=SessionKind.PYSPARK,
+                                 auth=(cfg.user, cfg.password), verify=cfg.ca)
+    sid = session.session_id
+    try:
+        session.wait()
+        assert session.state == SessionState.IDLE, session.state
+        assert session.run("1 + 41").text == "42"
+        session.run("df = spark.createDataFrame([(1, 'a'), (2, 'b')], 'n int, s string')")
+        assert session.download("df").to_dict("records") == [{"n": 1, "s": "a"},
+                                                             {"n": 2, "s": "b"}]
+        app_id = session_get(tac, sid)["appId"]
+        assert app_id.startswith("application_"), app_id
+    finally:
+        session.close()
+
+    def ended():
+        r = requests.get(f"{rm_url}/ws/v1/cluster/apps/{app_id}", timeout=30).json()["app"]
+        return r if r["state"] in ("KILLED", "FINISHED", "FAILED") else None
+    a = tl.wait_until(ended, 90, f"YARN application {app_id} ended after close()")
+    assert a["state"] in ("KILLED", "FINISHED"), a
