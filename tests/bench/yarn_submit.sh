@@ -10,6 +10,7 @@
 #            (polled every 0.1 s); the ResourceManager is polled alongside, so that the
 #            share of the poll interval (RM RUNNING -> Tacitus running) shows.
 # Each run waits for its application to end before the next starts (2 cores).
+# (POSIX sh has no local variables: the functions' counters have names of their own.)
 # The real YARN's ports are fixed: run it under the lock,
 #   flock /tmp/tacitus-itest.lock sh tests/bench/yarn_submit.sh
 set -eu
@@ -71,12 +72,12 @@ rm_running() {  # how many applications the RM says are RUNNING
 		grep -o '"state":"RUNNING"' | wc -l
 }
 wait_rm_idle() {        # until no application runs or is accepted (120 s at most)
-	i=0
+	w=0
 	while curl -fsS "$RM/ws/v1/cluster/apps?states=NEW,NEW_SAVING,SUBMITTED,ACCEPTED,RUNNING" |
 		grep -q '"id":"application_'; do
-		[ $i -lt 1200 ] || { echo "yarn_submit: YARN still busy after 120 s" >&2; exit 1; }
+		[ $w -lt 1200 ] || { echo "yarn_submit: YARN still busy after 120 s" >&2; exit 1; }
 		sleep 0.1
-		i=$((i + 1))
+		w=$((w + 1))
 	done
 }
 # printed with one decimal: x.y s from ms
@@ -93,8 +94,8 @@ bare_run() {    # bare_run I: sets BARE_MS
 	while :; do
 		s=$(rm_state "$tag")
 		case "$s" in
-		RUNNING | FINISHED) break ;;
-		FAILED | KILLED) echo "yarn_submit: bare run $1 ended $s" >&2; exit 1 ;;
+		RUNNING) break ;;
+		FINISHED | FAILED | KILLED) echo "yarn_submit: bare run $1 ended $s unseen RUNNING" >&2; exit 1 ;;
 		esac
 		[ $(($(now_ms) - t0)) -lt 120000 ] || { echo "yarn_submit: bare run $1 not RUNNING after 120 s" >&2; exit 1; }
 		sleep 0.1
@@ -128,11 +129,11 @@ tacitus_run() { # tacitus_run I: sets TAC_MS, TAC_RM_MS
 	TAC_RM_MS=$((t_rm - t0))
 	echo "run $1 tacitus: batch $id running after $(secs $TAC_MS) s (RM RUNNING seen after $(secs $TAC_RM_MS) s)"
 	# until it ends, so that the next run has the node to itself
-	i=0
+	w=0
 	until [ "$(api "$TACITUS_URL/batches/$id/state" | sed -n 's/.*"state":"\([a-z_]*\)".*/\1/p')" = success ]; do
-		[ $i -lt 1200 ] || { echo "yarn_submit: batch $id did not succeed" >&2; exit 1; }
+		[ $w -lt 1200 ] || { echo "yarn_submit: batch $id did not succeed" >&2; exit 1; }
 		sleep 0.1
-		i=$((i + 1))
+		w=$((w + 1))
 	done
 }
 
@@ -144,13 +145,13 @@ wait_rm_idle
 tacitus_run 0 >/dev/null
 wait_rm_idle
 bare="" tac="" tac_rm=""
-for i in $(seq "$RUNS"); do
-	if [ $((i % 2)) = 1 ]; then
-		bare_run "$i"; wait_rm_idle
-		tacitus_run "$i"; wait_rm_idle
+for run in $(seq "$RUNS"); do
+	if [ $((run % 2)) = 1 ]; then
+		bare_run "$run"; wait_rm_idle
+		tacitus_run "$run"; wait_rm_idle
 	else
-		tacitus_run "$i"; wait_rm_idle
-		bare_run "$i"; wait_rm_idle
+		tacitus_run "$run"; wait_rm_idle
+		bare_run "$run"; wait_rm_idle
 	fi
 	bare="$bare $BARE_MS" tac="$tac $TAC_MS" tac_rm="$tac_rm $TAC_RM_MS"
 done
@@ -158,9 +159,9 @@ mb=$(echo "$bare" | median)
 mt=$(echo "$tac" | median)
 mr=$(echo "$tac_rm" | median)
 lag=""
-for i in $(seq "$RUNS"); do
-	a=$(echo "$tac" | awk -v i="$i" '{print $i}')
-	b=$(echo "$tac_rm" | awk -v i="$i" '{print $i}')
+for run in $(seq "$RUNS"); do
+	a=$(echo "$tac" | awk -v i="$run" '{print $i}')
+	b=$(echo "$tac_rm" | awk -v i="$run" '{print $i}')
 	lag="$lag $((a - b))"
 done
 ml=$(echo "$lag" | median)
