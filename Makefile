@@ -108,6 +108,7 @@ bench: deps all
 	@sh tests/bench/submit.sh
 	@sh tests/bench/adopt.sh
 	@sh tests/bench/track.sh
+	@sh tests/bench/yarn_submit.sh
 	@sh tests/bench/sessions.sh
 	@sh tests/bench/livy.sh
 	@sh tests/bench/report.sh
