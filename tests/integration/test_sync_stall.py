@@ -25,7 +25,7 @@ SYNC_OVER_WITHIN = 20.0     # s: each slow sync answered (408 or 429) and closed
 ATTACK = r'''
 import builtins, gc, socket, ssl, threading, time
 link = next(o for o in gc.get_objects() if type(o).__name__ == "Link")
-secret = link.headers["X-Tacitus-Secret"]
+secret = link.secret          # the one in use (repl.py's Link keeps it there)
 probe = link.connect()
 host, port = probe.host, probe.port
 ctx = ssl.create_default_context()
