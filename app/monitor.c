@@ -655,14 +655,46 @@ static void note_diagnostics(struct mon *m, struct store_job *j, const char *dia
 	free(copy);
 }
 
-/* One chunk of the driver's `file` (0 stdout, 1 stderr) of j on YARN stored as lines.
+/* One chunk of a cluster job's driver log stored: `file` 0 stdout, 1 stderr, read
+ * from `where` (what the tracker needs to find it); sets *more when the file has more
+ * after it.  Returns 0, or < 0 as the readers below say (-2: the database failed or
+ * the lease is lost). */
+typedef int (*log_chunk_fn)(struct mon *m, struct store_job *j, const void *where, int file,
+			    bool final, bool *more, char *err, size_t errlen);
+
+/* What is new in j's driver log on its cluster (stdout, then stderr) stored in its
+ * log, a chunk of each per round; when final (the driver ended) all of it, keeping
+ * the leases between rounds.  Returns as `read`. */
+static int store_cluster_log(struct mon *m, struct store_job *j, log_chunk_fn read,
+			     const void *where, bool final, char *err, size_t errlen)
+{
+	for (;;) {
+		bool more_out, more_err;
+		int rc = read(m, j, where, 0, final, &more_out, err, errlen);
+
+		if (rc == 0 && !keep_leases(m))
+			return -2;
+		if (rc == 0)
+			rc = read(m, j, where, 1, final, &more_err, err, errlen);
+		if (rc < 0)
+			return rc;
+		if (!keep_leases(m))
+			return -2;
+		if (!final || (!more_out && !more_err))
+			return 0;
+	}
+}
+
+/* One chunk of the driver's `file` (0 stdout, 1 stderr) of j on YARN (where: its
+ * struct yarn_app) stored as lines.
  * Sets *more when the file has more after it.  Returns 0; -1 when the NodeManager
  * did not answer (why in err); -2 when the database failed or the lease is lost;
  * -3 when final and the file is neither on the NodeManager nor on its log server
  * (why in err; nothing stored).  Before the end such a file is empty. */
-static int driver_log_chunk(struct mon *m, struct store_job *j, const struct yarn_app *a, int file,
+static int driver_log_chunk(struct mon *m, struct store_job *j, const void *where, int file,
 			    bool final, bool *more, char *err, size_t errlen)
 {
+	const struct yarn_app *a = where;
 	long long off = file ? j->am_err_offset : j->am_out_offset, length;
 	struct track_facts f = {{0}};
 	json_object *lines;
@@ -696,27 +728,11 @@ static int driver_log_chunk(struct mon *m, struct store_job *j, const struct yar
 }
 
 /* What is new in j's driver log on YARN (its application master's stdout, then its
- * stderr) stored in its log, a chunk of each per round; when final (the
- * application ended) all of it, keeping the leases between rounds.  Returns as
- * driver_log_chunk. */
+ * stderr), as store_cluster_log.  Returns as driver_log_chunk. */
 static int store_driver_log(struct mon *m, struct store_job *j, const struct yarn_app *a,
 			    bool final, char *err, size_t errlen)
 {
-	for (;;) {
-		bool more_out, more_err;
-		int rc = driver_log_chunk(m, j, a, 0, final, &more_out, err, errlen);
-
-		if (rc == 0 && !keep_leases(m))
-			return -2;
-		if (rc == 0)
-			rc = driver_log_chunk(m, j, a, 1, final, &more_err, err, errlen);
-		if (rc < 0)
-			return rc;
-		if (!keep_leases(m))
-			return -2;
-		if (!final || (!more_out && !more_err))
-			return 0;
-	}
+	return store_cluster_log(m, j, driver_log_chunk, a, final, err, errlen);
 }
 
 /* Whether YARN is still aggregating a's logs (so that a log its NodeManager dropped
@@ -950,13 +966,13 @@ static struct yarn_rm *yarn_client(struct mon *m)
 	return m->yarn;
 }
 
-/* The time between looks: livy.server.yarn.poll-interval, doubled after each look
- * that got no answer, up to YARN_BACKOFF_MAX_MS (or the interval, when longer). */
-static long long yarn_interval(const struct mon *m)
+/* The time between looks at a cluster manager: its poll interval, doubled after each
+ * of `failures` looks in a row that got no answer, up to YARN_BACKOFF_MAX_MS (or the
+ * interval, when longer). */
+static long long backoff(long long poll_ms, int failures)
 {
-	long long t = m->cfg->yarn_poll_ms << (m->yarn_failures < 5 ? m->yarn_failures : 5);
-	long long cap = m->cfg->yarn_poll_ms > YARN_BACKOFF_MAX_MS ? m->cfg->yarn_poll_ms :
-			YARN_BACKOFF_MAX_MS;
+	long long t = poll_ms << (failures < 5 ? failures : 5);
+	long long cap = poll_ms > YARN_BACKOFF_MAX_MS ? poll_ms : YARN_BACKOFF_MAX_MS;
 
 	return t < cap ? t : cap;
 }
@@ -975,7 +991,7 @@ static bool yarn_look(struct mon *m, const struct store_jobs *jobs, struct yarn_
 
 	memset(apps, 0, sizeof *apps);
 	m->yarn_log_round = false;
-	if (now_ms() - m->yarn_looked < yarn_interval(m))
+	if (now_ms() - m->yarn_looked < backoff(m->cfg->yarn_poll_ms, m->yarn_failures))
 		return false;       /* most cycles: nothing to gather */
 	tags = calloc((size_t)jobs->n + 1, sizeof *tags);
 	job_of = calloc((size_t)jobs->n + 1, sizeof *job_of);
@@ -1157,15 +1173,17 @@ static void sa_submit_job(struct mon *m, struct store_job *j, const char *what)
 	}
 }
 
-/* One read of the driver's `file` (0 stdout, 1 stderr) on its worker (ui) stored as
+/* One read of the driver's `file` (0 stdout, 1 stderr) on its worker (where: its web
+ * UI's address) stored as
  * lines.  Sets *more when the file has more after it.  Returns 0; -1 when the worker
  * did not answer (why in err); -2 when the database failed or the lease is lost.  The
  * worker sends text, with U+FFFD for bytes that are not UTF-8: when it did, the
  * window's lines are taken whole, a last unterminated one too (its offset is no
  * longer a byte count of what came). */
-static int sa_log_chunk(struct mon *m, struct store_job *j, const char *ui, int file, bool final,
+static int sa_log_chunk(struct mon *m, struct store_job *j, const void *where, int file, bool final,
 			bool *more, char *err, size_t errlen)
 {
+	const char *ui = where;
 	long long off = file ? j->am_err_offset : j->am_out_offset, next, length, to;
 	struct track_facts f = {{0}};
 	json_object *lines;
@@ -1209,21 +1227,7 @@ static int sa_store_log(struct mon *m, struct store_job *j, bool final, char *er
 		snprintf(err, errlen, "no worker address in %s", j->log_url);
 		return -1;
 	}
-	for (;;) {
-		bool more_out, more_err;
-		int rc = sa_log_chunk(m, j, ui, 0, final, &more_out, err, errlen);
-
-		if (rc == 0 && !keep_leases(m))
-			return -2;
-		if (rc == 0)
-			rc = sa_log_chunk(m, j, ui, 1, final, &more_err, err, errlen);
-		if (rc < 0)
-			return rc;
-		if (!keep_leases(m))
-			return -2;
-		if (!final || (!more_out && !more_err))
-			return 0;
-	}
+	return store_cluster_log(m, j, sa_log_chunk, ui, final, err, errlen);
 }
 
 /* The driver's log page on its worker, once a worker took it: looked up on the
@@ -1378,22 +1382,11 @@ static void watch_standalone(struct mon *m, struct store_job *j)
 		end_job(m, j, to, -1, reason);
 }
 
-/* The time between rounds: tacitus.standalone.poll-interval, doubled after each
- * round that got no answer, up to YARN_BACKOFF_MAX_MS (or the interval, when longer). */
-static long long sa_interval(const struct mon *m)
-{
-	long long t = m->cfg->sa_poll_ms << (m->sa_failures < 5 ? m->sa_failures : 5);
-	long long cap = m->cfg->sa_poll_ms > YARN_BACKOFF_MAX_MS ? m->cfg->sa_poll_ms :
-			YARN_BACKOFF_MAX_MS;
-
-	return t < cap ? t : cap;
-}
-
 /* Whether this cycle is a round (its standalone jobs' states asked for), and a
  * round of their logs too. */
 static void sa_round_begin(struct mon *m)
 {
-	m->sa_round = now_ms() - m->sa_looked >= sa_interval(m);
+	m->sa_round = now_ms() - m->sa_looked >= backoff(m->cfg->sa_poll_ms, m->sa_failures);
 	m->sa_round_failed = false;
 	m->sa_log_round = m->sa_round && now_ms() - m->sa_logs_read >= SA_LOG_EVERY_MS;
 }

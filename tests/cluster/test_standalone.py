@@ -16,7 +16,7 @@ import uuid
 import requests
 
 import tacitus_testlib as tl
-from test_recovery import ensure_instances, kill_instance, INSTANCES
+from test_recovery import orphaned_on_a_gone_host
 
 SA_TIMEOUT = 180.0          # submit -> FINISHED took ~15 s alone on 2 cores
 
@@ -178,13 +178,7 @@ def test_every_instance_killed_then_adopted_from_any_host(tac, cfg):
     assert r.status_code == 201, tl.describe(r)
     tl.wait_until(lambda: tac.state(bid) == "running", SA_TIMEOUT, f"batch {bid} running")
     driver = batch(tac, bid)["appId"]
-    try:
-        for n in range(1, INSTANCES + 1):
-            kill_instance(cfg, n)
-        tac.db.query(f"UPDATE batch SET host = 'gone-host.invalid', lease_owner = 'gone-app' "
-                     f"WHERE id = {int(bid)}")
-    finally:
-        ensure_instances(cfg)
+    orphaned_on_a_gone_host(cfg, tac.db, bid)
     state, history = tac.wait_for_state(bid, timeout=SA_TIMEOUT)
     assert state == "success", f"batch {bid} ended {state} ({history}):\n{events(tac, bid)}"
     owner = tac.db.query(f"SELECT lease_owner FROM batch WHERE id = {int(bid)}")

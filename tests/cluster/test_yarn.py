@@ -17,7 +17,7 @@ import uuid
 import requests
 
 import tacitus_testlib as tl
-from test_recovery import backends, ensure_instances, kill_instance, INSTANCES
+from test_recovery import backends, orphaned_on_a_gone_host, INSTANCES
 
 LOOKUP_TIMEOUT = 45        # livy.server.yarn.app-lookup-timeout of the harness's livy.conf
 
@@ -235,13 +235,7 @@ def test_every_instance_killed_then_adopted_from_any_host(tac, cfg, rm_url):
     r, bid = tac.create_batch({"file": cfg.job("sleep.py"), "args": [token, "30"]})
     assert r.status_code == 201, tl.describe(r)
     tl.wait_until(lambda: tac.state(bid) == "running", YARN_TIMEOUT, f"batch {bid} running")
-    try:
-        for n in range(1, INSTANCES + 1):
-            kill_instance(cfg, n)
-        tac.db.query(f"UPDATE batch SET host = 'gone-host.invalid', lease_owner = 'gone-app' "
-                     f"WHERE id = {int(bid)}")
-    finally:
-        ensure_instances(cfg)
+    orphaned_on_a_gone_host(cfg, tac.db, bid)
     state, history = tac.wait_for_state(bid, timeout=YARN_TIMEOUT)
     assert state == "success", f"batch {bid} ended {state} ({history}):\n{events(tac, bid)}"
     owner = tac.db.query(f"SELECT lease_owner FROM batch WHERE id = {int(bid)}")

@@ -12,7 +12,7 @@ import requests
 from livy import LivySession, SessionKind, SessionState
 
 import tacitus_testlib as tl
-from test_recovery import ensure_instances, kill_instance, INSTANCES
+from test_recovery import orphaned_on_a_gone_host
 from test_yarn import YARN_TIMEOUT, rm_apps
 
 FINAL = ("available", "error", "cancelled")
@@ -148,13 +148,7 @@ def test_statement_across_kill_9_of_every_instance(tac, cfg, rm_url):
                                            200)["state"] == "running", 60,
                       f"statement {n} running")
         driver = driver_of(tac, sid)
-        try:
-            for i in range(1, INSTANCES + 1):
-                kill_instance(cfg, i)
-            tac.db.query(f"UPDATE batch SET host = 'gone-host.invalid', lease_owner = "
-                         f"'gone-app' WHERE id = {driver}")
-        finally:
-            ensure_instances(cfg)
+        orphaned_on_a_gone_host(cfg, tac.db, driver)
         assert wait(tac, sid, n) == "42"
         tl.wait_until(lambda: tac.db.query(f"SELECT lease_owner FROM batch WHERE id = {driver}")
                       .startswith("app-"), 60, f"driver {driver} adopted")

@@ -159,6 +159,19 @@ def ensure_instances(cfg):
 
 
 @contextlib.contextmanager
+def orphaned_on_a_gone_host(cfg, db, job_id):
+    """kill -9 of every instance while job `job_id` runs, its row then owned by an
+    instance of a host gone for good ('gone-app' on gone-host.invalid), and every
+    instance started again: only an instance that may adopt from any host can take it."""
+    try:
+        for n in range(1, INSTANCES + 1):
+            kill_instance(cfg, n)
+        db.query(f"UPDATE batch SET host = 'gone-host.invalid', lease_owner = 'gone-app' "
+                 f"WHERE id = {int(job_id)}")
+    finally:
+        ensure_instances(cfg)
+
+
 def livy_conf_changed(cfg, edit):
     """The stack restarted with livy.conf as edit(text) makes it, then as it was (whatever
     the body of the with did)."""
