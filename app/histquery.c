@@ -35,7 +35,7 @@ bool histquery_state(const char *state)
 {
 	static const char *const known[] = {
 		"starting", "running", "success", "dead", "killed",
-		"idle", "busy", "shutting_down",
+		"idle", "busy", "error", "shutting_down",
 	};
 
 	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)

@@ -53,7 +53,7 @@ int histquery_like(const char *q, char *buf, size_t len);
 bool histquery_is_id(const char *q);
 
 /* True when `state` is one a job of the history shows: a batch's (starting, running,
- * success, dead, killed) or a session's (starting, idle, busy, shutting_down, then
+ * success, dead, killed) or a session's (starting, idle, busy, error, shutting_down, then
  * how its driver ended: success, dead, killed). */
 bool histquery_state(const char *state);
 

@@ -45,7 +45,7 @@ static void test_ids_and_states(void)
 	CHECK(histquery_state("success") && histquery_state("idle") &&
 	      histquery_state("shutting_down") && histquery_state("running"));
 	CHECK(!histquery_state("") && !histquery_state("SUCCESS") &&
-	      !histquery_state("not_started") && !histquery_state("error"));
+	      !histquery_state("not_started") && histquery_state("error"));
 }
 
 static void test_check(void)
