@@ -25,20 +25,25 @@ static json_object *row_json(const struct store_history_row *j)
 	return o;
 }
 
-/* The query parameters into *q; 0, or -1 after answering 400. */
-static int read_query(struct call *k, struct histquery *q)
-{
+/* The query's values as the request gave them: what struct histquery points into. */
+struct query_text {
 	char kind[HISTQUERY_VALUE_MAX + 2], state[HISTQUERY_VALUE_MAX + 2];
-	char owner[HISTQUERY_VALUE_MAX + 2], text[HISTQUERY_Q_MAX + 2], msg[MSG_MAX];
+	char owner[HISTQUERY_VALUE_MAX + 2], q[HISTQUERY_Q_MAX + 2];
+};
+
+/* The query parameters into *q, pointing into *t; 0, or -1 after answering 400. */
+static int read_query(struct call *k, struct query_text *t, struct histquery *q)
+{
+	char msg[MSG_MAX];
 	struct histquery_params p;
 	int from;
 
 	if (reply_query_int(k->r, "from", 0, &from, NULL) < 0 ||
 	    reply_query_int(k->r, "size", HISTQUERY_PAGE, &p.size, NULL) < 0 ||
-	    reply_query(k->r, "kind", kind, sizeof kind, &p.kind) < 0 ||
-	    reply_query(k->r, "state", state, sizeof state, &p.state) < 0 ||
-	    reply_query(k->r, "owner", owner, sizeof owner, &p.owner) < 0 ||
-	    reply_query(k->r, "q", text, sizeof text, &p.q) < 0)
+	    reply_query(k->r, "kind", t->kind, sizeof t->kind, &p.kind) < 0 ||
+	    reply_query(k->r, "state", t->state, sizeof t->state, &p.state) < 0 ||
+	    reply_query(k->r, "owner", t->owner, sizeof t->owner, &p.owner) < 0 ||
+	    reply_query(k->r, "q", t->q, sizeof t->q, &p.q) < 0)
 		return -1;
 	p.from = from;
 	if (histquery_check(&p, q, msg, sizeof msg) < 0) {
@@ -51,12 +56,13 @@ static int read_query(struct call *k, struct histquery *q)
 /* GET /history: {"from", "total", "jobs"}. */
 static void list(struct call *k)
 {
+	struct query_text t;
 	struct histquery q;
 	struct store_history_query sq;
 	struct store_history_page page;
 	json_object *o, *jobs;
 
-	if (read_query(k, &q) < 0)
+	if (read_query(k, &t, &q) < 0)
 		return;
 	sq = (struct store_history_query){
 		.kind = q.kind, .state = q.state, .owner = q.owner, .like = q.like, .id = q.id,
