@@ -26,7 +26,7 @@ UNIT    := $(wildcard tests/unit/*.c)
 
 export TACITUS_PORT ?= 8998
 
-FUZZERS := reqbody query livyconf window sync sparkjar
+FUZZERS := reqbody query livyconf window sync sparkjar histquery
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
