@@ -20,13 +20,13 @@ HDR     := $(wildcard include/*.h app/*.h)
 # the pure modules (no FastCGI, no PostgreSQL, no process started): what the unit
 # tests and the fuzzers link (the trackers with the HTTP layer they call, never
 # called there)
-PURE    := app/sweep.c app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c app/hadoopconf.c app/track_yarn.c app/track_standalone.c app/httpout.c app/respawn.c app/sparkjar.c
+PURE    := app/sweep.c app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c app/hadoopconf.c app/track_yarn.c app/track_standalone.c app/httpout.c app/respawn.c app/sparkjar.c app/histquery.c
 PURELIBS := -ljson-c -lcurl -lxml2 -lz
 UNIT    := $(wildcard tests/unit/*.c)
 
 export TACITUS_PORT ?= 8998
 
-FUZZERS := reqbody query livyconf window sync sparkjar
+FUZZERS := reqbody query livyconf window sync sparkjar histquery
 FUZZ_SECONDS ?= 60
 FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all

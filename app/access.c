@@ -50,10 +50,19 @@ bool acl_can_modify(const struct cfg *c, const char *user, const char *owner, co
 	       listed(&c->modify_users, user);
 }
 
+bool acl_can_view_all(const struct cfg *c, const char *user)
+{
+	if (nobody(user))
+		return false;
+	return !c->access_control || listed(&c->superusers, user) ||
+	       listed(&c->modify_users, user) || listed(&c->view_users, user);
+}
+
 bool acl_can_view(const struct cfg *c, const char *user, const char *owner, const char *proxy)
 {
-	return acl_can_modify(c, user, owner, proxy) ||
-	       (!nobody(user) && listed(&c->view_users, user));
+	if (nobody(user))
+		return false;
+	return acl_can_view_all(c, user) || same(user, owner) || same(user, proxy);
 }
 
 static bool may_impersonate(const struct cfg *c, const char *user, const char *target)

@@ -4,6 +4,7 @@
 #include "access.h"
 #include "batches.h"
 #include "driverapi.h"
+#include "history.h"
 #include "jsontext.h"
 #include "livy.h"
 #include "reply.h"
@@ -111,7 +112,7 @@ static bool reads_json_body(const struct call *k)
 	       (!strcmp(k->seg[2], "statements") || !strcmp(k->seg[2], "completion"));
 }
 
-/* /batches and /sessions: versioning, the database, then their module. */
+/* /batches, /sessions and /history: versioning, the database, then their module. */
 static void job_route(struct call *k, void (*route)(struct call *))
 {
 	if (check_accept(k->r) < 0)
@@ -172,6 +173,8 @@ void api_handle(struct http_req *r, struct store *s, const struct cfg *c,
 			job_route(&k, batches_route);
 		} else if (k.n >= 1 && !strcmp(k.seg[0], "sessions")) {
 			job_route(&k, sessions_route);
+		} else if (k.n >= 1 && !strcmp(k.seg[0], "history")) {
+			job_route(&k, history_route);
 		} else if (k.n == 1 && !strcmp(k.seg[0], "metrics")) {
 			scrape_route(&k);
 		} else {

@@ -143,12 +143,14 @@ static bool ok(PGresult *r)
 }
 
 static PGresult *exec_once(struct store *s, const char *what, const char *sql, int n,
-			   const char *const *params)
+			   const char *const *params, bool prepare)
 {
 	char name[PREPARED_NAME_MAX];
 
 	if (n == 0)
 		return PQexec(s->conn, sql);
+	if (!prepare)
+		return PQexecParams(s->conn, sql, n, NULL, params, NULL, NULL, 0);
 	if (!prepared(s, what, sql, n, name, sizeof name))
 		return NULL;
 	return PQexecPrepared(s->conn, name, n, params, NULL, NULL, 0);
@@ -185,14 +187,15 @@ const char *store_last_error(struct store *s)
 	return s->err_text;
 }
 
-PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
-		    const char *const *params)
+static PGresult *run(struct store *s, const char *what, const char *sql, int n,
+		     const char *const *params, bool prepare)
 {
-	PGresult *r = exec_once(s, what, sql, n, params);
+	PGresult *r = exec_once(s, what, sql, n, params, prepare);
 
 	if (!ok(r) && PQstatus(s->conn) == CONNECTION_BAD && !s->in_tx) {
 		PQclear(r);
-		r = store_ensure(s) == STORE_OK ? exec_once(s, what, sql, n, params) : NULL;
+		r = store_ensure(s) == STORE_OK ? exec_once(s, what, sql, n, params, prepare)
+						: NULL;
 	}
 	if (ok(r))
 		return r;
@@ -203,6 +206,18 @@ PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
 	if (PQstatus(s->conn) == CONNECTION_BAD)
 		s->in_tx = false;   /* the server dropped it with the session */
 	return NULL;
+}
+
+PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
+		    const char *const *params)
+{
+	return run(s, what, sql, n, params, true);
+}
+
+PGresult *store_run_planned(struct store *s, const char *what, const char *sql, int n,
+			    const char *const *params)
+{
+	return run(s, what, sql, n, params, false);
 }
 
 int store_run_cmd(struct store *s, const char *what, const char *sql)

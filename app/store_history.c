@@ -1,8 +1,11 @@
-/* store_history.c - the history's end: purging finished jobs older than keep-days. */
+/* store_history.c - the history: reading all of it (GET /history...), and its end,
+ * purging finished jobs older than keep-days. */
 #include "store_int.h"
+#include "log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define PURGE_LINES "50000"     /* log lines removed per step */
 #define PURGE_JOBS "100"        /* jobs removed per step, with all that hangs off them */
@@ -51,4 +54,152 @@ enum store_rc store_purge_step(struct store *s, int keep_days, long *removed)
 		"SELECT (SELECT count(*) FROM st) + (SELECT count(*) FROM co) + "
 		"(SELECT count(*) FROM se) + (SELECT count(*) FROM ev) + (SELECT count(*) FROM jb)",
 		1, p), removed);
+}
+
+/* ---- reading it: GET /history ---- */
+
+/* A time as the history shows it: UTC, ISO 8601, milliseconds. */
+#define TIME(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
+/* Every job, batches (b.id >= 0: not the drivers) then sessions, with the columns of
+ * struct store_history_row; a session's state as report.jobs has it.  K is the
+ * parameter of the kind filter (NULL = both): a branch it rules out folds away. */
+#define JOBS(K) \
+	"SELECT 'batch'::text AS kind, b.id, b.name, b.owner, b.proxy_user, b.state, " \
+	"b.created_at AS submitted_at, b.finished_at, b.app_id FROM batch b " \
+	"WHERE b.id >= 0 AND (" K "::text IS NULL OR " K " = 'batch') UNION ALL " \
+	"SELECT 'session', s.id, s.name, s.owner, s.proxy_user, " \
+	"CASE WHEN d.finished_at IS NOT NULL THEN d.state " \
+	"WHEN d.deleted_at IS NOT NULL THEN 'shutting_down' " \
+	"WHEN d.state = 'running' AND d.repl_state IS NOT NULL THEN d.repl_state " \
+	"ELSE 'starting' END, s.created_at, d.finished_at, d.app_id " \
+	"FROM session s JOIN batch d ON d.id = s.driver_id " \
+	"WHERE (" K "::text IS NULL OR " K " = 'session')"
+
+#define ROW_COLUMNS "j.kind, j.id, j.name, j.owner, j.proxy_user, j.state, " \
+	TIME("j.submitted_at") ", " TIME("j.finished_at") ", j.app_id"
+enum { RC_KIND, RC_ID, RC_NAME, RC_OWNER, RC_PROXY, RC_STATE, RC_SUBMITTED, RC_FINISHED,
+       RC_APP, RC_NEXT };
+
+/* $1 kind, $2 state, $3 owner, $4 name pattern, $5 id, $6 view all, $7 user, $8 from,
+ * $9 size.  The count and the page are two scans of one inlined set: the page walks
+ * the indexes on (created_at, id) of sql/009_history.sql and stops at from + size. */
+#define LIST_SQL \
+	"WITH m AS NOT MATERIALIZED (SELECT * FROM (" JOBS("$1") ") j " \
+	"WHERE ($2::text IS NULL OR j.state = $2) AND ($3::text IS NULL OR j.owner = $3) " \
+	"AND ($4::text IS NULL OR j.name ILIKE $4 OR j.id = $5::bigint) " \
+	"AND ($6::bool OR j.owner = $7 OR j.proxy_user = $7)) " \
+	"SELECT " ROW_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM m) t " \
+	"LEFT JOIN LATERAL (SELECT * FROM m ORDER BY submitted_at DESC, id DESC, kind DESC " \
+	"OFFSET $8::bigint LIMIT $9::bigint) j ON true " \
+	"ORDER BY j.submitted_at DESC, j.id DESC, j.kind DESC"
+
+static void read_row(PGresult *r, int i, struct store_history_row *o)
+{
+	o->kind = store_col(r, i, RC_KIND);
+	o->id = atoll(PQgetvalue(r, i, RC_ID));
+	o->name = store_col(r, i, RC_NAME);
+	o->owner = store_col(r, i, RC_OWNER);
+	o->proxy_user = store_col(r, i, RC_PROXY);
+	o->state = store_col(r, i, RC_STATE);
+	o->submitted = store_col(r, i, RC_SUBMITTED);
+	o->finished = store_col(r, i, RC_FINISHED);
+	o->app_id = store_col(r, i, RC_APP);
+}
+
+/* The rows of r (a row of NULLs but the total when the page is empty) into out. */
+static enum store_rc fill_page(PGresult *r, struct store_history_page *out)
+{
+	int n = PQgetisnull(r, 0, RC_KIND) ? 0 : PQntuples(r);
+
+	out->res = r;
+	out->total = atol(PQgetvalue(r, 0, RC_NEXT));
+	out->n = n;
+	if (n == 0)
+		return STORE_OK;
+	out->v = calloc((size_t)n, sizeof *out->v);
+	if (!out->v) {
+		log_error("database: history list: out of memory");
+		store_history_page_free(out);
+		return STORE_ERROR;
+	}
+	for (int i = 0; i < n; i++)
+		read_row(r, i, &out->v[i]);
+	return STORE_OK;
+}
+
+enum store_rc store_history_list(struct store *s, const struct store_history_query *q,
+				 struct store_history_page *out)
+{
+	char from[STORE_NUM_MAX], size[STORE_NUM_MAX];
+	const char *p[9] = {q->kind, q->state, q->owner, q->like, q->id,
+			    q->view_all ? "true" : "false", q->user ? q->user : "", from, size};
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	snprintf(from, sizeof from, "%ld", q->from);
+	snprintf(size, sizeof size, "%d", q->size);
+	r = store_run_planned(s, "history list", LIST_SQL, 9, p);
+	if (!r)
+		return STORE_ERROR;
+	return fill_page(r, out);
+}
+
+void store_history_page_free(struct store_history_page *p)
+{
+	PQclear(p->res);
+	free(p->v);
+	memset(p, 0, sizeof *p);
+}
+
+/* The job $2 of kind $1 with its events, one row each (one row of NULL events when
+ * it has none), oldest first.  job_id: the row holding the events (a session's
+ * driver). */
+#define JOB_SQL \
+	"SELECT " ROW_COLUMNS ", e.from_state, e.to_state, " TIME("e.at") ", e.reason " \
+	"FROM (SELECT j.*, coalesce(s.driver_id, j.id) AS job_id FROM (" JOBS("$1") ") j " \
+	"LEFT JOIN session s ON j.kind = 'session' AND s.id = j.id " \
+	"WHERE j.id = $2::bigint) j " \
+	"LEFT JOIN batch_event e ON e.batch_id = j.job_id ORDER BY e.at"
+enum { EC_FROM = RC_NEXT, EC_TO, EC_AT, EC_REASON };
+
+enum store_rc store_history_job(struct store *s, bool session, long long id,
+				struct store_history_job *out)
+{
+	char ids[STORE_NUM_MAX];
+	const char *p[2] = {session ? "session" : "batch", ids};
+	PGresult *r;
+	int n;
+
+	memset(out, 0, sizeof *out);
+	snprintf(ids, sizeof ids, "%lld", id);
+	r = store_run(s, "history job", JOB_SQL, 2, p);
+	if (!r)
+		return STORE_ERROR;
+	out->res = r;
+	if (PQntuples(r) == 0) {
+		store_history_job_free(out);
+		return STORE_NOTFOUND;
+	}
+	read_row(r, 0, &out->job);
+	n = PQgetisnull(r, 0, EC_TO) ? 0 : PQntuples(r);
+	out->events = calloc((size_t)n + 1, sizeof *out->events);
+	if (!out->events) {
+		log_error("database: history job: out of memory");
+		store_history_job_free(out);
+		return STORE_ERROR;
+	}
+	for (int i = 0; i < n; i++)
+		out->events[i] = (struct store_history_event){
+			store_col(r, i, EC_FROM), store_col(r, i, EC_TO), store_col(r, i, EC_AT),
+			store_col(r, i, EC_REASON)};
+	out->n = n;
+	return STORE_OK;
+}
+
+void store_history_job_free(struct store_history_job *j)
+{
+	PQclear(j->res);
+	free(j->events);
+	memset(j, 0, sizeof *j);
 }

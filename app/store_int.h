@@ -46,6 +46,13 @@ struct store {
 PGresult *store_run(struct store *s, const char *what, const char *sql, int n,
 		    const char *const *params);
 
+/* store_run for a search whose best plan depends on which of its filters are given:
+ * planned at each run with the values of its parameters (an unnamed statement), so
+ * that a filter left empty folds away and one given may use its index.  `sql` need
+ * not be static. */
+PGresult *store_run_planned(struct store *s, const char *what, const char *sql, int n,
+			    const char *const *params);
+
 /* True when the last statement that store_run reported failed was refused for what it
  * carried (a value PostgreSQL cannot take, a constraint, a trigger's exception): the
  * connection is up and the SQLSTATE is none of the passing troubles (connection,

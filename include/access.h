@@ -27,6 +27,12 @@ bool acl_can_scrape(const struct cfg *c, const char *user);
 /* May `user` see the log of a batch of `owner` run as `proxy` (either NULL)? */
 bool acl_can_view(const struct cfg *c, const char *user, const char *owner, const char *proxy);
 
+/* May `user` see every job, whoever owns it (access control off, or a superuser, a
+ * modify user or a view user)?  A list that filters by view rights in SQL asks this
+ * once, then keeps the rows owned by or run as `user` (acl_can_view is this, or
+ * user = owner, or user = proxy).  False for no user. */
+bool acl_can_view_all(const struct cfg *c, const char *user);
+
 /* May `user` delete (or otherwise change) a batch of `owner` run as `proxy`? */
 bool acl_can_modify(const struct cfg *c, const char *user, const char *owner, const char *proxy);
 

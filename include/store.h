@@ -15,7 +15,8 @@
  *   app/store_session.c    the sessions API
  *   app/store_statement.c  statements and completions
  *   app/store_driver.c     session drivers: secrets, syncs, the warm pool, expiry
- *   app/store_history.c    the history's end (tacitus.history.keep-days)
+ *   app/store_history.c    the history: its reads (GET /history...), its end
+ *                          (tacitus.history.keep-days)
  *   app/store_metrics.c    the instances' counts (metrics.h)
  * (app/store_int.h is what they share.)  A new query goes in the file of its
  * concern, declared in its section here.
@@ -455,6 +456,68 @@ enum store_rc store_pool_refill(struct store *s, const char *pool, long want,
  * recorded and their drivers are killed by the monitors holding them (the session
  * then reads dead).  Sets *stopped. */
 enum store_rc store_session_expire(struct store *s, const struct cfg *c, int *stopped);
+
+/* ---- the history (store_history.c) ----
+ *
+ * Every batch and session ever submitted, deleted or past the retain window alike,
+ * until the purge; never the internal driver rows.  A session's state is Livy's
+ * while it lives, then how its driver ended (success, dead, killed), as in
+ * report.jobs (sql/004_report.sql).  Times are UTC text, ISO 8601 with
+ * milliseconds ("2026-12-05T15:35:32.123Z").
+ */
+
+/* One job as the history lists it; NULL = SQL NULL. */
+struct store_history_row {
+	const char *kind;           /* "batch" or "session" */
+	long long id;
+	const char *name, *owner, *proxy_user, *state;
+	const char *submitted, *finished, *app_id;
+};
+
+/* What a page of the history asks: filters (NULL = any) and the window. */
+struct store_history_query {
+	const char *kind, *state, *owner;
+	const char *like;           /* an ILIKE pattern over the name, NULL = no search */
+	const char *id;             /* the search read as an id (digits), NULL = not one */
+	bool view_all;              /* the caller sees every job (acl_can_view_all) ... */
+	const char *user;           /* ... else only those owned by or run as this user */
+	long from;
+	int size;
+};
+
+struct store_history_page {
+	void *res;                  /* PGresult the strings point into */
+	long total;                 /* jobs matching, all pages together */
+	int n;
+	struct store_history_row *v;
+};
+
+/* A page of the jobs matching q, newest first (submission time, then id): the
+ * search finds q->id exactly or q->like in the name, case-insensitive.  One
+ * statement, planned with its values (a filter left NULL costs nothing). */
+enum store_rc store_history_list(struct store *s, const struct store_history_query *q,
+				 struct store_history_page *out);
+void store_history_page_free(struct store_history_page *p);
+
+/* One change of a job's state: from (NULL at its creation), to, at, reason. */
+struct store_history_event {
+	const char *from, *to, *at, *reason;
+};
+
+/* One job of the history with its state timeline, oldest change first (a session's:
+ * its driver's). */
+struct store_history_job {
+	void *res;
+	struct store_history_row job;
+	int n;
+	struct store_history_event *events;
+};
+
+/* The batch (session false) or session `id` of the history, deleted or not: STORE_OK,
+ * or STORE_NOTFOUND when there is none (never was, or purged). */
+enum store_rc store_history_job(struct store *s, bool session, long long id,
+				struct store_history_job *out);
+void store_history_job_free(struct store_history_job *j);
 
 /* ---- the history's end (store_history.c) ---- */
 

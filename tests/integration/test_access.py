@@ -140,6 +140,35 @@ def test_access_rules_between_users(cfg, users):
     tl.error_msg(a.get(f"/batches/{bid}"), 404)
 
 
+def test_history_shows_each_user_what_livy_lets_them_view(cfg, users):
+    """GET /history lists only the jobs the caller may view (owner, proxy user, view,
+    modify and superusers); a job's page is 403 for the others.  Rows written by SQL."""
+    a, b, v, m, root = (users[u] for u in ("alice", "bob", "victor", "mallory", "root"))
+    tag = "hacl-" + uuid.uuid4().hex[:8]
+    rows = tl.Psql(cfg.psql).query(
+        "INSERT INTO batch (name, owner, proxy_user, state, request, argv, finished_at) "
+        f"VALUES ('{tag}-a', 'alice', 'alice', 'success', '{{}}', '[]', now()), "
+        f"('{tag}-b', 'bob', 'bob', 'success', '{{}}', '[]', now()), "
+        f"('{tag}-ab', 'alice', 'bob', 'dead', '{{}}', '[]', now()) RETURNING name, id")
+    ids = dict(line.split("|") for line in rows.splitlines() if "|" in line)
+
+    def names(api, **params):
+        body = tl.json_body(api.get("/history", params=dict(params, q=tag)), 200)
+        assert body["total"] == len(body["jobs"]), body
+        return sorted(j["name"] for j in body["jobs"])
+
+    assert names(a) == [f"{tag}-a", f"{tag}-ab"]
+    assert names(b) == [f"{tag}-ab", f"{tag}-b"]            # the proxy user of -ab
+    assert names(v) == names(root) == sorted(f"{tag}-{k}" for k in ("a", "ab", "b"))
+    tl.error_msg(m.get("/history"), 403, exact="User not authorised to use Livy.")
+    assert tl.json_body(a.get(f"/history/batches/{ids[tag + '-a']}"), 200)["owner"] == "alice"
+    tl.error_msg(b.get(f"/history/batches/{ids[tag + '-a']}"), 403)
+    assert tl.json_body(b.get(f"/history/batches/{ids[tag + '-ab']}"), 200)["proxyUser"] == "bob"
+    assert tl.json_body(v.get(f"/history/batches/{ids[tag + '-b']}"), 200)["owner"] == "bob"
+    # doAs: the superuser acting as alice sees what alice sees
+    assert names(root, doAs="alice") == [f"{tag}-a", f"{tag}-ab"]
+
+
 def test_only_superusers_read_the_metrics(users):
     """GET /metrics shows what every user does: allowed users and view users get a 403,
     the superuser a scrape, and not when acting as a user who is not one."""

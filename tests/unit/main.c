@@ -22,6 +22,7 @@ static const struct {
 	{"standalone", test_standalone},
 	{"sweep", test_sweep},
 	{"sparkjar", test_sparkjar},
+	{"histquery", test_histquery},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

@@ -11,6 +11,7 @@ void test_access(void)
 	/* access control off: everybody may do everything */
 	CHECK(acl_allowed(&c, "mallory"));
 	CHECK(acl_can_view(&c, "mallory", "alice", NULL));
+	CHECK(acl_can_view_all(&c, "mallory") && !acl_can_view_all(&c, ""));
 	CHECK(acl_can_modify(&c, "mallory", "alice", NULL));
 	/* ... but nobody is not somebody: every front door authenticates, so a request
 	 * without a user (NULL or "") is a front door gone wrong, and gets no right */
@@ -37,6 +38,10 @@ void test_access(void)
 	CHECK(acl_can_view(&c, "bob", "alice", "bob"));     /* the proxy user */
 	CHECK(!acl_can_view(&c, "bob", "alice", NULL));
 	CHECK(acl_can_view(&c, "victor", "alice", NULL));
+	/* every job: the view, modify and superusers; the others their own only */
+	CHECK(acl_can_view_all(&c, "victor") && acl_can_view_all(&c, "mo") &&
+	      acl_can_view_all(&c, "root"));
+	CHECK(!acl_can_view_all(&c, "alice") && !acl_can_view_all(&c, NULL));
 	CHECK(!acl_can_modify(&c, "victor", "alice", NULL));
 	CHECK(acl_can_modify(&c, "mo", "alice", NULL) && acl_can_view(&c, "mo", "alice", NULL));
 	CHECK(acl_can_modify(&c, "root", "alice", NULL));

@@ -53,5 +53,6 @@ void test_yarn(void);
 void test_standalone(void);
 void test_sweep(void);
 void test_sparkjar(void);
+void test_histquery(void);
 
 #endif
