@@ -158,7 +158,6 @@ def ensure_instances(cfg):
         tl.wait_until(lambda: socket_listens(sock), 30, f"app-{n} to listen on {sock}")
 
 
-@contextlib.contextmanager
 def orphaned_on_a_gone_host(cfg, db, job_id):
     """kill -9 of every instance while job `job_id` runs, its row then owned by an
     instance of a host gone for good ('gone-app' on gone-host.invalid), and every
@@ -172,6 +171,7 @@ def orphaned_on_a_gone_host(cfg, db, job_id):
         ensure_instances(cfg)
 
 
+@contextlib.contextmanager
 def livy_conf_changed(cfg, edit):
     """The stack restarted with livy.conf as edit(text) makes it, then as it was (whatever
     the body of the with did)."""
