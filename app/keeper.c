@@ -338,23 +338,7 @@ static int held(const struct req *r, int lock_fd)
 	return 0;
 }
 
-/* Whether the shim, which starts with capabilities, may get the variable e
- * ("NAME=VALUE"): only what the admin lets jobs have (jobenv.h), and never what the
- * dynamic loader and libc act on before main, whatever the admin allowed. */
-static bool loader_variable(const char *e);
-
-static bool env_ok(const char *e)
-{
-	char name[256];
-	size_t n = strcspn(e, "=");
-
-	if (!e[n] || n == 0 || n >= sizeof name)
-		return false;
-	memcpy(name, e, n);
-	name[n] = '\0';
-	return jobenv_allowed(conf, name) && !loader_variable(e);
-}
-
+/* Variables the dynamic loader and libc act on before main. */
 static bool loader_variable(const char *e)
 {
 	static const char *const names[] = {
@@ -367,6 +351,21 @@ static bool loader_variable(const char *e)
 		if (!strncmp(e, names[i], strlen(names[i])))
 			return true;
 	return false;
+}
+
+/* Whether the shim, which starts with capabilities, may get the variable e
+ * ("NAME=VALUE"): only what the admin lets jobs have (jobenv.h), and never what the
+ * dynamic loader and libc act on before main, whatever the admin allowed. */
+static bool env_ok(const char *e)
+{
+	char name[256];
+	size_t n = strcspn(e, "=");
+
+	if (!e[n] || n == 0 || n >= sizeof name)
+		return false;
+	memcpy(name, e, n);
+	name[n] = '\0';
+	return jobenv_allowed(conf, name) && !loader_variable(e);
 }
 
 /* A folder of var/jobs, one level down, by name. */

@@ -220,6 +220,19 @@ PGresult *store_run_planned(struct store *s, const char *what, const char *sql, 
 	return run(s, what, sql, n, params, false);
 }
 
+enum store_rc store_run_one(struct store *s, const char *what, const char *sql, int n,
+			    const char *const *params)
+{
+	PGresult *r = store_run(s, what, sql, n, params);
+	int rows;
+
+	if (!r)
+		return STORE_ERROR;
+	rows = atoi(PQcmdTuples(r));
+	PQclear(r);
+	return rows == 1 ? STORE_OK : STORE_NOTFOUND;
+}
+
 int store_run_cmd(struct store *s, const char *what, const char *sql)
 {
 	PGresult *r = store_run(s, what, sql, 0, NULL);

@@ -154,17 +154,11 @@ enum store_rc store_driver_secret(struct store *s, long long id, const char *own
 {
 	char ids[STORE_NUM_MAX];
 	const char *p[3] = {ids, owner, secret};
-	PGresult *r;
-	int n;
 
 	snprintf(ids, sizeof ids, "%lld", id);
-	r = store_run(s, "driver secret", "UPDATE batch SET secret_hash = sha256(convert_to($3, 'UTF8')) "
-		"WHERE id = $1::bigint AND lease_owner = $2 AND state = 'starting'", 3, p);
-	if (!r)
-		return STORE_ERROR;
-	n = atoi(PQcmdTuples(r));
-	PQclear(r);
-	return n == 1 ? STORE_OK : STORE_NOTFOUND;
+	return store_run_one(s, "driver secret", "UPDATE batch SET secret_hash = "
+			     "sha256(convert_to($3, 'UTF8')) WHERE id = $1::bigint AND "
+			     "lease_owner = $2 AND state = 'starting'", 3, p);
 }
 
 /* Retire pooled drivers whose arguments are not argv_json or that are more than

@@ -61,20 +61,12 @@ enum store_rc store_purge_step(struct store *s, int keep_days, long *removed)
 /* A time as the history shows it: UTC, ISO 8601, milliseconds. */
 #define TIME(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
-/* Every job, batches (b.id >= 0: not the drivers) then sessions, with the columns of
- * struct store_history_row; a session's state as report.jobs has it.  K is the
- * parameter of the kind filter (NULL = both): a branch it rules out folds away. */
-#define JOBS(K) \
-	"SELECT 'batch'::text AS kind, b.id, b.name, b.owner, b.proxy_user, b.state, " \
-	"b.created_at AS submitted_at, b.finished_at, b.app_id FROM batch b " \
-	"WHERE b.id >= 0 AND (" K "::text IS NULL OR " K " = 'batch') UNION ALL " \
-	"SELECT 'session', s.id, s.name, s.owner, s.proxy_user, " \
-	"CASE WHEN d.finished_at IS NOT NULL THEN d.state " \
-	"WHEN d.deleted_at IS NOT NULL THEN 'shutting_down' " \
-	"WHEN d.state = 'running' AND d.repl_state IS NOT NULL THEN d.repl_state " \
-	"ELSE 'starting' END, s.created_at, d.finished_at, d.app_id " \
-	"FROM session s JOIN batch d ON d.id = s.driver_id " \
-	"WHERE (" K "::text IS NULL OR " K " = 'session')"
+/* Every job as the reporting view has it (sql/004_report.sql: batches without the
+ * drivers, then sessions with their Livy state): one rule for both.  K is the parameter
+ * of the kind filter (NULL = both); the planner folds the branch it rules out, and
+ * drops the view's columns the history does not read. */
+#define JOBS(K) "SELECT kind, id, name, owner, proxy_user, state, submitted_at, finished_at, " \
+	"app_id FROM report.jobs WHERE (" K "::text IS NULL OR kind = " K ")"
 
 #define ROW_COLUMNS "j.kind, j.id, j.name, j.owner, j.proxy_user, j.state, " \
 	TIME("j.submitted_at") ", " TIME("j.finished_at") ", j.app_id"

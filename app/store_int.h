@@ -63,6 +63,11 @@ bool store_refused(struct store *s);
 /* store_run for a statement without rows: 0, or -1 (logged). */
 int store_run_cmd(struct store *s, const char *what, const char *sql);
 
+/* store_run for a guarded change of one row: STORE_OK when it changed exactly one,
+ * STORE_NOTFOUND when its guard held none (e.g. a lease lost), STORE_ERROR (logged). */
+enum store_rc store_run_one(struct store *s, const char *what, const char *sql, int n,
+			    const char *const *params);
+
 /* BEGIN, COMMIT (0 or -1, logged), ROLLBACK (whatever state the transaction is in). */
 int store_begin(struct store *s);
 int store_commit(struct store *s);

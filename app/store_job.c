@@ -326,18 +326,11 @@ enum store_rc store_submit_tried(struct store *s, long long id, const char *owne
 {
 	char ids[STORE_NUM_MAX];
 	const char *p[3] = {ids, owner, tried ? "t" : "f"};
-	PGresult *r;
-	int n;
 
 	snprintf(ids, sizeof ids, "%lld", id);
-	r = store_run(s, "submission mark", "UPDATE batch SET submit_tried_at = CASE WHEN "
-		      "$3::boolean THEN now() END WHERE id = $1::bigint AND lease_owner = $2 "
-		      "AND state = 'starting' AND app_id IS NULL", 3, p);
-	if (!r)
-		return STORE_ERROR;
-	n = atoi(PQcmdTuples(r));
-	PQclear(r);
-	return n == 1 ? STORE_OK : STORE_NOTFOUND;
+	return store_run_one(s, "submission mark", "UPDATE batch SET submit_tried_at = CASE "
+			     "WHEN $3::boolean THEN now() END WHERE id = $1::bigint AND "
+			     "lease_owner = $2 AND state = 'starting' AND app_id IS NULL", 3, p);
 }
 
 enum store_rc store_submit_ended(struct store *s, long long id, const char *owner, int code)
@@ -359,12 +352,10 @@ enum store_rc store_app_seen(struct store *s, long long id, const char *owner,
 {
 	char ids[STORE_NUM_MAX];
 	const char *p[5] = {ids, owner, app_id, ui_url, log_url};
-	PGresult *r;
-	int n;
 
 	snprintf(ids, sizeof ids, "%lld", id);
 	/* another attempt's container: its log is read from its start */
-	r = store_run(s, "application seen", "UPDATE batch SET app_id = $3, "
+	return store_run_one(s, "application seen", "UPDATE batch SET app_id = $3, "
 		      "spark_ui_url = COALESCE(NULLIF($4, ''), spark_ui_url), "
 		      "driver_log_url = COALESCE(NULLIF($5, ''), driver_log_url), "
 		      "am_out_offset = CASE WHEN driver_log_url <> NULLIF($5, '') THEN 0 "
@@ -372,11 +363,6 @@ enum store_rc store_app_seen(struct store *s, long long id, const char *owner,
 		      "am_err_offset = CASE WHEN driver_log_url <> NULLIF($5, '') THEN 0 "
 		      "ELSE am_err_offset END "
 		      "WHERE id = $1::bigint AND lease_owner = $2", 5, p);
-	if (!r)
-		return STORE_ERROR;
-	n = atoi(PQcmdTuples(r));
-	PQclear(r);
-	return n == 1 ? STORE_OK : STORE_NOTFOUND;
 }
 
 enum store_rc store_transition(struct store *s, long long id, const char *owner,

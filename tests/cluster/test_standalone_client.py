@@ -9,16 +9,13 @@ import pytest
 import requests
 
 import tacitus_testlib as tl
-from test_recovery import livy_conf_changed
+from test_recovery import client_deploy_mode
 from test_standalone import SA_TIMEOUT, events, master_ui
 
 
 @pytest.fixture(scope="module", autouse=True)
 def client_mode(cfg):
-    def edit(text):
-        assert "livy.spark.deploy-mode = cluster" in text, text
-        return text.replace("livy.spark.deploy-mode = cluster", "livy.spark.deploy-mode = client")
-    with livy_conf_changed(cfg, edit):
+    with client_deploy_mode(cfg):
         yield
 
 

@@ -8,16 +8,13 @@ import uuid
 import pytest
 
 import tacitus_testlib as tl
-from test_recovery import livy_conf_changed
+from test_recovery import client_deploy_mode
 from test_yarn import YARN_TIMEOUT, batch, events, rm_apps, yarn_tag
 
 
 @pytest.fixture(scope="module", autouse=True)
 def client_mode(cfg):
-    def edit(text):
-        assert "livy.spark.deploy-mode = cluster" in text, text
-        return text.replace("livy.spark.deploy-mode = cluster", "livy.spark.deploy-mode = client")
-    with livy_conf_changed(cfg, edit):
+    with client_deploy_mode(cfg):
         yield
 
 

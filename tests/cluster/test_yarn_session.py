@@ -4,7 +4,9 @@ shipped with the application); statements run there, DELETE ends the YARN applic
 and appId is YARN's."""
 
 import ast
+import glob
 import hashlib
+import os
 import re
 import uuid
 
@@ -103,7 +105,16 @@ def test_pyspark_session_in_the_application_master(tac, cfg, rm_url):
         found = run(tac, sid, "import glob; sorted(set(open(p).read().strip() for p in "
                               "glob.glob(os.path.join(os.getcwd(), '..', '..', '..', '**', "
                               "'driver.secret'), recursive=True) if os.path.isfile(p)))")
-        copies = ast.literal_eval(found)
+        copies = set(ast.literal_eval(found))
+        # ... and the one spark-submit staged for YARN in the job's folder (fs.defaultFS
+        # is file:/// here), which is there until the application ends: at least that
+        # copy of the secret handed over is tried
+        driver = driver_of(tac, sid)
+        job_dir = tac.db.query(f"SELECT job_dir FROM batch WHERE id = {driver}")
+        for p in glob.glob(os.path.join(job_dir, "work", ".sparkStaging", "*", "driver.secret")):
+            with open(p) as f:
+                copies.add(f.read().strip())
+        assert copies, f"premise: no copy of the secret handed over found (job folder {job_dir})"
         assert all(len(c) == 64 for c in copies), copies
         for c in copies:
             r = tac.api.post("/driver/sync", headers={"X-Tacitus-Secret": c},
@@ -120,8 +131,7 @@ def test_pyspark_session_in_the_application_master(tac, cfg, rm_url):
                 assert token not in copies and \
                     hashlib.sha256(token.encode()).hexdigest() not in hashes, \
                     f"a driver's secret in {where}"
-        driver = tac.db.query("SELECT driver_id FROM session WHERE id = %d" % sid)
-        tag = tac.db.query(f"SELECT yarn_tag FROM batch WHERE id = {int(driver)}")
+        tag = tac.db.query(f"SELECT yarn_tag FROM batch WHERE id = {driver}")
         apps = rm_apps(rm_url, tag)
         assert [a["id"] for a in apps] == [app_id] and apps[0]["state"] == "RUNNING", apps
     finally:

@@ -145,7 +145,7 @@ def kill_instance(cfg, n):
 
 def ensure_instances(cfg):
     """Start whatever is missing (killed instances, nginx, PostgreSQL) and wait until every
-    instance listens on its socket again."""
+    instance listens on its socket again and the front door answers."""
     for n in range(1, INSTANCES + 1):
         pid = master_pid(cfg, n)
         if pid and not tl.pid_alive(pid):       # killed: wait until init reaped it
@@ -156,6 +156,14 @@ def ensure_instances(cfg):
         assert pid and tl.pid_alive(pid), f"app-{n} is not running after stack.sh start"
         sock = os.path.join(cfg.var, "run", f"app-{n}.sock")
         tl.wait_until(lambda: socket_listens(sock), 30, f"app-{n} to listen on {sock}")
+    # ... and the front door sends to them again (nginx holds an upstream it saw fail
+    # for a moment: its 503 says "try again shortly")
+    api = tl.Api(cfg)
+    try:
+        tl.wait_until(lambda: api.get("/version").status_code == 200, 30,
+                      "the front door to answer GET /version")
+    finally:
+        api.close()
 
 
 def orphaned_on_a_gone_host(cfg, db, job_id):
@@ -189,6 +197,17 @@ def livy_conf_changed(cfg, edit):
             f.write(original)
         stack("stop")
         ensure_instances(cfg)
+
+
+@contextlib.contextmanager
+def client_deploy_mode(cfg):
+    """The stack restarted with livy.spark.deploy-mode = client (the harness's cluster
+    modes say cluster), then as it was."""
+    def edit(text):
+        assert "livy.spark.deploy-mode = cluster" in text, text
+        return text.replace("livy.spark.deploy-mode = cluster", "livy.spark.deploy-mode = client")
+    with livy_conf_changed(cfg, edit):
+        yield
 
 
 def db_rows(db, sql):
