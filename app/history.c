@@ -2,6 +2,7 @@
 #include "history.h"
 #include "access.h"
 #include "histquery.h"
+#include "statements.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,10 +85,36 @@ static void list(struct call *k)
 	json_object_put(o);
 }
 
-/* The job with "events": its state timeline, oldest first. */
+/* A number the database gave as text, or null. */
+static json_object *number_or_null(const char *text)
+{
+	return text ? json_object_new_double_s(atof(text), text) : NULL;
+}
+
+/* The fields beyond the list's: when it ran, why it ended, where its UIs are, how
+ * long its log is. */
+static void add_details(json_object *o, const struct store_history_job *j)
+{
+	json_object *app = json_object_new_object();
+
+	json_object_object_add(o, "queue", reply_str(j->queue));
+	json_object_object_add(o, "started", reply_str(j->started));
+	json_object_object_add(o, "durationS", number_or_null(j->duration_s));
+	json_object_object_add(o, "reason", reply_str(j->reason));
+	if (!strcmp(j->job.kind, "session"))
+		json_object_object_add(o, "sessionKind", reply_str(j->session_kind));
+	json_object_object_add(app, "driverLogUrl", reply_str(j->driver_log_url));
+	json_object_object_add(app, "sparkUiUrl", reply_str(j->spark_ui_url));
+	json_object_object_add(o, "appInfo", app);
+	json_object_object_add(o, "logLines", json_object_new_int64(j->log_lines));
+}
+
+/* The job with its details and "events": its state timeline, oldest first. */
 static json_object *job_json(const struct store_history_job *j)
 {
 	json_object *o = row_json(&j->job), *events = json_object_new_array_ext(j->n);
+
+	add_details(o, j);
 
 	for (int i = 0; i < j->n; i++) {
 		json_object *e = json_object_new_object();
@@ -102,37 +129,70 @@ static json_object *job_json(const struct store_history_job *j)
 	return o;
 }
 
-/* GET /history/{batches|sessions}/{id}. */
-static void job(struct call *k)
+/* The job of GET /history/{batches|sessions}/{id}[/...] that the caller may view
+ * into *j (*session: which kind); 0, or -1 after answering 404, 403 or 503. */
+static int find_job(struct call *k, bool *session, struct store_history_job *j)
 {
-	bool session = !strcmp(k->seg[1], "sessions");
-	struct store_history_job j;
 	enum store_rc rc;
-	json_object *o;
 
-	if (!session && strcmp(k->seg[1], "batches")) {
+	*session = !strcmp(k->seg[1], "sessions");
+	if (!*session && strcmp(k->seg[1], "batches")) {
 		reply_no_route(k->r);
-		return;
+		return -1;
 	}
 	if (!histquery_is_id(k->seg[2])) {
 		reply_not_found(k->r, k->seg[2]);
-		return;
+		return -1;
 	}
-	rc = store_history_job(k->s, session, atoll(k->seg[2]), &j);
+	rc = store_history_job(k->s, *session, atoll(k->seg[2]), j);
 	if (rc != STORE_OK) {
 		if (rc == STORE_NOTFOUND)
 			reply_not_found(k->r, k->seg[2]);
 		else
 			reply_unavailable(k->r);
-		return;
+		return -1;
 	}
-	if (acl_can_view(k->c, k->user, j.job.owner, j.job.proxy_user)) {
-		o = job_json(&j);
-		http_send_json(k->r, 200, o, NULL);
-		json_object_put(o);
-	} else {
+	if (!acl_can_view(k->c, k->user, j->job.owner, j->job.proxy_user)) {
 		http_send_msg(k->r, 403, NULL, "User '%s' may not see %s %lld", k->user,
-			      session ? "session" : "batch", j.job.id);
+			      *session ? "session" : "batch", j->job.id);
+		store_history_job_free(j);
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /history/{batches|sessions}/{id}. */
+static void job(struct call *k)
+{
+	struct store_history_job j;
+	bool session;
+	json_object *o;
+
+	if (find_job(k, &session, &j) < 0)
+		return;
+	o = job_json(&j);
+	http_send_json(k->r, 200, o, NULL);
+	json_object_put(o);
+	store_history_job_free(&j);
+}
+
+/* GET /history/{batches|sessions}/{id}/log and /history/sessions/{id}/statements:
+ * Livy's shapes (from, size, order as Livy's routes read them), deleted jobs too. */
+static void job_part(struct call *k)
+{
+	struct store_history_job j;
+	bool session;
+
+	if (find_job(k, &session, &j) < 0)
+		return;
+	if (!strcmp(k->seg[3], "log")) {
+		reply_log(k, j.job.id, j.log_id, j.log_lines);
+	} else if (session && !strcmp(k->seg[3], "statements")) {
+		struct store_session x = {.id = j.job.id};
+
+		stmt_list(k, &x);
+	} else {
+		reply_no_route(k->r);
 	}
 	store_history_job_free(&j);
 }
@@ -145,6 +205,8 @@ void history_route(struct call *k)
 		list(k);
 	else if (k->n == 3)
 		job(k);
+	else if (k->n == 4)
+		job_part(k);
 	else
 		reply_no_route(k->r);
 }

@@ -48,7 +48,8 @@ JOB_USERS=${TACITUS_JOB_USERS:-64}
 LOG_MAX=${TACITUS_LOG_MAX_BYTES:-67108864}    # each log file rotates at this size,
 LOG_KEEP=${TACITUS_LOG_KEEP:-4}               # keeping this many old ones
 JOB_LOCKS=/run/tacitus/job-users     # shared by every stack of the host: the accounts are
-DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev libpq-dev openssl valgrind python3-venv curl iproute2 clang wrk"
+# chromium: the browser the web UI's tests drive (tests/integration/test_ui.py)
+DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev libpq-dev openssl valgrind python3-venv curl iproute2 clang wrk chromium"
 
 say() { printf 'tacitus: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -145,15 +145,20 @@ void store_history_page_free(struct store_history_page *p)
 }
 
 /* The job $2 of kind $1 with its events, one row each (one row of NULL events when
- * it has none), oldest first.  job_id: the row holding the events (a session's
- * driver). */
+ * it has none), oldest first.  job_id: the row holding the events and the log lines
+ * (a session's driver). */
 #define JOB_SQL \
-	"SELECT " ROW_COLUMNS ", e.from_state, e.to_state, " TIME("e.at") ", e.reason " \
-	"FROM (SELECT j.*, coalesce(s.driver_id, j.id) AS job_id FROM (" JOBS("$1") ") j " \
+	"SELECT " ROW_COLUMNS ", j.queue, " TIME("j.started_at") ", j.reason, " \
+	"round(j.duration_s::numeric, 3)::text, j.session_kind, d.spark_ui_url, " \
+	"d.driver_log_url, d.id, d.log_lines, " \
+	"e.from_state, e.to_state, " TIME("e.at") ", e.reason " \
+	"FROM (SELECT j.*, coalesce(s.driver_id, j.id) AS job_id FROM report.jobs j " \
 	"LEFT JOIN session s ON j.kind = 'session' AND s.id = j.id " \
-	"WHERE j.id = $2::bigint) j " \
+	"WHERE j.kind = $1 AND j.id = $2::bigint) j JOIN batch d ON d.id = j.job_id " \
 	"LEFT JOIN batch_event e ON e.batch_id = j.job_id ORDER BY e.at"
-enum { EC_FROM = RC_NEXT, EC_TO, EC_AT, EC_REASON };
+enum { JC_QUEUE = RC_NEXT, JC_STARTED, JC_REASON, JC_DURATION, JC_SESSION_KIND, JC_UI,
+       JC_LOG_URL, JC_LOG_ID, JC_LOG_LINES, JC_NEXT };
+enum { EC_FROM = JC_NEXT, EC_TO, EC_AT, EC_REASON };
 
 enum store_rc store_history_job(struct store *s, bool session, long long id,
 				struct store_history_job *out)
@@ -174,6 +179,15 @@ enum store_rc store_history_job(struct store *s, bool session, long long id,
 		return STORE_NOTFOUND;
 	}
 	read_row(r, 0, &out->job);
+	out->queue = store_col(r, 0, JC_QUEUE);
+	out->started = store_col(r, 0, JC_STARTED);
+	out->reason = store_col(r, 0, JC_REASON);
+	out->duration_s = store_col(r, 0, JC_DURATION);
+	out->session_kind = store_col(r, 0, JC_SESSION_KIND);
+	out->spark_ui_url = store_col(r, 0, JC_UI);
+	out->driver_log_url = store_col(r, 0, JC_LOG_URL);
+	out->log_id = atoll(PQgetvalue(r, 0, JC_LOG_ID));
+	out->log_lines = atol(PQgetvalue(r, 0, JC_LOG_LINES));
 	n = PQgetisnull(r, 0, EC_TO) ? 0 : PQntuples(r);
 	out->events = calloc((size_t)n + 1, sizeof *out->events);
 	if (!out->events) {

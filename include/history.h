@@ -7,8 +7,12 @@
  *                                     from, size (50; at most 1000), and the filters
  *                                     kind, state, owner, q (an id, or any part of a
  *                                     name) read by histquery.h
- *   /history/batches/{id}             one batch with its state timeline
- *   /history/sessions/{id}            one session with its (driver's) state timeline
+ *   /history/batches/{id}             one batch with every field (when it ran, why it
+ *                                     ended, its UIs, how many log lines) and its state
+ *                                     timeline
+ *   /history/sessions/{id}            one session likewise (its driver's timeline)
+ *   /history/{batches|sessions}/{id}/log    its whole log in Livy's pages (from, size)
+ *   /history/sessions/{id}/statements       its statements in Livy's shape
  * Deleted jobs are there, and those whose retain time passed, until the history's
  * end (tacitus.history.keep-days) purges them.  A caller sees the jobs Livy's view
  * rules let it see (access.h): the list leaves the others out, a job page answers

@@ -504,11 +504,17 @@ struct store_history_event {
 	const char *from, *to, *at, *reason;
 };
 
-/* One job of the history with its state timeline, oldest change first (a session's:
- * its driver's). */
+/* One job of the history with every field the job page shows, and its state
+ * timeline, oldest change first (a session's: its driver's). */
 struct store_history_job {
 	void *res;
 	struct store_history_row job;
+	const char *queue, *started, *reason;       /* NULL = none */
+	const char *duration_s;                     /* seconds as text, NULL = not ended */
+	const char *session_kind;                   /* sessions only */
+	const char *spark_ui_url, *driver_log_url;
+	long long log_id;           /* the row its log lines hang off (a session's driver) */
+	long log_lines;             /* lines stored */
 	int n;
 	struct store_history_event *events;
 };

@@ -163,6 +163,9 @@ def test_history_shows_each_user_what_livy_lets_them_view(cfg, users):
     tl.error_msg(m.get("/history"), 403, exact="User not authorised to use Livy.")
     assert tl.json_body(a.get(f"/history/batches/{ids[tag + '-a']}"), 200)["owner"] == "alice"
     tl.error_msg(b.get(f"/history/batches/{ids[tag + '-a']}"), 403)
+    tl.error_msg(b.get(f"/history/batches/{ids[tag + '-a']}/log"), 403)
+    assert tl.json_body(a.get(f"/history/batches/{ids[tag + '-a']}/log"), 200)["total"] == 2
+    assert tl.json_body(v.get(f"/history/batches/{ids[tag + '-b']}/log"), 200)["total"] == 2
     assert tl.json_body(b.get(f"/history/batches/{ids[tag + '-ab']}"), 200)["proxyUser"] == "bob"
     assert tl.json_body(v.get(f"/history/batches/{ids[tag + '-b']}"), 200)["owner"] == "bob"
     # doAs: the superuser acting as alice sees what alice sees

@@ -136,6 +136,47 @@ def test_a_real_batch_shows_with_the_monitors_timeline(api, tac, cfg):
     assert page(api, size=1)["jobs"][0]["submitted"] >= job["submitted"]
 
 
+def test_a_past_job_keeps_its_details_log_and_statements(api, tac, hist):
+    """The job page's fields, its whole log in Livy's pages and a deleted session's
+    statements, all past the retain window (written by SQL here; test_ui.py reads real
+    ones through the browser)."""
+    tag, sid = hist
+    bid = int(tac.db.query(f"SELECT id FROM batch WHERE name = '{tag}-7'"))
+    tac.db.query(
+        "WITH l AS (INSERT INTO batch_log (batch_id, line_no, line) "
+        f"SELECT {bid}, i, 'line ' || i FROM generate_series(0, 2) i RETURNING 1) "
+        f"UPDATE batch SET log_lines = (SELECT count(*) FROM l) WHERE id = {bid}")
+    job = tl.json_body(api.get(f"/history/batches/{bid}"), 200)
+    assert job["logLines"] == 3 and job["durationS"] == 1.0, job
+    assert job["started"] == job["submitted"] and job["reason"] == "test history", job
+    assert job["appInfo"] == {"driverLogUrl": None, "sparkUiUrl": None} and job["queue"] is None
+    assert "sessionKind" not in job
+    log = tl.json_body(api.get(f"/history/batches/{bid}/log", params={"from": 0}), 200)
+    assert log == {"id": bid, "from": 0, "total": 5,
+                   "log": ["stdout: ", "line 0", "line 1", "line 2", "\nstderr: "]}, log
+    two = tl.json_body(api.get(f"/history/batches/{bid}/log", params={"from": 2, "size": 2}), 200)
+    assert two["log"] == ["line 1", "line 2"], two
+    tl.error_msg(api.get(f"/batches/{bid}/log"), 404)       # Livy's route: gone
+
+    tac.db.query(
+        "WITH st AS (INSERT INTO statement (session_id, id, code, kind, state, output, "
+        f"progress, started_ms, completed_ms) VALUES ({sid}, 0, 'print(42)', 'pyspark', "
+        "'available', '{\"status\": \"ok\", \"execution_count\": 0, "
+        "\"data\": {\"text/plain\": \"42\"}}', 1, 1000, 1250) RETURNING 1) "
+        f"UPDATE session SET next_statement = 1 WHERE id = {sid}")
+    s = tl.json_body(api.get(f"/history/sessions/{sid}"), 200)
+    assert s["sessionKind"] == "pyspark" and s["logLines"] == 0, s
+    sts = tl.json_body(api.get(f"/history/sessions/{sid}/statements"), 200)
+    assert sts["total_statements"] == 1, sts
+    st = sts["statements"][0]
+    assert (st["id"], st["code"], st["state"], st["output"]["data"]["text/plain"],
+            st["completed"] - st["started"]) == (0, "print(42)", "available", "42", 250), st
+    assert tl.json_body(api.get(f"/history/sessions/{sid}/log"), 200)["total"] == 2
+    tl.error_msg(api.get(f"/history/batches/{bid}/statements"), 404)
+    tl.error_msg(api.get(f"/history/batches/{bid}/nothing"), 404)
+    tl.error_msg(api.get(f"/history/batches/{bid}/log", params={"from": "x"}), 400)
+
+
 @pytest.mark.parametrize("query, words", [
     ("kind=driver", "kind"), ("state=bogus", "state"), ("from=-1", "negative"),
     ("size=-5", "negative"), ("size=abc", "abc"), ("owner=%FF", "UTF-8"),
