@@ -35,6 +35,7 @@
 #define CLAIM_PER_CYCLE 32
 #define MIN_CYCLE_MS 50         /* notifications arriving faster are handled together */
 #define MAINTENANCE_MS 1000     /* leases renewed, adoption and expiry: once a second */
+#define OUTPUT_ROUND_MS 100     /* a running job's output stored per cycle, at most this long */
 #define PURGE_EVERY_MS 10000    /* tacitus.history.keep-days: a look every 10 s ... */
 #define PURGE_BUDGET_MS 200     /* ... purging for at most this long */
 #define PURGE_DAYS_MAX 1000000
@@ -102,6 +103,7 @@ struct mon {
 	long long last_purge;       /* now_ms() of the last purge of old history */
 	long long last_busy_log;    /* now_ms() of the last "every job account is busy" */
 	bool renewed;               /* whether that attempt renewed the leases */
+	bool more_output;           /* a job had more output than a cycle stores: no sleep */
 	struct yarn_rm *yarn;       /* the ResourceManagers' client, opened at the first
 				       YARN job (track_yarn.h) */
 	long long yarn_opened;      /* now_ms() of the last attempt to open it */
@@ -159,13 +161,26 @@ static enum store_rc append(struct mon *m, struct store_job *j, json_object *lin
 	/* a YARN id in the output of a job that runs here is only what its code printed:
 	 * shown to every user, it is taken for a YARN job's alone */
 	bool yarn = j->tracker && !strcmp(j->tracker, "yarn");
-	enum store_rc rc = store_append_log(m->s, j->id, m->o->instance, j->log_lines,
-					    json_object_to_json_string_ext(lines, JSON_C_TO_STRING_PLAIN),
-					    out, err, am, yarn && f && f->app_id[0] ? f->app_id : NULL);
+	long n = (long)json_object_array_length(lines);
+	struct store_line *v = calloc((size_t)n + 1, sizeof *v);
+	enum store_rc rc;
 
+	if (!v) {
+		log_error("monitor: out of memory for %ld log lines", n);
+		return STORE_ERROR;
+	}
+	for (long i = 0; i < n; i++) {
+		json_object *line = json_object_array_get_idx(lines, (size_t)i);
+
+		v[i] = (struct store_line){json_object_get_string(line),
+					   (size_t)json_object_get_string_len(line)};
+	}
+	rc = store_append_log(m->s, j->id, m->o->instance, j->log_lines, v, n, out, err, am,
+			      yarn && f && f->app_id[0] ? f->app_id : NULL);
+	free(v);
 	if (rc == STORE_OK) {
-		metrics_count(METRICS_LOG_LINES, json_object_array_length(lines));
-		j->log_lines += (long)json_object_array_length(lines);
+		metrics_count(METRICS_LOG_LINES, n);
+		j->log_lines += n;
 		*(am ? &j->am_out_offset : &j->out_offset) = out;
 		*(am ? &j->am_err_offset : &j->err_offset) = err;
 	}
@@ -197,34 +212,44 @@ static enum store_rc append_or_note(struct mon *m, struct store_job *j, json_obj
 	return rc;
 }
 
-/* Store new lines of job j's stdout, then of its stderr (all of it when final),
- * in one statement per round; keeps j's offsets and line count current.  Output
- * that PostgreSQL refuses is stored as one line saying so (append_or_note).
+/* Store new lines of job j's stdout, then of its stderr, one statement per round of
+ * at most TRACK_MAX_READ bytes of each: all of it when final, else rounds while
+ * they find more for up to OUTPUT_ROUND_MS (a loud job keeps up with its output,
+ * and the others get their turn; what is left is read at the next cycle, which
+ * then comes at once: m->more_output).  Keeps j's offsets and line count current.
+ * Output that PostgreSQL refuses is stored as one line saying so (append_or_note).
  * Between rounds the leases are kept (a final store may take many).  Returns
  * STORE_OK; STORE_REFUSED when even that line was refused (the offsets stay); or
  * STORE_ERROR / STORE_NOTFOUND when the database could not be reached or the lease
  * is lost (nothing moved: tried again at the next cycle, or by the new owner). */
 static enum store_rc store_output(struct mon *m, struct store_job *j, bool final)
 {
+	long long until = now_ms() + OUTPUT_ROUND_MS;
+
 	for (;;) {
 		json_object *lines = json_object_new_array();
 		struct track_facts f = {{0}};
 		long long out = j->out_offset, err = j->err_offset;
 		int n1 = track_read_output(j->job_dir, "stdout", &out, final, lines, &f);
 		int n2 = track_read_output(j->job_dir, "stderr", &err, final, lines, &f);
+		bool moved = out != j->out_offset || err != j->err_offset;
 		enum store_rc rc = STORE_OK;
 		char what[LABEL_MAX];
 
 		if (n1 < 0 || n2 < 0)
 			log_warn("%s: cannot read the output in %s: %s", label(j, what, sizeof what),
 				 j->job_dir, strerror(errno));
-		if (json_object_array_length(lines) > 0 || out != j->out_offset || err != j->err_offset)
+		if (json_object_array_length(lines) > 0 || moved)
 			rc = append_or_note(m, j, lines, out, err, false, &f);
 		json_object_put(lines);
 		if (rc != STORE_OK)
 			return rc;
-		if (!final || (n1 <= 0 && n2 <= 0))
+		if (final ? n1 <= 0 && n2 <= 0 : !moved)
 			return STORE_OK;
+		if (!final && now_ms() >= until) {
+			m->more_output = true;
+			return STORE_OK;
+		}
 		if (!keep_leases(m))
 			return STORE_ERROR;
 	}
@@ -1712,6 +1737,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 			continue;
 		}
 		started = now_ms();
+		m.more_output = false;
 		cycle(&m);
 		took = now_ms() - started;
 		metrics_cycle((double)took / 1000.0);
@@ -1719,7 +1745,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		 * instead of running a cycle per notification */
 		if (took < MIN_CYCLE_MS)
 			poll(NULL, 0, (int)(MIN_CYCLE_MS - took));
-		wait_for_work(&m, until_maintenance(last_maintenance));
+		wait_for_work(&m, m.more_output ? 0 : until_maintenance(last_maintenance));
 	}
 	log_info("monitor: stopping; running jobs keep running and go to whoever adopts them");
 	if (m.s)

@@ -14,7 +14,6 @@
  * batches, whose stderr is merged into stdout). */
 #define LOG_HEAD "stdout: "
 #define LOG_TAIL "\nstderr: "
-#define LOG_TAIL_LINES 9            /* stored lines in the tail of a batch or session object */
 
 bool reply_method_is(const struct http_req *r, const char *m)
 {
@@ -143,9 +142,9 @@ void reply_state(struct http_req *r, long long id, const char *state)
 void reply_log_tail(json_object *log, long log_lines, const char *tail)
 {
 	const char *p = tail;
-	long shown = log_lines < LOG_TAIL_LINES ? log_lines : LOG_TAIL_LINES;
+	long shown = log_lines < STORE_LOG_TAIL_LINES ? log_lines : STORE_LOG_TAIL_LINES;
 
-	if (log_lines < LOG_TAIL_LINES)
+	if (log_lines < STORE_LOG_TAIL_LINES)
 		json_object_array_add(log, json_object_new_string(LOG_HEAD));
 	for (long i = 0; p && i < shown; i++) {
 		size_t len = strcspn(p, "\n");

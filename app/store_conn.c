@@ -167,6 +167,14 @@ static void remember_error(struct store *s, const PGresult *r)
 	s->err_text[strcspn(s->err_text, "\n")] = '\0';
 }
 
+/* A failure of `what`: logged, counted, remembered for store_refused. */
+static void failed(struct store *s, const char *what, const PGresult *r)
+{
+	log_error("database: %s failed: %s", what, PQerrorMessage(s->conn));
+	metrics_count(METRICS_DB_ERRORS, 1);
+	remember_error(s, r);
+}
+
 bool store_refused(struct store *s)
 {
 	/* SQLSTATE classes of trouble that passes: 08 connection, 40 serialization or
@@ -199,9 +207,7 @@ static PGresult *run(struct store *s, const char *what, const char *sql, int n,
 	}
 	if (ok(r))
 		return r;
-	log_error("database: %s failed: %s", what, PQerrorMessage(s->conn));
-	metrics_count(METRICS_DB_ERRORS, 1);
-	remember_error(s, r);
+	failed(s, what, r);
 	PQclear(r);
 	if (PQstatus(s->conn) == CONNECTION_BAD)
 		s->in_tx = false;   /* the server dropped it with the session */
@@ -239,6 +245,33 @@ int store_run_cmd(struct store *s, const char *what, const char *sql)
 
 	PQclear(r);
 	return r ? 0 : -1;
+}
+
+int store_copy_in(struct store *s, const char *what, const char *sql, const char *data,
+		  size_t len)
+{
+	PGresult *r = PQexec(s->conn, sql);
+	bool done;
+
+	if (PQresultStatus(r) != PGRES_COPY_IN) {
+		failed(s, what, r);
+		PQclear(r);
+		return -1;
+	}
+	PQclear(r);
+	done = len <= INT_MAX && PQputCopyData(s->conn, data, (int)len) == 1;
+	/* ended either way: with an error message the server fails the COPY */
+	if (PQputCopyEnd(s->conn, done ? NULL : "the data could not be sent") != 1)
+		done = false;
+	r = PQgetResult(s->conn);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		failed(s, what, r);
+		done = false;
+	}
+	PQclear(r);
+	while ((r = PQgetResult(s->conn)))
+		PQclear(r);
+	return done ? 0 : -1;
 }
 
 int store_begin(struct store *s)

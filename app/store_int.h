@@ -68,6 +68,12 @@ int store_run_cmd(struct store *s, const char *what, const char *sql);
 enum store_rc store_run_one(struct store *s, const char *what, const char *sql, int n,
 			    const char *const *params);
 
+/* COPY ... FROM STDIN (`sql`) with len bytes of COPY text `data`, inside a
+ * transaction (never tried again): 0, or -1 after logging the failure with `what`
+ * (store_refused tells whether the data itself was refused). */
+int store_copy_in(struct store *s, const char *what, const char *sql, const char *data,
+		  size_t len);
+
 /* BEGIN, COMMIT (0 or -1, logged), ROLLBACK (whatever state the transaction is in). */
 int store_begin(struct store *s);
 int store_commit(struct store *s);

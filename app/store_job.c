@@ -11,6 +11,8 @@
 
 #include <json-c/json.h>
 
+#define TAIL_LINES_SQL "9"      /* STORE_LOG_TAIL_LINES */
+
 #define REASON_MAX 96
 
 /* The columns of a job as the monitor sees it, in this order (enum jcol). */
@@ -371,42 +373,131 @@ enum store_rc store_transition(struct store *s, long long id, const char *owner,
 	return transition(s, id, owner, from, to, exit_code, reason, NULL);
 }
 
-enum store_rc store_append_log(struct store *s, long long id, const char *owner, long first_line,
-			       const char *lines_json, long long out_offset, long long err_offset,
-			       bool am, const char *app_id)
+/* The COPY text of lines v[0..n) of job id from line first: "id TAB no TAB line NL",
+ * the line's backslashes, newlines, carriage returns and tabs escaped.  Sets *len;
+ * NULL when memory ran out. */
+static char *copy_text(long long id, long first, const struct store_line *v, long n, size_t *len)
 {
-	char ids[STORE_NUM_MAX], first[STORE_NUM_MAX], off[STORE_NUM_MAX], eoff[STORE_NUM_MAX];
-	const char *p[8] = {ids, owner, first, lines_json, off, app_id, eoff, am ? "t" : "f"};
-	PGresult *r;
-	bool stored;
+	size_t cap = 0, at = 0;
+	char *buf;
 
+	for (long i = 0; i < n; i++)
+		cap += 2 * v[i].len + 2 * STORE_NUM_MAX + 3;
+	buf = malloc(cap + 1);
+	if (!buf)
+		return NULL;
+	for (long i = 0; i < n; i++) {
+		at += (size_t)snprintf(buf + at, cap + 1 - at, "%lld\t%ld\t", id, first + i);
+		for (size_t k = 0; k < v[i].len; k++) {
+			char c = v[i].s[k];
+			const char *esc = c == '\\' ? "\\\\" : c == '\n' ? "\\n" :
+					  c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+
+			if (esc) {
+				memcpy(buf + at, esc, 2);
+				at += 2;
+			} else {
+				buf[at++] = c;
+			}
+		}
+		buf[at++] = '\n';
+	}
+	*len = at;
+	return buf;
+}
+
+/* The last min(9, n) of lines v[0..n) joined by newlines into a malloc'd string
+ * (what the guard turns into the new log_tail with the old one); NULL when memory
+ * ran out. */
+static char *tail_text(const struct store_line *v, long n)
+{
+	long from = n > STORE_LOG_TAIL_LINES ? n - STORE_LOG_TAIL_LINES : 0;
+	size_t len = 0, at = 0;
+	char *t;
+
+	for (long i = from; i < n; i++)
+		len += v[i].len + 1;
+	t = malloc(len + 1);
+	if (!t)
+		return NULL;
+	for (long i = from; i < n; i++) {
+		memcpy(t + at, v[i].s, v[i].len);
+		at += v[i].len;
+		t[at++] = '\n';
+	}
+	t[at ? at - 1 : 0] = '\0';
+	return t;
+}
+
+/* The lines by COPY. */
+static enum store_rc copy_lines(struct store *s, long long id, long first,
+				const struct store_line *v, long n)
+{
+	size_t len;
+	char *text = copy_text(id, first, v, n, &len);
+	int rc;
+
+	if (!text) {
+		log_error("database: log append: out of memory");
+		return STORE_ERROR;
+	}
+	rc = store_copy_in(s, "log lines", "COPY batch_log (batch_id, line_no, line) FROM STDIN",
+			   text, len);
+	free(text);
+	if (rc < 0)
+		return store_refused(s) ? STORE_REFUSED : STORE_ERROR;
+	return STORE_OK;
+}
+
+enum store_rc store_append_log(struct store *s, long long id, const char *owner, long first_line,
+			       const struct store_line *v, long n, long long out_offset,
+			       long long err_offset, bool am, const char *app_id)
+{
+	char ids[STORE_NUM_MAX], first[STORE_NUM_MAX], count[STORE_NUM_MAX];
+	char off[STORE_NUM_MAX], eoff[STORE_NUM_MAX], tails[STORE_NUM_MAX];
+	char *tail = tail_text(v, n);
+	const char *p[10] = {ids, owner, first, count, off, app_id, eoff, am ? "t" : "f",
+			     tail, tails};
+	enum store_rc rc;
+
+	if (!tail) {
+		log_error("database: log append: out of memory");
+		return STORE_ERROR;
+	}
 	snprintf(ids, sizeof ids, "%lld", id);
 	snprintf(first, sizeof first, "%ld", first_line);
+	snprintf(count, sizeof count, "%ld", n);
 	snprintf(off, sizeof off, "%lld", out_offset);
 	snprintf(eoff, sizeof eoff, "%lld", err_offset);
-	/* log_tail keeps the last 9 lines: what a batch or session object shows */
-	r = store_run(s, "log append",
-		"WITH ok AS (UPDATE batch SET log_lines = $3::int + json_array_length($4::json), "
-		"log_tail = (SELECT COALESCE(string_agg(x, E'\\n' ORDER BY n), '') FROM (SELECT x, n "
-		"FROM unnest(CASE WHEN log_lines = 0 THEN '{}' WHEN log_tail = '' THEN '{\"\"}' "
-		"ELSE string_to_array(log_tail, E'\\n') END || "
-		"ARRAY(SELECT json_array_elements_text($4::json))) WITH ORDINALITY AS t(x, n) "
-		"ORDER BY n DESC LIMIT 9) q), "
+	snprintf(tails, sizeof tails, "%ld", n < STORE_LOG_TAIL_LINES ? n : STORE_LOG_TAIL_LINES);
+	if (store_begin(s) < 0) {
+		free(tail);
+		return STORE_ERROR;
+	}
+	/* the guard first (the lease, and that nobody stored these lines meanwhile), with
+	 * log_tail: the last 9 of the old tail's lines and the new ones ($9: the last $10
+	 * of them, joined; a tail of one empty line is {""}, of none {}) */
+	rc = store_run_one(s, "log append",
+		"UPDATE batch SET log_lines = $3::int + $4::int, log_tail = array_to_string(t.a["
+		"greatest(cardinality(t.a) - " TAIL_LINES_SQL " + 1, 1):], E'\\n'), "
 		"out_offset = CASE WHEN $8::boolean THEN out_offset ELSE $5::bigint END, "
 		"err_offset = CASE WHEN $8::boolean THEN err_offset ELSE $7::bigint END, "
 		"am_out_offset = CASE WHEN $8::boolean THEN $5::bigint ELSE am_out_offset END, "
 		"am_err_offset = CASE WHEN $8::boolean THEN $7::bigint ELSE am_err_offset END, "
 		"app_id = COALESCE($6, app_id) "
-		"WHERE id = $1::bigint AND lease_owner = $2 AND log_lines = $3::int RETURNING id), "
-		"ins AS (INSERT INTO batch_log (batch_id, line_no, line) "
-		"SELECT ok.id, $3::int + t.n::int - 1, t.l FROM ok, "
-		"json_array_elements_text($4::json) WITH ORDINALITY AS t(l, n) RETURNING 1) "
-		"SELECT (SELECT count(*) FROM ok), (SELECT count(*) FROM ins)", 8, p);
-	if (!r)
-		return store_refused(s) ? STORE_REFUSED : STORE_ERROR;
-	stored = atoi(PQgetvalue(r, 0, 0)) == 1;
-	PQclear(r);
-	return stored ? STORE_OK : STORE_NOTFOUND;
+		"FROM (SELECT CASE WHEN b.log_lines = 0 THEN '{}' WHEN b.log_tail = '' THEN '{\"\"}' "
+		"ELSE string_to_array(b.log_tail, E'\\n') END || CASE WHEN $10::int = 0 THEN '{}' "
+		"WHEN $9 = '' THEN '{\"\"}' ELSE string_to_array($9, E'\\n') END AS a "
+		"FROM batch b WHERE b.id = $1::bigint) t "
+		"WHERE id = $1::bigint AND lease_owner = $2 AND log_lines = $3::int", 10, p);
+	free(tail);
+	if (rc == STORE_OK && n > 0)
+		rc = copy_lines(s, id, first_line, v, n);
+	if (rc != STORE_OK) {
+		store_rollback(s);
+		return rc;
+	}
+	return store_commit(s) == 0 ? STORE_OK : STORE_ERROR;
 }
 
 enum store_rc store_kill_sent(struct store *s, long long id, const char *owner)

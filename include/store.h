@@ -37,6 +37,8 @@
 
 #include "config.h"
 
+#define STORE_LOG_TAIL_LINES 9      /* a job's last stored lines kept beside it (log_tail) */
+
 enum store_rc {
 	STORE_ERROR = -1,           /* the database failed (logged) */
 	STORE_OK = 0,
@@ -95,7 +97,8 @@ struct store_batch {
 	const char *name, *owner, *proxy_user, *state;   /* NULL = SQL NULL */
 	const char *app_id, *spark_ui_url, *driver_log_url;
 	long log_lines;             /* lines stored */
-	const char *log_tail;       /* the last min(9, log_lines) stored lines, joined by '\n' */
+	const char *log_tail;       /* the last min(STORE_LOG_TAIL_LINES, log_lines) stored
+				       lines, joined by '\n' */
 };
 
 struct store_batches {
@@ -284,17 +287,27 @@ enum store_rc store_app_seen(struct store *s, long long id, const char *owner,
 enum store_rc store_transition(struct store *s, long long id, const char *owner,
 			       const char *from, const char *to, int exit_code, const char *reason);
 
-/* Append `lines` (a JSON array of strings) as the next log lines of job id
- * and move its stored output offsets to out_offset/err_offset (spark-submit's, or
- * when `am` those of its YARN application master's stdout and stderr), in one statement;
- * optionally record app_id (NULL = unchanged; the UI's address comes from the
- * cluster manager only: store_app_seen).  STORE_NOTFOUND when
- * the lease was lost or another writer moved on; STORE_REFUSED when PostgreSQL
- * refused the lines themselves (e.g. text it cannot store, a trigger's exception),
- * so that the caller stores something else instead of trying them for ever. */
+/* One log line: len bytes (any bytes: what PostgreSQL's text refuses, a NUL or
+ * ill-formed UTF-8, makes the whole append STORE_REFUSED). */
+struct store_line {
+	const char *s;
+	size_t len;
+};
+
+/* Append lines v[0..n) as the next log lines of job id (numbered from first_line,
+ * which must be its stored count) and move its stored output offsets to
+ * out_offset/err_offset (spark-submit's, or when `am` those of its YARN
+ * application master's stdout and stderr), in one transaction: the lines go by
+ * COPY, so that a loud job's output is stored about as fast as PostgreSQL takes
+ * it; the job's log_tail is then its last stored lines.  Optionally records app_id
+ * (NULL = unchanged; the UI's address comes from the cluster manager only:
+ * store_app_seen).  STORE_NOTFOUND when the lease was lost or another writer moved
+ * on; STORE_REFUSED when PostgreSQL refused the lines themselves (e.g. text it
+ * cannot store, a trigger's exception), so that the caller stores something else
+ * instead of trying them for ever. */
 enum store_rc store_append_log(struct store *s, long long id, const char *owner, long first_line,
-			       const char *lines_json, long long out_offset, long long err_offset,
-			       bool am, const char *app_id);
+			       const struct store_line *v, long n, long long out_offset,
+			       long long err_offset, bool am, const char *app_id);
 
 /* Note that the first kill signal was sent to job id. */
 enum store_rc store_kill_sent(struct store *s, long long id, const char *owner);

@@ -1,0 +1,67 @@
+#!/bin/sh
+# loud.sh - a loud job's log: tests/jobs/bulk.py printing BENCH_LOUD_MIB MiB (105: about
+# 1,000,000 lines of ~110 bytes) and exiting at once, run BENCH_RUNS times (3) bare
+# (spark-submit > /dev/null) and through Tacitus (POST -> success, then the log's total
+# checked complete); medians, the lines per second stored, and how many lines were
+# already stored when the state said success (all of them, or the test fails).
+# One instance, release build, durable PostgreSQL.
+set -eu
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+export TACITUS_VAR=/tmp/tacitus-bench-loud TACITUS_PORT=${BENCH_PORT:-19979} TACITUS_PGPORT=55479
+export TACITUS_USER=bench TACITUS_PASSWORD=bench-$(openssl rand -hex 6)
+export TACITUS_BIN="$ROOT/build/tacitus" TACITUS_INSTANCES=1 TACITUS_WORKERS=2
+export LIVY_CONF_DIR=$TACITUS_VAR/conf
+MIB=${BENCH_LOUD_MIB:-105}
+RUNS=${BENCH_RUNS:-3}
+JOB="$ROOT/tests/jobs/bulk.py"
+
+sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true
+rm -rf "$TACITUS_VAR"
+mkdir -p "$LIVY_CONF_DIR"
+echo "livy.file.local-dir-whitelist = $ROOT/tests/jobs" > "$LIVY_CONF_DIR/livy.conf"
+trap 'sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1; sh "$ROOT/app/stack.sh" kill-jobs' EXIT
+sh "$ROOT/app/stack.sh" start >/dev/null
+eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
+SPARK_HOME=$("$ROOT/.venv/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
+api() { curl -fsS --cacert "$TACITUS_CA" -u "$TACITUS_USER:$TACITUS_PASSWORD" "$@"; }
+now_ms() { date +%s%3N; }
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+
+bare="" tac="" rate="" n=0
+for i in $(seq "$RUNS"); do
+	t0=$(now_ms)
+	PYSPARK_PYTHON="$ROOT/.venv/bin/python" "$SPARK_HOME/bin/spark-submit" --master 'local[1]' \
+		"$JOB" bare "$MIB" > /dev/null 2>&1
+	bare="$bare $(($(now_ms) - t0))"
+
+	t0=$(now_ms)
+	id=$(api -H 'Content-Type: application/json' \
+		-d '{"file": "'"$JOB"'", "args": ["loud'"$i"'", "'"$MIB"'"]}' \
+		"$TACITUS_URL/batches" | sed 's/^{"id":\([0-9]*\).*/\1/')
+	while :; do
+		st=$(api "$TACITUS_URL/batches/$id/state" | sed 's/.*"state":"\([a-z_]*\)".*/\1/')
+		case $st in success | dead | killed) break ;; esac
+		sleep 0.02
+	done
+	t1=$(now_ms)
+	total=$(api "$TACITUS_URL/batches/$id/log?from=0&size=1" | sed 's/.*"total":\([0-9]*\).*/\1/')
+	[ "$st" = success ] || { echo "batch $id ended $st" >&2; exit 1; }
+	n=$((total - 2))
+	last=$(api "$TACITUS_URL/batches/$id/log?from=$((total - 2))&size=1" |
+		sed 's/.*"log":\["\([^"]*\)".*/\1/')
+	case $last in "TACITUS-BULK-END loud$i "*) ;;
+	*) echo "batch $id: success before its last line was stored (last: $last)" >&2; exit 1 ;; esac
+	tac="$tac $((t1 - t0))"
+	# lines per second from the job's start (running) to the state's change
+	r=$($TACITUS_PSQL -Atc "SELECT round($n / extract(epoch FROM max(at) - min(at)))
+		FROM batch_event WHERE batch_id = $id AND to_state IN ('running', 'success')")
+	rate="$rate $r"
+done
+
+b=$(echo $bare | tr ' ' '\n' | median)
+t=$(echo $tac | tr ' ' '\n' | median)
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%F)"
+echo "loud job: tests/jobs/bulk.py, $MIB MiB = $n lines, exits at once; median of $RUNS"
+echo "| bare spark-submit | Tacitus POST -> success (log complete) | gap | lines/s (running -> success) |"
+echo "|---|---|---|---|"
+echo "| $b ms | $t ms | $((t - b)) ms | $(echo $rate | tr ' ' '\n' | median) |"
