@@ -12,7 +12,7 @@ CC      ?= cc
 CFLAGS  ?= -O2 -g
 WARN    := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes
 CPPFLAGS := -Iinclude -I/usr/include/postgresql -I/usr/include/libxml2
-LDLIBS  := -lfcgi -ljson-c -lpq -lcurl -lxml2 -lz
+LDLIBS  := -lfcgi -ljson-c -lpq -lcurl -lxml2 -lz -lcrypto
 SAN     := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRC     := $(wildcard app/*.c)
@@ -20,8 +20,8 @@ HDR     := $(wildcard include/*.h app/*.h)
 # the pure modules (no FastCGI, no PostgreSQL, no process started): what the unit
 # tests and the fuzzers link (the trackers with the HTTP layer they call, never
 # called there)
-PURE    := app/sweep.c app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c app/hadoopconf.c app/track_yarn.c app/track_standalone.c app/httpout.c app/respawn.c app/sparkjar.c app/histquery.c
-PURELIBS := -ljson-c -lcurl -lxml2 -lz
+PURE    := app/sweep.c app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c app/hadoopconf.c app/track_yarn.c app/track_standalone.c app/httpout.c app/respawn.c app/sparkjar.c app/histquery.c app/hook.c
+PURELIBS := -ljson-c -lcurl -lxml2 -lz -lcrypto
 UNIT    := $(wildcard tests/unit/*.c)
 
 export TACITUS_PORT ?= 8998

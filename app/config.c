@@ -59,6 +59,8 @@ void cfg_defaults(struct cfg *c)
 	c->sa_rest_port = 6066;
 	c->sa_ui_port = 8080;
 	c->sa_poll_ms = 2000;
+	c->hook_retry_ms = 86400000;
+	c->hook_timeout_ms = 5000;
 	c->allowed_users.n = 1;
 	snprintf(c->allowed_users.name[0], sizeof c->allowed_users.name[0], "*");
 }
@@ -224,6 +226,38 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_port(&c->sa_ui_port, key, v, err, errlen);
 	if (!strcmp(key, "tacitus.standalone.poll-interval"))
 		return set_ms(&c->sa_poll_ms, key, v, YARN_MIN_MS, err, errlen);
+	if (!strcmp(key, "tacitus.webhook.urls")) {
+		char tmp[CFG_MAX_LIST][1024];
+		if (set_list(tmp, &c->n_hook_urls, key, v, false, err, errlen) < 0)
+			return -1;
+		for (int i = 0; i < c->n_hook_urls; i++) {
+			if (strncmp(tmp[i], "http://", 7) && strncmp(tmp[i], "https://", 8)) {
+				snprintf(err, errlen, "%s: '%.200s' is not an http(s) URL", key, tmp[i]);
+				c->n_hook_urls = 0;
+				return -1;
+			}
+			memcpy(c->hook_urls[i], tmp[i], sizeof c->hook_urls[i]);
+		}
+		return 0;
+	}
+	if (!strcmp(key, "tacitus.webhook.allowed-hosts")) {
+		char tmp[CFG_MAX_LIST][1024];
+		if (set_list(tmp, &c->n_hook_hosts, key, v, false, err, errlen) < 0)
+			return -1;
+		for (int i = 0; i < c->n_hook_hosts; i++)
+			if (set_str(c->hook_hosts[i], sizeof c->hook_hosts[i], key, tmp[i], err,
+				    errlen) < 0) {
+				c->n_hook_hosts = 0;
+				return -1;
+			}
+		return 0;
+	}
+	if (!strcmp(key, "tacitus.webhook.secret"))
+		return set_str(c->hook_secret, sizeof c->hook_secret, key, v, err, errlen);
+	if (!strcmp(key, "tacitus.webhook.retry-for"))
+		return set_ms(&c->hook_retry_ms, key, v, 0, err, errlen);
+	if (!strcmp(key, "tacitus.webhook.timeout"))
+		return set_ms(&c->hook_timeout_ms, key, v, 100, err, errlen);
 	if (!strcmp(key, "tacitus.session.driver-silence"))
 		return set_ms(&c->driver_silence_ms, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.session.max-per-user"))

@@ -12,6 +12,7 @@
 struct httpout {
 	CURL *curl;
 	long connect_ms, total_ms;
+	const char *const *extra;           /* headers of the next calls, NULL-ended */
 	char error[CURL_ERROR_SIZE];        /* libcurl's words, kept with its handle */
 };
 
@@ -90,6 +91,11 @@ void httpout_set_total_ms(struct httpout *h, long total_ms)
 	h->total_ms = total_ms;
 }
 
+void httpout_set_headers(struct httpout *h, const char *const *headers)
+{
+	h->extra = headers;
+}
+
 int httpout_call(struct httpout *h, const char *method, const char *url, const char *json,
 		 const char *accept, size_t max, struct httpout_answer *a, char *err, size_t errlen)
 {
@@ -117,6 +123,8 @@ int httpout_call(struct httpout *h, const char *method, const char *url, const c
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	snprintf(accept_header, sizeof accept_header, "Accept: %s", accept ? accept : "*/*");
 	headers = curl_slist_append(headers, accept_header);
+	for (int i = 0; h->extra && h->extra[i]; i++)
+		headers = curl_slist_append(headers, h->extra[i]);
 	if (json) {
 		headers = curl_slist_append(headers, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);

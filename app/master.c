@@ -1,5 +1,7 @@
-/* master.c - prefork master: socket, workers, one monitor, respawn, graceful stop. */
+/* master.c - prefork master: socket, workers, one monitor, one webhook sender, respawn,
+ * graceful stop. */
 #include "master.h"
+#include "hooksend.h"
 #include "jobuser.h"
 #include "keeper.h"
 #include "log.h"
@@ -33,9 +35,14 @@
 #define MAX_CHILDREN 65
 #define STOP_GRACE 10           /* seconds before SIGKILL */
 
+/* What a child of the master is: slot 0 the monitor and slot 1 the webhook sender
+ * (unless --no-monitor), the others workers. */
+enum role { ROLE_WORKER, ROLE_MONITOR, ROLE_HOOK };
+static const char *const role_name[] = {"worker", "monitor", "webhook sender"};
+
 struct child {
 	pid_t pid;
-	bool monitor;
+	enum role role;
 	long long started;      /* monotonic ms */
 };
 
@@ -94,17 +101,17 @@ static int listen_unix(const char *path)
 	return fd;
 }
 
-/* Fork a worker or the monitor; its pid, or 0 when fork failed (e.g. EAGAIN at the
- * process limit): the slot stays empty, and an empty slot is what the main loop
- * fills again after the usual backoff. */
+/* Fork a worker, the monitor or the webhook sender; its pid, or 0 when fork failed
+ * (e.g. EAGAIN at the process limit): the slot stays empty, and an empty slot is
+ * what the main loop fills again after the usual backoff. */
 static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int lfd,
-			 bool monitor, int slot, const sigset_t *old)
+			 enum role role, int slot, const sigset_t *old)
 {
 	pid_t pid = fork();
 
 	if (pid < 0) {
 		log_error("fork: %s; the %s is started again in a second", strerror(errno),
-			  monitor ? "monitor" : "worker");
+			  role_name[role]);
 		return 0;
 	}
 	if (pid > 0)
@@ -112,18 +119,23 @@ static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int l
 	signal(SIGCHLD, SIG_DFL);
 	sigprocmask(SIG_SETMASK, old, NULL);
 	metrics_use(slot);          /* a replacement goes on from its predecessor's counts */
-	if (monitor) {
+	if (role == ROLE_MONITOR) {
 		close(lfd);
 		log_init(o->instance, "monitor");
 		_exit(monitor_main(c, &o->mon));
 	}
-	log_init(o->instance, "worker");
-	/* a worker reads what anyone sends: it holds no capability (jobuser.h) and
-	 * has no way to the keeper (keeper.h); a server run as root (no job
-	 * accounts) has no privilege to separate */
+	/* a worker reads what anyone sends, the sender calls out: neither holds a
+	 * capability (jobuser.h) nor has a way to the keeper (keeper.h); a server run
+	 * as root (no job accounts) has no privilege to separate */
 	keeper_forget();
 	if (getuid() != 0 && jobuser_drop_caps() < 0)
 		_exit(1);
+	if (role == ROLE_HOOK) {
+		close(lfd);
+		log_init(o->instance, "hook");
+		_exit(hooksend_main(c, o->instance));
+	}
+	log_init(o->instance, "worker");
 	_exit(worker_main(lfd, c, o->drivers, o->instance));
 }
 
@@ -210,14 +222,14 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	struct child kids[MAX_CHILDREN];
 	sigset_t set, old;
 	struct respawn_crashes crashes;
-	int n = o->workers + !o->no_monitor, lfd, lockfd, rc = 0;
+	int n = o->workers + (o->no_monitor ? 0 : 2), lfd, lockfd, rc = 0;
 	bool give_up = false;
 	pid_t keeper = 0;
 	struct store *name;
 
 	log_init(o->instance, "master");
 	if (n > MAX_CHILDREN) {
-		log_error("at most %d workers", MAX_CHILDREN - 1);
+		log_error("at most %d workers", MAX_CHILDREN - 2);
 		return 1;
 	}
 	if ((lockfd = lock_socket(o->socket_path)) < 0)
@@ -253,12 +265,12 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	sigprocmask(SIG_BLOCK, &set, &old);
 	respawn_init(&crashes, now_ms());
 	for (int i = 0; i < n; i++) {
-		kids[i].monitor = i == 0 && !o->no_monitor;
+		kids[i].role = o->no_monitor || i > 1 ? ROLE_WORKER : i == 0 ? ROLE_MONITOR : ROLE_HOOK;
 		kids[i].started = now_ms();
-		kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, i, &old);
+		kids[i].pid = spawn_child(c, o, lfd, kids[i].role, i, &old);
 	}
 	log_info("serving %s with %d workers%s", o->socket_path, o->workers,
-		 o->no_monitor ? " and no monitor" : " and a monitor");
+		 o->no_monitor ? " and no monitor" : ", a monitor and a webhook sender");
 	for (;;) {
 		struct timespec tick = {1, 0};
 		int sig = sigtimedwait(&set, NULL, &tick);
@@ -289,7 +301,7 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 				if (kids[i].pid != pid)
 					continue;
 				log_warn("%s %d exited (%s %d); starting another",
-					 kids[i].monitor ? "monitor" : "worker", (int)pid,
+					 role_name[kids[i].role], (int)pid,
 					 WIFSIGNALED(st) ? "signal" : "status",
 					 WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
 				kids[i].pid = 0;
@@ -306,7 +318,7 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 		for (int i = 0; i < n; i++)
 			if (kids[i].pid == 0 && respawn_due(kids[i].started, now_ms())) {
 				kids[i].started = now_ms();
-				kids[i].pid = spawn_child(c, o, lfd, kids[i].monitor, i, &old);
+				kids[i].pid = spawn_child(c, o, lfd, kids[i].role, i, &old);
 			}
 	}
 	log_info("stopping");

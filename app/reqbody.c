@@ -1,5 +1,6 @@
 /* reqbody.c - request bodies: field validators, Livy's rules, the final Spark conf. */
 #include "reqbody.h"
+#include "hook.h"
 #include "access.h"
 #include "jsontext.h"
 #include "livy.h"
@@ -42,6 +43,10 @@ static const struct field session_fields[] = {
 	{"proxyUser", F_STR}, {"numExecutors", F_INT}, {"heartbeatTimeoutInSecond", F_SECONDS},
 	{"ttl", F_TIME}, {"queue", F_STR}, {"executorMemory", F_MEM},
 };
+
+/* Beside Livy's fields of both: where the job's end is POSTed (hook.h); never listed
+ * among Livy's known properties. */
+static const struct field callback_field = {"callbackUrl", F_STR};
 
 static const struct form {
 	const char *class_name;
@@ -441,6 +446,11 @@ static enum reqbody_rc parse_common(struct reqbody *r, const struct form *form, 
 		goto bad;
 	json_object_object_foreach(r->body, key, val) {
 		size_t i;
+		if (!strcmp(key, callback_field.name)) {   /* Tacitus's, beside Livy's */
+			if (val && check_field(&callback_field, val, msg, msglen) < 0)
+				goto bad;
+			continue;
+		}
 		for (i = 0; i < form->n && strcmp(form->fields[i].name, key); i++)
 			;
 		if (i == form->n) {
@@ -453,6 +463,9 @@ static enum reqbody_rc parse_common(struct reqbody *r, const struct form *form, 
 	r->name = get_str(r->body, "name");
 	r->class_name = get_str(r->body, "className");
 	r->queue = get_str(r->body, "queue");
+	r->callback = get_str(r->body, callback_field.name);
+	if (r->callback && !hook_url_allowed(c, r->callback, msg, msglen))
+		goto bad;
 	if (r->name && !livy_name_valid(r->name)) {
 		snprintf(msg, msglen, "Rejected, Reason: Invalid session name: %s", r->name);
 		goto bad;

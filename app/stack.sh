@@ -49,7 +49,7 @@ LOG_MAX=${TACITUS_LOG_MAX_BYTES:-67108864}    # each log file rotates at this si
 LOG_KEEP=${TACITUS_LOG_KEEP:-4}               # keeping this many old ones
 JOB_LOCKS=/run/tacitus/job-users     # shared by every stack of the host: the accounts are
 # chromium: the browser the web UI's tests drive (tests/integration/test_ui.py)
-DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev libpq-dev openssl valgrind python3-venv curl iproute2 clang wrk chromium"
+DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev libpq-dev libssl-dev openssl valgrind python3-venv curl iproute2 clang wrk chromium"
 
 say() { printf 'tacitus: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }

@@ -63,6 +63,18 @@ struct cfg {
 					  where its workers' UIs are listed (8080) */
 	long long sa_poll_ms;          /* tacitus.standalone.poll-interval: a driver's status
 					  is asked for this often (2s) */
+	/* completion webhooks (hook.h) */
+	int n_hook_urls;               /* tacitus.webhook.urls: every job's end is POSTed to
+					  these, beside its own callbackUrl */
+	char hook_urls[CFG_MAX_LIST][1024];
+	int n_hook_hosts;              /* tacitus.webhook.allowed-hosts: the hosts a
+					  callbackUrl may name (none: callbackUrl refused) */
+	char hook_hosts[CFG_MAX_LIST][256];
+	char hook_secret[256];         /* tacitus.webhook.secret: the signing key, Standard
+					  Webhooks' whsec_<base64> or plain text ("" = unsigned) */
+	long long hook_retry_ms;       /* tacitus.webhook.retry-for: a delivery is tried
+					  again for this long (1d) */
+	long long hook_timeout_ms;     /* tacitus.webhook.timeout: one attempt (5s) */
 	bool csrf;                     /* livy.server.csrf-protection.enabled */
 	bool access_control;           /* livy.server.access-control.enabled */
 	struct cfg_users {             /* user lists; "*" = everybody */

@@ -1,7 +1,9 @@
-/* httpout.h - HTTP calls out: what the cluster trackers send to their managers.
+/* httpout.h - HTTP calls out: what the cluster trackers send to their managers, and
+ * the webhooks.
  *
- * The module owns the one libcurl handle of a process that calls out (the monitor),
- * reused from call to call so that connections are kept: a time-out on connecting
+ * The module owns the one libcurl handle of a process that calls out (the monitor,
+ * the webhook sender), reused from call to call so that connections are kept: a
+ * time-out on connecting
  * and one on the whole call, no signals, no redirect followed (a standby
  * ResourceManager's redirect is the caller's to read), answers bounded in size, no
  * proxy from the environment.  It knows nothing of YARN or Spark.
@@ -33,6 +35,10 @@ void httpout_free(struct httpout *h);
 /* The time limit of h's next calls (milliseconds, > 0): a caller that tries
  * several servers within one budget gives each what is left of it. */
 void httpout_set_total_ms(struct httpout *h, long total_ms);
+
+/* Headers ("Name: value", a NULL-ended list, NULL = none) that h's next calls send
+ * beside their own, until set again; the caller keeps them alive meanwhile. */
+void httpout_set_headers(struct httpout *h, const char *const *headers);
 
 /* Send `method` ("GET", "PUT", "POST") to url, with `json` as an application/json
  * body unless NULL, asking for `accept` (a media type; NULL = any).  Returns 0 and

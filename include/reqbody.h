@@ -34,6 +34,7 @@ struct reqbody {
 	const char *name;           /* NULL when absent; points into body */
 	const char *class_name;
 	const char *queue;
+	const char *callback;       /* callbackUrl (Tacitus's; hook.h), NULL = none */
 	char proxy_user[256];       /* effective proxy user, "" = none */
 	/* sessions only */
 	const char *kind;           /* canonical kind (static string) */

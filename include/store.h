@@ -18,6 +18,7 @@
  *   app/store_history.c    the history: its reads (GET /history...), its end
  *                          (tacitus.history.keep-days)
  *   app/store_metrics.c    the instances' counts (metrics.h)
+ *   app/store_hook.c       completion webhooks: the outbox (hook.h)
  * (app/store_int.h is what they share.)  A new query goes in the file of its
  * concern, declared in its section here.
  *
@@ -548,6 +549,39 @@ void store_history_job_free(struct store_history_job *j);
  * rows removed: 0 when nothing is left to purge.  (The reporting views over the
  * history are SQL only: sql/004_report.sql.) */
 enum store_rc store_purge_step(struct store *s, int keep_days, long *removed);
+
+/* ---- completion webhooks (store_hook.c; the outbox: sql/011_webhook.sql) ---- */
+
+/* Fan up to 100 new events out into deliveries, one per URL: the event's callbackUrl
+ * and urls_json (a JSON array of the server's URLs), each to be given up retry_ms
+ * after its job ended.  Sets *events to the events fanned out. */
+enum store_rc store_hook_fan_out(struct store *s, const char *urls_json, long long retry_ms,
+				 int *events);
+
+/* A delivery to make: its id, URL, body, and how many attempts it had. */
+struct store_hook {
+	long long id;
+	const char *url, *payload;
+	int attempts;
+};
+
+struct store_hooks {
+	void *res;
+	int n;
+	struct store_hook *v;
+};
+
+/* Claim for instance, for claim_ms, up to max deliveries that are due (not delivered,
+ * not given up, their next try past, nobody's claim running), the oldest first. */
+enum store_rc store_hook_claim(struct store *s, const char *instance, long long claim_ms,
+			       int max, struct store_hooks *out);
+void store_hooks_free(struct store_hooks *h);
+
+/* Record an attempt of delivery id by instance: the answer's status (0 = none),
+ * error (NULL = none), how long it took; delivered, or tried again in backoff_ms,
+ * or given up when that would be past its time.  Releases the claim. */
+enum store_rc store_hook_done(struct store *s, long long id, const char *instance, long status,
+			      const char *error, long ms, bool delivered, long long backoff_ms);
 
 /* ---- the instances' counts (store_metrics.c) ---- */
 

@@ -88,6 +88,8 @@ else
 	MASTER="livy.spark.master = local[1]"
 	TESTS=$ROOT/tests/integration
 fi
+# completion webhooks to the tests' own receivers (tests/integration/test_webhooks.py)
+export TACITUS_HOOK_SECRET="whsec_$(openssl rand -base64 24)"
 # The harness's user is the operator: a superuser, who alone may scrape /metrics
 cat > "$LIVY_CONF_DIR/livy.conf" <<CONF
 $MASTER
@@ -97,6 +99,10 @@ livy.server.session.ttl-check = true
 livy.file.local-dir-whitelist = $WHITELIST
 tacitus.history.keep-days = 36500
 livy.superusers = $TACITUS_USER
+tacitus.webhook.allowed-hosts = 127.0.0.1
+tacitus.webhook.secret = $TACITUS_HOOK_SECRET
+tacitus.webhook.timeout = 2s
+tacitus.webhook.retry-for = 10m
 CONF
 cp "$ROOT/app/conf/spark-blacklist.conf" "$LIVY_CONF_DIR/"
 

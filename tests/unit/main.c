@@ -23,6 +23,7 @@ static const struct {
 	{"sweep", test_sweep},
 	{"sparkjar", test_sparkjar},
 	{"histquery", test_histquery},
+	{"hook", test_hook},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

@@ -106,6 +106,26 @@ void test_config(void)
 	CHECK(cfg_parse_livy_conf(&c, "tacitus.standalone.ui-port = 0\n", "t", err,
 				  sizeof err) == -1);
 
+	/* completion webhooks: none by default; URLs http(s) only */
+	cfg_defaults(&c);
+	CHECK(c.n_hook_urls == 0 && c.n_hook_hosts == 0 && c.hook_secret[0] == '\0');
+	CHECK(c.hook_retry_ms == 86400000 && c.hook_timeout_ms == 5000);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.webhook.urls = https://a.example/h, http://b:8/x\n"
+				  "tacitus.webhook.allowed-hosts = a.example 127.0.0.1\n"
+				  "tacitus.webhook.secret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\n"
+				  "tacitus.webhook.retry-for = 1h\n"
+				  "tacitus.webhook.timeout = 500ms\n", "t", err, sizeof err) == 0);
+	CHECK(c.n_hook_urls == 2 && !strcmp(c.hook_urls[1], "http://b:8/x"));
+	CHECK(c.n_hook_hosts == 2 && !strcmp(c.hook_hosts[1], "127.0.0.1"));
+	CHECK_STR(c.hook_secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+	CHECK(c.hook_retry_ms == 3600000 && c.hook_timeout_ms == 500);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.webhook.urls = ftp://a.example/h\n", "t", err,
+				  sizeof err) == -1);
+	CHECK_STR(err, "t:1: tacitus.webhook.urls: 'ftp://a.example/h' is not an http(s) URL");
+	CHECK(c.n_hook_urls == 0);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.webhook.timeout = 10ms\n", "t", err,
+				  sizeof err) == -1);
+
 	cfg_defaults(&c);
 	CHECK(cfg_parse_blacklist(&c, "# keys\nspark.custom.key\n\n  spark.master \r\n", "bl", err,
 				  sizeof err) == 0);

@@ -54,5 +54,6 @@ void test_standalone(void);
 void test_sweep(void);
 void test_sparkjar(void);
 void test_histquery(void);
+void test_hook(void);
 
 #endif

@@ -1,0 +1,21 @@
+/* hooksend.h - the webhook sender: one process per instance that delivers the
+ * completion webhooks of the outbox (what, to whom and how: hook.h).
+ *
+ * The module owns the sender's loop: every look (at once after work, else every
+ * 250 ms) fans the new events out into deliveries (store.h), claims one due
+ * delivery for its call's time-out plus HOOK_CLAIM_MS, POSTs it signed with a
+ * libcurl handle of its own (httpout.h: no redirect, no proxy, bounded answer),
+ * and records the attempt: delivered on a 2xx, else tried again after
+ * hook_backoff_ms until its time is over.  A process apart from the monitor, so
+ * that a slow receiver never slows the monitor's loop; like a worker, it holds no
+ * capability and no way to the keeper (master.c).
+ */
+#ifndef TACITUS_HOOKSEND_H
+#define TACITUS_HOOKSEND_H
+
+#include "config.h"
+
+/* The sender of instance `instance`: runs until SIGTERM; returns the exit code. */
+int hooksend_main(const struct cfg *c, const char *instance);
+
+#endif
