@@ -35,6 +35,7 @@
 #define CLAIM_PER_CYCLE 32
 #define MIN_CYCLE_MS 50         /* notifications arriving faster are handled together */
 #define MAINTENANCE_MS 1000     /* leases renewed, adoption and expiry: once a second */
+#define ORPHAN_LOOK_MS 250      /* the other monitors' locks: looked at this often */
 #define PURGE_EVERY_MS 10000    /* tacitus.history.keep-days: a look every 10 s ... */
 #define PURGE_BUDGET_MS 200     /* ... purging for at most this long */
 #define PURGE_DAYS_MAX 1000000
@@ -98,6 +99,9 @@ struct mon {
 	char **job_env;             /* every job's environment (jobenv.h), made at start */
 	struct jobuser_pool *users; /* the accounts jobs run as (jobuser.h) */
 	struct leasewatch owners;   /* other monitors, as this one saw them */
+	struct leasewatch_locks locks;  /* ... and their connections' locks */
+	long long last_orphan_look; /* now_ms() of the last look at those locks */
+	bool held;                  /* this monitor's own lock is held (store_hold_owner) */
 	long long last_renewal;     /* now_ms() of the last renewal attempt, 0 = none yet */
 	long long last_purge;       /* now_ms() of the last purge of old history */
 	long long last_busy_log;    /* now_ms() of the last "every job account is busy" */
@@ -1408,12 +1412,13 @@ static void sa_round_end(struct mon *m, bool asked)
 	m->sa_failures = m->sa_round_failed ? m->sa_failures + 1 : 0;
 }
 
-/* j, whose monitor stopped renewing its lease, is this monitor's now. */
-static void adopted(struct mon *m, struct store_job *j)
+/* j, whose monitor is gone (why), is this monitor's now. */
+static void adopted(struct mon *m, struct store_job *j, const char *why)
 {
 	char what[LABEL_MAX], line[NOTE_MAX];
 
-	log_info("%s: adopted (its owner stopped renewing its lease)", label(j, what, sizeof what));
+	log_info("%s: adopted from %s (%s)", label(j, what, sizeof what),
+		 j->prev_owner ? j->prev_owner : "?", why);
 	metrics_count(METRICS_ADOPTIONS, 1);
 	if (!j->pid || local(m, j))
 		return;
@@ -1521,8 +1526,62 @@ static void purge_history(struct mon *m)
 			 m->cfg->history_keep_days);
 }
 
+#define GONE_BY_LEASE "its monitor stopped renewing its lease"
+#define GONE_BY_LOCK "its monitor's connection to the database is gone"
+
+/* The jobs a take-over gave this monitor (their owner gone, why): a cluster job, or one
+ * of this host and boot, is adopted (watched from the next cycle on); the others end
+ * dead, their process out of reach. */
+static void take_jobs(struct mon *m, struct store_jobs *jobs, const char *why)
+{
+	for (int i = 0; i < jobs->n; i++) {
+		struct store_job *j = &jobs->v[i];
+		char reason[NOTE_MAX];
+
+		/* a cluster job is not tied to a host: its cluster manager says how it ends */
+		if (yarn_job(j) || sa_job(j) || local(m, j)) {
+			adopted(m, j, why);
+			continue;
+		}
+		snprintf(reason, sizeof reason, "its monitor on %s stopped renewing the lease and the "
+			 "process cannot be checked from here; its outcome is unknown",
+			 j->host ? j->host : "?");
+		end_job(m, j, "dead", -1, reason);
+	}
+}
+
+/* Every ORPHAN_LOOK_MS: look at the other monitors' locks, and take the launched jobs
+ * of those whose lock went away (leasewatch.h, store_take_orphans), without waiting
+ * for their leases. */
+static void look_for_orphans(struct mon *m)
+{
+	const char *gone[LEASEWATCH_OWNERS_MAX];
+	struct store_locks locks;
+	struct store_jobs jobs;
+	int n = 0;
+
+	m->last_orphan_look = now_ms();
+	if (store_owner_locks(m->s, m->o->instance, m->host, m->boot_id, &locks) != STORE_OK)
+		return;
+	/* the session the look was made in (a reconnect inside it starts a new history) */
+	leasewatch_locks_begin(&m->locks, store_session(m->s));
+	for (int i = 0; i < locks.n; i++)
+		leasewatch_locks_see(&m->locks, locks.owner[i], locks.held[i]);
+	leasewatch_locks_end(&m->locks);
+	for (int i = 0; i < m->locks.n; i++)
+		if (m->locks.v[i].gone)
+			gone[n++] = m->locks.v[i].owner;
+	if (n && store_take_orphans(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
+				    gone, n, &jobs) == STORE_OK) {
+		take_jobs(m, &jobs, GONE_BY_LOCK);
+		store_jobs_free(&jobs);
+	}
+	store_locks_free(&locks);
+}
+
 /* Once per MAINTENANCE_MS: renew this monitor's leases, adopt and end what others
- * left (nothing more when the leases could not be renewed). */
+ * left (nothing more when the leases could not be renewed; no take-over while this
+ * monitor's own lock is not held). */
 static void maintain(struct mon *m)
 {
 	struct store_jobs jobs;
@@ -1530,21 +1589,8 @@ static void maintain(struct mon *m)
 
 	if (!keep_leases(m))
 		return;
-	if (take_over(m, &jobs) == STORE_OK) {
-		for (int i = 0; i < jobs.n; i++) {
-			struct store_job *j = &jobs.v[i];
-			char why[NOTE_MAX];
-
-			/* a cluster job is not tied to a host: its cluster manager says how it ends */
-			if (yarn_job(j) || sa_job(j) || local(m, j)) {
-				adopted(m, j);
-				continue;       /* watched from the next cycle on */
-			}
-			snprintf(why, sizeof why, "its monitor on %s stopped renewing the lease and the "
-				 "process cannot be checked from here; its outcome is unknown",
-				 j->host ? j->host : "?");
-			end_job(m, j, "dead", -1, why);
-		}
+	if (m->held && take_over(m, &jobs) == STORE_OK) {
+		take_jobs(m, &jobs, GONE_BY_LEASE);
 		store_jobs_free(&jobs);
 	}
 	purge_history(m);
@@ -1604,6 +1650,36 @@ static int until_maintenance(long long last)
 	long long left = last + MAINTENANCE_MS - now_ms();
 
 	return left > 0 ? (int)left : 0;
+}
+
+/* Milliseconds until the next look at the other monitors' locks, 0 when it is due. */
+static int until_orphan_look(const struct mon *m)
+{
+	long long left = m->last_orphan_look + ORPHAN_LOOK_MS - now_ms();
+
+	return left > 0 ? (int)left : 0;
+}
+
+/* How long the loop may sleep: until the next maintenance or look, whichever is first. */
+static int until_due(const struct mon *m, long long last_maintenance)
+{
+	int a = until_maintenance(last_maintenance), b = until_orphan_look(m);
+
+	return a < b ? a : b;
+}
+
+/* Hold this monitor's own lock (store_hold_owner), saying when that changes. */
+static void hold_own_lock(struct mon *m)
+{
+	enum store_rc rc = store_hold_owner(m->s, m->o->instance);
+
+	if (rc == STORE_OK && !m->held)
+		log_info("monitor: holds its lock in the database");
+	else if (rc != STORE_OK && m->held)
+		log_warn("monitor: its lock in the database is not held (%s); it claims and adopts "
+			 "nothing until it is", rc == STORE_DUPLICATE ? "another session holds it" :
+			 "the database is away");
+	m->held = rc == STORE_OK;
 }
 
 /* Sleep until a notification, the end of a job shim of ours, SIGTERM or timeout_ms. */
@@ -1694,6 +1770,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 			sleep(1);
 			continue;
 		}
+		hold_own_lock(&m);
 		/* once per period whatever the outcome: a renewal refused on a live
 		 * connection (an error in the UPDATE) is refused again at once, and
 		 * retrying at once spins and floods the log */
@@ -1701,16 +1778,22 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 			maintain(&m);
 			last_maintenance = now_ms();
 		}
-		/* Leases not renewed: claim, launch and watch nothing until they are.
-		 * Our leases may lapse meanwhile and another monitor adopt our jobs;
-		 * every write is guarded by owner, but a claim would take batches
-		 * that we cannot hold, and skipping loses nothing: jobs run on, their
-		 * output is stored at the next good cycle, and other monitors claim
-		 * what waits. */
-		if (!m.renewed) {
-			wait_for_work(&m, until_maintenance(last_maintenance));
+		/* Leases not renewed, or our lock not held: claim, launch, adopt and
+		 * watch nothing until they are.  Our leases may lapse meanwhile (and
+		 * without our lock others may judge us gone) and another monitor adopt
+		 * our jobs; every write is guarded by owner, but a claim would take
+		 * batches that we cannot hold, and skipping loses nothing: jobs run on,
+		 * their output is stored at the next good cycle, and other monitors
+		 * claim what waits.  A lock not held is tried again as often as the
+		 * look at the others' locks. */
+		if (!m.renewed || !m.held) {
+			int wait = until_maintenance(last_maintenance);
+
+			wait_for_work(&m, m.held || wait < ORPHAN_LOOK_MS ? wait : ORPHAN_LOOK_MS);
 			continue;
 		}
+		if (!until_orphan_look(&m))
+			look_for_orphans(&m);
 		started = now_ms();
 		cycle(&m);
 		took = now_ms() - started;
@@ -1719,7 +1802,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		 * instead of running a cycle per notification */
 		if (took < MIN_CYCLE_MS)
 			poll(NULL, 0, (int)(MIN_CYCLE_MS - took));
-		wait_for_work(&m, until_maintenance(last_maintenance));
+		wait_for_work(&m, until_due(&m, last_maintenance));
 	}
 	log_info("monitor: stopping; running jobs keep running and go to whoever adopts them");
 	if (m.s)
