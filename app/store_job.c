@@ -136,7 +136,10 @@ enum store_rc store_hold_owner(struct store *s, const char *owner)
 		snprintf(s->owner, sizeof s->owner, "%s", owner);
 		s->owner_session = 0;
 	}
-	if (still_held(s, s->owner_session))
+	/* no look at the socket here (as still_held does): what it holds is the
+	 * monitor's NOTIFYs, for its own poll; a broken connection shows at the
+	 * monitor's next statement, whose reconnect takes the lock again */
+	if (s->owner_session == s->session && PQstatus(s->conn) == CONNECTION_OK)
 		return STORE_OK;
 	if (store_ensure(s) != STORE_OK)
 		return STORE_ERROR;
