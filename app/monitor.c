@@ -1552,7 +1552,7 @@ static void take_jobs(struct mon *m, struct store_jobs *jobs, const char *why)
 
 /* Every ORPHAN_LOOK_MS: look at the other monitors' locks, and take the launched jobs
  * of those whose lock went away (leasewatch.h, store_take_orphans), without waiting
- * for their leases. */
+ * for their leases.  Nothing while this monitor's own lock is not held. */
 static void look_for_orphans(struct mon *m)
 {
 	const char *gone[LEASEWATCH_OWNERS_MAX];
@@ -1561,6 +1561,8 @@ static void look_for_orphans(struct mon *m)
 	int n = 0;
 
 	m->last_orphan_look = now_ms();
+	if (!m->held)
+		return;
 	if (store_owner_locks(m->s, m->o->instance, m->host, m->boot_id, &locks) != STORE_OK)
 		return;
 	/* the session the look was made in (a reconnect inside it starts a new history) */
@@ -1603,7 +1605,8 @@ static void maintain(struct mon *m)
 				  &added);
 }
 
-/* On every wake-up: launch what waits, watch what runs. */
+/* On every wake-up: launch what waits (claims only while this monitor holds its
+ * lock: monitor.h), watch what runs. */
 static void cycle(struct mon *m)
 {
 	struct store_jobs jobs;
@@ -1612,7 +1615,7 @@ static void cycle(struct mon *m)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;                   /* our shims: their status is in their folder */
 	sa_round_begin(m);
-	if (store_claim(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
+	if (m->held && store_claim(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
 			CLAIM_PER_CYCLE, &jobs) == STORE_OK) {
 		for (int i = 0; i < jobs.n && !stopping && keep_leases(m); i++)
 			if (sa_job(&jobs.v[i]))
@@ -1677,8 +1680,9 @@ static void hold_own_lock(struct mon *m)
 		log_info("monitor: holds its lock in the database");
 	else if (rc != STORE_OK && m->held)
 		log_warn("monitor: its lock in the database is not held (%s); it claims and adopts "
-			 "nothing until it is", rc == STORE_DUPLICATE ? "another session holds it" :
-			 "the database is away");
+			 "nothing until it is (tried again every %d ms)",
+			 rc == STORE_DUPLICATE ? "another session holds it" : "the database is away",
+			 ORPHAN_LOOK_MS);
 	m->held = rc == STORE_OK;
 }
 
@@ -1778,18 +1782,14 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 			maintain(&m);
 			last_maintenance = now_ms();
 		}
-		/* Leases not renewed, or our lock not held: claim, launch, adopt and
-		 * watch nothing until they are.  Our leases may lapse meanwhile (and
-		 * without our lock others may judge us gone) and another monitor adopt
-		 * our jobs; every write is guarded by owner, but a claim would take
-		 * batches that we cannot hold, and skipping loses nothing: jobs run on,
-		 * their output is stored at the next good cycle, and other monitors
-		 * claim what waits.  A lock not held is tried again as often as the
-		 * look at the others' locks. */
-		if (!m.renewed || !m.held) {
-			int wait = until_maintenance(last_maintenance);
-
-			wait_for_work(&m, m.held || wait < ORPHAN_LOOK_MS ? wait : ORPHAN_LOOK_MS);
+		/* Leases not renewed: claim, launch and watch nothing until they are.
+		 * Our leases may lapse meanwhile and another monitor adopt our jobs;
+		 * every write is guarded by owner, but a claim would take batches
+		 * that we cannot hold, and skipping loses nothing: jobs run on, their
+		 * output is stored at the next good cycle, and other monitors claim
+		 * what waits. */
+		if (!m.renewed) {
+			wait_for_work(&m, until_maintenance(last_maintenance));
 			continue;
 		}
 		if (!until_orphan_look(&m))

@@ -42,8 +42,10 @@
  * owner (the old owner's are refused from then on, so it stops watching), and a
  * kill is sent only to a group proved to be the job's; nothing is launched or
  * submitted again (store_take_orphans).  A reconnect takes the lock again before
- * any other statement (store_ensure), and the monitor claims, launches and adopts
- * nothing while it does not hold it.  PostgreSQL restarting frees every lock at
+ * any other statement (store_ensure), and the monitor claims and adopts nothing
+ * while it does not hold it (it goes on watching its jobs and renewing their
+ * leases: a lock held a while longer by the server side of a half-open connection
+ * must not leave them unwatched).  PostgreSQL restarting frees every lock at
  * once: since an observer judges only by a lock it saw held in its current
  * session, nobody is judged gone by it, and the leases (leasewatch.h) decide as
  * before.

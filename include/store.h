@@ -180,10 +180,11 @@ enum store_rc store_hold_name(struct store *s, const char *instance);
  * kernel closes its socket; other monitors take that for the monitor's death
  * (leasewatch.h, store_take_orphans).  A reconnect takes it again first thing
  * (store_ensure), before any statement of the monitor's; the monitor calls this
- * before each cycle and claims, launches and adopts nothing while it returns
- * anything but STORE_OK.  STORE_DUPLICATE when another session holds it (a peer
- * looking at it, for the length of one statement); STORE_ERROR when the database
- * cannot be reached. */
+ * before each cycle and claims and adopts nothing while it returns anything but
+ * STORE_OK.  STORE_DUPLICATE when another session holds it (a peer looking at it,
+ * for the length of one statement; the server's side of a connection of ours that
+ * broke without its noticing yet); STORE_ERROR when the database cannot be
+ * reached. */
 enum store_rc store_hold_owner(struct store *s, const char *owner);
 
 /* Extend the leases of every job `owner` holds. */
