@@ -1552,19 +1552,21 @@ static void take_jobs(struct mon *m, struct store_jobs *jobs, const char *why)
 
 /* Every ORPHAN_LOOK_MS: look at the other monitors' locks, and take the launched jobs
  * of those whose lock went away (leasewatch.h, store_take_orphans), without waiting
- * for their leases.  Nothing while this monitor's own lock is not held. */
-static void look_for_orphans(struct mon *m)
+ * for their leases.  Nothing while this monitor's own lock is not held.  True when it
+ * took any. */
+static bool look_for_orphans(struct mon *m)
 {
 	const char *gone[LEASEWATCH_OWNERS_MAX];
 	struct store_locks locks;
 	struct store_jobs jobs;
+	bool took = false;
 	int n = 0;
 
 	m->last_orphan_look = now_ms();
 	if (!m->held)
-		return;
+		return false;
 	if (store_owner_locks(m->s, m->o->instance, m->host, m->boot_id, &locks) != STORE_OK)
-		return;
+		return false;
 	/* the session the look was made in (a reconnect inside it starts a new history) */
 	leasewatch_locks_begin(&m->locks, store_session(m->s));
 	for (int i = 0; i < locks.n; i++)
@@ -1576,9 +1578,11 @@ static void look_for_orphans(struct mon *m)
 	if (n && store_take_orphans(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
 				    gone, n, &jobs) == STORE_OK) {
 		take_jobs(m, &jobs, GONE_BY_LOCK);
+		took = jobs.n > 0;
 		store_jobs_free(&jobs);
 	}
 	store_locks_free(&locks);
+	return took;
 }
 
 /* Once per MAINTENANCE_MS: renew this monitor's leases, adopt and end what others
@@ -1686,8 +1690,9 @@ static void hold_own_lock(struct mon *m)
 	m->held = rc == STORE_OK;
 }
 
-/* Sleep until a notification, the end of a job shim of ours, SIGTERM or timeout_ms. */
-static void wait_for_work(struct mon *m, int timeout_ms)
+/* Sleep until a notification, the end of a job shim of ours, SIGTERM or timeout_ms.
+ * True when woken by work (a notification, a shim's end), false when the time ran out. */
+static bool wait_for_work(struct mon *m, int timeout_ms)
 {
 	struct pollfd p[3] = {
 		{.fd = store_socket(m->s), .events = POLLIN},
@@ -1697,8 +1702,10 @@ static void wait_for_work(struct mon *m, int timeout_ms)
 	char buf[64];
 
 	/* a shim the keeper started ended while we talked to it: no sleep */
-	if (keeper_news() || poll(p, 3, timeout_ms) <= 0)
-		return;
+	if (keeper_news())
+		return true;
+	if (poll(p, 3, timeout_ms) <= 0)
+		return false;
 	if (p[2].revents)
 		keeper_news();
 	if (p[1].revents & POLLIN)
@@ -1706,6 +1713,7 @@ static void wait_for_work(struct mon *m, int timeout_ms)
 			;
 	if (p[0].revents & POLLIN)
 		store_drain_notifies(m->s);
+	return true;
 }
 
 /* The names (never the values) of the variables every job gets. */
@@ -1726,6 +1734,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	struct mon m;
 	char app[APP_NAME_MAX], jobs[JOB_DIR_MAX];
 	long long last_maintenance = 0, started, took;
+	bool work = true;           /* a cycle is due: the first, or woken by work */
 
 	memset(&m, 0, sizeof m);
 	m.cfg = c;
@@ -1781,6 +1790,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		if (!until_maintenance(last_maintenance)) {
 			maintain(&m);
 			last_maintenance = now_ms();
+			work = true;        /* the fallback: a cycle at least once a period */
 		}
 		/* Leases not renewed: claim, launch and watch nothing until they are.
 		 * Our leases may lapse meanwhile and another monitor adopt our jobs;
@@ -1789,20 +1799,24 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		 * output is stored at the next good cycle, and other monitors claim
 		 * what waits. */
 		if (!m.renewed) {
-			wait_for_work(&m, until_maintenance(last_maintenance));
+			work = wait_for_work(&m, until_maintenance(last_maintenance));
 			continue;
 		}
-		if (!until_orphan_look(&m))
-			look_for_orphans(&m);
-		started = now_ms();
-		cycle(&m);
-		took = now_ms() - started;
-		metrics_cycle((double)took / 1000.0);
-		/* a burst of POSTs sends a NOTIFY each: let them gather for a moment
-		 * instead of running a cycle per notification */
-		if (took < MIN_CYCLE_MS)
-			poll(NULL, 0, (int)(MIN_CYCLE_MS - took));
-		wait_for_work(&m, until_due(&m, last_maintenance));
+		/* adopted jobs are watched at once; a wake-up for the look alone runs
+		 * no cycle */
+		if (!until_orphan_look(&m) && look_for_orphans(&m))
+			work = true;
+		if (work) {
+			started = now_ms();
+			cycle(&m);
+			took = now_ms() - started;
+			metrics_cycle((double)took / 1000.0);
+			/* a burst of POSTs sends a NOTIFY each: let them gather for a
+			 * moment instead of running a cycle per notification */
+			if (took < MIN_CYCLE_MS)
+				poll(NULL, 0, (int)(MIN_CYCLE_MS - took));
+		}
+		work = wait_for_work(&m, until_due(&m, last_maintenance));
 	}
 	log_info("monitor: stopping; running jobs keep running and go to whoever adopts them");
 	if (m.s)
