@@ -22,7 +22,9 @@
  * made in the same database session of this monitor.  Freed without having been
  * seen held proves nothing: after PostgreSQL restarted (or this monitor's own
  * connection broke) every lock is free until its holder reconnects and takes it
- * again, so a new session of the observer starts from "not seen".  An owner
+ * again, so a new session of the observer starts from "not seen".  An owner never
+ * seen holding its lock (an instance of an earlier version, which takes none, or one
+ * that died before this monitor first looked) is left to its lease.  An owner
  * stalled but connected (SIGSTOP, a hung host whose TCP connection stands) keeps
  * its lock and is caught by its lease alone.  What may be taken from an owner gone
  * by its lock is store_take_orphans' rule (store.h).

@@ -9,7 +9,8 @@ These tests break the stack on purpose and put it back together afterwards:
                   exit status, and the batch succeeds with its whole log; it does so at once
                   (well inside the lease) because the dead monitor's lock in PostgreSQL went
                   with its connection, while an instance stopped (SIGSTOP) but connected keeps
-                  its lock and loses its batch only by its lease
+                  its lock and loses its batch only by its lease; a live monitor whose
+                  connection the server ends runs nothing twice and takes its lock again
     restart       stack.sh stop + start: states kept, a job running across it succeeds, ids go on
     postgres      PostgreSQL stopped and started under light read load: 503 + Retry-After
                   while down, 200 again within ~2 s, nothing lost, jobs still launched
@@ -662,6 +663,45 @@ def test_a_stopped_but_connected_instance_is_adopted_by_its_lease(cfg, tac, run_
         f"batch {bid} went back to {batch_row(db, bid)[1]!r} after SIGCONT (adopter {new_owner})"
     actor = db.query(f"select actor from batch_event where batch_id={bid} and to_state='success'")
     assert actor == new_owner, f"success recorded by {actor!r}, the adopter was {new_owner!r}"
+
+
+def monitor_lock_held(db, n):
+    """Whether app-n's monitor holds its own lock on its connection: the session advisory
+    lock keyed by the hash of its name (a bigint key shows its halves in classid, objid)."""
+    return db.query(
+        f"WITH k AS (SELECT hashtextextended('tacitus monitor app-{n}', 0) AS k) "
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid), k "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock' "
+        "AND l.objsubid = 1 AND l.classid = ((k.k >> 32) & 4294967295)::oid "
+        "AND l.objid = (k.k & 4294967295)::oid "
+        f"AND a.application_name LIKE 'tacitus/app-{n}/monitor/%'") != "0"
+
+
+def test_a_live_monitor_whose_connection_drops_runs_nothing_twice(cfg, tac, run_id):
+    """The server ends a live monitor's connection (pg_terminate_backend, three times, while
+    batches are being claimed and launched): its lock goes with it, and others may take its
+    launched batches before it notices, but only launched ones, so every batch runs once and
+    succeeds; the monitor takes its lock again on its new connection."""
+    db = tac.db
+    token = f"blip-{run_id}"
+    r, first = tac.create_batch(quick(cfg, f"{token}-0", 15))
+    assert first is not None, f"batch not created: {tl.describe(r)}"
+    owner, victim = running_with_marker(db, first, f"{token}-0")
+    tl.wait_until(lambda: monitor_lock_held(db, victim), 30, f"app-{victim}'s monitor to hold "
+                  "its lock")
+    ids = [first]
+    for i in range(1, 4):
+        r, bid = tac.create_batch(quick(cfg, f"{token}-{i}", 3))
+        assert bid is not None, f"batch not created: {tl.describe(r)}"
+        ids.append(bid)
+        db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 f"WHERE application_name LIKE 'tacitus/app-{victim}/monitor/%'")
+        time.sleep(0.3)
+    wait_db_terminal(db, ids, timeout=180)
+    for i, bid in enumerate(ids):
+        check_ran_once(tac, bid, f"{token}-{i}")
+    tl.wait_until(lambda: monitor_lock_held(db, victim), 10,
+                  f"app-{victim}'s monitor to hold its lock again on its new connection")
 
 
 def test_a_live_owner_with_an_old_lease_is_not_declared_dead(cfg, tac, run_id):
