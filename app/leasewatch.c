@@ -1,4 +1,4 @@
-/* leasewatch.c - another monitor's silence, as this monitor saw it. */
+/* leasewatch.c - another monitor's silence, and its lock's end, as this monitor saw them. */
 #include "leasewatch.h"
 
 #include <stdio.h>
@@ -65,4 +65,57 @@ bool leasewatch_silent(const struct leasewatch *w, const char *owner, long long 
 	if (released_counts && !strcmp(o->mark, LEASEWATCH_RELEASED))
 		return true;
 	return o->silent_ms >= silent_ms;
+}
+
+void leasewatch_locks_begin(struct leasewatch_locks *w, unsigned long session)
+{
+	if (session != w->session)
+		w->n = 0;
+	w->session = session;
+	for (int i = 0; i < w->n; i++)
+		w->v[i].seen = false;
+}
+
+static struct leasewatch_lock *find_lock(const struct leasewatch_locks *w, const char *owner)
+{
+	for (int i = 0; i < w->n; i++)
+		if (!strcmp(w->v[i].owner, owner))
+			return (struct leasewatch_lock *)&w->v[i];
+	return NULL;
+}
+
+void leasewatch_locks_see(struct leasewatch_locks *w, const char *owner, bool held)
+{
+	struct leasewatch_lock *o = find_lock(w, owner);
+
+	if (strlen(owner) >= LEASEWATCH_OWNER_MAX)
+		return;
+	if (!o) {
+		if (w->n == LEASEWATCH_OWNERS_MAX)
+			return;
+		o = &w->v[w->n++];
+		snprintf(o->owner, sizeof o->owner, "%s", owner);
+		o->held = held;
+		o->gone = false;
+	}
+	o->gone = !held && (o->held || o->gone);
+	o->held = held;
+	o->seen = true;
+}
+
+void leasewatch_locks_end(struct leasewatch_locks *w)
+{
+	int k = 0;
+
+	for (int i = 0; i < w->n; i++)
+		if (w->v[i].seen)
+			w->v[k++] = w->v[i];
+	w->n = k;
+}
+
+bool leasewatch_lock_gone(const struct leasewatch_locks *w, const char *owner)
+{
+	const struct leasewatch_lock *o = find_lock(w, owner);
+
+	return o && o->gone;
 }

@@ -36,6 +36,7 @@
 #define MIN_CYCLE_MS 50         /* notifications arriving faster are handled together */
 #define MAINTENANCE_MS 1000     /* leases renewed, adoption and expiry: once a second */
 #define OUTPUT_ROUND_MS 100     /* a running job's output stored per cycle, at most this long */
+#define ORPHAN_LOOK_MS 250      /* the other monitors' locks: looked at this often */
 #define PURGE_EVERY_MS 10000    /* tacitus.history.keep-days: a look every 10 s ... */
 #define PURGE_BUDGET_MS 200     /* ... purging for at most this long */
 #define PURGE_DAYS_MAX 1000000
@@ -99,6 +100,9 @@ struct mon {
 	char **job_env;             /* every job's environment (jobenv.h), made at start */
 	struct jobuser_pool *users; /* the accounts jobs run as (jobuser.h) */
 	struct leasewatch owners;   /* other monitors, as this one saw them */
+	struct leasewatch_locks locks;  /* ... and their connections' locks */
+	long long last_orphan_look; /* now_ms() of the last look at those locks */
+	bool held;                  /* this monitor's own lock is held (store_hold_owner) */
 	long long last_renewal;     /* now_ms() of the last renewal attempt, 0 = none yet */
 	long long last_purge;       /* now_ms() of the last purge of old history */
 	long long last_busy_log;    /* now_ms() of the last "every job account is busy" */
@@ -1433,12 +1437,13 @@ static void sa_round_end(struct mon *m, bool asked)
 	m->sa_failures = m->sa_round_failed ? m->sa_failures + 1 : 0;
 }
 
-/* j, whose monitor stopped renewing its lease, is this monitor's now. */
-static void adopted(struct mon *m, struct store_job *j)
+/* j, whose monitor is gone (why), is this monitor's now. */
+static void adopted(struct mon *m, struct store_job *j, const char *why)
 {
 	char what[LABEL_MAX], line[NOTE_MAX];
 
-	log_info("%s: adopted (its owner stopped renewing its lease)", label(j, what, sizeof what));
+	log_info("%s: adopted from %s (%s)", label(j, what, sizeof what),
+		 j->prev_owner ? j->prev_owner : "?", why);
 	metrics_count(METRICS_ADOPTIONS, 1);
 	if (!j->pid || local(m, j))
 		return;
@@ -1546,8 +1551,68 @@ static void purge_history(struct mon *m)
 			 m->cfg->history_keep_days);
 }
 
+#define GONE_BY_LEASE "its monitor stopped renewing its lease"
+#define GONE_BY_LOCK "its monitor's connection to the database is gone"
+
+/* The jobs a take-over gave this monitor (their owner gone, why): a cluster job, or one
+ * of this host and boot, is adopted (watched from the next cycle on); the others end
+ * dead, their process out of reach. */
+static void take_jobs(struct mon *m, struct store_jobs *jobs, const char *why)
+{
+	for (int i = 0; i < jobs->n; i++) {
+		struct store_job *j = &jobs->v[i];
+		char reason[NOTE_MAX];
+
+		/* a cluster job is not tied to a host: its cluster manager says how it ends */
+		if (yarn_job(j) || sa_job(j) || local(m, j)) {
+			adopted(m, j, why);
+			continue;
+		}
+		snprintf(reason, sizeof reason, "its monitor on %s stopped renewing the lease and the "
+			 "process cannot be checked from here; its outcome is unknown",
+			 j->host ? j->host : "?");
+		end_job(m, j, "dead", -1, reason);
+	}
+}
+
+/* Every ORPHAN_LOOK_MS: look at the other monitors' locks, and take the launched jobs
+ * of those whose lock went away (leasewatch.h, store_take_orphans), without waiting
+ * for their leases.  Nothing while this monitor's own lock is not held.  True when it
+ * took any. */
+static bool look_for_orphans(struct mon *m)
+{
+	const char *gone[LEASEWATCH_OWNERS_MAX];
+	struct store_locks locks;
+	struct store_jobs jobs;
+	bool took = false;
+	int n = 0;
+
+	m->last_orphan_look = now_ms();
+	if (!m->held)
+		return false;
+	if (store_owner_locks(m->s, m->o->instance, m->host, m->boot_id, &locks) != STORE_OK)
+		return false;
+	/* the session the look was made in (a reconnect inside it starts a new history) */
+	leasewatch_locks_begin(&m->locks, store_session(m->s));
+	for (int i = 0; i < locks.n; i++)
+		leasewatch_locks_see(&m->locks, locks.owner[i], locks.held[i]);
+	leasewatch_locks_end(&m->locks);
+	for (int i = 0; i < m->locks.n; i++)
+		if (m->locks.v[i].gone)
+			gone[n++] = m->locks.v[i].owner;
+	if (n && store_take_orphans(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
+				    gone, n, &jobs) == STORE_OK) {
+		take_jobs(m, &jobs, GONE_BY_LOCK);
+		took = jobs.n > 0;
+		store_jobs_free(&jobs);
+	}
+	store_locks_free(&locks);
+	return took;
+}
+
 /* Once per MAINTENANCE_MS: renew this monitor's leases, adopt and end what others
- * left (nothing more when the leases could not be renewed). */
+ * left (nothing more when the leases could not be renewed; no take-over while this
+ * monitor's own lock is not held). */
 static void maintain(struct mon *m)
 {
 	struct store_jobs jobs;
@@ -1555,21 +1620,8 @@ static void maintain(struct mon *m)
 
 	if (!keep_leases(m))
 		return;
-	if (take_over(m, &jobs) == STORE_OK) {
-		for (int i = 0; i < jobs.n; i++) {
-			struct store_job *j = &jobs.v[i];
-			char why[NOTE_MAX];
-
-			/* a cluster job is not tied to a host: its cluster manager says how it ends */
-			if (yarn_job(j) || sa_job(j) || local(m, j)) {
-				adopted(m, j);
-				continue;       /* watched from the next cycle on */
-			}
-			snprintf(why, sizeof why, "its monitor on %s stopped renewing the lease and the "
-				 "process cannot be checked from here; its outcome is unknown",
-				 j->host ? j->host : "?");
-			end_job(m, j, "dead", -1, why);
-		}
+	if (m->held && take_over(m, &jobs) == STORE_OK) {
+		take_jobs(m, &jobs, GONE_BY_LEASE);
 		store_jobs_free(&jobs);
 	}
 	purge_history(m);
@@ -1582,7 +1634,8 @@ static void maintain(struct mon *m)
 				  &added);
 }
 
-/* On every wake-up: launch what waits, watch what runs. */
+/* On every wake-up: launch what waits (claims only while this monitor holds its
+ * lock: monitor.h), watch what runs. */
 static void cycle(struct mon *m)
 {
 	struct store_jobs jobs;
@@ -1591,7 +1644,7 @@ static void cycle(struct mon *m)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;                   /* our shims: their status is in their folder */
 	sa_round_begin(m);
-	if (store_claim(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
+	if (m->held && store_claim(m->s, m->o->instance, m->host, m->boot_id, m->o->lease_ttl,
 			CLAIM_PER_CYCLE, &jobs) == STORE_OK) {
 		for (int i = 0; i < jobs.n && !stopping && keep_leases(m); i++)
 			if (sa_job(&jobs.v[i]))
@@ -1631,8 +1684,40 @@ static int until_maintenance(long long last)
 	return left > 0 ? (int)left : 0;
 }
 
-/* Sleep until a notification, the end of a job shim of ours, SIGTERM or timeout_ms. */
-static void wait_for_work(struct mon *m, int timeout_ms)
+/* Milliseconds until the next look at the other monitors' locks, 0 when it is due. */
+static int until_orphan_look(const struct mon *m)
+{
+	long long left = m->last_orphan_look + ORPHAN_LOOK_MS - now_ms();
+
+	return left > 0 ? (int)left : 0;
+}
+
+/* How long the loop may sleep: until the next maintenance or look, whichever is first. */
+static int until_due(const struct mon *m, long long last_maintenance)
+{
+	int a = until_maintenance(last_maintenance), b = until_orphan_look(m);
+
+	return a < b ? a : b;
+}
+
+/* Hold this monitor's own lock (store_hold_owner), saying when that changes. */
+static void hold_own_lock(struct mon *m)
+{
+	enum store_rc rc = store_hold_owner(m->s, m->o->instance);
+
+	if (rc == STORE_OK && !m->held)
+		log_info("monitor: holds its lock in the database");
+	else if (rc != STORE_OK && m->held)
+		log_warn("monitor: its lock in the database is not held (%s); it claims and adopts "
+			 "nothing until it is (tried again every %d ms)",
+			 rc == STORE_DUPLICATE ? "another session holds it" : "the database is away",
+			 ORPHAN_LOOK_MS);
+	m->held = rc == STORE_OK;
+}
+
+/* Sleep until a notification, the end of a job shim of ours, SIGTERM or timeout_ms.
+ * True when woken by work (a notification, a shim's end), false when the time ran out. */
+static bool wait_for_work(struct mon *m, int timeout_ms)
 {
 	struct pollfd p[3] = {
 		{.fd = store_socket(m->s), .events = POLLIN},
@@ -1642,8 +1727,10 @@ static void wait_for_work(struct mon *m, int timeout_ms)
 	char buf[64];
 
 	/* a shim the keeper started ended while we talked to it: no sleep */
-	if (keeper_news() || poll(p, 3, timeout_ms) <= 0)
-		return;
+	if (keeper_news())
+		return true;
+	if (poll(p, 3, timeout_ms) <= 0)
+		return false;
 	if (p[2].revents)
 		keeper_news();
 	if (p[1].revents & POLLIN)
@@ -1651,6 +1738,7 @@ static void wait_for_work(struct mon *m, int timeout_ms)
 			;
 	if (p[0].revents & POLLIN)
 		store_drain_notifies(m->s);
+	return true;
 }
 
 /* The names (never the values) of the variables every job gets. */
@@ -1671,6 +1759,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	struct mon m;
 	char app[APP_NAME_MAX], jobs[JOB_DIR_MAX];
 	long long last_maintenance = 0, started, took;
+	bool work = true;           /* a cycle is due: the first, or woken by work */
 
 	memset(&m, 0, sizeof m);
 	m.cfg = c;
@@ -1719,12 +1808,14 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 			sleep(1);
 			continue;
 		}
+		hold_own_lock(&m);
 		/* once per period whatever the outcome: a renewal refused on a live
 		 * connection (an error in the UPDATE) is refused again at once, and
 		 * retrying at once spins and floods the log */
 		if (!until_maintenance(last_maintenance)) {
 			maintain(&m);
 			last_maintenance = now_ms();
+			work = true;        /* the fallback: a cycle at least once a period */
 		}
 		/* Leases not renewed: claim, launch and watch nothing until they are.
 		 * Our leases may lapse meanwhile and another monitor adopt our jobs;
@@ -1733,19 +1824,27 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		 * output is stored at the next good cycle, and other monitors claim
 		 * what waits. */
 		if (!m.renewed) {
-			wait_for_work(&m, until_maintenance(last_maintenance));
+			work = wait_for_work(&m, until_maintenance(last_maintenance));
 			continue;
 		}
-		started = now_ms();
-		m.more_output = false;
-		cycle(&m);
-		took = now_ms() - started;
-		metrics_cycle((double)took / 1000.0);
-		/* a burst of POSTs sends a NOTIFY each: let them gather for a moment
-		 * instead of running a cycle per notification */
-		if (took < MIN_CYCLE_MS)
-			poll(NULL, 0, (int)(MIN_CYCLE_MS - took));
-		wait_for_work(&m, m.more_output ? 0 : until_maintenance(last_maintenance));
+		/* adopted jobs are watched at once; a wake-up for the look alone runs
+		 * no cycle */
+		if (!until_orphan_look(&m) && look_for_orphans(&m))
+			work = true;
+		if (work) {
+			started = now_ms();
+			m.more_output = false;
+			cycle(&m);
+			took = now_ms() - started;
+			metrics_cycle((double)took / 1000.0);
+			/* a burst of POSTs sends a NOTIFY each: let them gather for a
+			 * moment instead of running a cycle per notification */
+			if (took < MIN_CYCLE_MS)
+				poll(NULL, 0, (int)(MIN_CYCLE_MS - took));
+		}
+		/* a job left output behind: the next cycle comes at once */
+		work = wait_for_work(&m, m.more_output ? 0 : until_due(&m, last_maintenance)) ||
+		       m.more_output;
 	}
 	log_info("monitor: stopping; running jobs keep running and go to whoever adopts them");
 	if (m.s)

@@ -52,11 +52,39 @@ void store_close(struct store *s)
 	free(s);
 }
 
-/* What a new server session needs: LISTEN again when this process listens. */
+enum store_rc store_take_owner_lock(struct store *s)
+{
+	const char *p[1] = {s->owner};
+	PGresult *r;
+	bool held;
+
+	if (!s->owner[0] || s->owner_session == s->session)
+		return STORE_OK;
+	r = PQexecParams(s->conn, "SELECT pg_try_advisory_lock(" STORE_OWNER_KEY("$1") ")", 1, NULL,
+			 p, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		log_error("database: the lock of monitor %s could not be taken: %s", s->owner,
+			  PQerrorMessage(s->conn));
+		PQclear(r);
+		return STORE_ERROR;
+	}
+	held = !strcmp(PQgetvalue(r, 0, 0), "t");
+	PQclear(r);
+	if (!held)
+		return STORE_DUPLICATE;
+	s->owner_session = s->session;
+	return STORE_OK;
+}
+
+/* What a new server session needs: the monitor's lock taken again first (a monitor
+ * that lost it may be judged gone meanwhile: store_hold_owner), then LISTEN again
+ * when this process listens.  A lock another session holds for a moment (a peer's
+ * look) is taken at the monitor's next store_hold_owner. */
 static enum store_rc setup_session(struct store *s)
 {
 	PGresult *r;
 
+	(void)store_take_owner_lock(s);     /* a failure is logged; tried again later */
 	if (!s->listening)
 		return STORE_OK;
 	r = PQexec(s->conn, "LISTEN " STORE_CHANNEL);
@@ -88,6 +116,11 @@ enum store_rc store_listen(struct store *s)
 {
 	s->listening = true;
 	return setup_session(s);
+}
+
+unsigned long store_session(struct store *s)
+{
+	return s->session;
 }
 
 int store_socket(struct store *s)

@@ -17,6 +17,12 @@
 #define STORE_CHANNEL "tacitus_batch"
 
 #define STORE_ERROR_TEXT_MAX 256    /* the primary message of the last failure */
+#define STORE_OWNER_MAX 128         /* a lease owner's name (an instance's) */
+
+/* The advisory lock key of lease owner O's monitor (store_hold_owner), O being SQL text
+ * (a parameter or a column).  Not the instance name's key (store_hold_name), which the
+ * master holds for the whole instance. */
+#define STORE_OWNER_KEY(O) "hashtextextended('tacitus monitor ' || " O ", 0)"
 
 struct store {
 	PGconn *conn;
@@ -26,6 +32,9 @@ struct store {
 	const char *prepared[STORE_MAX_PREPARED];   /* see store_run */
 	unsigned long session;      /* counts the server sessions: 1 once open, +1 per reconnect */
 	unsigned long name_session; /* the session that holds the instance's name, 0 = none */
+	char owner[STORE_OWNER_MAX];    /* the monitor whose lock this connection keeps
+					   (store_hold_owner), "" = none */
+	unsigned long owner_session;    /* the session that holds that lock, 0 = none */
 	char err_state[6];          /* SQLSTATE of the last failed statement, "" = none known */
 	char err_text[STORE_ERROR_TEXT_MAX];
 };
@@ -33,6 +42,11 @@ struct store {
 /* The visible-batch filter; R is the parameter holding the retain time in seconds. */
 #define STORE_VISIBLE(R) "b.deleted_at IS NULL AND (b.finished_at IS NULL OR " \
 	"b.finished_at > now() - " R "::int * interval '1 second')"
+
+/* Take lease owner s->owner's lock on this session, if s has one and does not hold it
+ * yet (store_hold_owner): STORE_OK when held, STORE_DUPLICATE when another session holds
+ * it, STORE_ERROR.  Sends no statement through store_run (store_ensure calls it). */
+enum store_rc store_take_owner_lock(struct store *s);
 
 /* Run one statement with n text parameters (n = 0: no parameters, several
  * statements allowed).  `sql` must be a string literal or another static text:

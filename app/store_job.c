@@ -28,7 +28,8 @@ enum jcol {
 	JC_ID, JC_ARGV, JC_JOB_DIR, JC_HOST, JC_BOOT_ID, JC_PID, JC_PID_START, JC_OUT_OFFSET,
 	JC_ERR_OFFSET, JC_LOG_LINES, JC_DELETED, JC_KILL_AGE, JC_STATE, JC_STOP_REASON,
 	JC_TRACKER, JC_YARN_TAG, JC_APP_ID, JC_UI_URL, JC_EXIT_CODE, JC_LAUNCH_AGE,
-	JC_AM_OUT_OFFSET, JC_AM_ERR_OFFSET, JC_LOG_URL, JC_SUBMIT_TRIED
+	JC_AM_OUT_OFFSET, JC_AM_ERR_OFFSET, JC_LOG_URL, JC_SUBMIT_TRIED,
+	JC_PREV_OWNER               /* take-overs only: after JOB_COLUMNS */
 };
 
 /* Rows of batch with a negative id are session drivers ("driver 3" is id -3). */
@@ -66,6 +67,7 @@ static void fill_jobs(PGresult *r, struct store_jobs *out)
 		j->am_err_offset = atoll(PQgetvalue(r, i, JC_AM_ERR_OFFSET));
 		j->log_url = store_col(r, i, JC_LOG_URL);
 		j->submit_tried = !strcmp(PQgetvalue(r, i, JC_SUBMIT_TRIED), "t");
+		j->prev_owner = PQnfields(r) > JC_PREV_OWNER ? store_col(r, i, JC_PREV_OWNER) : NULL;
 	}
 	if (!out->v)
 		out->n = 0;
@@ -90,17 +92,24 @@ static enum store_rc jobs_query(struct store *s, const char *what, const char *s
 	return STORE_OK;
 }
 
+/* Whether this connection's session still holds the lock it took in *held_session:
+ * an idle session sends nothing; a socket that became readable is the server's
+ * goodbye (or a notice), which PQconsumeInput reads. */
+static bool still_held(struct store *s, unsigned long held_session)
+{
+	struct pollfd pf = {.fd = PQsocket(s->conn), .events = POLLIN};
+
+	return held_session == s->session && PQstatus(s->conn) == CONNECTION_OK &&
+	       (poll(&pf, 1, 0) <= 0 || PQconsumeInput(s->conn));
+}
+
 enum store_rc store_hold_name(struct store *s, const char *instance)
 {
 	const char *p[1] = {instance};
-	struct pollfd pf = {.fd = PQsocket(s->conn), .events = POLLIN};
 	PGresult *r;
 	bool held;
 
-	/* an idle session that holds the name: nothing to send; a socket that became
-	 * readable is the server's goodbye (or a notice), which PQconsumeInput reads */
-	if (s->name_session == s->session && PQstatus(s->conn) == CONNECTION_OK &&
-	    (poll(&pf, 1, 0) <= 0 || PQconsumeInput(s->conn)))
+	if (still_held(s, s->name_session))
 		return STORE_OK;
 	if (store_ensure(s) != STORE_OK)
 		return STORE_ERROR;
@@ -117,6 +126,26 @@ enum store_rc store_hold_name(struct store *s, const char *instance)
 		return STORE_DUPLICATE;
 	s->name_session = s->session;
 	return STORE_OK;
+}
+
+enum store_rc store_hold_owner(struct store *s, const char *owner)
+{
+	if (strlen(owner) >= sizeof s->owner) {
+		log_error("monitor %s: the name is too long for its lock", owner);
+		return STORE_ERROR;
+	}
+	if (strcmp(s->owner, owner)) {
+		snprintf(s->owner, sizeof s->owner, "%s", owner);
+		s->owner_session = 0;
+	}
+	/* no look at the socket here (as still_held does): what it holds is the
+	 * monitor's NOTIFYs, for its own poll; a broken connection shows at the
+	 * monitor's next statement, whose reconnect takes the lock again */
+	if (s->owner_session == s->session && PQstatus(s->conn) == CONNECTION_OK)
+		return STORE_OK;
+	if (store_ensure(s) != STORE_OK)
+		return STORE_ERROR;
+	return store_take_owner_lock(s);
 }
 
 enum store_rc store_renew_leases(struct store *s, const char *owner, int ttl_sec)
@@ -197,6 +226,43 @@ enum store_rc store_lease_marks(struct store *s, const char *me, struct store_ma
 	return STORE_OK;
 }
 
+enum store_rc store_owner_locks(struct store *s, const char *me, const char *host,
+			       const char *boot_id, struct store_locks *out)
+{
+	const char *p[3] = {me, host, boot_id};
+	/* a shared lock for the statement's transaction is refused while the owner holds
+	 * its lock, and given (then let go at once) when nobody does */
+	PGresult *r = store_run(s, "owners' locks",
+		"SELECT o, NOT pg_try_advisory_xact_lock_shared(" STORE_OWNER_KEY("o") ") FROM "
+		"(SELECT DISTINCT lease_owner AS o FROM batch WHERE state IN ('starting', 'running') "
+		"AND lease_owner <> $1 AND ((host = $2 AND boot_id = $3) OR tracker <> 'local')) w",
+		3, p);
+
+	memset(out, 0, sizeof *out);
+	if (!r)
+		return STORE_ERROR;
+	out->res = r;
+	out->n = PQntuples(r);
+	out->owner = store_col_array(r, 0);
+	out->held = calloc((size_t)out->n + 1, sizeof *out->held);
+	if (!out->owner || !out->held) {
+		log_error("owners' locks: out of memory");
+		store_locks_free(out);
+		return STORE_ERROR;
+	}
+	for (int i = 0; i < out->n; i++)
+		out->held[i] = !strcmp(PQgetvalue(r, i, 1), "t");
+	return STORE_OK;
+}
+
+void store_locks_free(struct store_locks *l)
+{
+	PQclear(l->res);
+	free(l->owner);
+	free(l->held);
+	memset(l, 0, sizeof *l);
+}
+
 void store_marks_free(struct store_marks *m)
 {
 	PQclear(m->res);
@@ -231,17 +297,52 @@ enum store_rc store_take_over(struct store *s, const char *owner, const char *ho
 	snprintf(ttl, sizeof ttl, "%d", ttl_sec);
 	if (a && e)
 		rc = jobs_query(s, "take over",
-			"WITH x AS (SELECT id FROM batch WHERE state IN ('starting', 'running') "
+			"WITH x AS (SELECT id, lease_owner AS was FROM batch WHERE state IN "
+			"('starting', 'running') "
 			"AND lease_owner <> $1 AND (((host = $2 OR tracker <> 'local') AND lease_owner IN "
 			"(SELECT jsonb_array_elements_text($4::jsonb))) OR lease_owner IN "
 			"(SELECT jsonb_array_elements_text($5::jsonb))) FOR UPDATE SKIP LOCKED) "
 			"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
-			"$3::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS,
+			"$3::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS
+			", x.was",
 			5, p, out);
 	else
 		log_error("take over: out of memory");
 	json_object_put(a);
 	json_object_put(e);
+	return rc;
+}
+
+enum store_rc store_take_orphans(struct store *s, const char *owner, const char *host,
+				const char *boot_id, int ttl_sec, const char *const *gone, int n_gone,
+				struct store_jobs *out)
+{
+	json_object *g = json_names(gone, n_gone);
+	char ttl[STORE_NUM_MAX];
+	const char *p[5] = {owner, host, boot_id, ttl,
+			    g ? json_object_to_json_string_ext(g, JSON_C_TO_STRING_PLAIN) : NULL};
+	enum store_rc rc = STORE_ERROR;
+
+	memset(out, 0, sizeof *out);
+	snprintf(ttl, sizeof ttl, "%d", ttl_sec);
+	/* launched: a pid (the shim's; 0 for a standalone submission) recorded with its
+	 * launch, or the application known; the owner's lock is looked at again here,
+	 * row by row, so that an owner that took it again keeps its jobs */
+	if (g)
+		rc = jobs_query(s, "take orphans",
+			"WITH x AS (SELECT id, lease_owner AS was FROM batch WHERE state IN "
+			"('starting', 'running') AND lease_owner <> $1 AND lease_owner IN "
+			"(SELECT jsonb_array_elements_text($5::jsonb)) "
+			"AND ((host = $2 AND boot_id = $3) OR tracker <> 'local') "
+			"AND (launched_at IS NOT NULL OR app_id IS NOT NULL) "
+			"AND pg_try_advisory_xact_lock_shared(" STORE_OWNER_KEY("lease_owner") ") "
+			"FOR UPDATE SKIP LOCKED) "
+			"UPDATE batch b SET lease_owner = $1, lease_expires_at = now() + "
+			"$4::int * interval '1 second' FROM x WHERE b.id = x.id RETURNING " JOB_COLUMNS
+			", x.was", 5, p, out);
+	else
+		log_error("take orphans: out of memory");
+	json_object_put(g);
 	return rc;
 }
 

@@ -13,6 +13,21 @@
  * nothing.  An owner that released its leases (a graceful stop) shows the mark
  * LEASEWATCH_RELEASED and may be adopted at once.  Pure: no I/O, no clock of
  * its own (the caller passes monotonic milliseconds).
+ *
+ * A faster rule for an owner that died (struct leasewatch_locks): each monitor
+ * holds a session-level advisory lock of its own (store_hold_owner) on its
+ * database connection, which PostgreSQL frees the moment that connection drops (a
+ * killed process's socket is closed by the kernel).  An owner is gone by its lock
+ * when this monitor saw its lock held at a look and free at a later look, both
+ * made in the same database session of this monitor.  Freed without having been
+ * seen held proves nothing: after PostgreSQL restarted (or this monitor's own
+ * connection broke) every lock is free until its holder reconnects and takes it
+ * again, so a new session of the observer starts from "not seen".  An owner never
+ * seen holding its lock (an instance of an earlier version, which takes none, or one
+ * that died before this monitor first looked) is left to its lease.  An owner
+ * stalled but connected (SIGSTOP, a hung host whose TCP connection stands) keeps
+ * its lock and is caught by its lease alone.  What may be taken from an owner gone
+ * by its lock is store_take_orphans' rule (store.h).
  */
 #ifndef TACITUS_LEASEWATCH_H
 #define TACITUS_LEASEWATCH_H
@@ -55,5 +70,35 @@ void leasewatch_end(struct leasewatch *w);
  * released_counts).  False for an owner not watched. */
 bool leasewatch_silent(const struct leasewatch *w, const char *owner, long long silent_ms,
 		       bool released_counts);
+
+struct leasewatch_lock {
+	char owner[LEASEWATCH_OWNER_MAX];
+	bool held;                      /* its lock was held at the last look */
+	bool gone;                      /* seen held, then free, in this session */
+	bool seen;                      /* in the current look */
+};
+
+struct leasewatch_locks {
+	unsigned long session;          /* the observer's database session, 0: none yet */
+	int n;
+	struct leasewatch_lock v[LEASEWATCH_OWNERS_MAX];
+};
+
+/* Start a look at the owners' locks made in the observer's database session
+ * `session` (store_session): a session other than the previous look's forgets
+ * every owner's history. */
+void leasewatch_locks_begin(struct leasewatch_locks *w, unsigned long session);
+
+/* One owner's lock in the current look.  Held: not gone.  Free: gone when the
+ * previous look of this session saw it held, or it was gone already; an owner not
+ * seen before starts as not gone.  Owners past LEASEWATCH_OWNERS_MAX, or whose name
+ * does not fit, are not watched (never judged gone). */
+void leasewatch_locks_see(struct leasewatch_locks *w, const char *owner, bool held);
+
+/* End the look: owners not seen in it are forgotten. */
+void leasewatch_locks_end(struct leasewatch_locks *w);
+
+/* Whether owner is gone by its lock.  False for an owner not watched. */
+bool leasewatch_lock_gone(const struct leasewatch_locks *w, const char *owner);
 
 #endif

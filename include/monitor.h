@@ -2,13 +2,14 @@
  *
  * The module owns the maintenance loop (as pgbouncer's janitor walks all pools):
  * each cycle it renews its leases, claims batches to launch, adopts batches whose
- * owner's lease expired on this host, launches through the job shim, stores new
+ * owner is gone on this host (below), launches through the job shim, stores new
  * output lines, carries out kills of deleted batches, and ends batches whose
  * process is gone, with the exit status the shim wrote (then removes their
  * folder: the output is in PostgreSQL); it drives the cluster trackers the same
  * way (track_yarn.h, track_standalone.h: jobs whose cluster manager says how they
- * end, submitted once, adopted from any host).  A NOTIFY wakes it; a
- * one-second timer is the fallback.  It never parses HTTP.
+ * end, submitted once, adopted from any host).  A NOTIFY wakes it; a timer
+ * (the look at the other monitors' locks, every 250 ms) is the fallback.  It never
+ * parses HTTP.
  *
  * Leases are renewed on their own clock, not once per cycle: a cycle can take
  * longer than a lease (many jobs, a job that printed gigabytes, a slow
@@ -21,6 +22,33 @@
  * would keep them for ever).  A single statement that takes longer than the lease
  * (6 s) still lets it lapse; every write is guarded by owner, so the new owner
  * goes on and this monitor's next write is refused.
+ *
+ * A monitor that died is noticed by something that dies with it: each monitor
+ * holds a lock of its own on its connection (store_hold_owner), which PostgreSQL
+ * frees the moment the connection drops, as it does at once when the process is
+ * killed (its socket is closed by the kernel).  Every ORPHAN_LOOK_MS (250 ms) each
+ * monitor looks at the other owners' locks (one cheap statement) and takes, without
+ * waiting for their leases, the launched jobs of those whose lock it saw held and
+ * then free (leasewatch.h): kill -9 of an instance, or of its monitor, hands its
+ * running jobs over in well under a second.  The lease remains the rule for the
+ * rest: a monitor stalled but connected (SIGSTOP, a loop stuck in a statement, a
+ * host gone whose TCP connection still stands) keeps its lock and loses its jobs
+ * when its lease lapses, and a job claimed but not launched yet moves only then.
+ *
+ * The rule for reconnects.  A connection can drop while its monitor lives (the
+ * server ended the backend, the network broke): its lock goes, and others may take
+ * its launched jobs before it notices.  That is safe because only launched jobs go
+ * that way: past the launch a monitor only watches a job, every write is guarded by
+ * owner (the old owner's are refused from then on, so it stops watching), and a
+ * kill is sent only to a group proved to be the job's; nothing is launched or
+ * submitted again (store_take_orphans).  A reconnect takes the lock again before
+ * any other statement (store_ensure), and the monitor claims and adopts nothing
+ * while it does not hold it (it goes on watching its jobs and renewing their
+ * leases: a lock held a while longer by the server side of a half-open connection
+ * must not leave them unwatched).  PostgreSQL restarting frees every lock at
+ * once: since an observer judges only by a lock it saw held in its current
+ * session, nobody is judged gone by it, and the leases (leasewatch.h) decide as
+ * before.
  *
  * What a job prints cannot hold it up: output that PostgreSQL refuses is stored
  * as one line saying so, its offsets move past it, and kills, exit detection

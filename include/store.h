@@ -80,6 +80,10 @@ enum store_rc store_listen(struct store *s);
 int store_socket(struct store *s);
 enum store_rc store_drain_notifies(struct store *s);
 
+/* Which server session the connection is in: 1 once open, one more per reconnect.
+ * Locks and LISTEN belong to a session (leasewatch.h counts on it). */
+unsigned long store_session(struct store *s);
+
 /* ---- migrations (store_migrate.c) ---- */
 
 /* Apply sql/NNN_*.sql files of `dir` not yet applied, in order, under an
@@ -173,6 +177,20 @@ enum store_rc store_batch_delete(struct store *s, const char *key, const struct 
  * holds it; STORE_ERROR when the database cannot be reached. */
 enum store_rc store_hold_name(struct store *s, const char *instance);
 
+/* Hold the lock of `owner`'s monitor on this connection, for as long as the
+ * connection lives: a session-level advisory lock keyed by a hash of the name (not
+ * the instance name's key, which the master holds: store_hold_name).  It dies with
+ * the monitor's connection, and so at once with a monitor killed on any host whose
+ * kernel closes its socket; other monitors take that for the monitor's death
+ * (leasewatch.h, store_take_orphans).  A reconnect takes it again first thing
+ * (store_ensure), before any statement of the monitor's; the monitor calls this
+ * before each cycle and claims and adopts nothing while it returns anything but
+ * STORE_OK.  STORE_DUPLICATE when another session holds it (a peer looking at it,
+ * for the length of one statement; the server's side of a connection of ours that
+ * broke without its noticing yet); STORE_ERROR when the database cannot be
+ * reached. */
+enum store_rc store_hold_owner(struct store *s, const char *owner);
+
 /* Extend the leases of every job `owner` holds. */
 enum store_rc store_renew_leases(struct store *s, const char *owner, int ttl_sec);
 
@@ -202,6 +220,7 @@ struct store_job {
 				       standalone jobs: the driver's log page on its worker */
 	bool submit_tried;          /* standalone jobs: a submission was sent (or about to
 				       be) and no driver id is known yet */
+	const char *prev_owner;     /* take-overs: whose lease it was, NULL otherwise */
 };
 
 struct store_jobs {
@@ -238,15 +257,52 @@ struct store_marks {
 enum store_rc store_lease_marks(struct store *s, const char *me, struct store_marks *out);
 void store_marks_free(struct store_marks *m);
 
-/* Take over the jobs of owners judged gone (leasewatch.h): those on this host (and
+/* Take over the jobs of owners judged gone by their leases (leasewatch.h): those on this host (and
  * the cluster jobs, YARN's and standalone's, anywhere) of the `n_adopt` owners
  * `adopt`, and those anywhere of the `n_end` owners `end`.  The caller adopts the cluster jobs and those of its own host
  * and boot (their processes can be checked) and ends the others (gone with a
  * reboot, or on a host it cannot see).
- * Returns them like store_my_jobs. */
+ * Returns them like store_my_jobs, each with prev_owner. */
 enum store_rc store_take_over(struct store *s, const char *owner, const char *host, int ttl_sec,
 			      const char *const *adopt, int n_adopt, const char *const *end,
 			      int n_end, struct store_jobs *out);
+
+/* Every other owner holding jobs starting or running that this monitor may adopt
+ * (on this host and boot, or cluster jobs) and whether its monitor's lock
+ * (store_hold_owner) is held now.  One statement, cheap enough to run every few
+ * hundred milliseconds; it must not run inside a transaction (it holds each free
+ * lock, shared, until its transaction ends).  Fills out->owner[i] and out->held[i]
+ * (valid until store_locks_free). */
+struct store_locks {
+	void *res;
+	int n;
+	const char **owner;
+	bool *held;
+};
+enum store_rc store_owner_locks(struct store *s, const char *me, const char *host,
+				const char *boot_id, struct store_locks *out);
+void store_locks_free(struct store_locks *l);
+
+/* Take over the launched jobs of the `n_gone` owners `gone`, judged gone by their
+ * lock (leasewatch.h), whatever their leases say: those of this host and boot and
+ * the cluster jobs, whose owner's lock is still free as the statement runs.  The
+ * rule that makes this safe while such an owner may in fact be alive (its
+ * connection dropped and it has not noticed yet):
+ *   - only launched jobs move: a pid recorded with the launch (for a standalone
+ *     submission, the driver's id), or the application known.  Past that point a
+ *     monitor only watches a job; two watching it for a while do no harm, since
+ *     each write is guarded by owner (the old owner's are refused from then on),
+ *     and a kill signal is sent only to a group proved to be the job's.
+ *   - a job claimed but not launched yet (its spark-submit or submission may be
+ *     under way in the old owner), or a standalone submission in flight, waits for
+ *     the lease (store_take_over): launching it again could run it twice.
+ *   - the owner's lock is tried again, row by row, in the statement that moves the
+ *     rows: an owner that took its lock again meanwhile keeps its jobs.
+ * Returns them like store_my_jobs, each with prev_owner; must not run inside a
+ * transaction (as store_owner_locks). */
+enum store_rc store_take_orphans(struct store *s, const char *owner, const char *host,
+				 const char *boot_id, int ttl_sec, const char *const *gone,
+				 int n_gone, struct store_jobs *out);
 
 /* Release the leases of `owner` (a graceful stop): its mark reads
  * LEASEWATCH_RELEASED, so that another instance of its host adopts its jobs at once. */

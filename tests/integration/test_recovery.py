@@ -6,7 +6,11 @@ These tests break the stack on purpose and put it back together afterwards:
     chaos         a burst of concurrent POSTs (some keyed, each keyed one sent twice) while one
                   whole instance is killed -9: every batch runs exactly once and succeeds
     adoption      kill -9 the instance holding a running batch: another adopts it, reads its
-                  exit status, and the batch succeeds with its whole log
+                  exit status, and the batch succeeds with its whole log; it does so at once
+                  (well inside the lease) because the dead monitor's lock in PostgreSQL went
+                  with its connection, while an instance stopped (SIGSTOP) but connected keeps
+                  its lock and loses its batch only by its lease; a live monitor whose
+                  connection the server ends runs nothing twice and takes its lock again
     restart       stack.sh stop + start: states kept, a job running across it succeeds, ids go on
     postgres      PostgreSQL stopped and started under light read load: 503 + Retry-After
                   while down, 200 again within ~2 s, nothing lost, jobs still launched
@@ -57,6 +61,11 @@ INSTANCES = int(os.environ.get("TACITUS_INSTANCES", "2"))
 TOO_MANY = "Rejected, too many sessions are being created!"
 ACTIVE = ("starting", "running")
 LEASE_TAKEOVER = 15.0      # s from kill -9 until another instance holds the lease (6 s lease)
+LOCK_TAKEOVER = 3.0        # s from kill -9 until another instance holds the lease, its lock gone
+                           # (looked at every 250 ms; the lease would take 6 s)
+LEASE_SILENCE = 4.0        # s a stalled owner's lease stands at least (6 s on the observer's clock)
+GONE_BY_LOCK = "its monitor's connection to the database is gone"
+GONE_BY_LEASE = "its monitor stopped renewing its lease"
 PG_RECOVERY = 3.0          # s from pg-start returning until requests are 200 again (~2 s + slack)
 
 
@@ -552,6 +561,147 @@ def test_running_batch_is_adopted_after_kill_9(cfg, tac, run_id):
     check_ran_once(tac, bid, token)
     actor = db.query(f"select actor from batch_event where batch_id={bid} and to_state='success'")
     assert actor == new_owner, f"success recorded by {actor!r}, the adopter was {new_owner!r}"
+
+
+def log_offsets(cfg):
+    """The size of every instance's log now: where to read what they say from."""
+    return {n: os.path.getsize(app_log(cfg, n)) for n in range(1, INSTANCES + 1)}
+
+
+def adoption_lines(cfg, offsets, n, bid):
+    """What app-n's monitor said, since offsets, about adopting batch bid."""
+    return log_lines(log_since(app_log(cfg, n), offsets[n]), n, "monitor",
+                     f"batch {bid}: adopted from ")
+
+
+def running_with_marker(db, bid, token):
+    tl.wait_until(lambda: batch_row(db, bid)[0] == "running" and db_markers(db, bid, token) == 1,
+                  120, lambda: f"batch {bid} running with its start marker: {batch_row(db, bid)}")
+    owner = batch_row(db, bid)[1]
+    m = re.fullmatch(r"app-(\d+)", owner)
+    assert m, f"batch {bid}: lease_owner {owner!r} is not an instance name"
+    return owner, int(m.group(1))
+
+
+def new_owner_of(db, bid, owner):
+    s, o, _, _ = batch_row(db, bid)
+    assert s == "running", f"batch {bid} became {s!r} while its owner was away"
+    return o if o and o != owner else None
+
+
+def test_kill_9_is_adopted_at_once_by_its_lost_connection(cfg, tac, run_id):
+    """The monitor of a killed instance loses its connection with it, and the lock it held
+    on that connection with it: another instance adopts its running batch within
+    LOCK_TAKEOVER (the lease alone would take 6 s), its log saying the connection is gone,
+    and the batch runs once and succeeds."""
+    db = tac.db
+    token = f"fast-{run_id}"
+    r, bid = tac.create_batch(quick(cfg, token, 20))
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    killed = None
+    try:
+        owner, victim = running_with_marker(db, bid, token)
+        offsets = log_offsets(cfg)
+        t_kill = time.monotonic()
+        # not kill_instance: the clock runs from the kill, not from the group's end
+        os.killpg(master_pid(cfg, victim), signal.SIGKILL)
+        killed = victim
+        new_owner = tl.wait_until(lambda: new_owner_of(db, bid, owner), LEASE_TAKEOVER,
+                                  f"another instance to take batch {bid} from {owner}",
+                                  interval=0.05)
+        took = time.monotonic() - t_kill
+        print(f"adoption: batch {bid} of {owner} taken by {new_owner} {took:.2f} s after kill -9")
+        assert took < LOCK_TAKEOVER, \
+            f"batch {bid} of the killed {owner} was adopted after {took:.1f} s (want < " \
+            f"{LOCK_TAKEOVER} s): the lease, not the lost connection, told"
+        n = int(new_owner.split("-")[1])
+        said = tl.wait_until(lambda: adoption_lines(cfg, offsets, n, bid), 10,
+                             f"{new_owner}'s log to say it adopted batch {bid}")
+        assert any(f"adopted from {owner} ({GONE_BY_LOCK})" in x for x in said), said
+    finally:
+        if killed is not None:
+            ensure_instances(cfg)
+    wait_db_terminal(db, [bid], timeout=120)
+    check_ran_once(tac, bid, token)
+    actor = db.query(f"select actor from batch_event where batch_id={bid} and to_state='success'")
+    assert actor == new_owner, f"success recorded by {actor!r}, the adopter was {new_owner!r}"
+
+
+def test_a_stopped_but_connected_instance_is_adopted_by_its_lease(cfg, tac, run_id):
+    """SIGSTOP of a whole instance: its connections stand and its monitor keeps its lock,
+    so nobody may take that for its death; its batch is adopted only once its lease lapsed
+    (no sooner than LEASE_SILENCE), its adopter's log saying so.  Woken again (SIGCONT), the
+    stopped monitor does not take it back, and the batch runs once and succeeds."""
+    db = tac.db
+    token = f"stopped-{run_id}"
+    r, bid = tac.create_batch(quick(cfg, token, 25))
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    owner, victim = running_with_marker(db, bid, token)
+    pid = master_pid(cfg, victim)
+    offsets = log_offsets(cfg)
+    t_stop = time.monotonic()
+    os.killpg(pid, signal.SIGSTOP)
+    try:
+        # the database, never the API here: nginx may send a request to the stopped workers
+        new_owner = tl.wait_until(lambda: new_owner_of(db, bid, owner), LEASE_TAKEOVER,
+                                  f"another instance to take batch {bid} from the stopped "
+                                  f"{owner}", interval=0.1)
+        took = time.monotonic() - t_stop
+    finally:
+        os.killpg(pid, signal.SIGCONT)
+    print(f"adoption: batch {bid} of the stopped {owner} taken by {new_owner} after {took:.2f} s")
+    assert took >= LEASE_SILENCE, \
+        f"batch {bid} of {owner}, stopped but connected, was adopted after {took:.1f} s: " \
+        f"before its lease lapsed"
+    n = int(new_owner.split("-")[1])
+    said = tl.wait_until(lambda: adoption_lines(cfg, offsets, n, bid), 10,
+                         f"{new_owner}'s log to say it adopted batch {bid}")
+    assert any(f"adopted from {owner} ({GONE_BY_LEASE})" in x for x in said), said
+    wait_db_terminal(db, [bid], timeout=120)
+    check_ran_once(tac, bid, token)
+    assert batch_row(db, bid)[1] == new_owner, \
+        f"batch {bid} went back to {batch_row(db, bid)[1]!r} after SIGCONT (adopter {new_owner})"
+    actor = db.query(f"select actor from batch_event where batch_id={bid} and to_state='success'")
+    assert actor == new_owner, f"success recorded by {actor!r}, the adopter was {new_owner!r}"
+
+
+def monitor_lock_held(db, n):
+    """Whether app-n's monitor holds its own lock on its connection: the session advisory
+    lock keyed by the hash of its name (a bigint key shows its halves in classid, objid)."""
+    return db.query(
+        f"WITH k AS (SELECT hashtextextended('tacitus monitor app-{n}', 0) AS k) "
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid), k "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.mode = 'ExclusiveLock' "
+        "AND l.objsubid = 1 AND l.classid = ((k.k >> 32) & 4294967295)::oid "
+        "AND l.objid = (k.k & 4294967295)::oid "
+        f"AND a.application_name LIKE 'tacitus/app-{n}/monitor/%'") != "0"
+
+
+def test_a_live_monitor_whose_connection_drops_runs_nothing_twice(cfg, tac, run_id):
+    """The server ends a live monitor's connection (pg_terminate_backend, three times, while
+    batches are being claimed and launched): its lock goes with it, and others may take its
+    launched batches before it notices, but only launched ones, so every batch runs once and
+    succeeds; the monitor takes its lock again on its new connection."""
+    db = tac.db
+    token = f"blip-{run_id}"
+    r, first = tac.create_batch(quick(cfg, f"{token}-0", 15))
+    assert first is not None, f"batch not created: {tl.describe(r)}"
+    owner, victim = running_with_marker(db, first, f"{token}-0")
+    tl.wait_until(lambda: monitor_lock_held(db, victim), 30, f"app-{victim}'s monitor to hold "
+                  "its lock")
+    ids = [first]
+    for i in range(1, 4):
+        r, bid = tac.create_batch(quick(cfg, f"{token}-{i}", 3))
+        assert bid is not None, f"batch not created: {tl.describe(r)}"
+        ids.append(bid)
+        db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                 f"WHERE application_name LIKE 'tacitus/app-{victim}/monitor/%'")
+        time.sleep(0.3)
+    wait_db_terminal(db, ids, timeout=180)
+    for i, bid in enumerate(ids):
+        check_ran_once(tac, bid, f"{token}-{i}")
+    tl.wait_until(lambda: monitor_lock_held(db, victim), 10,
+                  f"app-{victim}'s monitor to hold its lock again on its new connection")
 
 
 def test_a_live_owner_with_an_old_lease_is_not_declared_dead(cfg, tac, run_id):

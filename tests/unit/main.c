@@ -16,6 +16,7 @@ static const struct {
 	{"access", test_access},
 	{"jobenv", test_jobenv},
 	{"leasewatch", test_leasewatch},
+	{"leasewatch_locks", test_leasewatch_locks},
 	{"metrics", test_metrics},
 	{"respawn", test_respawn},
 	{"yarn", test_yarn},

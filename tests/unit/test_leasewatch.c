@@ -1,4 +1,5 @@
-/* test_leasewatch.c - another monitor's silence, counted on the observer's own clock. */
+/* test_leasewatch.c - another monitor's silence, counted on the observer's own clock, and
+ * the end of its connection's lock, seen in one session of the observer. */
 #include "leasewatch.h"
 #include "unit.h"
 
@@ -79,5 +80,73 @@ void test_leasewatch(void)
 		long_name[sizeof long_name - 1] = '\0';
 		LOOK(&w, t + 2000, long_name, "x", "app-4", "x");
 		CHECK(w.n == 1);
+	}
+}
+
+/* one look at the owners' locks in session: "owner", "held"/"free" pairs, NULL-ended */
+static void look_locks(struct leasewatch_locks *w, unsigned long session,
+		       const char *const *pairs)
+{
+	leasewatch_locks_begin(w, session);
+	for (int i = 0; pairs[i]; i += 2)
+		leasewatch_locks_see(w, pairs[i], !strcmp(pairs[i + 1], "held"));
+	leasewatch_locks_end(w);
+}
+
+#define LOCKS(w, session, ...) look_locks(w, session, (const char *const[]){__VA_ARGS__, NULL})
+
+void test_leasewatch_locks(void)
+{
+	static struct leasewatch_locks w;
+
+	/* a live owner holds its lock: never gone */
+	for (int i = 0; i < 5; i++)
+		LOCKS(&w, 1, "app-2", "held");
+	CHECK(!leasewatch_lock_gone(&w, "app-2"));
+
+	/* its connection drops (kill -9): gone at the next look, and stays gone while free */
+	LOCKS(&w, 1, "app-2", "free");
+	CHECK(leasewatch_lock_gone(&w, "app-2"));
+	LOCKS(&w, 1, "app-2", "free");
+	CHECK(leasewatch_lock_gone(&w, "app-2"));
+
+	/* it took its lock again (a reconnect): not gone any more */
+	LOCKS(&w, 1, "app-2", "held");
+	CHECK(!leasewatch_lock_gone(&w, "app-2"));
+
+	/* an owner first seen free (an instance of an earlier version, or one that died
+	 * before we looked) is left to its lease */
+	LOCKS(&w, 1, "app-2", "held", "old-app", "free");
+	LOCKS(&w, 1, "app-2", "held", "old-app", "free");
+	CHECK(!leasewatch_lock_gone(&w, "old-app"));
+
+	/* PostgreSQL restarted: our own session is new and every lock is free until its
+	 * holder takes it again; nothing seen before counts, so nobody is gone */
+	LOCKS(&w, 2, "app-2", "free", "old-app", "free");
+	CHECK(!leasewatch_lock_gone(&w, "app-2"));
+	LOCKS(&w, 2, "app-2", "free");
+	CHECK(!leasewatch_lock_gone(&w, "app-2"));
+	LOCKS(&w, 2, "app-2", "held");
+	LOCKS(&w, 2, "app-2", "free");
+	CHECK(leasewatch_lock_gone(&w, "app-2"));
+
+	/* a look in another session between two of ours: the history goes with it */
+	LOCKS(&w, 2, "app-3", "held");
+	LOCKS(&w, 3, "app-3", "free");
+	CHECK(!leasewatch_lock_gone(&w, "app-3"));
+
+	/* owners that left the look (their jobs moved or ended) are forgotten; never-seen
+	 * and unfit names are never gone */
+	LOCKS(&w, 3, "app-4", "held");
+	CHECK(w.n == 1 && !strcmp(w.v[0].owner, "app-4"));
+	CHECK(!leasewatch_lock_gone(&w, "app-3"));
+	CHECK(!leasewatch_lock_gone(&w, "nobody"));
+	{
+		char long_name[LEASEWATCH_OWNER_MAX + 10];
+		memset(long_name, 'a', sizeof long_name - 1);
+		long_name[sizeof long_name - 1] = '\0';
+		LOCKS(&w, 3, long_name, "held", "app-4", "held");
+		LOCKS(&w, 3, long_name, "free", "app-4", "held");
+		CHECK(w.n == 1 && !leasewatch_lock_gone(&w, long_name));
 	}
 }

@@ -47,6 +47,7 @@ void test_track(void);
 void test_access(void);
 void test_jobenv(void);
 void test_leasewatch(void);
+void test_leasewatch_locks(void);
 void test_metrics(void);
 void test_respawn(void);
 void test_yarn(void);
