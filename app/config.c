@@ -174,6 +174,17 @@ static int set_ms(long long *dst, const char *key, const char *v, long long min_
 	return 0;
 }
 
+/* True when s is base64 text (RFC 4648, padded): what Standard Webhooks' whsec_
+ * secrets hold. */
+static bool base64_text(const char *s)
+{
+	size_t n = strlen(s);
+	size_t data = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			     "0123456789+/");
+
+	return n > 0 && n % 4 == 0 && n - data <= 2 && strspn(s + data, "=") == n - data;
+}
+
 static int cfg_set(struct cfg *c, const char *key, const char *v, const char *where,
 		   char *err, size_t errlen)
 {
@@ -252,8 +263,13 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 			}
 		return 0;
 	}
-	if (!strcmp(key, "tacitus.webhook.secret"))
+	if (!strcmp(key, "tacitus.webhook.secret")) {
+		if (!strncmp(v, "whsec_", 6) && !base64_text(v + 6)) {
+			snprintf(err, errlen, "%s: whsec_ must be followed by the key in base64", key);
+			return -1;
+		}
 		return set_str(c->hook_secret, sizeof c->hook_secret, key, v, err, errlen);
+	}
 	if (!strcmp(key, "tacitus.webhook.retry-for"))
 		return set_ms(&c->hook_retry_ms, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.webhook.timeout"))

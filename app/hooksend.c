@@ -4,6 +4,7 @@
 #include "hook.h"
 #include "httpout.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 #include <poll.h>
@@ -19,7 +20,6 @@
 
 #define IDLE_MS 250                 /* nothing to send: looked at again this often */
 #define CONNECT_MS 2000             /* a receiver's connection, at most */
-#define ANSWER_MAX 65536            /* a receiver's answer is read up to this */
 #define ERROR_MAX 256
 #define HEADER_MAX 160
 #define APP_MAX 128
@@ -79,10 +79,13 @@ static void deliver(const struct cfg *c, struct store *s, struct httpout *h,
 		}
 	}
 	httpout_set_headers(h, headers);
-	rc = httpout_call(h, "POST", d->url, d->payload, NULL, ANSWER_MAX, &a, err,
+	rc = httpout_call(h, "POST", d->url, d->payload, NULL, HTTPOUT_DISCARD, &a, err,
 			  sizeof err);
 	httpout_set_headers(h, NULL);
 	delivered = rc == 0 && a.status >= 200 && a.status < 300;
+	metrics_count(METRICS_HOOK_ATTEMPTS, 1);
+	if (!delivered)
+		metrics_count(METRICS_HOOK_FAILURES, 1);
 	if (rc == 0 && !delivered)
 		snprintf(err, sizeof err, "answered HTTP %ld", a.status);
 	wait = hook_backoff_ms(d->attempts + 1);
@@ -93,7 +96,7 @@ static void deliver(const struct cfg *c, struct store *s, struct httpout *h,
 		log_warn("webhook %lld to %s: not delivered (%s, attempt %d); tried again in %lld "
 			 "s unless its time is over", d->id, d->url, err, d->attempts + 1,
 			 wait / 1000);
-	store_hook_done(s, d->id, instance, rc == 0 ? a.status : 0, delivered ? NULL : err,
+	store_hook_done(s, d, instance, rc == 0 ? a.status : 0, delivered ? NULL : err,
 			(long)(now_ms() - started), delivered, wait);
 	if (rc == 0)
 		httpout_answer_free(&a);

@@ -50,6 +50,8 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	struct sink *k = arg;
 	size_t len = size * n;
 
+	if (k->max == HTTPOUT_DISCARD)
+		return len;         /* read and thrown away */
 	if (len > k->max - k->len)
 		return 0;           /* too long: libcurl ends the call with an error */
 	if (k->len + len + 1 > k->cap) {

@@ -36,6 +36,7 @@ static const char *const counter_names[METRICS_COUNTERS] = {
 	"tacitus_launches_total", "tacitus_adoptions_total", "tacitus_log_lines_stored_total",
 	"tacitus_database_errors_total", "tacitus_yarn_looks_total", "tacitus_yarn_look_errors_total",
 	"tacitus_standalone_calls_total", "tacitus_standalone_call_errors_total",
+	"tacitus_webhook_attempts_total", "tacitus_webhook_failures_total",
 };
 
 typedef unsigned long long u64;
@@ -307,6 +308,9 @@ static const struct family {
 	{"tacitus_standalone_calls_total", "counter",
 	 "Calls to a standalone master: submissions, statuses, kills, worker look-ups."},
 	{"tacitus_warm_pool_drivers", "gauge", "Session drivers waiting in the warm pool."},
+	{"tacitus_webhook_attempts_total", "counter", "Completion webhook POSTs sent."},
+	{"tacitus_webhook_failures_total", "counter",
+	 "Completion webhook POSTs that got no 2xx answer (tried again after a backoff)."},
 	{"tacitus_yarn_look_errors_total", "counter",
 	 "Looks at the ResourceManager that got no answer (YARN jobs wait meanwhile)."},
 	{"tacitus_yarn_looks_total", "counter",

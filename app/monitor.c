@@ -35,7 +35,7 @@
 #define CLAIM_PER_CYCLE 32
 #define MIN_CYCLE_MS 50         /* notifications arriving faster are handled together */
 #define MAINTENANCE_MS 1000     /* leases renewed, adoption and expiry: once a second */
-#define OUTPUT_ROUND_MS 100     /* a running job's output stored per cycle, at most this long */
+#define OUTPUT_CYCLE_MS 200     /* running jobs' output stored beyond a round each, per cycle */
 #define ORPHAN_LOOK_MS 250      /* the other monitors' locks: looked at this often */
 #define PURGE_EVERY_MS 10000    /* tacitus.history.keep-days: a look every 10 s ... */
 #define PURGE_BUDGET_MS 200     /* ... purging for at most this long */
@@ -108,6 +108,7 @@ struct mon {
 	long long last_busy_log;    /* now_ms() of the last "every job account is busy" */
 	bool renewed;               /* whether that attempt renewed the leases */
 	bool more_output;           /* a job had more output than a cycle stores: no sleep */
+	long long output_until;     /* now_ms() until which this cycle reads more output */
 	struct yarn_rm *yarn;       /* the ResourceManagers' client, opened at the first
 				       YARN job (track_yarn.h) */
 	long long yarn_opened;      /* now_ms() of the last attempt to open it */
@@ -217,10 +218,11 @@ static enum store_rc append_or_note(struct mon *m, struct store_job *j, json_obj
 }
 
 /* Store new lines of job j's stdout, then of its stderr, one statement per round of
- * at most TRACK_MAX_READ bytes of each: all of it when final, else rounds while
- * they find more for up to OUTPUT_ROUND_MS (a loud job keeps up with its output,
- * and the others get their turn; what is left is read at the next cycle, which
- * then comes at once: m->more_output).  Keeps j's offsets and line count current.
+ * at most TRACK_MAX_READ bytes of each: all of it when final, else one round, and
+ * more while they find more and the cycle's OUTPUT_CYCLE_MS for them lasts (a loud
+ * job keeps up with its output, every job gets its round each cycle, and a cycle
+ * with many loud jobs still ends soon; what is left is read at the next cycle,
+ * which then comes at once: m->more_output).  Keeps j's offsets and line count current.
  * Output that PostgreSQL refuses is stored as one line saying so (append_or_note).
  * Between rounds the leases are kept (a final store may take many).  Returns
  * STORE_OK; STORE_REFUSED when even that line was refused (the offsets stay); or
@@ -228,8 +230,6 @@ static enum store_rc append_or_note(struct mon *m, struct store_job *j, json_obj
  * is lost (nothing moved: tried again at the next cycle, or by the new owner). */
 static enum store_rc store_output(struct mon *m, struct store_job *j, bool final)
 {
-	long long until = now_ms() + OUTPUT_ROUND_MS;
-
 	for (;;) {
 		json_object *lines = json_object_new_array();
 		struct track_facts f = {{0}};
@@ -250,7 +250,7 @@ static enum store_rc store_output(struct mon *m, struct store_job *j, bool final
 			return rc;
 		if (final ? n1 <= 0 && n2 <= 0 : !moved)
 			return STORE_OK;
-		if (!final && now_ms() >= until) {
+		if (!final && now_ms() >= m->output_until) {
 			m->more_output = true;
 			return STORE_OK;
 		}
@@ -1834,6 +1834,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		if (work) {
 			started = now_ms();
 			m.more_output = false;
+			m.output_until = started + OUTPUT_CYCLE_MS;
 			cycle(&m);
 			took = now_ms() - started;
 			metrics_cycle((double)took / 1000.0);

@@ -38,6 +38,21 @@ enum store_rc store_purge_step(struct store *s, int keep_days, long *removed)
 		"AND l.line_no = x.line_no RETURNING 1) SELECT count(*) FROM d", 1, p), removed);
 	if (rc != STORE_OK || *removed > 0)
 		return rc;
+	/* the webhooks of old jobs' ends that are over (delivered or given up), with their
+	 * deliveries and attempts */
+	rc = count_of(store_run(s, "purge webhooks",
+		"WITH old AS (SELECT e.id FROM hook_event e WHERE e.fanned_out AND e.created_at < "
+		"now() - $1::int * interval '1 day' AND NOT EXISTS (SELECT 1 FROM hook_delivery d "
+		"WHERE d.event_id = e.id AND d.delivered_at IS NULL AND d.gave_up_at IS NULL) "
+		"LIMIT " PURGE_JOBS " FOR UPDATE SKIP LOCKED), "
+		"dl AS (SELECT id FROM hook_delivery WHERE event_id IN (SELECT id FROM old)), "
+		"a AS (DELETE FROM hook_attempt WHERE delivery_id IN (SELECT id FROM dl) RETURNING 1), "
+		"d AS (DELETE FROM hook_delivery WHERE id IN (SELECT id FROM dl) RETURNING 1), "
+		"e AS (DELETE FROM hook_event WHERE id IN (SELECT id FROM old) RETURNING 1) "
+		"SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM d) + "
+		"(SELECT count(*) FROM e)", 1, p), removed);
+	if (rc != STORE_OK || *removed > 0)
+		return rc;
 	/* then the jobs whose lines are gone: their events, and for a session driver its
 	 * session with its statements and completions (one statement: the foreign keys
 	 * are checked at its end) */

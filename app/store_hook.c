@@ -50,7 +50,8 @@ enum store_rc store_hook_claim(struct store *s, const char *instance, long long 
 		"WHERE d.id IN (SELECT id FROM hook_delivery WHERE delivered_at IS NULL "
 		"AND gave_up_at IS NULL AND next_at <= now() AND (claimed_until IS NULL OR "
 		"claimed_until < now()) ORDER BY next_at LIMIT $3::int FOR UPDATE SKIP LOCKED) "
-		"AND e.id = d.event_id RETURNING d.id, d.url, e.payload, d.attempts", 3, p);
+		"AND e.id = d.event_id RETURNING d.id, d.url, e.payload, d.attempts, "
+		"d.claimed_until::text", 3, p);
 	if (!r)
 		return STORE_ERROR;
 	out->res = r;
@@ -63,7 +64,8 @@ enum store_rc store_hook_claim(struct store *s, const char *instance, long long 
 	}
 	for (int i = 0; i < out->n; i++)
 		out->v[i] = (struct store_hook){atoll(PQgetvalue(r, i, 0)), PQgetvalue(r, i, 1),
-						 PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3))};
+						 PQgetvalue(r, i, 2), atoi(PQgetvalue(r, i, 3)),
+						 PQgetvalue(r, i, 4)};
 	return STORE_OK;
 }
 
@@ -74,18 +76,22 @@ void store_hooks_free(struct store_hooks *h)
 	memset(h, 0, sizeof *h);
 }
 
-enum store_rc store_hook_done(struct store *s, long long id, const char *instance, long status,
-			      const char *error, long ms, bool delivered, long long backoff_ms)
+enum store_rc store_hook_done(struct store *s, const struct store_hook *h, const char *instance,
+			      long status, const char *error, long ms, bool delivered,
+			      long long backoff_ms)
 {
 	char ids[STORE_NUM_MAX], st[STORE_NUM_MAX], t[STORE_NUM_MAX], wait[STORE_NUM_MAX];
-	const char *p[7] = {ids, instance, status ? st : NULL, error, t, delivered ? "t" : "f",
-			    wait};
+	const char *p[8] = {ids, instance, status ? st : NULL, error, t, delivered ? "t" : "f",
+			    wait, h->claim};
 	PGresult *r;
 
-	snprintf(ids, sizeof ids, "%lld", id);
+	snprintf(ids, sizeof ids, "%lld", h->id);
 	snprintf(st, sizeof st, "%ld", status);
 	snprintf(t, sizeof t, "%ld", ms);
 	snprintf(wait, sizeof wait, "%lld", backoff_ms);
+	/* the attempt is recorded whatever happened meanwhile; the delivery changes only
+	 * while this claim holds it (a sender that stalled past its claim changes nothing
+	 * another sender did since) */
 	r = store_run(s, "webhook attempt",
 		"WITH a AS (INSERT INTO hook_attempt (delivery_id, instance, status, error, ms) "
 		"VALUES ($1::bigint, $2, $3::int, $4, $5::int)) "
@@ -94,7 +100,8 @@ enum store_rc store_hook_done(struct store *s, long long id, const char *instanc
 		"next_at = now() + $7::bigint * interval '1 millisecond', "
 		"gave_up_at = CASE WHEN NOT $6::boolean AND now() + $7::bigint * "
 		"interval '1 millisecond' > give_up_at THEN now() END "
-		"WHERE id = $1::bigint", 7, p);
+		"WHERE id = $1::bigint AND claimed_by = $2 AND claimed_until = $8::timestamptz "
+		"AND delivered_at IS NULL AND gave_up_at IS NULL", 8, p);
 	PQclear(r);
 	return r ? STORE_OK : STORE_ERROR;
 }

@@ -592,6 +592,8 @@ enum store_rc store_append_log(struct store *s, long long id, const char *owner,
 		"FROM batch b WHERE b.id = $1::bigint) t "
 		"WHERE id = $1::bigint AND lease_owner = $2 AND log_lines = $3::int", 10, p);
 	free(tail);
+	if (rc == STORE_ERROR && store_refused(s))
+		rc = STORE_REFUSED;     /* e.g. a tail PostgreSQL's text cannot hold */
 	if (rc == STORE_OK && n > 0)
 		rc = copy_lines(s, id, first_line, v, n);
 	if (rc != STORE_OK) {

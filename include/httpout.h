@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #define HTTPOUT_LOCATION_MAX 1024
+#define HTTPOUT_DISCARD 0           /* httpout_call's max: the answer's body is not kept */
 
 struct httpout;
 
@@ -43,7 +44,8 @@ void httpout_set_headers(struct httpout *h, const char *const *headers);
 /* Send `method` ("GET", "PUT", "POST") to url, with `json` as an application/json
  * body unless NULL, asking for `accept` (a media type; NULL = any).  Returns 0 and
  * fills *a whatever the status (free it with httpout_answer_free), or -1 when no
- * answer came (refused, timed out, an answer longer than `max` bytes) with why in
+ * answer came (refused, timed out, an answer longer than `max` bytes; max
+ * HTTPOUT_DISCARD: any length, the body read and thrown away, a->body "") with why in
  * err and a->sent telling whether the request went out; logs nothing. */
 int httpout_call(struct httpout *h, const char *method, const char *url, const char *json,
 		 const char *accept, size_t max, struct httpout_answer *a, char *err, size_t errlen);

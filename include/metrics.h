@@ -32,6 +32,8 @@ enum metrics_counter {
 	METRICS_YARN_LOOK_ERRORS,   /* ... that got no answer */
 	METRICS_SA_CALLS,           /* calls to a standalone master (track_standalone.h) */
 	METRICS_SA_CALL_ERRORS,     /* ... that got no answer from an ALIVE master */
+	METRICS_HOOK_ATTEMPTS,      /* webhook POSTs (hooksend.h) */
+	METRICS_HOOK_FAILURES,      /* ... that got no 2xx */
 	METRICS_COUNTERS
 };
 

@@ -599,7 +599,9 @@ void store_history_job_free(struct store_history_job *j);
 
 /* One small step of purging the history older than keep_days: finished jobs (batches,
  * session drivers) with all that hangs off them.  Either at most 50,000 log lines of
- * old jobs, or, when they have none left, at most 100 old jobs with their state
+ * old jobs, or at most 100 old webhook events that are over (delivered or given up)
+ * with their deliveries and attempts, or, when neither is left, at most 100 old jobs
+ * with their state
  * changes and, for a driver, its session, statements and completions; one short
  * transaction each, so that purging never holds the API up.  Sets *removed to the
  * rows removed: 0 when nothing is left to purge.  (The reporting views over the
@@ -614,11 +616,13 @@ enum store_rc store_purge_step(struct store *s, int keep_days, long *removed);
 enum store_rc store_hook_fan_out(struct store *s, const char *urls_json, long long retry_ms,
 				 int *events);
 
-/* A delivery to make: its id, URL, body, and how many attempts it had. */
+/* A delivery to make: its id, URL, body, how many attempts it had, and the claim
+ * that holds it (its end, as text). */
 struct store_hook {
 	long long id;
 	const char *url, *payload;
 	int attempts;
+	const char *claim;
 };
 
 struct store_hooks {
@@ -633,11 +637,14 @@ enum store_rc store_hook_claim(struct store *s, const char *instance, long long 
 			       int max, struct store_hooks *out);
 void store_hooks_free(struct store_hooks *h);
 
-/* Record an attempt of delivery id by instance: the answer's status (0 = none),
- * error (NULL = none), how long it took; delivered, or tried again in backoff_ms,
- * or given up when that would be past its time.  Releases the claim. */
-enum store_rc store_hook_done(struct store *s, long long id, const char *instance, long status,
-			      const char *error, long ms, bool delivered, long long backoff_ms);
+/* Record an attempt of delivery h by instance: the answer's status (0 = none),
+ * error (NULL = none), how long it took; then, if h's claim still holds it:
+ * delivered, or tried again in backoff_ms, or given up when that would be past its
+ * time, and the claim released.  (A claim that lapsed meanwhile changes nothing:
+ * the delivery is another sender's now.) */
+enum store_rc store_hook_done(struct store *s, const struct store_hook *h, const char *instance,
+			      long status, const char *error, long ms, bool delivered,
+			      long long backoff_ms);
 
 /* ---- the instances' counts (store_metrics.c) ---- */
 

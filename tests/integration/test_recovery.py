@@ -1252,9 +1252,11 @@ def test_master_forks_again_after_a_failed_fork(cfg, tac, tmp_path):
 
         def whole():
             w, kids = workers()
-            return len(w) == WORKERS and len(kids) == WORKERS + 1 and victim not in kids
+            # the workers, the monitor and the webhook sender
+        return len(w) == WORKERS and len(kids) == WORKERS + 2 and victim not in kids
         tl.wait_until(whole, RESPAWN,
-                      lambda: f"app-{n}'s master to have {WORKERS} workers and its monitor again "
+                      lambda: f"app-{n}'s master to have {WORKERS} workers, its monitor and its "
+                              "webhook sender again "
                               f"within {RESPAWN:.0f} s once fork works (workers connected, "
                               f"children): {workers()}; its log: "
                               f"{log_lines(log_since(path, mark), n, 'master', '')[-5:]}")

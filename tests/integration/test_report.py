@@ -137,13 +137,19 @@ def test_history_older_than_keep_days_is_purged_and_nothing_younger(cfg, tac):
              f"created_at = now() - interval '{KEEP_DAYS + 2} days' where id = {old}")
     db.query(f"update batch set finished_at = now() - interval '{KEEP_DAYS - 1} days' "
              f"where id = {young}")
+    # the webhook events of their ends (no URL here: over once fanned out)
+    db.query(f"update hook_event set created_at = now() - interval '{KEEP_DAYS + 1} days' "
+             f"where batch_id = {old}")
 
     wait_purged(db, [f"batch where id = {old}", f"batch_log where batch_id = {old}",
-                     f"batch_event where batch_id = {old}"],
-                f"batch {old}, finished {KEEP_DAYS + 1} days ago, with its log and events")
+                     f"batch_event where batch_id = {old}", f"hook_event where batch_id = {old}"],
+                f"batch {old}, finished {KEEP_DAYS + 1} days ago, with its log, events and "
+                "webhook event")
     left = db.query(f"select count(*) from batch_log where batch_id = {young}")
     assert db.batch_state(young) == "success" and int(left) > 0, \
         f"batch {young}, finished {KEEP_DAYS - 1} days ago, was purged ({left} log lines left)"
+    assert db.query(f"select count(*) from hook_event where batch_id = {young}") == "1", \
+        f"the webhook event of batch {young}'s end is kept"
 
 
 def test_a_purged_session_goes_with_its_statements(cfg, tac):

@@ -125,6 +125,15 @@ void test_config(void)
 	CHECK(c.n_hook_urls == 0);
 	CHECK(cfg_parse_livy_conf(&c, "tacitus.webhook.timeout = 10ms\n", "t", err,
 				  sizeof err) == -1);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.webhook.secret = whsec_abc\n", "t", err,
+				  sizeof err) == -1);
+	CHECK(strstr(err, "base64") != NULL);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.webhook.secret = whsec_ab=c\n", "t", err,
+				  sizeof err) == -1);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.webhook.secret = whsec_YWJj\n", "t", err,
+				  sizeof err) == 0);
+	CHECK(cfg_parse_livy_conf(&c, "tacitus.webhook.secret = plain words\n", "t", err,
+				  sizeof err) == 0);
 
 	cfg_defaults(&c);
 	CHECK(cfg_parse_blacklist(&c, "# keys\nspark.custom.key\n\n  spark.master \r\n", "bl", err,
