@@ -81,10 +81,12 @@ enum { RC_KIND, RC_ID, RC_NAME, RC_OWNER, RC_PROXY, RC_STATE, RC_SUBMITTED, RC_F
  * rows but the session drivers, id >= 0, with their own columns), so that a page walks
  * the indexes of sql/009_history.sql and 010_history_speed.sql newest first and the
  * count reads indexes only (through the view's UNION ALL the planner would sort all of
- * them); the sessions, few, in report.jobs and its rule for their state.  A page in
- * the older half of the jobs is read from the oldest end (a page near the end costs
- * what one near the start does), then every column of its jobs from report.jobs, one
- * job at a time.  One statement: the count and the page see the same jobs. */
+ * them); the sessions, few, in report.jobs and its rule for their state (a state
+ * filtered above the view: pushed into it, the planner misjudged the rule and walked
+ * every batch row looking for a session's driver).  A page in the older half of the
+ * jobs is read from the oldest end (a page near the end costs what one near the start
+ * does), then every column of its jobs from report.jobs, one job at a time.  One
+ * statement: the count and the page see the same jobs. */
 #define LIST_SQL \
 	"WITH b AS NOT MATERIALIZED (SELECT 'batch'::text AS kind, j.id, " \
 	"j.created_at AS submitted_at FROM batch j WHERE j.id >= 0 AND " STATE " AND " \
