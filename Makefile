@@ -113,6 +113,7 @@ bench: deps all
 	@sh tests/bench/sessions.sh
 	@sh tests/bench/livy.sh
 	@sh tests/bench/report.sh
+	@sh tests/bench/history.sh
 
 clean:
 	rm -rf build

@@ -76,29 +76,56 @@ enum store_rc store_purge_step(struct store *s, int keep_days, long *removed)
 /* A time as the history shows it: UTC, ISO 8601, milliseconds. */
 #define TIME(c) "to_char(" c " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
-/* Every job as the reporting view has it (sql/004_report.sql: batches without the
- * drivers, then sessions with their Livy state): one rule for both.  K is the parameter
- * of the kind filter (NULL = both); the planner folds the branch it rules out, and
- * drops the view's columns the history does not read. */
-#define JOBS(K) "SELECT kind, id, name, owner, proxy_user, state, submitted_at, finished_at, " \
-	"app_id FROM report.jobs WHERE (" K "::text IS NULL OR kind = " K ")"
+/* The filters of a page over one kind's rows (alias j, with kind, id, name, owner,
+ * proxy_user, state): $1 kind, $2 state, $3 owner, $4 name pattern, $5 id, $6 view all,
+ * $7 user.  Planned with its values: a filter left NULL folds away. */
+#define FILTERS(KIND) "($1::text IS NULL OR $1 = " KIND ") " \
+	"AND ($3::text IS NULL OR j.owner = $3) " \
+	"AND ($4::text IS NULL OR j.name ILIKE $4 OR j.id = $5::bigint) " \
+	"AND ($6::bool OR j.owner = $7 OR j.proxy_user = $7)"
+#define STATE "($2::text IS NULL OR j.state = $2)"
 
 #define ROW_COLUMNS "j.kind, j.id, j.name, j.owner, j.proxy_user, j.state, " \
 	TIME("j.submitted_at") ", " TIME("j.finished_at") ", j.app_id"
 enum { RC_KIND, RC_ID, RC_NAME, RC_OWNER, RC_PROXY, RC_STATE, RC_SUBMITTED, RC_FINISHED,
        RC_APP, RC_NEXT };
 
-/* $1 kind, $2 state, $3 owner, $4 name pattern, $5 id, $6 view all, $7 user, $8 from,
- * $9 size.  The count and the page are two scans of one inlined set: the page walks
- * the indexes on (created_at, id) of sql/009_history.sql and stops at from + size. */
+/* Every job as the reporting view has it (sql/004_report.sql), $8 from and $9 size
+ * beside the filters.  The jobs matching are found by their keys (kind, id,
+ * submitted_at) alone: the batches in table batch itself (the view's batches are its
+ * rows but the session drivers, id >= 0, with their own columns), so that a page walks
+ * the indexes of sql/009_history.sql and 010_history_speed.sql newest first and the
+ * count reads indexes only (through the view's UNION ALL the planner would sort all of
+ * them); the sessions, few, in report.jobs and its rule for their state (a state
+ * filtered above the view: pushed into it, the planner misjudged the rule and walked
+ * every batch row looking for a session's driver).  A page in the older half of the
+ * jobs is read from the oldest end (a page near the end costs what one near the start
+ * does), then every column of its jobs from report.jobs, one job at a time.  One
+ * statement: the count and the page see the same jobs. */
 #define LIST_SQL \
-	"WITH m AS NOT MATERIALIZED (SELECT * FROM (" JOBS("$1") ") j " \
-	"WHERE ($2::text IS NULL OR j.state = $2) AND ($3::text IS NULL OR j.owner = $3) " \
-	"AND ($4::text IS NULL OR j.name ILIKE $4 OR j.id = $5::bigint) " \
-	"AND ($6::bool OR j.owner = $7 OR j.proxy_user = $7)) " \
-	"SELECT " ROW_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM m) t " \
-	"LEFT JOIN LATERAL (SELECT * FROM m ORDER BY submitted_at DESC, id DESC, kind DESC " \
-	"OFFSET $8::bigint LIMIT $9::bigint) j ON true " \
+	"WITH b AS NOT MATERIALIZED (SELECT 'batch'::text AS kind, j.id, " \
+	"j.created_at AS submitted_at FROM batch j WHERE j.id >= 0 AND " STATE " AND " \
+	FILTERS("'batch'") "), " \
+	"s AS NOT MATERIALIZED (SELECT j.kind, j.id, j.submitted_at FROM (SELECT kind, id, " \
+	"state, submitted_at FROM report.jobs j WHERE j.kind = 'session' AND " \
+	FILTERS("'session'") " OFFSET 0) j WHERE " STATE "), " \
+	"t AS MATERIALIZED (SELECT (SELECT count(*) FROM b) + (SELECT count(*) FROM s) AS total), " \
+	"k AS MATERIALIZED ((" \
+	"SELECT * FROM ((SELECT * FROM b ORDER BY submitted_at DESC, id DESC " \
+	"LIMIT $8::bigint + $9::bigint) UNION ALL (SELECT * FROM s " \
+	"ORDER BY submitted_at DESC, id DESC LIMIT $8::bigint + $9::bigint)) n " \
+	"WHERE $8::bigint <= (SELECT total FROM t) / 2 " \
+	"ORDER BY submitted_at DESC, id DESC, kind DESC OFFSET $8::bigint LIMIT $9::bigint) " \
+	"UNION ALL (" \
+	"SELECT * FROM ((SELECT * FROM b ORDER BY submitted_at, id " \
+	"LIMIT greatest((SELECT total FROM t) - $8::bigint, 0)) UNION ALL (SELECT * FROM s " \
+	"ORDER BY submitted_at, id LIMIT greatest((SELECT total FROM t) - $8::bigint, 0))) o " \
+	"WHERE $8::bigint > (SELECT total FROM t) / 2 ORDER BY submitted_at, id, kind " \
+	"OFFSET greatest((SELECT total FROM t) - $8::bigint - $9::bigint, 0) " \
+	"LIMIT least($9::bigint, greatest((SELECT total FROM t) - $8::bigint, 0)))) " \
+	"SELECT " ROW_COLUMNS ", t.total FROM t LEFT JOIN (k CROSS JOIN LATERAL " \
+	"(SELECT kind, id, name, owner, proxy_user, state, submitted_at, finished_at, app_id " \
+	"FROM report.jobs r WHERE r.kind = k.kind AND r.id = k.id OFFSET 0) j) ON true " \
 	"ORDER BY j.submitted_at DESC, j.id DESC, j.kind DESC"
 
 static void read_row(PGresult *r, int i, struct store_history_row *o)

@@ -564,7 +564,9 @@ struct store_history_page {
 
 /* A page of the jobs matching q, newest first (submission time, then id): the
  * search finds q->id exactly or q->like in the name, case-insensitive.  One
- * statement, planned with its values (a filter left NULL costs nothing). */
+ * statement, planned with its values (a filter left NULL costs nothing); its
+ * total exact.  Walks indexes (sql/009_history.sql, 010_history_speed.sql), never
+ * sorts the whole history: a page costs about as much at either end of it. */
 enum store_rc store_history_list(struct store *s, const struct store_history_query *q,
 				 struct store_history_page *out);
 void store_history_page_free(struct store_history_page *p);
