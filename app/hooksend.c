@@ -20,7 +20,7 @@
 
 #define IDLE_MS 250                 /* nothing to send: looked at again this often */
 #define CONNECT_MS 2000             /* a receiver's connection, at most */
-#define ERROR_MAX 256
+#define SEND_AT_ONCE 8              /* deliveries POSTed together */
 #define HEADER_MAX 160
 #define APP_MAX 128
 
@@ -54,69 +54,85 @@ static char *server_urls(const struct cfg *c)
 	return text;
 }
 
-/* POST delivery d once, signed, and record how it went. */
-static void deliver(const struct cfg *c, struct store *s, struct httpout *h,
-		    const char *instance, const struct store_hook *d)
+/* The headers of one attempt of delivery d: its id, the time, the signature. */
+struct attempt {
+	char hid[HEADER_MAX], hts[HEADER_MAX], hsig[HEADER_MAX];
+	const char *headers[4];
+};
+
+static void sign(const struct cfg *c, const struct store_hook *d, struct attempt *t)
 {
-	char id[HOOK_ID_MAX], hid[HEADER_MAX], hts[HEADER_MAX], sig[HOOK_SIGNATURE_MAX];
-	char hsig[HEADER_MAX], err[ERROR_MAX] = "";
-	const char *headers[4] = {hid, hts, NULL, NULL};
-	long long ts = (long long)time(NULL), started = now_ms(), wait;
-	struct httpout_answer a;
-	bool delivered;
-	int rc;
+	char id[HOOK_ID_MAX], sig[HOOK_SIGNATURE_MAX];
+	long long ts = (long long)time(NULL);
 
 	snprintf(id, sizeof id, "tacitus-%lld", d->id);
-	snprintf(hid, sizeof hid, "webhook-id: %s", id);
-	snprintf(hts, sizeof hts, "webhook-timestamp: %lld", ts);
+	snprintf(t->hid, sizeof t->hid, "webhook-id: %s", id);
+	snprintf(t->hts, sizeof t->hts, "webhook-timestamp: %lld", ts);
+	t->headers[0] = t->hid;
+	t->headers[1] = t->hts;
+	t->headers[2] = t->headers[3] = NULL;
+	/* a secret that cannot sign was refused at start (config.c): this is a failure
+	 * of OpenSSL's, sent unsigned rather than not at all */
 	if (c->hook_secret[0]) {
 		if (hook_sign(c->hook_secret, id, ts, d->payload, strlen(d->payload), sig) < 0) {
-			log_error("webhook %lld: tacitus.webhook.secret cannot sign (whsec_ with "
-				  "bad base64?); sent unsigned", d->id);
+			log_error("webhook %lld: the signature failed; sent unsigned", d->id);
 		} else {
-			snprintf(hsig, sizeof hsig, "webhook-signature: %s", sig);
-			headers[2] = hsig;
+			snprintf(t->hsig, sizeof t->hsig, "webhook-signature: %s", sig);
+			t->headers[2] = t->hsig;
 		}
 	}
-	httpout_set_headers(h, headers);
-	rc = httpout_call(h, "POST", d->url, d->payload, NULL, HTTPOUT_DISCARD, &a, err,
-			  sizeof err);
-	httpout_set_headers(h, NULL);
-	delivered = rc == 0 && a.status >= 200 && a.status < 300;
+}
+
+/* How attempt p of delivery d went, recorded and logged. */
+static void record(struct store *s, const char *instance, const struct store_hook *d,
+		   struct httpout_post *p, long ms)
+{
+	bool delivered = p->status >= 200 && p->status < 300;
+	long long wait = hook_backoff_ms(d->attempts + 1);
+
 	metrics_count(METRICS_HOOK_ATTEMPTS, 1);
 	if (!delivered)
 		metrics_count(METRICS_HOOK_FAILURES, 1);
-	if (rc == 0 && !delivered)
-		snprintf(err, sizeof err, "answered HTTP %ld", a.status);
-	wait = hook_backoff_ms(d->attempts + 1);
+	if (p->status && !delivered)
+		snprintf(p->err, sizeof p->err, "answered HTTP %ld", p->status);
 	if (delivered)
 		log_info("webhook %lld to %s: delivered (HTTP %ld, attempt %d)", d->id, d->url,
-			 a.status, d->attempts + 1);
+			 p->status, d->attempts + 1);
 	else
 		log_warn("webhook %lld to %s: not delivered (%s, attempt %d); tried again in %lld "
-			 "s unless its time is over", d->id, d->url, err, d->attempts + 1,
+			 "s unless its time is over", d->id, d->url, p->err, d->attempts + 1,
 			 wait / 1000);
-	store_hook_done(s, d, instance, rc == 0 ? a.status : 0, delivered ? NULL : err,
-			(long)(now_ms() - started), delivered, wait);
-	if (rc == 0)
-		httpout_answer_free(&a);
+	store_hook_done(s, d, instance, p->status, delivered ? NULL : p->err, ms, delivered, wait);
 }
 
-/* One look: new events fanned out, then one due delivery sent.  Returns whether
- * there was anything to do. */
+/* One look: new events fanned out, then up to SEND_AT_ONCE due deliveries POSTed
+ * together (a receiver that does not answer delays the others by nothing).  Returns
+ * whether there was anything to do. */
 static bool send_round(const struct cfg *c, struct store *s, struct httpout *h,
 		       const char *instance, const char *urls)
 {
 	struct store_hooks hs;
+	struct attempt t[SEND_AT_ONCE];
+	struct httpout_post p[SEND_AT_ONCE];
 	int events = 0;
+	long long started;
 	bool busy;
 
 	store_hook_fan_out(s, urls, c->hook_retry_ms, &events);
-	if (store_hook_claim(s, instance, c->hook_timeout_ms + HOOK_CLAIM_MS, 1, &hs) != STORE_OK)
+	if (store_hook_claim(s, instance, c->hook_timeout_ms + HOOK_CLAIM_MS, SEND_AT_ONCE,
+			     &hs) != STORE_OK)
 		return false;
 	busy = events > 0 || hs.n > 0;
-	for (int i = 0; i < hs.n && !stopping; i++)
-		deliver(c, s, h, instance, &hs.v[i]);
+	for (int i = 0; i < hs.n; i++) {
+		sign(c, &hs.v[i], &t[i]);
+		p[i] = (struct httpout_post){.url = hs.v[i].url, .json = hs.v[i].payload,
+					     .headers = t[i].headers};
+	}
+	started = now_ms();
+	if (hs.n > 0)
+		httpout_post_all(h, p, hs.n);
+	for (int i = 0; i < hs.n; i++)
+		record(s, instance, &hs.v[i], &p[i], (long)(now_ms() - started));
 	store_hooks_free(&hs);
 	return busy;
 }

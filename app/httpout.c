@@ -12,7 +12,6 @@
 struct httpout {
 	CURL *curl;
 	long connect_ms, total_ms;
-	const char *const *extra;           /* headers of the next calls, NULL-ended */
 	char error[CURL_ERROR_SIZE];        /* libcurl's words, kept with its handle */
 };
 
@@ -50,8 +49,6 @@ static size_t on_body(char *data, size_t size, size_t n, void *arg)
 	struct sink *k = arg;
 	size_t len = size * n;
 
-	if (k->max == HTTPOUT_DISCARD)
-		return len;         /* read and thrown away */
 	if (len > k->max - k->len)
 		return 0;           /* too long: libcurl ends the call with an error */
 	if (k->len + len + 1 > k->cap) {
@@ -93,9 +90,19 @@ void httpout_set_total_ms(struct httpout *h, long total_ms)
 	h->total_ms = total_ms;
 }
 
-void httpout_set_headers(struct httpout *h, const char *const *headers)
+/* What every call of h sets: the URL, h's time-outs, no signal, no redirect, no
+ * proxy, http(s) only, libcurl's words into error (CURL_ERROR_SIZE bytes). */
+static void common_options(const struct httpout *h, CURL *c, const char *url, char *error)
 {
-	h->extra = headers;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->total_ms);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_PROXY, "");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	error[0] = '\0';
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
 }
 
 int httpout_call(struct httpout *h, const char *method, const char *url, const char *json,
@@ -109,15 +116,7 @@ int httpout_call(struct httpout *h, const char *method, const char *url, const c
 
 	memset(a, 0, sizeof *a);
 	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, h->connect_ms);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, h->total_ms);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROXY, "");
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	h->error[0] = '\0';
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->error);
+	common_options(h, c, url, h->error);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -125,8 +124,6 @@ int httpout_call(struct httpout *h, const char *method, const char *url, const c
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	snprintf(accept_header, sizeof accept_header, "Accept: %s", accept ? accept : "*/*");
 	headers = curl_slist_append(headers, accept_header);
-	for (int i = 0; h->extra && h->extra[i]; i++)
-		headers = curl_slist_append(headers, h->extra[i]);
 	if (json) {
 		headers = curl_slist_append(headers, "Content-Type: application/json");
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
@@ -161,4 +158,81 @@ void httpout_answer_free(struct httpout_answer *a)
 {
 	free(a->body);
 	a->body = NULL;
+}
+
+_Static_assert(sizeof ((struct httpout_post *)0)->err >= CURL_ERROR_SIZE,
+	       "httpout_post.err holds libcurl's words");
+
+static size_t discard(char *data, size_t size, size_t n, void *arg)
+{
+	(void)data;
+	(void)arg;
+	return size * n;
+}
+
+/* An easy handle POSTing p (its header list into *list), or NULL. */
+static CURL *post_handle(const struct httpout *h, struct httpout_post *p, struct curl_slist **list)
+{
+	CURL *c = curl_easy_init();
+
+	if (!c)
+		return NULL;
+	common_options(h, c, p->url, p->err);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	*list = curl_slist_append(NULL, "Content-Type: application/json");
+	for (int i = 0; p->headers && p->headers[i]; i++)
+		*list = curl_slist_append(*list, p->headers[i]);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *list);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, p->json);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, (void *)p);
+	return c;
+}
+
+int httpout_post_all(struct httpout *h, struct httpout_post *v, int n)
+{
+	CURLM *m = curl_multi_init();
+	CURL *e[HTTPOUT_POSTS_MAX] = {0};
+	struct curl_slist *lists[HTTPOUT_POSTS_MAX] = {0};
+	int running = 0;
+	CURLMsg *msg;
+
+	for (int i = 0; i < n; i++) {
+		v[i].status = 0;
+		snprintf(v[i].err, sizeof v[i].err, "not sent: no libcurl handle");
+	}
+	if (!m || n > HTTPOUT_POSTS_MAX) {
+		curl_multi_cleanup(m);
+		return -1;
+	}
+	for (int i = 0; i < n; i++)
+		if ((e[i] = post_handle(h, &v[i], &lists[i])))
+			curl_multi_add_handle(m, e[i]);
+	do {
+		if (curl_multi_perform(m, &running) != CURLM_OK)
+			break;
+		if (running && curl_multi_poll(m, NULL, 0, 1000, NULL) != CURLM_OK)
+			break;
+	} while (running);
+	while ((msg = curl_multi_info_read(m, &running))) {
+		struct httpout_post *p = NULL;
+
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+		if (msg->data.result == CURLE_OK) {
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &p->status);
+			p->err[0] = '\0';
+		} else if (!p->err[0]) {
+			snprintf(p->err, sizeof p->err, "%s", curl_easy_strerror(msg->data.result));
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		if (e[i]) {
+			curl_multi_remove_handle(m, e[i]);
+			curl_easy_cleanup(e[i]);
+		}
+		curl_slist_free_all(lists[i]);
+	}
+	curl_multi_cleanup(m);
+	return 0;
 }

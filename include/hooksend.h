@@ -2,11 +2,12 @@
  * completion webhooks of the outbox (what, to whom and how: hook.h).
  *
  * The module owns the sender's loop: every look (at once after work, else every
- * 250 ms) fans the new events out into deliveries (store.h), claims one due
- * delivery for its call's time-out plus HOOK_CLAIM_MS, POSTs it signed with a
- * libcurl handle of its own (httpout.h: no redirect, no proxy, bounded answer),
- * and records the attempt: delivered on a 2xx, else tried again after
- * hook_backoff_ms until its time is over.  A process apart from the monitor, so
+ * 250 ms) fans the new events out into deliveries (store.h), claims up to 8 due
+ * deliveries for a call's time-out plus HOOK_CLAIM_MS, POSTs them signed and all
+ * at once (httpout_post_all: no redirect, no proxy, answers judged by their
+ * status), so that a receiver that does not answer holds up no other, and records
+ * each attempt: delivered on a 2xx, else tried again after hook_backoff_ms until
+ * its time is over.  A process apart from the monitor, so
  * that a slow receiver never slows the monitor's loop; like a worker, it holds no
  * capability and no way to the keeper (master.c).
  */

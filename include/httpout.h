@@ -15,7 +15,6 @@
 #include <stddef.h>
 
 #define HTTPOUT_LOCATION_MAX 1024
-#define HTTPOUT_DISCARD 0           /* httpout_call's max: the answer's body is not kept */
 
 struct httpout;
 
@@ -37,18 +36,30 @@ void httpout_free(struct httpout *h);
  * several servers within one budget gives each what is left of it. */
 void httpout_set_total_ms(struct httpout *h, long total_ms);
 
-/* Headers ("Name: value", a NULL-ended list, NULL = none) that h's next calls send
- * beside their own, until set again; the caller keeps them alive meanwhile. */
-void httpout_set_headers(struct httpout *h, const char *const *headers);
-
 /* Send `method` ("GET", "PUT", "POST") to url, with `json` as an application/json
  * body unless NULL, asking for `accept` (a media type; NULL = any).  Returns 0 and
  * fills *a whatever the status (free it with httpout_answer_free), or -1 when no
- * answer came (refused, timed out, an answer longer than `max` bytes; max
- * HTTPOUT_DISCARD: any length, the body read and thrown away, a->body "") with why in
+ * answer came (refused, timed out, an answer longer than `max` bytes) with why in
  * err and a->sent telling whether the request went out; logs nothing. */
 int httpout_call(struct httpout *h, const char *method, const char *url, const char *json,
 		 const char *accept, size_t max, struct httpout_answer *a, char *err, size_t errlen);
 void httpout_answer_free(struct httpout_answer *a);
+
+#define HTTPOUT_POSTS_MAX 16        /* httpout_post_all's calls at once */
+
+/* One of several POSTs sent together: its request, and what came of it. */
+struct httpout_post {
+	const char *url, *json;     /* an application/json body */
+	const char *const *headers; /* beside it, "Name: value", NULL-ended (NULL = none) */
+	long status;                /* the answer's HTTP status, 0 = none came ... */
+	char err[256];              /* ... and why ("" when one came) */
+};
+
+/* POST v[0..n) (n <= HTTPOUT_POSTS_MAX) all at once, each with h's time-outs and
+ * rules, the answers' bodies read and thrown away; returns when every one was
+ * answered or gave up, so that one slow server costs the others nothing.  Returns
+ * 0, or -1 when they could not be sent at all (every err says so); logs nothing.
+ * h's own handle is not used. */
+int httpout_post_all(struct httpout *h, struct httpout_post *v, int n);
 
 #endif

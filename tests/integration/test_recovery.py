@@ -1253,7 +1253,7 @@ def test_master_forks_again_after_a_failed_fork(cfg, tac, tmp_path):
         def whole():
             w, kids = workers()
             # the workers, the monitor and the webhook sender
-        return len(w) == WORKERS and len(kids) == WORKERS + 2 and victim not in kids
+            return len(w) == WORKERS and len(kids) == WORKERS + 2 and victim not in kids
         tl.wait_until(whole, RESPAWN,
                       lambda: f"app-{n}'s master to have {WORKERS} workers, its monitor and its "
                               "webhook sender again "
