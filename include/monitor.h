@@ -4,8 +4,11 @@
  * each cycle it renews its leases, claims batches to launch, adopts batches whose
  * owner's lease expired on this host, launches through the job shim, stores new
  * output lines, carries out kills of deleted batches, and ends batches whose
- * process is gone, with the exit status the shim wrote (then removes their
- * folder: the output is in PostgreSQL); it drives the cluster trackers the same
+ * process is gone, with the exit status the shim wrote: the rest of the output
+ * and the state first, then what may wait (what still runs as the job's account
+ * is killed and what it left in shared places removed, then the folder goes: the
+ * output is in PostgreSQL), so that a job's end shows as soon as its process is
+ * gone (issue 25); it drives the cluster trackers the same
  * way (track_yarn.h, track_standalone.h: jobs whose cluster manager says how they
  * end, submitted once, adopted from any host).  A NOTIFY wakes it; a
  * one-second timer is the fallback.  It never parses HTTP.
