@@ -1635,6 +1635,21 @@ static int until_maintenance(long long last)
 	return left > 0 ? (int)left : 0;
 }
 
+/* After a cycle that took took_ms: let a burst of notifications (a NOTIFY per POST)
+ * gather until MIN_CYCLE_MS has passed, rather than run a cycle per notification;
+ * but the end of a job shim of ours (the keeper's news, or our own child's) cuts
+ * the pause short and is left for wait_for_work: a job's end is not held up. */
+static void gather(int took_ms)
+{
+	struct pollfd p[2] = {
+		{.fd = wake_pipe[0], .events = POLLIN},
+		{.fd = keeper_news_fd(), .events = POLLIN},
+	};
+
+	if (took_ms < MIN_CYCLE_MS)
+		poll(p, 2, MIN_CYCLE_MS - took_ms);
+}
+
 /* Sleep until a notification, the end of a job shim of ours, SIGTERM or timeout_ms. */
 static void wait_for_work(struct mon *m, int timeout_ms)
 {
@@ -1744,10 +1759,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 		cycle(&m);
 		took = now_ms() - started;
 		metrics_cycle((double)took / 1000.0);
-		/* a burst of POSTs sends a NOTIFY each: let them gather for a moment
-		 * instead of running a cycle per notification */
-		if (took < MIN_CYCLE_MS)
-			poll(NULL, 0, (int)(MIN_CYCLE_MS - took));
+		gather(took < MIN_CYCLE_MS ? (int)took : MIN_CYCLE_MS);
 		wait_for_work(&m, until_maintenance(last_maintenance));
 	}
 	log_info("monitor: stopping; running jobs keep running and go to whoever adopts them");

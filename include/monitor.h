@@ -10,8 +10,9 @@
  * output is in PostgreSQL), so that a job's end shows as soon as its process is
  * gone (issue 25); it drives the cluster trackers the same
  * way (track_yarn.h, track_standalone.h: jobs whose cluster manager says how they
- * end, submitted once, adopted from any host).  A NOTIFY wakes it; a
- * one-second timer is the fallback.  It never parses HTTP.
+ * end, submitted once, adopted from any host).  A NOTIFY wakes it (a burst of them
+ * is gathered for MIN_CYCLE_MS), the end of a job shim at once (the keeper's news);
+ * a one-second timer is the fallback.  It never parses HTTP.
  *
  * Leases are renewed on their own clock, not once per cycle: a cycle can take
  * longer than a lease (many jobs, a job that printed gigabytes, a slow
