@@ -108,6 +108,7 @@ bench: deps all
 	@sh tests/bench/submit.sh
 	@sh tests/bench/adopt.sh
 	@sh tests/bench/loud.sh
+	@sh tests/bench/end.sh
 	@sh tests/bench/track.sh
 	@sh tests/bench/yarn_submit.sh
 	@sh tests/bench/sessions.sh

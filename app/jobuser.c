@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NAME_MAX_LEN (JOBUSER_PREFIX_MAX + 8)
@@ -28,6 +29,7 @@
 #define PURGE_PAUSE_MS 20       /* ... this far apart */
 #define CHILD_FD 3              /* the folder, in a child that empties it */
 #define WAIT_GRACE_MS 1000      /* a sweep past its deadline is killed this much later */
+#define WAIT_NAP_MS 10          /* ... looked at this often when it has no pidfd */
 
 /* The capabilities the monitor needs, as a mask of the first 32. */
 #define NEEDED_CAPS ((1u << CAP_SETUID) | (1u << CAP_SETGID) | (1u << CAP_KILL) | \
@@ -353,12 +355,33 @@ static void empty_as(uid_t uid, gid_t gid, int fd, int wait_ms)
 	sweep_done(sweep_tree(dfd, until, &st), &st, "a working folder", uid);
 }
 
+static long long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000LL + t.tv_nsec / 1000000;
+}
+
+/* Wait up to ms for the child pidfd (-1: none) to end: woken by its end through the
+ * pidfd, else a nap of at most WAIT_NAP_MS. */
+static void nap_for(int pidfd, long long ms)
+{
+	struct pollfd p = {.fd = pidfd, .events = POLLIN};
+
+	if (pidfd >= 0)
+		poll(&p, 1, (int)ms);
+	else
+		poll(NULL, 0, (int)(ms < WAIT_NAP_MS ? ms : WAIT_NAP_MS));
+}
+
 /* Run fn's work in a child (it _exits 0 when all went), waiting at most wait_ms
  * plus a grace for it.  Returns 0, or -1 (logged). */
 static int in_child(uid_t uid, gid_t gid, int fd, int wait_ms,
 		    void (*fn)(uid_t, gid_t, int, int), const char *what)
 {
-	int status = 0, limit = wait_ms + WAIT_GRACE_MS;
+	int status = 0, limit = wait_ms + WAIT_GRACE_MS, pidfd;
+	long long until = now_ms() + limit, left;
 	pid_t pid, done;
 
 	pid = fork();
@@ -375,17 +398,22 @@ static int in_child(uid_t uid, gid_t gid, int fd, int wait_ms,
 		fn(uid, gid, fd >= 0 ? CHILD_FD : -1, wait_ms);
 	}
 	/* the sweep stops at its deadline; this is for one that hangs (a folder of
-	 * a stuck file system) */
-	for (int waited = 0; (done = waitpid(pid, &status, WNOHANG)) == 0; waited += 10) {
-		if (waited >= limit) {
+	 * a stuck file system).  Woken at its end (a pidfd), not at the next nap's. */
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	while ((done = waitpid(pid, &status, WNOHANG)) == 0) {
+		if ((left = until - now_ms()) <= 0) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			log_warn("%s of uid %d: still going after %d ms; left as it is", what,
 				 (int)uid, limit);
-			return -1;
+			break;
 		}
-		poll(NULL, 0, 10);
+		nap_for(pidfd, left);
 	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (done == 0)
+		return -1;      /* killed past its deadline (logged) */
 	if (done < 0)
 		return 0;       /* reaped by someone else: it ran */
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;

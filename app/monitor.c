@@ -302,14 +302,34 @@ static void remove_job_dir(struct mon *m, const struct store_job *j)
 		log_warn("cannot remove %s: %s", j->job_dir, strerror(errno));
 }
 
-/* The one way a job ends here: the state change, then its folder goes. */
+/* What may still run as the account of j, launched on this host, goes once its shim
+ * is gone: processes that left the job's process group (keeper_reclaim: unless
+ * another job holds the account now, whose taking killed them), and what the
+ * account left in the host's shared places.  Done after j's state is written: a
+ * client waiting for a job's end does not wait for /proc to be scanned and /tmp
+ * swept (issue 25), and the account's next job never depends on it (taking an
+ * account kills and sweeps first).  Nothing for a job whose shim never started. */
+static void reclaim(struct mon *m, const struct store_job *j)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (j->job_dir && same(j->host, m->host) && shim_read_account(j->job_dir, &uid, &gid) == 0)
+		keeper_reclaim(m->users, uid);
+}
+
+/* The one way a job ends here: the state change, then what its account may still
+ * run (reclaim; also when the change could not be written), then its folder goes. */
 static void finish(struct mon *m, struct store_job *j, const char *to, int code,
 		   const char *reason)
 {
-	if (store_transition(m->s, j->id, m->o->instance, j->state, to, code, reason) == STORE_OK) {
+	enum store_rc rc = store_transition(m->s, j->id, m->o->instance, j->state, to, code, reason);
+
+	if (rc == STORE_OK)
 		metrics_ended(j->id < 0, to);
+	reclaim(m, j);
+	if (rc == STORE_OK)
 		remove_job_dir(m, j);
-	}
 }
 
 static void end_job(struct mon *m, struct store_job *j, const char *to, int code,
@@ -569,20 +589,24 @@ static void stop_process(struct mon *m, struct store_job *j, const char *what)
 	}
 }
 
+/* Whether any process is in process group pgid (a zombie counts; one we may not
+ * signal too): kill(2) with no signal says ESRCH only when there is none. */
+static bool group_has_members(pid_t pgid)
+{
+	return pgid > 0 && (kill(-pgid, 0) == 0 || errno != ESRCH);
+}
+
 /* j's shim is gone: stragglers of its group (e.g. an orphaned driver) go too, if
- * the group can be proved to be still the job's (launcher.h), and processes of
- * the job's account (their environ is not ours to read) unless the account
- * already serves another job; then the rest of the output is stored (what
- * store_output returns). */
+ * the group can be proved to be still the job's (launcher.h; the keeper scans /proc
+ * for that, so only when the group has members left: a group that has none cannot
+ * get one), so that nothing of the group writes to its output any more; then the
+ * rest of the output is stored (what store_output returns).  Processes of the
+ * job's account out of its group go when the end is written (finish: reclaim). */
 static enum store_rc process_gone(struct mon *m, struct store_job *j)
 {
-	uid_t uid;
-	gid_t gid;
-
 	lock_out(j);
-	keeper_kill(j->pid, j->pid_start, m->boot_id, SIGKILL);
-	if (shim_read_account(j->job_dir, &uid, &gid) == 0)
-		keeper_reclaim(m->users, uid);
+	if (group_has_members(j->pid))
+		keeper_kill(j->pid, j->pid_start, m->boot_id, SIGKILL);
 	return store_output(m, j, true);
 }
 
@@ -609,8 +633,10 @@ static void watch(struct mon *m, struct store_job *j)
 		return;
 	}
 	rc = process_gone(m, j);
-	if (rc == STORE_ERROR || rc == STORE_NOTFOUND)
+	if (rc == STORE_ERROR || rc == STORE_NOTFOUND) {
+		reclaim(m, j);      /* the end waits for the database or the new owner */
 		return;
+	}
 	if (shim_read_status(j->job_dir, &code, &signaled) < 0) {
 		end_job(m, j, j->deleted ? "killed" : "dead", -1,
 			j->deleted ? "killed on request" :
@@ -645,6 +671,9 @@ static int submit_ended(struct mon *m, struct store_job *j)
 	int code, signaled;
 	enum store_rc rc = process_gone(m, j);
 
+	/* the application goes on without the account: it is released now, whatever
+	 * the state */
+	reclaim(m, j);
 	if (rc == STORE_ERROR || rc == STORE_NOTFOUND)
 		return -1;
 	if (shim_read_status(j->job_dir, &code, &signaled) < 0)
@@ -1684,6 +1713,21 @@ static int until_maintenance(long long last)
 	return left > 0 ? (int)left : 0;
 }
 
+/* After a cycle that took took_ms: let a burst of notifications (a NOTIFY per POST)
+ * gather until MIN_CYCLE_MS has passed, rather than run a cycle per notification;
+ * but the end of a job shim of ours (the keeper's news, or our own child's) cuts
+ * the pause short and is left for wait_for_work: a job's end is not held up. */
+static void gather(int took_ms)
+{
+	struct pollfd p[2] = {
+		{.fd = wake_pipe[0], .events = POLLIN},
+		{.fd = keeper_news_fd(), .events = POLLIN},
+	};
+
+	if (took_ms < MIN_CYCLE_MS)
+		poll(p, 2, MIN_CYCLE_MS - took_ms);
+}
+
 /* Milliseconds until the next look at the other monitors' locks, 0 when it is due. */
 static int until_orphan_look(const struct mon *m)
 {
@@ -1838,10 +1882,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 			cycle(&m);
 			took = now_ms() - started;
 			metrics_cycle((double)took / 1000.0);
-			/* a burst of POSTs sends a NOTIFY each: let them gather for a
-			 * moment instead of running a cycle per notification */
-			if (took < MIN_CYCLE_MS)
-				poll(NULL, 0, (int)(MIN_CYCLE_MS - took));
+			gather(took < MIN_CYCLE_MS ? (int)took : MIN_CYCLE_MS);
 		}
 		/* a job left output behind: the next cycle comes at once */
 		work = wait_for_work(&m, m.more_output ? 0 : until_due(&m, last_maintenance)) ||

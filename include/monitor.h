@@ -4,12 +4,16 @@
  * each cycle it renews its leases, claims batches to launch, adopts batches whose
  * owner is gone on this host (below), launches through the job shim, stores new
  * output lines, carries out kills of deleted batches, and ends batches whose
- * process is gone, with the exit status the shim wrote (then removes their
- * folder: the output is in PostgreSQL); it drives the cluster trackers the same
+ * process is gone, with the exit status the shim wrote: the rest of the output
+ * and the state first, then what may wait (what still runs as the job's account
+ * is killed and what it left in shared places removed, then the folder goes: the
+ * output is in PostgreSQL), so that a job's end shows as soon as its process is
+ * gone (issue 25); it drives the cluster trackers the same
  * way (track_yarn.h, track_standalone.h: jobs whose cluster manager says how they
- * end, submitted once, adopted from any host).  A NOTIFY wakes it; a timer
- * (the look at the other monitors' locks, every 250 ms) is the fallback.  It never
- * parses HTTP.
+ * end, submitted once, adopted from any host).  A NOTIFY wakes it (a burst of them
+ * is gathered for MIN_CYCLE_MS), the end of a job shim at once (the keeper's news);
+ * a timer (the look at the other monitors' locks, every 250 ms) is the fallback.
+ * It never parses HTTP.
  *
  * Leases are renewed on their own clock, not once per cycle: a cycle can take
  * longer than a lease (many jobs, a job that printed gigabytes, a slow
