@@ -47,6 +47,26 @@ static const struct field session_fields[] = {
 /* Beside Livy's fields of both: where the job's end is POSTed (hook.h); never listed
  * among Livy's known properties. */
 static const struct field callback_field = {"callbackUrl", F_STR};
+static const struct field callback_events_field = {"callbackEvents", F_STR};
+
+/* Whether callbackEvents (NULL = absent) is wrong: "ended" (the default) or "all",
+ * and only beside a callbackUrl; says why in msg. */
+static bool callback_events_wrong(const char *events, const char *callback, char *msg,
+				  size_t msglen)
+{
+	if (!events)
+		return false;
+	if (strcmp(events, "ended") && strcmp(events, "all")) {
+		snprintf(msg, msglen, "callbackEvents must be \"ended\" or \"all\", not \"%.64s\"",
+			 events);
+		return true;
+	}
+	if (!callback) {
+		snprintf(msg, msglen, "callbackEvents needs a callbackUrl");
+		return true;
+	}
+	return false;
+}
 
 static const struct form {
 	const char *class_name;
@@ -446,8 +466,10 @@ static enum reqbody_rc parse_common(struct reqbody *r, const struct form *form, 
 		goto bad;
 	json_object_object_foreach(r->body, key, val) {
 		size_t i;
-		if (!strcmp(key, callback_field.name)) {   /* Tacitus's, beside Livy's */
-			if (val && check_field(&callback_field, val, msg, msglen) < 0)
+		if (!strcmp(key, callback_field.name) || !strcmp(key, callback_events_field.name)) {
+			/* Tacitus's, beside Livy's */
+			if (val && check_field(strcmp(key, callback_field.name) ? &callback_events_field
+							 : &callback_field, val, msg, msglen) < 0)
 				goto bad;
 			continue;
 		}
@@ -465,6 +487,9 @@ static enum reqbody_rc parse_common(struct reqbody *r, const struct form *form, 
 	r->queue = get_str(r->body, "queue");
 	r->callback = get_str(r->body, callback_field.name);
 	if (r->callback && !hook_url_allowed(c, r->callback, msg, msglen))
+		goto bad;
+	if (callback_events_wrong(get_str(r->body, callback_events_field.name), r->callback, msg,
+				  msglen))
 		goto bad;
 	if (r->name && !livy_name_valid(r->name)) {
 		snprintf(msg, msglen, "Rejected, Reason: Invalid session name: %s", r->name);

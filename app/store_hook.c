@@ -18,12 +18,13 @@ enum store_rc store_hook_fan_out(struct store *s, const char *urls_json, long lo
 	/* one statement: the events locked (another sender skips them), their deliveries
 	 * written (a URL once per event), the events marked */
 	r = store_run(s, "webhook fan-out",
-		"WITH e AS (SELECT id, callback, created_at FROM hook_event WHERE NOT fanned_out "
-		"ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED), "
+		"WITH e AS (SELECT id, callback, created_at, final FROM hook_event WHERE NOT "
+		"fanned_out ORDER BY id LIMIT 100 FOR UPDATE SKIP LOCKED), "
 		"d AS (INSERT INTO hook_delivery (event_id, url, give_up_at) "
 		"SELECT e.id, u.url, e.created_at + $2::bigint * interval '1 millisecond' FROM e "
 		"CROSS JOIN LATERAL (SELECT e.callback AS url WHERE e.callback IS NOT NULL UNION "
-		"SELECT json_array_elements_text($1::json)) u ON CONFLICT DO NOTHING RETURNING 1), "
+		"SELECT json_array_elements_text($1::json) WHERE e.final) u "
+		"ON CONFLICT DO NOTHING RETURNING 1), "
 		"f AS (UPDATE hook_event SET fanned_out = true WHERE id IN (SELECT id FROM e) "
 		"RETURNING 1) "
 		"SELECT (SELECT count(*) FROM f), (SELECT count(*) FROM d)", 2, p);

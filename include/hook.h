@@ -1,10 +1,12 @@
 /* hook.h - completion webhooks: which URLs may be called, how a call is signed, when
  * it is tried again (the sender that delivers them: hooksend.h).
  *
- * The module owns tacitus.webhook.* (config.h) and the webhook sender.  When a batch
+ * The module owns tacitus.webhook.* (config.h) and the rules of the webhooks.  When a batch
  * or session ends (success, dead, killed), its JSON is POSTed to its callbackUrl (a
  * Tacitus field beside Livy's in POST /batches and /sessions; Livy clients never
- * send it) and to every URL of tacitus.webhook.urls.  The outbox is in PostgreSQL
+ * send it) and to every URL of tacitus.webhook.urls; with callbackEvents "all"
+ * (default "ended"), every other change of its process's state (starting, running)
+ * is POSTed to its callbackUrl too.  The outbox is in PostgreSQL
  * (sql/011_webhook.sql): a trigger writes the event in the transaction of the state
  * change itself, so no crash loses one.  Each instance runs one sender process
  * (master.h starts it beside the monitor, so that a slow receiver never slows the

@@ -613,8 +613,8 @@ enum store_rc store_purge_step(struct store *s, int keep_days, long *removed);
 /* ---- completion webhooks (store_hook.c; the outbox: sql/011_webhook.sql) ---- */
 
 /* Fan up to 100 new events out into deliveries, one per URL: the event's callbackUrl
- * and urls_json (a JSON array of the server's URLs), each to be given up retry_ms
- * after its job ended.  Sets *events to the events fanned out. */
+ * and, for a job's end, urls_json (a JSON array of the server's URLs), each to be
+ * given up retry_ms after the event.  Sets *events to the events fanned out. */
 enum store_rc store_hook_fan_out(struct store *s, const char *urls_json, long long retry_ms,
 				 int *events);
 

@@ -146,6 +146,41 @@ def test_a_failing_receiver_is_tried_again_until_it_answers(tac, cfg, receiver):
     assert attempts(tac.db, receiver.url(path))[-1][2] == "t", "delivered"
 
 
+def test_every_change_when_the_job_asks(tac, cfg, receiver):
+    path = f"/hook/{uuid.uuid4().hex[:8]}"
+    bid, st, _ = tac.run_batch({"file": cfg.job("quick.py"), "callbackUrl": receiver.url(path),
+                                "callbackEvents": "all"})
+    assert st == "success"
+    tl.wait_until(lambda: any(json.loads(b)["type"] == "batch.ended"
+                              for _, b in receiver.to(path)), DELIVERY_TIMEOUT,
+                  f"the end of batch {bid} at {path}")
+    events = sorted((json.loads(b) for h, b in receiver.to(path) if verify(h, b)),
+                    key=lambda e: e["timestamp"])
+    seen = [(e["type"], e["data"]["from"], e["data"]["state"]) for e in events]
+    assert seen[-1] == ("batch.ended", "running", "success"), seen
+    assert ("batch.changed", "starting", "running") in seen, seen
+    assert all(e["data"]["id"] == bid for e in events)
+    assert len({h["webhook-id"] for h, _ in receiver.to(path)}) == len(seen), "one id per event"
+    # the default: the end only
+    path2 = f"/hook/{uuid.uuid4().hex[:8]}"
+    tac.run_batch({"file": cfg.job("quick.py"), "callbackUrl": receiver.url(path2)})
+    wait_posts(receiver, path2, 1)
+    time.sleep(1)
+    assert [json.loads(b)["type"] for _, b in receiver.to(path2)] == ["batch.ended"]
+
+
+@pytest.mark.parametrize("body, words", [
+    ({"callbackEvents": "all"}, "needs a callbackUrl"),
+    ({"callbackEvents": "some", "callbackUrl": "http://127.0.0.1/x"}, "\"ended\" or \"all\""),
+    ({"callbackEvents": 3, "callbackUrl": "http://127.0.0.1/x"}, "callbackEvents"),
+])
+def test_callback_events_are_checked(tac, cfg, body, words):
+    before = tac.counts()
+    msg = tl.error_msg(tac.api.post("/batches", json=dict(body, file=cfg.job("quick.py"))), 400)
+    assert words in msg, msg
+    tac.assert_no_new_batch(before, "refused callbackEvents")
+
+
 @pytest.mark.parametrize("url, words", [
     ("http://192.0.2.1/hook", "allowed-hosts"),
     ("ftp://127.0.0.1/hook", "http or https"),
