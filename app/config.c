@@ -124,6 +124,45 @@ static int set_list(char (*dst)[1024], int *n, const char *key, const char *v,
 	return 0;
 }
 
+/* set_list into *n strings of width bytes each from dst, each one first put to
+ * check (NULL = none), which answers -1 with the message in err when it refuses it;
+ * *n is 0 after a refusal. */
+static int set_checked_list(char *dst, size_t width, int *n, const char *key, const char *v,
+			    int (*check)(const char *, const char *, char *, size_t), char *err,
+			    size_t errlen)
+{
+	char tmp[CFG_MAX_LIST][1024];
+
+	if (set_list(tmp, n, key, v, false, err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < *n; i++)
+		if ((check && check(key, tmp[i], err, errlen) < 0) ||
+		    set_str(dst + (size_t)i * width, width, key, tmp[i], err, errlen) < 0) {
+			*n = 0;
+			return -1;
+		}
+	return 0;
+}
+
+/* A tacitus.job.env-allow entry: a name or a prefix (jobenv.h). */
+static int env_pattern(const char *key, const char *item, char *err, size_t errlen)
+{
+	const char *why = jobenv_pattern_error(item);
+
+	if (why)
+		snprintf(err, errlen, "%s: '%.200s': %s", key, item, why);
+	return why ? -1 : 0;
+}
+
+/* A tacitus.webhook.urls entry: an http(s) URL. */
+static int http_url(const char *key, const char *item, char *err, size_t errlen)
+{
+	if (!strncmp(item, "http://", 7) || !strncmp(item, "https://", 8))
+		return 0;
+	snprintf(err, errlen, "%s: '%.200s' is not an http(s) URL", key, item);
+	return -1;
+}
+
 static int set_long(long *dst, const char *key, const char *v, long min, char *err,
 		    size_t errlen)
 {
@@ -237,32 +276,12 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_port(&c->sa_ui_port, key, v, err, errlen);
 	if (!strcmp(key, "tacitus.standalone.poll-interval"))
 		return set_ms(&c->sa_poll_ms, key, v, YARN_MIN_MS, err, errlen);
-	if (!strcmp(key, "tacitus.webhook.urls")) {
-		char tmp[CFG_MAX_LIST][1024];
-		if (set_list(tmp, &c->n_hook_urls, key, v, false, err, errlen) < 0)
-			return -1;
-		for (int i = 0; i < c->n_hook_urls; i++) {
-			if (strncmp(tmp[i], "http://", 7) && strncmp(tmp[i], "https://", 8)) {
-				snprintf(err, errlen, "%s: '%.200s' is not an http(s) URL", key, tmp[i]);
-				c->n_hook_urls = 0;
-				return -1;
-			}
-			memcpy(c->hook_urls[i], tmp[i], sizeof c->hook_urls[i]);
-		}
-		return 0;
-	}
-	if (!strcmp(key, "tacitus.webhook.allowed-hosts")) {
-		char tmp[CFG_MAX_LIST][1024];
-		if (set_list(tmp, &c->n_hook_hosts, key, v, false, err, errlen) < 0)
-			return -1;
-		for (int i = 0; i < c->n_hook_hosts; i++)
-			if (set_str(c->hook_hosts[i], sizeof c->hook_hosts[i], key, tmp[i], err,
-				    errlen) < 0) {
-				c->n_hook_hosts = 0;
-				return -1;
-			}
-		return 0;
-	}
+	if (!strcmp(key, "tacitus.webhook.urls"))
+		return set_checked_list(c->hook_urls[0], sizeof c->hook_urls[0], &c->n_hook_urls, key,
+					v, http_url, err, errlen);
+	if (!strcmp(key, "tacitus.webhook.allowed-hosts"))
+		return set_checked_list(c->hook_hosts[0], sizeof c->hook_hosts[0], &c->n_hook_hosts,
+					key, v, NULL, err, errlen);
 	if (!strcmp(key, "tacitus.webhook.secret")) {
 		if (!strncmp(v, "whsec_", 6) && !base64_text(v + 6)) {
 			snprintf(err, errlen, "%s: whsec_ must be followed by the key in base64", key);
@@ -282,25 +301,9 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_long(&c->warm_pool, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.history.keep-days"))
 		return set_long(&c->history_keep_days, key, v, 0, err, errlen);
-	if (!strcmp(key, "tacitus.job.env-allow")) {
-		char tmp[CFG_MAX_LIST][1024];
-		if (set_list(tmp, &c->n_job_env_allow, key, v, false, err, errlen) < 0)
-			return -1;
-		for (int i = 0; i < c->n_job_env_allow; i++) {
-			const char *why = jobenv_pattern_error(tmp[i]);
-			if (why) {
-				snprintf(err, errlen, "%s: '%.200s': %s", key, tmp[i], why);
-				c->n_job_env_allow = 0;
-				return -1;
-			}
-			if (set_str(c->job_env_allow[i], sizeof c->job_env_allow[0], key,
-				    tmp[i], err, errlen) < 0) {
-				c->n_job_env_allow = 0;
-				return -1;
-			}
-		}
-		return 0;
-	}
+	if (!strcmp(key, "tacitus.job.env-allow"))
+		return set_checked_list(c->job_env_allow[0], sizeof c->job_env_allow[0],
+					&c->n_job_env_allow, key, v, env_pattern, err, errlen);
 	if (!strcmp(key, "livy.server.session.max-creation"))
 		return set_long(&c->max_creation, key, v, 1, err, errlen);
 	if (!strcmp(key, "livy.impersonation.enabled"))
@@ -323,16 +326,9 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_list(c->superusers.name, &c->superusers.n, key, v, false, err, errlen);
 	if (!strcmp(key, "livy.file.local-dir-whitelist"))
 		return set_list(c->whitelist, &c->n_whitelist, key, v, true, err, errlen);
-	if (!strcmp(key, "livy.spark.file-list-configs")) {
-		char tmp[CFG_MAX_LIST][1024];
-		if (set_list(tmp, &c->n_file_list_keys, key, v, false, err, errlen) < 0)
-			return -1;
-		for (int i = 0; i < c->n_file_list_keys; i++)
-			if (set_str(c->file_list_keys[i], sizeof c->file_list_keys[0], key,
-				    tmp[i], err, errlen) < 0)
-				return -1;
-		return 0;
-	}
+	if (!strcmp(key, "livy.spark.file-list-configs"))
+		return set_checked_list(c->file_list_keys[0], sizeof c->file_list_keys[0],
+					&c->n_file_list_keys, key, v, NULL, err, errlen);
 	for (size_t i = 0; i < sizeof ignored_keys / sizeof ignored_keys[0]; i++)
 		if (!strcmp(key, ignored_keys[i]))
 			return 0;

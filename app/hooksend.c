@@ -18,7 +18,7 @@
 #include <curl/curl.h>
 #include <json-c/json.h>
 
-#define IDLE_MS 250                 /* nothing to send: looked at again this often */
+#define IDLE_MS 1000                /* nothing notified: looked at again this often (retries) */
 #define CONNECT_MS 2000             /* a receiver's connection, at most */
 #define SEND_AT_ONCE 8              /* deliveries POSTed together */
 #define HEADER_MAX 160
@@ -137,6 +137,16 @@ static bool send_round(const struct cfg *c, struct store *s, struct httpout *h,
 	return busy;
 }
 
+/* Nothing to send: sleep until a job's end is notified, or IDLE_MS for the retries
+ * that come due. */
+static void wait_for_events(struct store *s)
+{
+	struct pollfd p = {.fd = store_socket(s), .events = POLLIN};
+
+	if (poll(&p, 1, IDLE_MS) > 0)
+		store_drain_notifies(s);
+}
+
 int hooksend_main(const struct cfg *c, const char *instance)
 {
 	struct sigaction sa;
@@ -162,16 +172,16 @@ int hooksend_main(const struct cfg *c, const char *instance)
 	}
 	snprintf(app, sizeof app, "tacitus/%s/hook/%d", instance, (int)getpid());
 	while (!stopping) {
-		if (!s && !(s = store_open(app))) {
-			sleep(1);
-			continue;
+		if (!s && (s = store_open(app)) && store_listen(s, STORE_HOOKS) != STORE_OK) {
+			store_close(s);
+			s = NULL;
 		}
-		if (store_ensure(s) != STORE_OK) {
+		if (!s || store_ensure(s) != STORE_OK) {
 			sleep(1);
 			continue;
 		}
 		if (!send_round(c, s, h, instance, urls))
-			poll(NULL, 0, IDLE_MS);
+			wait_for_events(s);
 	}
 	store_close(s);
 	httpout_free(h);

@@ -1844,7 +1844,7 @@ int monitor_main(const struct cfg *c, const struct monitor_opts *o)
 	log_info("monitor: started on %s, spark-submit %s", m.host, m.spark_submit);
 	log_job_env(m.job_env);
 	while (!stopping) {
-		if (!m.s && (m.s = store_open(app)) && store_listen(m.s) != STORE_OK) {
+		if (!m.s && (m.s = store_open(app)) && store_listen(m.s, STORE_JOBS) != STORE_OK) {
 			store_close(m.s);
 			m.s = NULL;
 		}

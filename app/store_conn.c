@@ -85,9 +85,9 @@ static enum store_rc setup_session(struct store *s)
 	PGresult *r;
 
 	(void)store_take_owner_lock(s);     /* a failure is logged; tried again later */
-	if (!s->listening)
+	if (!s->listen)
 		return STORE_OK;
-	r = PQexec(s->conn, "LISTEN " STORE_CHANNEL);
+	r = PQexec(s->conn, s->listen);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		log_error("database: LISTEN failed: %s", PQerrorMessage(s->conn));
 		PQclear(r);
@@ -112,9 +112,10 @@ enum store_rc store_ensure(struct store *s)
 	return setup_session(s);
 }
 
-enum store_rc store_listen(struct store *s)
+enum store_rc store_listen(struct store *s, enum store_channel ch)
 {
-	s->listening = true;
+	/* the webhook events' channel is named in sql/011_webhook.sql's trigger */
+	s->listen = ch == STORE_HOOKS ? "LISTEN tacitus_hook" : "LISTEN " STORE_CHANNEL;
 	return setup_session(s);
 }
 

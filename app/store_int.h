@@ -26,7 +26,7 @@
 
 struct store {
 	PGconn *conn;
-	bool listening;
+	const char *listen;         /* the LISTEN statement of store_listen, NULL = none */
 	bool in_tx;                 /* between store_begin() and store_commit()/store_rollback() */
 	int n_prepared;
 	const char *prepared[STORE_MAX_PREPARED];   /* see store_run */

@@ -1,8 +1,8 @@
 /* hooksend.h - the webhook sender: one process per instance that delivers the
  * completion webhooks of the outbox (what, to whom and how: hook.h).
  *
- * The module owns the sender's loop: every look (at once after work, else every
- * 250 ms) fans the new events out into deliveries (store.h), claims up to 8 due
+ * The module owns the sender's loop: every look (at once after work or when a
+ * job's end is notified, else every second, for the retries that come due) fans the new events out into deliveries (store.h), claims up to 8 due
  * deliveries for a call's time-out plus HOOK_CLAIM_MS, POSTs them signed and all
  * at once (httpout_post_all: no redirect, no proxy, answers judged by their
  * status), so that a receiver that does not answer holds up no other, and records

@@ -74,9 +74,13 @@ enum store_rc store_ensure(struct store *s);
  * ("" when none failed yet). */
 const char *store_last_error(struct store *s);
 
-/* LISTEN for new and deleted jobs; store_socket is then the fd to poll and
- * store_drain_notifies consumes what arrived. */
-enum store_rc store_listen(struct store *s);
+/* What a process may LISTEN for: new and deleted jobs (the monitors), new webhook
+ * events (the webhook senders; sql/011_webhook.sql notifies). */
+enum store_channel { STORE_JOBS, STORE_HOOKS };
+
+/* LISTEN on channel ch (one per store, again after each reconnect); store_socket is
+ * then the fd to poll and store_drain_notifies consumes what arrived. */
+enum store_rc store_listen(struct store *s, enum store_channel ch);
 int store_socket(struct store *s);
 enum store_rc store_drain_notifies(struct store *s);
 

@@ -9,8 +9,6 @@ itself says (its REST server and its /json/ page, read here with requests).
 
 import ast
 import os
-import signal
-import time
 import uuid
 
 import requests
@@ -136,17 +134,8 @@ def test_master_frozen_for_20_s(tac, cfg):
     tl.wait_until(lambda: tac.state(bid) == "running", SA_TIMEOUT, f"batch {bid} running")
     with open(os.path.join(cfg.var, "standalone", "run", "master.pid")) as f:
         pid = int(f.read())
-    errors = tl.metric_sum(tac.api, "tacitus_standalone_call_errors_total")
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert tac.state(bid) == "running", "a job must not end while the master is away"
-            time.sleep(2)
-        assert tl.metric_sum(tac.api, "tacitus_standalone_call_errors_total") > errors, \
-            "the master's outage must show in /metrics"
-    finally:
-        os.kill(pid, signal.SIGCONT)
+    tl.frozen_while_running(tac, bid, pid, 20, "tacitus_standalone_call_errors_total",
+                            "the master")
     state, history = tac.wait_for_state(bid, timeout=SA_TIMEOUT)
     assert state == "success", f"batch {bid} ended {state} ({history}):\n{events(tac, bid)}"
 

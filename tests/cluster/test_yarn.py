@@ -167,17 +167,7 @@ def test_rm_unreachable_for_30_s(tac, cfg, rm_url):
     tl.wait_until(lambda: tac.state(bid) == "running", YARN_TIMEOUT, f"batch {bid} running")
     with open(os.path.join(cfg.var, "yarn", "run", "rm.pid")) as f:
         rm_pid = int(f.read())
-    errors = tl.metric_sum(tac.api, "tacitus_yarn_look_errors_total")
-    os.kill(rm_pid, signal.SIGSTOP)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert tac.state(bid) == "running", "a job must not end while the RM is away"
-            time.sleep(2)
-        assert tl.metric_sum(tac.api, "tacitus_yarn_look_errors_total") > errors, \
-            "the RM's outage must show in /metrics"
-    finally:
-        os.kill(rm_pid, signal.SIGCONT)
+    tl.frozen_while_running(tac, bid, rm_pid, 30, "tacitus_yarn_look_errors_total", "the RM")
     state, history = tac.wait_for_state(bid, timeout=YARN_TIMEOUT)
     assert state == "success", f"batch {bid} ended {state} ({history}):\n{events(tac, bid)}"
     assert len(rm_apps(rm_url, yarn_tag(tac, bid))) == 1

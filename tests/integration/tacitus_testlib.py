@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -145,6 +146,22 @@ def metric_sum(api, name):
     must be a superuser's: the harness lists its user in livy.superusers)."""
     text = api.get("/metrics").text
     return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
+
+
+def frozen_while_running(tac, bid, pid, seconds, metric, who):
+    """Freeze pid (a cluster manager: SIGSTOP) for `seconds` while batch bid runs: the batch
+    must stay running all along, and counter `metric` (its calls that got no answer) grow;
+    pid runs on (SIGCONT) whatever happens."""
+    errors = metric_sum(tac.api, metric)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert tac.state(bid) == "running", f"a job must not end while {who} is away"
+            time.sleep(2)
+        assert metric_sum(tac.api, metric) > errors, f"{who}'s outage must show in /metrics"
+    finally:
+        os.kill(pid, signal.SIGCONT)
 
 
 def wait_until(pred, timeout, what, interval=0.25):

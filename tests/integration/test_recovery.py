@@ -290,6 +290,16 @@ def check_ran_once(tac, bid, token, state="success"):
     assert end == 1, f"batch {bid} ({token}): 'end' marker {end} times in its log"
 
 
+def check_adopted_run(tac, bid, token, new_owner):
+    """An adopted quick.py batch: it ends, ran once (check_ran_once), and its end was
+    written by its adopter."""
+    wait_db_terminal(tac.db, [bid], timeout=120)
+    check_ran_once(tac, bid, token)
+    actor = tac.db.query(f"select actor from batch_event where batch_id={bid} "
+                         "and to_state='success'")
+    assert actor == new_owner, f"success recorded by {actor!r}, the adopter was {new_owner!r}"
+
+
 def check_503(resp):
     """A 503 while something is down: JSON {"msg"} and a usable Retry-After."""
     tl.error_msg(resp, 503)
@@ -557,10 +567,7 @@ def test_running_batch_is_adopted_after_kill_9(cfg, tac, run_id):
         if killed is not None:
             ensure_instances(cfg)
 
-    wait_db_terminal(db, [bid], timeout=120)
-    check_ran_once(tac, bid, token)
-    actor = db.query(f"select actor from batch_event where batch_id={bid} and to_state='success'")
-    assert actor == new_owner, f"success recorded by {actor!r}, the adopter was {new_owner!r}"
+    check_adopted_run(tac, bid, token, new_owner)
 
 
 def log_offsets(cfg):
@@ -621,10 +628,7 @@ def test_kill_9_is_adopted_at_once_by_its_lost_connection(cfg, tac, run_id):
     finally:
         if killed is not None:
             ensure_instances(cfg)
-    wait_db_terminal(db, [bid], timeout=120)
-    check_ran_once(tac, bid, token)
-    actor = db.query(f"select actor from batch_event where batch_id={bid} and to_state='success'")
-    assert actor == new_owner, f"success recorded by {actor!r}, the adopter was {new_owner!r}"
+    check_adopted_run(tac, bid, token, new_owner)
 
 
 def test_a_stopped_but_connected_instance_is_adopted_by_its_lease(cfg, tac, run_id):
@@ -657,12 +661,9 @@ def test_a_stopped_but_connected_instance_is_adopted_by_its_lease(cfg, tac, run_
     said = tl.wait_until(lambda: adoption_lines(cfg, offsets, n, bid), 10,
                          f"{new_owner}'s log to say it adopted batch {bid}")
     assert any(f"adopted from {owner} ({GONE_BY_LEASE})" in x for x in said), said
-    wait_db_terminal(db, [bid], timeout=120)
-    check_ran_once(tac, bid, token)
+    check_adopted_run(tac, bid, token, new_owner)
     assert batch_row(db, bid)[1] == new_owner, \
         f"batch {bid} went back to {batch_row(db, bid)[1]!r} after SIGCONT (adopter {new_owner})"
-    actor = db.query(f"select actor from batch_event where batch_id={bid} and to_state='success'")
-    assert actor == new_owner, f"success recorded by {actor!r}, the adopter was {new_owner!r}"
 
 
 def monitor_lock_held(db, n):
