@@ -189,6 +189,16 @@ static void batch_create(struct call *k)
 	reqbody_free(&q);
 }
 
+/* GET /batches/{key}/state?wait=N&since=STATE: true when answered (push.h). */
+static bool wait_state(struct call *k, const struct store_batch *b)
+{
+	char ch[PUSH_CHANNEL_MAX], path[PUSH_URI_MAX];
+
+	push_job_channel(ch, sizeof ch, b->id, b->push_seq);
+	snprintf(path, sizeof path, "/batches/%lld/state", b->id);
+	return reply_wait(k, PUSH_BATCH, b->state, ch, path);
+}
+
 /* GET /batches/{key} (state: only /state). */
 static void batch_get(struct call *k, const char *key, bool state)
 {
@@ -200,9 +210,9 @@ static void batch_get(struct call *k, const char *key, bool state)
 	else if (rc != STORE_OK)
 		reply_unavailable(k->r);
 	else {
-		if (state)
+		if (state && !wait_state(k, &bs.v[0]))
 			reply_state(k->r, bs.v[0].id, bs.v[0].state);
-		else
+		else if (!state)
 			send_batch(k, &bs.v[0], 200);
 		store_batches_free(&bs);
 	}

@@ -3,6 +3,7 @@
 #include "jobenv.h"
 #include "livy.h"
 #include "log.h"
+#include "push.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -61,6 +62,7 @@ void cfg_defaults(struct cfg *c)
 	c->sa_poll_ms = 2000;
 	c->hook_retry_ms = 86400000;
 	c->hook_timeout_ms = 5000;
+	c->push_wait_max_ms = 60000;
 	c->allowed_users.n = 1;
 	snprintf(c->allowed_users.name[0], sizeof c->allowed_users.name[0], "*");
 }
@@ -293,6 +295,15 @@ static int cfg_set(struct cfg *c, const char *key, const char *v, const char *wh
 		return set_ms(&c->hook_retry_ms, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.webhook.timeout"))
 		return set_ms(&c->hook_timeout_ms, key, v, 100, err, errlen);
+	if (!strcmp(key, "tacitus.push.wait-max")) {
+		if (set_ms(&c->push_wait_max_ms, key, v, 0, err, errlen) < 0)
+			return -1;
+		if (c->push_wait_max_ms > PUSH_WAIT_MAX_S * 1000LL) {
+			snprintf(err, errlen, "%s: at most %ds, got '%s'", key, PUSH_WAIT_MAX_S, v);
+			return -1;
+		}
+		return 0;
+	}
 	if (!strcmp(key, "tacitus.session.driver-silence"))
 		return set_ms(&c->driver_silence_ms, key, v, 0, err, errlen);
 	if (!strcmp(key, "tacitus.session.max-per-user"))

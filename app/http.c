@@ -26,6 +26,7 @@ int http_begin(struct http_req *r, FCGX_Request *f)
 	r->path = param(f, "DOCUMENT_URI");
 	r->query = param(f, "QUERY_STRING");
 	r->remote_user = param(f, "REMOTE_USER");
+	r->waited = *param(f, "TACITUS_WAITED") != '\0';
 	if (!strcmp(r->path, HTTP_DRIVER_PATH))
 		return 0;       /* read by its handler once the driver's secret matched */
 	return http_read_body(r, HTTP_MAX_BODY, 0);
@@ -171,6 +172,17 @@ static const char *reason(int status)
 	case 503: return "Service Unavailable";
 	default: return "Unknown";
 	}
+}
+
+void http_send_accel(struct http_req *r, const char *uri)
+{
+	char head[HTTP_ACCEL_HEAD_MAX];
+	int n = snprintf(head, sizeof head, "Status: 200 OK\r\nX-Accel-Redirect: %s\r\n"
+			 "Content-Length: 0\r\n\r\n", uri);
+
+	r->status = 200;
+	if (n < 0 || (size_t)n >= sizeof head || FCGX_PutStr(head, n, r->fcgx->out) < 0)
+		log_warn("%s %s: hand-over to nginx not sent", r->method, r->path);
 }
 
 void http_send_json(struct http_req *r, int status, json_object *body, const char *headers)

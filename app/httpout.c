@@ -13,6 +13,7 @@ struct httpout {
 	CURL *curl;
 	long connect_ms, total_ms;
 	char error[CURL_ERROR_SIZE];        /* libcurl's words, kept with its handle */
+	char unix_path[HTTPOUT_UNIX_PATH_MAX];   /* "" = TCP as the URL says */
 };
 
 /* What an answer collects while it arrives. */
@@ -34,6 +35,14 @@ struct httpout *httpout_new(long connect_ms, long total_ms)
 	h->connect_ms = connect_ms;
 	h->total_ms = total_ms;
 	return h;
+}
+
+int httpout_use_unix(struct httpout *h, const char *path)
+{
+	if (strlen(path) >= sizeof h->unix_path)
+		return -1;
+	strcpy(h->unix_path, path);
+	return 0;
 }
 
 void httpout_free(struct httpout *h)
@@ -101,6 +110,8 @@ static void common_options(const struct httpout *h, CURL *c, const char *url, ch
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(c, CURLOPT_PROXY, "");
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (h->unix_path[0])
+		curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, h->unix_path);
 	error[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error);
 }

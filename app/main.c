@@ -23,6 +23,7 @@ static void usage(void)
 		"                     [--no-monitor]   (API only: this host launches no job)\n"
 		"                     [--driver-script app/repl.py] [--callback URL] [--callback-cafile PEM]\n"
 		"                     (sessions: the REPL driver and its way back to the API, .../driver)\n"
+		"                     [--push-socket PATH]   (nginx's internal socket: wake-ups)\n"
 		"                     [--job-users PREFIX:N --job-locks DIR]\n"
 		"                     (jobs run as the accounts PREFIX1..PREFIXN, locked in DIR)\n"
 		"                     [--log FILE [--log-max-bytes N] [--log-keep K]]\n"
@@ -42,6 +43,7 @@ static int serve(int argc, char **argv, const struct cfg *c)
 		{"driver-script", required_argument, NULL, 'd'},
 		{"callback", required_argument, NULL, 'c'},
 		{"callback-cafile", required_argument, NULL, 'a'},
+		{"push-socket", required_argument, NULL, 'p'},
 		{"job-users", required_argument, NULL, 'u'},
 		{"job-locks", required_argument, NULL, 'l'},
 		{"log", required_argument, NULL, 'L'},
@@ -74,6 +76,7 @@ static int serve(int argc, char **argv, const struct cfg *c)
 		case 'c': snprintf(drivers.callback_url, sizeof drivers.callback_url, "%s", optarg); break;
 		case 'a': snprintf(drivers.callback_cafile, sizeof drivers.callback_cafile, "%s", optarg);
 			  break;
+		case 'p': o.push_socket = optarg; break;
 		case 'u': job_users = optarg; break;
 		case 'l': job_locks = optarg; break;
 		case 'L': log_path = optarg; break;

@@ -1,11 +1,12 @@
-/* master.c - prefork master: socket, workers, one monitor, one webhook sender, respawn,
- * graceful stop. */
+/* master.c - prefork master: socket, workers, one monitor, one webhook sender, one
+ * publisher, respawn, graceful stop. */
 #include "master.h"
 #include "hooksend.h"
 #include "jobuser.h"
 #include "keeper.h"
 #include "log.h"
 #include "metrics.h"
+#include "publish.h"
 #include "respawn.h"
 #include "store.h"
 #include "worker.h"
@@ -36,9 +37,10 @@
 #define STOP_GRACE 10           /* seconds before SIGKILL */
 
 /* What a child of the master is: slot 0 the monitor and slot 1 the webhook sender
- * (unless --no-monitor), the others workers. */
-enum role { ROLE_WORKER, ROLE_MONITOR, ROLE_HOOK };
-static const char *const role_name[] = {"worker", "monitor", "webhook sender"};
+ * (unless --no-monitor), then the publisher (with --push-socket), the others
+ * workers (role_of). */
+enum role { ROLE_WORKER, ROLE_MONITOR, ROLE_HOOK, ROLE_PUBLISH };
+static const char *const role_name[] = {"worker", "monitor", "webhook sender", "publisher"};
 
 struct child {
 	pid_t pid;
@@ -101,7 +103,7 @@ static int listen_unix(const char *path)
 	return fd;
 }
 
-/* Fork a worker, the monitor or the webhook sender; its pid, or 0 when fork failed
+/* Fork a worker, the monitor, the webhook sender or the publisher; its pid, or 0 when fork failed
  * (e.g. EAGAIN at the process limit): the slot stays empty, and an empty slot is
  * what the main loop fills again after the usual backoff. */
 static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int lfd,
@@ -135,8 +137,25 @@ static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int l
 		log_init(o->instance, "hook");
 		_exit(hooksend_main(c, o->instance));
 	}
+	if (role == ROLE_PUBLISH) {
+		close(lfd);
+		log_init(o->instance, "publish");
+		_exit(publish_main(o->instance, o->push_socket));
+	}
 	log_init(o->instance, "worker");
 	_exit(worker_main(lfd, c, o->drivers, o->instance));
+}
+
+/* The role of slot i (see enum role). */
+static enum role role_of(const struct master_opts *o, int i)
+{
+	int first_worker = o->no_monitor ? 0 : 2;
+
+	if (!o->no_monitor && i < 2)
+		return i == 0 ? ROLE_MONITOR : ROLE_HOOK;
+	if (o->push_socket && i == first_worker)
+		return ROLE_PUBLISH;
+	return ROLE_WORKER;
 }
 
 /* The instance's connection: open (waiting up to MIGRATE_TRIES seconds for
@@ -222,14 +241,15 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	struct child kids[MAX_CHILDREN];
 	sigset_t set, old;
 	struct respawn_crashes crashes;
-	int n = o->workers + (o->no_monitor ? 0 : 2), lfd, lockfd, rc = 0;
+	int helpers = (o->no_monitor ? 0 : 2) + (o->push_socket ? 1 : 0);
+	int n = o->workers + helpers, lfd, lockfd, rc = 0;
 	bool give_up = false;
 	pid_t keeper = 0;
 	struct store *name;
 
 	log_init(o->instance, "master");
 	if (n > MAX_CHILDREN) {
-		log_error("at most %d workers", MAX_CHILDREN - 2);
+		log_error("at most %d workers", MAX_CHILDREN - helpers);
 		return 1;
 	}
 	if ((lockfd = lock_socket(o->socket_path)) < 0)
@@ -265,12 +285,13 @@ int master_main(const struct cfg *c, const struct master_opts *o)
 	sigprocmask(SIG_BLOCK, &set, &old);
 	respawn_init(&crashes, now_ms());
 	for (int i = 0; i < n; i++) {
-		kids[i].role = o->no_monitor || i > 1 ? ROLE_WORKER : i == 0 ? ROLE_MONITOR : ROLE_HOOK;
+		kids[i].role = role_of(o, i);
 		kids[i].started = now_ms();
 		kids[i].pid = spawn_child(c, o, lfd, kids[i].role, i, &old);
 	}
-	log_info("serving %s with %d workers%s", o->socket_path, o->workers,
-		 o->no_monitor ? " and no monitor" : ", a monitor and a webhook sender");
+	log_info("serving %s with %d workers%s%s", o->socket_path, o->workers,
+		 o->no_monitor ? " and no monitor" : ", a monitor, a webhook sender",
+		 o->push_socket ? ", a publisher" : "");
 	for (;;) {
 		struct timespec tick = {1, 0};
 		int sig = sigtimedwait(&set, NULL, &tick);

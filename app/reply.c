@@ -9,6 +9,7 @@
 #define ALLOW_HEADER_MAX 96
 #define QUERY_VALUE_MAX 1024        /* an int with leading zeros, as Java reads them */
 #define INT_MSG_MAX 128
+#define WAIT_MSG_MAX 200
 
 /* Livy's presented log: "stdout: ", the stored lines, "\nstderr: " (Livy 0.7+ for
  * batches, whose stderr is merged into stdout). */
@@ -29,6 +30,35 @@ int reply_query(struct http_req *r, const char *name, char *buf, size_t len, con
 		return -1;
 	}
 	return 0;
+}
+
+bool reply_wait(struct call *k, enum push_what w, const char *state, const char *channel,
+		const char *path)
+{
+	char wbuf[QUERY_VALUE_MAX], sbuf[QUERY_VALUE_MAX], msg[WAIT_MSG_MAX], uri[PUSH_URI_MAX];
+	const char *wait, *since;
+	long secs;
+
+	if (k->r->waited)
+		return false;
+	if (reply_query(k->r, "wait", wbuf, sizeof wbuf, &wait) < 0 ||
+	    reply_query(k->r, "since", sbuf, sizeof sbuf, &since) < 0)
+		return true;
+	if (!wait && !since)
+		return false;
+	if (push_wait_secs(w, wait, since, state, k->c->push_wait_max_ms, &secs, msg,
+			   sizeof msg) < 0) {
+		http_send_msg(k->r, 400, NULL, "%s", msg);
+		return true;
+	}
+	if (!secs)
+		return false;
+	if (push_wait_uri(uri, sizeof uri, secs, channel, path, k->r->query) < 0) {
+		http_send_msg(k->r, 400, NULL, "The query is too long to wait with");
+		return true;
+	}
+	http_send_accel(k->r, uri);
+	return true;
 }
 
 int reply_query_int(struct http_req *r, const char *name, int dflt, int *out, bool *given)

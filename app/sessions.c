@@ -252,6 +252,16 @@ static void statements(struct call *k, const struct store_session *x)
 		(post ? stmt_create : stmt_list)(k, x);
 }
 
+/* GET /sessions/{id}/state?wait=N&since=STATE: true when answered (push.h). */
+static bool wait_state(struct call *k, const struct store_session *x)
+{
+	char ch[PUSH_CHANNEL_MAX], path[PUSH_URI_MAX];
+
+	push_job_channel(ch, sizeof ch, x->driver_id, x->push_seq);
+	snprintf(path, sizeof path, "/sessions/%lld/state", x->id);
+	return reply_wait(k, PUSH_SESSION, x->state, ch, path);
+}
+
 /* /sessions/{id}/...: method and rights, then the handler. */
 static void one_session(struct call *k, const struct store_session *x)
 {
@@ -261,7 +271,7 @@ static void one_session(struct call *k, const struct store_session *x)
 	if (k->n == 2)
 		session_root(k, x);
 	else if (k->n == 3 && !strcmp(what, "state")) {
-		if (method(k, "GET", "GET, HEAD"))
+		if (method(k, "GET", "GET, HEAD") && !wait_state(k, x))
 			reply_state(k->r, x->id, x->state);
 	} else if (k->n == 3 && !strcmp(what, "log")) {
 		if (method(k, "GET", "GET, HEAD") && allowed(k, x, false))

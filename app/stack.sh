@@ -49,7 +49,7 @@ LOG_MAX=${TACITUS_LOG_MAX_BYTES:-67108864}    # each log file rotates at this si
 LOG_KEEP=${TACITUS_LOG_KEEP:-4}               # keeping this many old ones
 JOB_LOCKS=/run/tacitus/job-users     # shared by every stack of the host: the accounts are
 # chromium: the browser the web UI's tests drive (tests/integration/test_ui.py)
-DEBS="nginx postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev libpq-dev libssl-dev openssl valgrind python3-venv curl iproute2 clang wrk chromium"
+DEBS="nginx libnginx-mod-nchan postgresql-15 libfcgi-dev libjson-c-dev libcurl4-openssl-dev libxml2-dev zlib1g-dev libpq-dev libssl-dev openssl valgrind python3-venv curl iproute2 clang wrk chromium"
 
 say() { printf 'tacitus: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -372,6 +372,11 @@ nginx_start() {
 		upstreams="$upstreams    server unix:$VAR/run/app-$i.sock max_fails=1 fail_timeout=2s;\\n"
 		i=$((i + 1))
 	done
+	# the waits' places (include/push.h's push_bucket): each second to 60, then every 30 s to 300
+	waits=""
+	for t in $(seq 1 60) $(seq 90 30 300); do
+		waits="$waits            location /_wait/$t/ { nchan_subscriber longpoll; nchan_subscriber_timeout $t; }\\n"
+	done
 	nginx_user=""
 	if sep; then
 		nginx_user="user tacitus-web tacitus-web;"
@@ -380,12 +385,13 @@ nginx_start() {
 	fi
 	sed -e "s|@CERT@|$CERT|g" -e "s|@KEY@|$KEY|g" \
 	    -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$PORT|g" \
-	    -e "s|@USER@|$nginx_user|g" -e "s|@UPSTREAMS@|$upstreams|" \
+	    -e "s|@USER@|$nginx_user|g" -e "s|@UPSTREAMS@|$upstreams|" -e "s|@WAITS@|$waits|" \
 	    "$ROOT/nginx/nginx.conf.in" > "$VAR/nginx/conf/nginx.conf"
 	cp "$ROOT/nginx/fastcgi_params" "$VAR/nginx/conf/fastcgi_params"
 	if alive "$VAR/nginx/nginx.pid"; then
 		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e pipes/error -s reload
 	else
+		rm -f "$VAR/run/push.sock"      # a killed nginx's: it would refuse to bind
 		nginx_logs
 		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e pipes/error ||
 			die "nginx did not start: see $VAR/nginx/logs/error.log"
@@ -478,7 +484,7 @@ app_start() {
 			setsid $AS_SERVER "$BIN" serve --instance "app-$i" --socket "$VAR/run/app-$i.sock" \
 				--var "$VAR" --sql "$ROOT/sql" --workers "$WORKERS" $NO_MONITOR $JOB_OPTS \
 				--driver-script "$ROOT/app/repl.py" \
-				--callback "https://127.0.0.1:$PORT/driver" \
+				--callback "https://127.0.0.1:$PORT/driver" --push-socket "$VAR/run/push.sock" \
 				--callback-cafile "${TACITUS_CALLBACK_CAFILE:-${TACITUS_TLS_CERT:-$VAR/nginx/server.crt}}" \
 				--log "$VAR/log/app-$i.log" --log-max-bytes "$LOG_MAX" --log-keep "$LOG_KEEP" \
 				</dev/null >>"$VAR/start/app-$i.log" 2>&1 &

@@ -211,6 +211,17 @@ void stmt_list(struct call *k, const struct store_session *x)
 	store_statements_free(&sts);
 }
 
+/* GET /sessions/{id}/statements/{n}?wait=N&since=STATE: true when answered (push.h). */
+static bool wait_statement(struct call *k, const struct store_session *x,
+			   const struct store_statement *st)
+{
+	char ch[PUSH_CHANNEL_MAX], path[PUSH_URI_MAX];
+
+	push_statement_channel(ch, sizeof ch, x->id, st->id, st->state);
+	snprintf(path, sizeof path, "/sessions/%lld/statements/%d", x->id, st->id);
+	return reply_wait(k, PUSH_STATEMENT, st->state, ch, path);
+}
+
 void stmt_get(struct call *k, const struct store_session *x, int n)
 {
 	struct store_statements sts;
@@ -225,9 +236,11 @@ void stmt_get(struct call *k, const struct store_session *x, int n)
 		reply_unavailable(k->r);
 		return;
 	}
-	o = statement_json(&sts.v[0]);
-	http_send_json(k->r, 200, o, NULL);
-	json_object_put(o);
+	if (!wait_statement(k, x, &sts.v[0])) {
+		o = statement_json(&sts.v[0]);
+		http_send_json(k->r, 200, o, NULL);
+		json_object_put(o);
+	}
 	store_statements_free(&sts);
 }
 

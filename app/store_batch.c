@@ -10,13 +10,13 @@
 
 /* The columns of a batch as the API shows it, in this order (enum bcol). */
 #define BATCH_HEAD "b.id, b.name, b.owner, b.proxy_user, b.state, b.app_id, " \
-	"b.spark_ui_url, b.driver_log_url, b.log_lines, "
+	"b.spark_ui_url, b.driver_log_url, b.log_lines, b.push_seq, "
 #define BATCH_COLUMNS BATCH_HEAD "b.log_tail"
 #define BATCH_COLUMNS_NO_LOG BATCH_HEAD "''"
 
 enum bcol {
 	BC_ID, BC_NAME, BC_OWNER, BC_PROXY_USER, BC_STATE, BC_APP_ID, BC_SPARK_UI_URL,
-	BC_DRIVER_LOG_URL, BC_LOG_LINES, BC_LOG_TAIL,
+	BC_DRIVER_LOG_URL, BC_LOG_LINES, BC_PUSH_SEQ, BC_LOG_TAIL,
 	BC_TOTAL                    /* lists only: the number of visible batches */
 };
 
@@ -36,6 +36,7 @@ static void fill_batches(PGresult *r, struct store_batches *out)
 		b->spark_ui_url = store_col(r, i, BC_SPARK_UI_URL);
 		b->driver_log_url = store_col(r, i, BC_DRIVER_LOG_URL);
 		b->log_lines = atol(PQgetvalue(r, i, BC_LOG_LINES));
+		b->push_seq = atol(PQgetvalue(r, i, BC_PUSH_SEQ));
 		b->log_tail = PQgetvalue(r, i, BC_LOG_TAIL);
 	}
 	if (!out->v)

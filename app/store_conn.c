@@ -114,8 +114,10 @@ enum store_rc store_ensure(struct store *s)
 
 enum store_rc store_listen(struct store *s, enum store_channel ch)
 {
-	/* the webhook events' channel is named in sql/011_webhook.sql's trigger */
-	s->listen = ch == STORE_HOOKS ? "LISTEN tacitus_hook" : "LISTEN " STORE_CHANNEL;
+	/* the webhook events' and the waits' channels are named in sql/011_webhook.sql's
+	 * and sql/013_push.sql's triggers */
+	s->listen = ch == STORE_HOOKS ? "LISTEN tacitus_hook"
+		    : ch == STORE_PUSH ? "LISTEN tacitus_push" : "LISTEN " STORE_CHANNEL;
 	return setup_session(s);
 }
 
@@ -140,6 +142,21 @@ enum store_rc store_drain_notifies(struct store *s)
 	while ((n = PQnotifies(s->conn)))
 		PQfreemem(n);
 	return STORE_OK;
+}
+
+int store_next_notify(struct store *s, char *buf, size_t len)
+{
+	PGnotify *n;
+
+	if (!PQconsumeInput(s->conn)) {
+		log_error("database: %s", PQerrorMessage(s->conn));
+		return -1;
+	}
+	if (!(n = PQnotifies(s->conn)))
+		return 0;
+	snprintf(buf, len, "%s", n->extra);
+	PQfreemem(n);
+	return 1;
 }
 
 /* The name of sql as a prepared statement of this session (prepared on first

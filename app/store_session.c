@@ -21,13 +21,14 @@
 /* The columns of a session as the API shows it, in this order (enum scol). */
 #define SESSION_HEAD "s.id, s.name, s.owner, s.proxy_user, " SESSION_STATE ", s.kind, " \
 	"b.app_id, b.spark_ui_url, b.driver_log_url, b.log_lines, s.request::text, " \
-	"s.driver_id, s.heartbeat_sec, "
+	"s.driver_id, s.heartbeat_sec, b.push_seq, "
 #define SESSION_COLUMNS SESSION_HEAD "b.log_tail"
 #define SESSION_COLUMNS_NO_LOG SESSION_HEAD "''"
 
 enum scol {
 	SC_ID, SC_NAME, SC_OWNER, SC_PROXY_USER, SC_STATE, SC_KIND, SC_APP_ID, SC_SPARK_UI_URL,
-	SC_DRIVER_LOG_URL, SC_LOG_LINES, SC_REQUEST, SC_DRIVER_ID, SC_HEARTBEAT_SEC, SC_LOG_TAIL,
+	SC_DRIVER_LOG_URL, SC_LOG_LINES, SC_REQUEST, SC_DRIVER_ID, SC_HEARTBEAT_SEC, SC_PUSH_SEQ,
+	SC_LOG_TAIL,
 	SC_TOTAL                    /* lists only: the number of visible sessions */
 };
 
@@ -51,6 +52,7 @@ static void fill_sessions(PGresult *r, struct store_sessions *out)
 		x->request = PQgetvalue(r, i, SC_REQUEST);
 		x->driver_id = atoll(PQgetvalue(r, i, SC_DRIVER_ID));
 		x->heartbeat_sec = atoi(PQgetvalue(r, i, SC_HEARTBEAT_SEC));
+		x->push_seq = atol(PQgetvalue(r, i, SC_PUSH_SEQ));
 		x->log_tail = PQgetvalue(r, i, SC_LOG_TAIL);
 	}
 	if (!out->v)

@@ -75,6 +75,8 @@ struct cfg {
 	long long hook_retry_ms;       /* tacitus.webhook.retry-for: a delivery is tried
 					  again for this long (1d) */
 	long long hook_timeout_ms;     /* tacitus.webhook.timeout: one attempt (5s) */
+	long long push_wait_max_ms;    /* tacitus.push.wait-max: a client's wait=N at most
+					  (60s; 0 = waits off; push.h) */
 	bool csrf;                     /* livy.server.csrf-protection.enabled */
 	bool access_control;           /* livy.server.access-control.enabled */
 	struct cfg_users {             /* user lists; "*" = everybody */

@@ -9,6 +9,7 @@
 #ifndef TACITUS_HTTP_H
 #define TACITUS_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <fcgiapp.h>
@@ -17,6 +18,7 @@
 #define HTTP_MAX_BODY (1024 * 1024)            /* the API's requests */
 #define HTTP_MAX_DRIVER_BODY (64 * 1024 * 1024)  /* /driver/sync: statement outputs */
 #define HTTP_DRIVER_PATH "/driver/sync"           /* its body is not read by http_begin */
+#define HTTP_ACCEL_HEAD_MAX 4224                /* a hand-over: push.h's PUSH_URI_MAX and more */
 
 struct http_req {
 	FCGX_Request *fcgx;
@@ -28,6 +30,8 @@ struct http_req {
 	char *body;                 /* NUL-terminated, owned; NULL when none */
 	size_t body_len;
 	int status;                 /* of the answer sent, 0 until one is */
+	bool waited;                /* TACITUS_WAITED: nginx gives the request back after a
+				       wait (push.h); it never waits again */
 };
 
 /* Fill *r from the FastCGI request f and read the body (at most HTTP_MAX_BODY
@@ -59,6 +63,10 @@ const char *http_query(const struct http_req *r, const char *name, char *buf, si
 
 /* Answer status with `text` as content_type (e.g. Prometheus's text format). */
 void http_send_text(struct http_req *r, int status, const char *content_type, const char *text);
+
+/* Hand the request over to nginx's internal location uri (X-Accel-Redirect, no
+ * body): nginx goes on with it there (a wait: push.h). */
+void http_send_accel(struct http_req *r, const char *uri);
 
 /* Answer with status and `body` serialised (plain, no slash escaping).  Extra
  * headers, each ending in "\r\n", may be given (NULL = none).  Does not take

@@ -32,6 +32,12 @@ struct httpout_answer {
 struct httpout *httpout_new(long connect_ms, long total_ms);
 void httpout_free(struct httpout *h);
 
+#define HTTPOUT_UNIX_PATH_MAX 108   /* sockaddr_un's sun_path */
+
+/* Every later httpout_call of h goes to the unix socket at path, whatever host the
+ * URL names (the publisher's way to its nginx: publish.h).  -1 when path is too long. */
+int httpout_use_unix(struct httpout *h, const char *path);
+
 /* The time limit of h's next calls (milliseconds, > 0): a caller that tries
  * several servers within one budget gives each what is left of it. */
 void httpout_set_total_ms(struct httpout *h, long total_ms);

@@ -18,6 +18,7 @@
 #include "argv.h"
 #include "config.h"
 #include "http.h"
+#include "push.h"
 #include "store.h"
 
 #define REPLY_SEGMENTS 5            /* /sessions/{id}/statements/{n}/cancel */
@@ -62,6 +63,15 @@ int reply_query_size(struct http_req *r, int dflt, int max, bool neg_is_max, int
 /* An all-digit key must fit Livy's int (a name is anything else): 0, or -1 after
  * answering 400. */
 int reply_check_key(struct http_req *r, const char *key);
+
+/* A wait=N&since=STATE the request asks for (push.h), on what the handler read:
+ * its state, the channel of the version read, and the route that answers it after
+ * the wait (rebuilt from ids, e.g. "/batches/12/state").  Returns true when it
+ * answered: a 400 for a bad wait or since, or the hand-over to nginx that holds the
+ * client; false when the handler answers now (no wait asked, the state differs,
+ * waits are off, or the request comes back from its wait). */
+bool reply_wait(struct call *k, enum push_what w, const char *state, const char *channel,
+		const char *path);
 
 /* A new JSON string, or NULL (JSON null) for NULL. */
 json_object *reply_str(const char *s);

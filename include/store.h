@@ -75,14 +75,19 @@ enum store_rc store_ensure(struct store *s);
 const char *store_last_error(struct store *s);
 
 /* What a process may LISTEN for: new and deleted jobs (the monitors), new webhook
- * events (the webhook senders; sql/011_webhook.sql notifies). */
-enum store_channel { STORE_JOBS, STORE_HOOKS };
+ * events (the webhook senders; sql/011_webhook.sql notifies), changes clients may
+ * wait for (the publishers; sql/013_push.sql notifies). */
+enum store_channel { STORE_JOBS, STORE_HOOKS, STORE_PUSH };
 
 /* LISTEN on channel ch (one per store, again after each reconnect); store_socket is
  * then the fd to poll and store_drain_notifies consumes what arrived. */
 enum store_rc store_listen(struct store *s, enum store_channel ch);
 int store_socket(struct store *s);
 enum store_rc store_drain_notifies(struct store *s);
+
+/* The payload of the next notification that arrived, into buf (cut to len - 1
+ * bytes): 1, or 0 when none is left, or -1 when the connection failed (logged). */
+int store_next_notify(struct store *s, char *buf, size_t len);
 
 /* Which server session the connection is in: 1 once open, one more per reconnect.
  * Locks and LISTEN belong to a session (leasewatch.h counts on it). */
@@ -108,6 +113,7 @@ struct store_batch {
 	long log_lines;             /* lines stored */
 	const char *log_tail;       /* the last min(STORE_LOG_TAIL_LINES, log_lines) stored
 				       lines, joined by '\n' */
+	long push_seq;              /* changes of what the API shows of it (push.h) */
 };
 
 struct store_batches {
@@ -389,6 +395,7 @@ struct store_session {
 	const char *log_tail;       /* as for batches */
 	const char *request;        /* the accepted body of POST /sessions (JSON text) */
 	int heartbeat_sec;
+	long push_seq;              /* its driver's: changes of its state (push.h) */
 };
 
 struct store_sessions {

@@ -103,6 +103,7 @@ tacitus.webhook.allowed-hosts = 127.0.0.1
 tacitus.webhook.secret = $TACITUS_HOOK_SECRET
 tacitus.webhook.timeout = 2s
 tacitus.webhook.retry-for = 10m
+tacitus.push.wait-max = 10s
 CONF
 cp "$ROOT/app/conf/spark-blacklist.conf" "$LIVY_CONF_DIR/"
 

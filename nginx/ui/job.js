@@ -1,6 +1,7 @@
 /* job.js - one batch or session of the history (job.html?kind=batch&id=7): every field,
  * the state timeline with the reason of each change, the whole log in pages (and as one
- * file), a session's statements; a job that has not ended is followed every 2 s. */
+ * file), a session's statements; a job that has not ended is followed every 2 s, and at
+ * once when its state changes (the API's wait, beyond Livy). */
 "use strict";
 
 (() => {
@@ -159,9 +160,21 @@
 
 	/* ---- the page ---- */
 
-	let timer = null;
+	/* FOLLOW_MS, cut short by a change of j's state: the API answers a wait at the change */
+	async function pause(j) {
+		const path = `/${kind === "session" ? "sessions" : "batches"}/${encodeURIComponent(id)}/state`;
+		const t0 = Date.now();
+		try {
+			await get(path, {wait: FOLLOW_MS / 1000, since: j.state});
+		} catch (e) {
+			/* gone from Livy's routes, or an older server: a plain pause */
+		}
+		const took = Date.now() - t0;
+		if (took < 100)         /* answered at once (refused, or another state's name): no busy loop */
+			await new Promise(r => setTimeout(r, FOLLOW_MS - took));
+	}
+
 	async function load() {
-		clearTimeout(timer);
 		try {
 			job = await get(base);
 			error(null);
@@ -177,8 +190,10 @@
 				job = null;     /* nothing to follow */
 		}
 		document.body.dataset.loaded = String(Date.now());
-		if (job && !job.finished)
-			timer = setTimeout(load, FOLLOW_MS);
+		if (job && !job.finished) {
+			await pause(job);
+			load();
+		}
 	}
 
 	document.getElementById("log-first").addEventListener("click", () => logTo(0));

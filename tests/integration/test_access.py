@@ -108,6 +108,14 @@ def test_access_rules_between_users(cfg, users):
     assert wait_done(a, bid) == "success"
     assert tl.json_body(a.get(f"/batches/{bid}"), 200)["log"], "the owner sees the log"
 
+    # a wait (beyond Livy) is checked as the GET it is: mallory is refused at once, and
+    # alice's wait comes back to a worker as alice
+    t0 = time.monotonic()
+    tl.error_msg(m.get(f"/batches/{bid}/state", params={"wait": 5, "since": "success"}), 403,
+                 exact="User not authorised to use Livy.")
+    assert time.monotonic() - t0 < 3, "a refused client waited"
+    assert_waited_as(a, bid)
+
     # bob: may use the API, sees the batch but not its log, may not delete it
     seen = tl.json_body(b.get(f"/batches/{bid}"), 200)
     assert seen["state"] == "success" and seen["log"] == [], seen
@@ -338,6 +346,15 @@ def settle(api, path, status, timeout=10.0):
         time.sleep(0.2)
 
 
+def assert_waited_as(api, bid):
+    """api's client waits 2 s on a finished batch and is answered by a worker that still
+    knows who asks (a worker that lost the user would answer 401 or 403)."""
+    t0 = time.monotonic()
+    r = api.get(f"/batches/{bid}/state", params={"wait": 2, "since": "success"})
+    assert tl.json_body(r, 200)["state"] == "success"
+    assert time.monotonic() - t0 >= 1.9, "the wait did not wait"
+
+
 def tac_rows(cfg):
     # batches only: session drivers (negative ids) come and go with the warm pool
     return int(tl.Psql(cfg.psql).query("SELECT count(*) FROM batch WHERE id >= 0"))
@@ -364,6 +381,7 @@ def test_client_certificates_name_the_user(cfg, users):
             obj = tl.json_body(post(alice, job, headers=forged), 201)
             assert obj["owner"] == "alice" and obj["proxyUser"] == "alice", obj
             assert wait_done(alice, obj["id"]) == "success"
+            assert_waited_as(alice, obj["id"])
         finally:
             alice.close()
             nobody.close()
@@ -452,6 +470,7 @@ def test_auth_request_asks_an_external_service(cfg, users):
         obj = tl.json_body(post(good, body, headers={"Remote-User": "root"}), 201)
         assert obj["owner"] == "tok-user", obj
         assert wait_done(good, obj["id"]) == "success"
+        assert_waited_as(good, obj["id"])
     finally:
         good.close()
         bad.close()

@@ -21,7 +21,7 @@ import tacitus_testlib as tl
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # what a master logs when a worker or monitor of its died: "worker 123 exited (signal 11)"
-CHILD_DIED = re.compile(r" (worker|monitor|webhook sender) \d+ exited \(")
+CHILD_DIED = re.compile(r" (worker|monitor|webhook sender|publisher) \d+ exited \(")
 
 
 def child_deaths(cfg):

@@ -1253,11 +1253,11 @@ def test_master_forks_again_after_a_failed_fork(cfg, tac, tmp_path):
 
         def whole():
             w, kids = workers()
-            # the workers, the monitor and the webhook sender
-            return len(w) == WORKERS and len(kids) == WORKERS + 2 and victim not in kids
+            # the workers, the monitor, the webhook sender and the publisher
+            return len(w) == WORKERS and len(kids) == WORKERS + 3 and victim not in kids
         tl.wait_until(whole, RESPAWN,
-                      lambda: f"app-{n}'s master to have {WORKERS} workers, its monitor and its "
-                              "webhook sender again "
+                      lambda: f"app-{n}'s master to have {WORKERS} workers, its monitor, its "
+                              "webhook sender and its publisher again "
                               f"within {RESPAWN:.0f} s once fork works (workers connected, "
                               f"children): {workers()}; its log: "
                               f"{log_lines(log_since(path, mark), n, 'master', '')[-5:]}")

@@ -25,6 +25,7 @@ static const struct {
 	{"sparkjar", test_sparkjar},
 	{"histquery", test_histquery},
 	{"hook", test_hook},
+	{"push", test_push},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

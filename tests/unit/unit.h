@@ -56,5 +56,6 @@ void test_sweep(void);
 void test_sparkjar(void);
 void test_histquery(void);
 void test_hook(void);
+void test_push(void);
 
 #endif

@@ -1,0 +1,136 @@
+/* push.c - waiting clients: the rules of a wait and the names it meets a change at
+ * (push.h). */
+#include "push.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WAIT_DIGITS 9               /* wait=999999999 at most is read (then capped) */
+#define BUCKET_EXACT 60             /* each second up to here, then every BUCKET_STEP */
+#define BUCKET_STEP 30
+#define STATE_MAX 24
+
+/* Livy's SessionState names (batches and sessions) and statement states. */
+static const char *const job_states[] = {
+	"not_started", "starting", "recovering", "idle", "running", "busy",
+	"shutting_down", "error", "dead", "killed", "success", NULL,
+};
+static const char *const statement_states[] = {
+	"waiting", "running", "available", "error", "cancelling", "cancelled", NULL,
+};
+
+static bool known(const char *const *names, const char *s)
+{
+	for (; *names; names++)
+		if (!strcmp(*names, s))
+			return true;
+	return false;
+}
+
+/* wait's value as seconds: all digits, not too many. */
+static int parse_wait(const char *v, long *out)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > WAIT_DIGITS || strspn(v, "0123456789") != n)
+		return -1;
+	*out = strtol(v, NULL, 10);
+	return 0;
+}
+
+int push_wait_secs(enum push_what w, const char *wait, const char *since, const char *state,
+		   long long cap_ms, long *secs, char *msg, size_t len)
+{
+	const char *const *names = w == PUSH_STATEMENT ? statement_states : job_states;
+	long asked = 0;
+
+	*secs = 0;
+	if (wait && parse_wait(wait, &asked) < 0) {
+		snprintf(msg, len, "wait must be a whole number of seconds, e.g. wait=30, not '%.40s'",
+			 wait);
+		return -1;
+	}
+	if (since && !known(names, since)) {
+		snprintf(msg, len, "since must name a %s state (as the state field says), not '%.40s'",
+			 w == PUSH_STATEMENT ? "statement" : w == PUSH_BATCH ? "batch" : "session",
+			 since);
+		return -1;
+	}
+	if (!wait || !since || !state || strcmp(state, since) || cap_ms < 1000)
+		return 0;
+	*secs = asked < cap_ms / 1000 ? asked : (long)(cap_ms / 1000);
+	return 0;
+}
+
+long push_bucket(long secs)
+{
+	if (secs < 1)
+		return 1;
+	if (secs <= BUCKET_EXACT)
+		return secs;
+	secs -= secs % BUCKET_STEP;
+	return secs > PUSH_WAIT_MAX_S ? PUSH_WAIT_MAX_S : secs;
+}
+
+static int fits(int n, size_t len)
+{
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int push_job_channel(char *buf, size_t len, long long id, long seq)
+{
+	return fits(snprintf(buf, len, "j%lld.%ld", id, seq), len);
+}
+
+int push_statement_channel(char *buf, size_t len, long long session, int stmt,
+			   const char *state)
+{
+	return fits(snprintf(buf, len, "t%lld.%d.%s", session, stmt, state), len);
+}
+
+/* A whole number (minus allowed) at *p, followed by a space or the end; advances *p. */
+static int number(const char **p, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	if (!((**p >= '0' && **p <= '9') || **p == '-'))
+		return -1;
+	*out = strtoll(*p, &end, 10);
+	if (errno || end == *p || (*end && *end != ' '))
+		return -1;
+	*p = *end ? end + 1 : end;
+	return 0;
+}
+
+int push_note_channel(const char *payload, char *buf, size_t len)
+{
+	const char *p = payload + (*payload ? 1 : 0);
+	long long a, b;
+
+	if (*p != ' ')
+		return -1;
+	p++;
+	if (payload[0] == 'j')
+		return number(&p, &a) < 0 || number(&p, &b) < 0 || *p || b < 0 || b > 0x7fffffff
+			? -1 : push_job_channel(buf, len, a, (long)b);
+	if (payload[0] == 't') {
+		if (number(&p, &a) < 0 || number(&p, &b) < 0 || b < 0 || b > 0x7fffffff ||
+		    !known(statement_states, p) || strlen(p) >= STATE_MAX)
+			return -1;
+		return push_statement_channel(buf, len, a, (int)b, p);
+	}
+	return -1;
+}
+
+int push_wait_uri(char *buf, size_t len, long secs, const char *channel, const char *path,
+		  const char *query)
+{
+	for (const char *q = query; *q; q++)
+		if ((unsigned char)*q <= ' ' || *q == 0x7f)
+			return -1;
+	return fits(snprintf(buf, len, "/_wait/%ld/%s%s%s%s", push_bucket(secs), channel, path,
+			     *query ? "?" : "", query), len);
+}

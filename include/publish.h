@@ -1,0 +1,24 @@
+/* publish.h - the publisher: one process per instance that wakes the clients nginx
+ * holds in a wait (push.h).
+ *
+ * The module owns the publisher's loop: it LISTENs for tacitus_push (every change a
+ * client may wait for is notified in the transaction that makes it:
+ * sql/013_push.sql) and POSTs one wake-up per notification to the nchan publisher
+ * location of its nginx, over that nginx's internal unix socket (given by
+ * `tacitus serve --push-socket`).  Every instance's publisher wakes its own
+ * nginx, so that a front door in front of any instance hears of every change; two
+ * publishers posting to one nginx post the same wake-up twice, which costs a
+ * look-up and wakes nobody twice (a version's channel ends with its first message).
+ * A notification missed (the publisher restarting, nginx away) is not sent again:
+ * the clients of that version are answered when their wait runs out, with the state
+ * then, as if nothing had been published.  Like a worker, it holds no capability
+ * and no way to the keeper (master.c).
+ */
+#ifndef TACITUS_PUBLISH_H
+#define TACITUS_PUBLISH_H
+
+/* The publisher of instance `instance` towards the nginx listening at socket_path:
+ * runs until SIGTERM; returns the exit code. */
+int publish_main(const char *instance, const char *socket_path);
+
+#endif

@@ -1,0 +1,165 @@
+"""Waiting clients (beyond Livy): GET .../state?wait=N&since=STATE and a statement's
+?wait=N&since=STATE answer when the state changes, or after N seconds with the state then;
+nginx holds the waiting clients, so that no worker waits.
+
+integration.sh caps waits at WAIT_MAX seconds (tacitus.push.wait-max) and runs 3 instances
+of 2 workers each: 6 workers in all.
+"""
+
+import concurrent.futures
+import time
+import uuid
+
+import pytest
+
+import tacitus_testlib as tl
+from test_interactive import Sess, POOL_SQL, STARTUP_TIMEOUT
+
+WAIT_MAX = 10
+WORKERS = 6
+ANSWERED_SOON = 3.0         # a wake-up's answer: well inside a WAIT_MAX wait
+
+
+def waited(api, path, wait, since, **kw):
+    """GET path?wait=&since= (plus params); returns (response, seconds it took)."""
+    t0 = time.monotonic()
+    r = api.get(path, params=dict({"wait": wait, "since": since}, **kw.pop("params", {})), **kw)
+    return r, time.monotonic() - t0
+
+
+def state_of(r, bid):
+    body = tl.json_body(r, 200)
+    assert list(body) == tl.STATE_KEYS and body["id"] == bid, body
+    return body["state"]
+
+
+def test_a_waiting_client_hears_each_change_of_a_batch(tac, cfg):
+    r, bid = tac.create_batch({"file": cfg.job("sleep.py"), "args": ["push", "4"]})
+    assert r.status_code == 201, tl.describe(r)
+    seen, since = [], tl.json_body(r, 201)["state"]
+    deadline = time.monotonic() + tl.JOB_TIMEOUT
+    while since not in tl.TERMINAL:
+        assert time.monotonic() < deadline, f"batch {bid} did not end; states {seen}"
+        r, took = waited(tac.api, f"/batches/{bid}/state", WAIT_MAX, since)
+        st = state_of(r, bid)
+        if st == since:     # the wait ran out: then it took the whole wait, not less
+            assert took >= WAIT_MAX - 0.5, f"{since!r} again after {took:.2f} s, not {WAIT_MAX}"
+            continue
+        # a change answers the waiting client at once: well before the wait runs out
+        changed_at = float(tac.db.query(
+            f"SELECT extract(epoch FROM max(at)) FROM batch_event WHERE batch_id = {bid}"))
+        late = time.time() - changed_at
+        assert late < ANSWERED_SOON, f"{since} -> {st} reached the client {late:.2f} s late"
+        seen.append(st)
+        since = st
+    assert seen[-2:] == ["running", "success"], f"states heard: {seen}"
+
+
+def test_the_wait_runs_out_with_the_state_then(tac, cfg):
+    bid, st, _ = tac.run_batch({"file": cfg.job("ok.py")})
+    assert st == "success"
+    r, took = waited(tac.api, f"/batches/{bid}/state", 2, "success")
+    assert state_of(r, bid) == "success"
+    assert 1.9 <= took < 2 + ANSWERED_SOON, f"a 2 s wait took {took:.2f} s"
+    # capped by tacitus.push.wait-max
+    r, took = waited(tac.api, f"/batches/{bid}/state", 100000, "success")
+    assert state_of(r, bid) == "success"
+    assert WAIT_MAX - 0.1 <= took < WAIT_MAX + ANSWERED_SOON, f"capped at {took:.2f} s"
+
+
+def test_what_needs_no_wait_is_answered_at_once(tac, cfg):
+    bid, st, _ = tac.run_batch({"file": cfg.job("ok.py")})
+    for params in ({"wait": 30, "since": "running"},     # changed already
+                   {"wait": 30},                         # no since: as Livy
+                   {"since": "success"},                 # no wait
+                   {"wait": 0, "since": "success"}):
+        t0 = time.monotonic()
+        r = tac.api.get(f"/batches/{bid}/state", params=params)
+        assert state_of(r, bid) == "success", params
+        assert time.monotonic() - t0 < ANSWERED_SOON, f"{params} waited"
+    # by name as by id
+    name = f"push-{uuid.uuid4().hex[:8]}"
+    bid, st, _ = tac.run_batch({"file": cfg.job("ok.py"), "name": name})
+    r, took = waited(tac.api, f"/batches/{name}/state", 1, "success")
+    assert state_of(r, bid) == "success" and took >= 0.9, f"{took:.2f} s"
+
+
+def test_a_bad_wait_or_since_is_a_400(tac, cfg):
+    bid, _, _ = tac.run_batch({"file": cfg.job("ok.py")})
+    for params, words in (({"wait": "-1", "since": "success"}, "whole number"),
+                          ({"wait": "soon", "since": "success"}, "whole number"),
+                          ({"wait": "1.5", "since": "success"}, "whole number"),
+                          ({"wait": "5", "since": "finished"}, "batch state"),
+                          ({"wait": "5", "since": "available"}, "batch state")):
+        r = tac.api.get(f"/batches/{bid}/state", params=params)
+        tl.error_msg(r, 400, contains=words)
+    tl.error_msg(tac.api.get("/batches/999999999/state", params={"wait": 5, "since": "running"}),
+                 404)
+
+
+def test_waiting_clients_hold_no_worker(tac, cfg):
+    """Five times as many waiters as workers: the API answers meanwhile, and the change
+    (a DELETE) answers every one of them."""
+    bid = tac.sleeping_batch(cfg.job("sleep.py"), f"push-{uuid.uuid4().hex[:6]}")
+    n = WORKERS * 5
+    apis = [tl.Api(cfg) for _ in range(n)]
+    try:
+        with concurrent.futures.ThreadPoolExecutor(n) as pool:
+            futures = [pool.submit(waited, a, f"/batches/{bid}/state", WAIT_MAX, "running")
+                       for a in apis]
+            time.sleep(1.5)     # all of them reached nginx and wait there
+            assert not any(f.done() for f in futures), "a waiter was answered without a change"
+            for _ in range(WORKERS * 3):
+                t0 = time.monotonic()
+                tl.json_body(tac.api.get(f"/batches/{bid}"), 200)
+                tl.json_body(tac.api.get("/version"), 200)
+                assert time.monotonic() - t0 < ANSWERED_SOON, "the API stalled behind waiters"
+            t_delete = time.monotonic()
+            assert tac.api.delete(f"/batches/{bid}").status_code == 200
+            for f in futures:
+                r, _ = f.result(timeout=WAIT_MAX + 10)
+                # it was deleted: the waiter's answer is the plain GET's, a 404
+                tl.error_msg(r, 404)
+            late = time.monotonic() - t_delete
+            assert late < ANSWERED_SOON, f"the waiters heard of the DELETE {late:.2f} s later"
+    finally:
+        for a in apis:
+            a.close()
+        tac.delete_quietly(bid)
+
+
+@pytest.fixture(scope="module")
+def sess(tac):
+    tl.wait_until(lambda: int(tac.db.query(POOL_SQL)) >= 1, STARTUP_TIMEOUT,
+                  "an idle driver in the warm pool")
+    s = Sess(tac, tac.api.post("/sessions", json={"kind": "pyspark"}), time.monotonic())
+    yield s
+    s.delete_quietly()
+
+
+def test_a_session_and_its_statements_can_be_waited_on(tac, sess):
+    path = sess.path
+    st = sess.state()
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while st != "idle":
+        assert st in ("starting", "idle"), st
+        assert time.monotonic() < deadline, "the session did not get idle"
+        r, _ = waited(tac.api, f"{path}/state", WAIT_MAX, st)
+        st = tl.json_body(r, 200)["state"]
+    r = sess.post("import time\ntime.sleep(3)\n6 * 7", "pyspark")
+    n = tl.json_body(r, 201)["id"]
+    stmt = tl.json_body(tac.api.get(f"{path}/statements/{n}"), 200)
+    heard = []
+    while stmt["state"] not in ("available", "cancelled"):
+        r, took = waited(tac.api, f"{path}/statements/{n}", WAIT_MAX, stmt["state"])
+        new = tl.json_body(r, 200)
+        assert new["id"] == n and (new["state"] != stmt["state"] or took >= WAIT_MAX - 0.5), \
+            f"{stmt['state']} -> {new['state']} after {took:.2f} s"
+        heard.append(new["state"])
+        stmt = new
+    assert stmt["state"] == "available" and "42" in str(stmt["output"]), stmt
+    # the session goes back to idle: a waiter on busy hears it (or it was idle already)
+    r, took = waited(tac.api, f"{path}/state", WAIT_MAX, "busy")
+    assert tl.json_body(r, 200)["state"] == "idle", f"after {took:.2f} s"
+    tl.error_msg(tac.api.get(f"{path}/statements/{n}", params={"wait": 5, "since": "idle"}), 400,
+                 contains="statement state")

@@ -1,0 +1,149 @@
+/* test_push.c - waiting clients: wait and since as a client sends them, the seconds
+ * nginx can hold, the channel names of reads and of notifications, the redirect. */
+#include "push.h"
+#include "unit.h"
+
+#include <stdio.h>
+
+#define CAP 60000                   /* tacitus.push.wait-max 60s */
+
+#define waits(...) waits_at(UNIT_HERE, __VA_ARGS__)
+
+static void waits_at(struct unit_at at, enum push_what w, const char *wait, const char *since,
+		     const char *state, long long cap, long want)
+{
+	char msg[200] = "";
+	long secs = -1;
+
+	at.label = wait ? wait : since ? since : "(none)";
+	if (!CHECK_AT(at, push_wait_secs(w, wait, since, state, cap, &secs, msg, sizeof msg) == 0))
+		unit_note(at, "message: %s", msg);
+	if (!CHECK_AT(at, secs == want))
+		unit_note(at, "got %ld seconds, want %ld", secs, want);
+}
+
+#define refused(...) refused_at(UNIT_HERE, __VA_ARGS__)
+
+static void refused_at(struct unit_at at, enum push_what w, const char *wait, const char *since,
+		       const char *words)
+{
+	char msg[200] = "";
+	long secs = -1;
+
+	at.label = wait ? wait : since;
+	CHECK_AT(at, push_wait_secs(w, wait, since, "running", CAP, &secs, msg, sizeof msg) == -1);
+	CHECK_AT(at, secs == 0);
+	if (!CHECK_AT(at, strstr(msg, words) != NULL))
+		unit_note(at, "message: %s", msg);
+}
+
+static void test_wait_secs(void)
+{
+	waits(PUSH_BATCH, "30", "running", "running", CAP, 30);
+	waits(PUSH_BATCH, "30", "starting", "running", CAP, 0);    /* changed: at once */
+	waits(PUSH_BATCH, "30", NULL, "running", CAP, 0);          /* no since: at once */
+	waits(PUSH_BATCH, NULL, "running", "running", CAP, 0);     /* no wait: Livy's GET */
+	waits(PUSH_BATCH, "0", "running", "running", CAP, 0);
+	waits(PUSH_BATCH, "600", "running", "running", CAP, 60);   /* capped */
+	waits(PUSH_BATCH, "999999999", "running", "running", CAP, 60);
+	waits(PUSH_BATCH, "30", "running", "running", 0, 0);       /* waits off */
+	waits(PUSH_BATCH, "30", "running", "running", 999, 0);
+	waits(PUSH_BATCH, "007", "running", "running", CAP, 7);
+	waits(PUSH_SESSION, "5", "idle", "idle", CAP, 5);
+	waits(PUSH_SESSION, "5", "busy", "idle", CAP, 0);
+	waits(PUSH_STATEMENT, "5", "waiting", "waiting", CAP, 5);
+	waits(PUSH_STATEMENT, "5", "available", "running", CAP, 0);
+	refused(PUSH_BATCH, "-1", "running", "whole number");
+	refused(PUSH_BATCH, "1.5", "running", "whole number");
+	refused(PUSH_BATCH, "", "running", "whole number");
+	refused(PUSH_BATCH, "1e3", "running", "whole number");
+	refused(PUSH_BATCH, "9999999999", "running", "whole number");
+	refused(PUSH_BATCH, " 5", "running", "whole number");
+	refused(PUSH_BATCH, "5", "runing", "batch state");
+	refused(PUSH_BATCH, "5", "", "batch state");
+	refused(PUSH_BATCH, "5", "available", "batch state");
+	refused(PUSH_SESSION, "5", "RUNNING", "session state");
+	refused(PUSH_STATEMENT, "5", "idle", "statement state");
+	refused(PUSH_STATEMENT, NULL, "idle", "statement state");  /* checked even without wait */
+}
+
+static void test_buckets(void)
+{
+	CHECK(push_bucket(1) == 1);
+	CHECK(push_bucket(0) == 1);
+	CHECK(push_bucket(59) == 59);
+	CHECK(push_bucket(60) == 60);
+	CHECK(push_bucket(61) == 60);
+	CHECK(push_bucket(89) == 60);
+	CHECK(push_bucket(90) == 90);
+	CHECK(push_bucket(299) == 270);
+	CHECK(push_bucket(300) == 300);
+	CHECK(push_bucket(100000) == PUSH_WAIT_MAX_S);
+}
+
+#define note(...) note_at(UNIT_HERE, __VA_ARGS__)
+
+static void note_at(struct unit_at at, const char *payload, const char *want)
+{
+	char ch[PUSH_CHANNEL_MAX] = "";
+
+	at.label = payload;
+	if (!want) {
+		CHECK_AT(at, push_note_channel(payload, ch, sizeof ch) == -1);
+		return;
+	}
+	CHECK_AT(at, push_note_channel(payload, ch, sizeof ch) == 0);
+	CHECK_STR_AT(at, ch, want);
+}
+
+static void test_channels(void)
+{
+	char ch[PUSH_CHANNEL_MAX], small[6];
+
+	CHECK(push_job_channel(ch, sizeof ch, 12, 3) == 0);
+	CHECK_STR(ch, "j12.3");
+	CHECK(push_job_channel(ch, sizeof ch, -4, 0) == 0);       /* a session's driver */
+	CHECK_STR(ch, "j-4.0");
+	CHECK(push_statement_channel(ch, sizeof ch, 4, 0, "running") == 0);
+	CHECK_STR(ch, "t4.0.running");
+	CHECK(push_job_channel(small, sizeof small, 123456, 7) == -1);
+	/* what a notification names is what a read of the version before it names */
+	note("j 12 3", "j12.3");
+	note("j -4 0", "j-4.0");
+	note("t 4 0 running", "t4.0.running");
+	note("t 4 17 waiting", "t4.17.waiting");
+	note("", NULL);
+	note("j", NULL);
+	note("j 12", NULL);
+	note("j 12 3 4", NULL);
+	note("j 12 x", NULL);
+	note("j 12 -1", NULL);
+	note("j12 3", NULL);
+	note("x 1 2", NULL);
+	note("t 4 0", NULL);
+	note("t 4 0 sleeping", NULL);
+	note("t 4 0 running ", NULL);
+	note("t 4 99999999999 running", NULL);
+}
+
+static void test_uri(void)
+{
+	char u[PUSH_URI_MAX], small[20];
+
+	CHECK(push_wait_uri(u, sizeof u, 30, "j12.3", "/batches/12/state", "wait=30&since=running")
+	      == 0);
+	CHECK_STR(u, "/_wait/30/j12.3/batches/12/state?wait=30&since=running");
+	CHECK(push_wait_uri(u, sizeof u, 75, "t4.0.running", "/sessions/4/statements/0", "") == 0);
+	CHECK_STR(u, "/_wait/60/t4.0.running/sessions/4/statements/0");
+	CHECK(push_wait_uri(u, sizeof u, 5, "j1.0", "/batches/1/state", "a=b\r\nX: y") == -1);
+	CHECK(push_wait_uri(u, sizeof u, 5, "j1.0", "/batches/1/state", "a b") == -1);
+	CHECK(push_wait_uri(small, sizeof small, 5, "j1.0", "/batches/1/state", "") == -1);
+}
+
+void test_push(void)
+{
+	test_wait_secs();
+	test_buckets();
+	test_channels();
+	test_uri();
+}
