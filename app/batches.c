@@ -218,7 +218,8 @@ static void batch_get(struct call *k, const char *key, bool state)
 	}
 }
 
-static void batch_log(struct call *k, const char *key)
+/* GET /batches/{key}/log, or with events its event stream (the same rights). */
+static void batch_log(struct call *k, const char *key, bool events)
 {
 	struct store_batches bs;
 	enum store_rc rc = store_batch_get(k->s, key, false, k->c, &bs);
@@ -234,6 +235,8 @@ static void batch_log(struct call *k, const char *key)
 	if (!acl_can_view(k->c, k->user, bs.v[0].owner, bs.v[0].proxy_user))
 		http_send_msg(k->r, 403, NULL, "User '%s' may not see the log of batch %lld",
 			      k->user, bs.v[0].id);
+	else if (events)
+		reply_events(k, bs.v[0].id);
 	else
 		reply_log(k, bs.v[0].id, bs.v[0].id, bs.v[0].log_lines);
 	store_batches_free(&bs);
@@ -292,13 +295,13 @@ void batches_route(struct call *k)
 			batch_delete(k, key);
 		else
 			reply_not_allowed(r, "DELETE, GET, HEAD");
-	} else if (!strcmp(what, "state") || !strcmp(what, "log")) {
+	} else if (!strcmp(what, "state") || !strcmp(what, "log") || !strcmp(what, "events")) {
 		if (!reply_method_is(r, "GET"))
 			reply_not_allowed(r, "GET, HEAD");
 		else if (!strcmp(what, "state"))
 			batch_get(k, key, true);
 		else
-			batch_log(k, key);
+			batch_log(k, key, !strcmp(what, "events"));
 	} else {
 		reply_no_route(r);
 	}

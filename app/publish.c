@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <json-c/json.h>
 
 #define IDLE_MS 1000                /* how often the loop looks at its connection */
 #define CONNECT_MS 500              /* nginx's socket is local: a wake-up is quick or lost */
@@ -21,6 +22,7 @@
 #define URL_MAX 160
 #define APP_MAX 128
 #define ANSWER_MAX 4096
+#define PUBLISH_LOG_LINES 500       /* lines in one log event at most */
 
 static volatile sig_atomic_t stopping;
 
@@ -30,42 +32,136 @@ static void on_term(int sig)
 	stopping = 1;
 }
 
-/* POST a wake-up to channel ch; true when nginx took it.  The first failure of a
- * run of them is logged, and the first success after it. */
-static bool wake(struct httpout *h, const char *ch, bool *failing)
+/* POST body to nginx's publisher location `where` for channel ch; true when nginx
+ * took it.  The first failure of a run of them is logged, and the first success
+ * after it. */
+static bool post(struct httpout *h, const char *where, const char *ch, const char *body,
+		 bool *failing)
 {
 	char url[URL_MAX], err[256];
 	struct httpout_answer a;
 	bool ok;
 
-	snprintf(url, sizeof url, "http://nginx/pub?c=%s", ch);
-	ok = httpout_call(h, "POST", url, "{}", NULL, ANSWER_MAX, &a, err, sizeof err) == 0 &&
+	snprintf(url, sizeof url, "http://nginx/%s?c=%s", where, ch);
+	ok = httpout_call(h, "POST", url, body, NULL, ANSWER_MAX, &a, err, sizeof err) == 0 &&
 	     a.status >= 200 && a.status < 300;
 	if (!ok && a.body)
 		snprintf(err, sizeof err, "status %ld", a.status);
 	if (!ok && !*failing)
-		log_warn("push: nginx did not take a wake-up (%s); waiting clients are answered "
+		log_warn("push: nginx did not take a message (%s); waiting clients are answered "
 			 "when their wait runs out", err);
 	else if (ok && *failing)
-		log_info("push: nginx takes wake-ups again");
+		log_info("push: nginx takes messages again");
 	*failing = !ok;
 	httpout_answer_free(&a);
 	return ok;
 }
 
+/* Whether a client follows event channel ch now (nchan's channel information). */
+static bool followed(struct httpout *h, const char *ch)
+{
+	char url[URL_MAX], err[256];
+	struct httpout_answer a;
+	json_object *o, *n;
+	bool yes = false;
+
+	snprintf(url, sizeof url, "http://nginx/pub-state?c=%s", ch);
+	if (httpout_call(h, "GET", url, NULL, "application/json", ANSWER_MAX, &a, err,
+			 sizeof err) < 0)
+		return false;
+	if (a.status == 200 && (o = json_tokener_parse(a.body))) {
+		yes = json_object_object_get_ex(o, "subscribers", &n) && json_object_get_int(n) > 0;
+		json_object_put(o);
+	}
+	httpout_answer_free(&a);
+	return yes;
+}
+
+/* POST json to `where` for job's event channel; takes json. */
+static void post_event(struct httpout *h, const char *where, long long job, json_object *json,
+		       bool *failing)
+{
+	char ch[PUSH_CHANNEL_MAX];
+
+	push_events_channel(ch, sizeof ch, job);
+	if (json)
+		post(h, where, ch, json_object_to_json_string_ext(
+			     json, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), failing);
+	json_object_put(json);
+}
+
+/* The event of job's state now: {"id", "state"} (the session's, for a driver). */
+static void publish_state(struct store *s, struct httpout *h, long long job, bool *failing)
+{
+	char ch[PUSH_CHANNEL_MAX];
+	struct store_push_job j;
+	json_object *o;
+
+	push_events_channel(ch, sizeof ch, job);
+	if (!followed(h, ch) || store_push_job(s, job, &j) != STORE_OK)
+		return;
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64(j.id));
+	json_object_object_add(o, "state", json_object_new_string(j.state));
+	post_event(h, "pub-state", job, o, failing);
+}
+
+/* The event of lines [from, to) of n's job: {"id", "from", "total", "lines"}, at most
+ * PUBLISH_LOG_LINES of them (total says how many there are: the rest is read from
+ * the API's /log). */
+static void publish_log(struct store *s, struct httpout *h, const struct push_note *n,
+			bool *failing)
+{
+	char ch[PUSH_CHANNEL_MAX];
+	struct store_push_job j;
+	struct store_lines l;
+	json_object *o, *a;
+	long count = n->to - n->from;
+
+	push_events_channel(ch, sizeof ch, n->job);
+	if (!followed(h, ch) || store_push_job(s, n->job, &j) != STORE_OK)
+		return;
+	if (store_batch_log(s, n->job, n->from, count < PUBLISH_LOG_LINES ? count
+				: PUBLISH_LOG_LINES, &l) != STORE_OK)
+		return;
+	o = json_object_new_object();
+	a = json_object_new_array_ext(l.n);
+	for (int i = 0; i < l.n; i++)
+		json_object_array_add(a, json_object_new_string(l.v[i]));
+	json_object_object_add(o, "id", json_object_new_int64(j.id));
+	json_object_object_add(o, "from", json_object_new_int64(n->from));
+	json_object_object_add(o, "total", json_object_new_int64(n->to));
+	json_object_object_add(o, "lines", a);
+	store_lines_free(&l);
+	post_event(h, "pub-log", n->job, o, failing);
+}
+
+/* One notification: the wake-up of its waits, then its job's event. */
+static void on_note(struct store *s, struct httpout *h, const char *payload, bool *failing)
+{
+	char ch[PUSH_CHANNEL_MAX];
+	struct push_note n;
+
+	if (push_note_parse(payload, &n) < 0) {
+		log_warn("push: a notification not understood: '%s'", payload);
+		return;
+	}
+	if (push_note_channel(&n, ch, sizeof ch) == 0)
+		post(h, "pub", ch, "{}", failing);
+	if (n.kind == PUSH_NOTE_JOB)
+		publish_state(s, h, n.job, failing);
+	else if (n.kind == PUSH_NOTE_LOG)
+		publish_log(s, h, &n, failing);
+}
+
 /* Publish what was notified, until nothing is left; -1 when the connection failed. */
 static int publish_notes(struct store *s, struct httpout *h, bool *failing)
 {
-	char note[NOTE_MAX], ch[PUSH_CHANNEL_MAX];
+	char note[NOTE_MAX];
 	int rc;
 
-	while ((rc = store_next_notify(s, note, sizeof note)) == 1) {
-		if (push_note_channel(note, ch, sizeof ch) < 0) {
-			log_warn("push: a notification not understood: '%s'", note);
-			continue;
-		}
-		wake(h, ch, failing);
-	}
+	while ((rc = store_next_notify(s, note, sizeof note)) == 1)
+		on_note(s, h, note, failing);
 	return rc;
 }
 

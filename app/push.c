@@ -10,7 +10,6 @@
 #define WAIT_DIGITS 9               /* wait=999999999 at most is read (then capped) */
 #define BUCKET_EXACT 60             /* each second up to here, then every BUCKET_STEP */
 #define BUCKET_STEP 30
-#define STATE_MAX 24
 
 /* Livy's SessionState names (batches and sessions) and statement states. */
 static const char *const job_states[] = {
@@ -105,24 +104,67 @@ static int number(const char **p, long long *out)
 	return 0;
 }
 
-int push_note_channel(const char *payload, char *buf, size_t len)
+/* The state name at p (a statement's), into out. */
+static int statement_state(const char *p, char *out, size_t len)
+{
+	if (!known(statement_states, p) || strlen(p) >= len)
+		return -1;
+	strcpy(out, p);
+	return 0;
+}
+
+int push_note_parse(const char *payload, struct push_note *n)
 {
 	const char *p = payload + (*payload ? 1 : 0);
-	long long a, b;
+	long long a, b, c;
 
+	memset(n, 0, sizeof *n);
 	if (*p != ' ')
 		return -1;
 	p++;
-	if (payload[0] == 'j')
-		return number(&p, &a) < 0 || number(&p, &b) < 0 || *p || b < 0 || b > 0x7fffffff
-			? -1 : push_job_channel(buf, len, a, (long)b);
-	if (payload[0] == 't') {
-		if (number(&p, &a) < 0 || number(&p, &b) < 0 || b < 0 || b > 0x7fffffff ||
-		    !known(statement_states, p) || strlen(p) >= STATE_MAX)
+	if (number(&p, &a) < 0 || number(&p, &b) < 0 || b < 0 || b > 0x7fffffff)
+		return -1;
+	switch (payload[0]) {
+	case 'j':
+		n->kind = PUSH_NOTE_JOB;
+		n->job = a;
+		n->seq = (long)b;
+		return *p ? -1 : 0;
+	case 't':
+		n->kind = PUSH_NOTE_STATEMENT;
+		n->session = a;
+		n->stmt = (int)b;
+		return statement_state(p, n->state, sizeof n->state);
+	case 'l':
+		if (number(&p, &c) < 0 || *p || c < b || c > 0x7fffffff)
 			return -1;
-		return push_statement_channel(buf, len, a, (int)b, p);
+		n->kind = PUSH_NOTE_LOG;
+		n->job = a;
+		n->from = (long)b;
+		n->to = (long)c;
+		return 0;
+	default:
+		return -1;
 	}
+}
+
+int push_note_channel(const struct push_note *n, char *buf, size_t len)
+{
+	if (n->kind == PUSH_NOTE_JOB)
+		return push_job_channel(buf, len, n->job, n->seq);
+	if (n->kind == PUSH_NOTE_STATEMENT)
+		return push_statement_channel(buf, len, n->session, n->stmt, n->state);
 	return -1;
+}
+
+int push_events_channel(char *buf, size_t len, long long job)
+{
+	return fits(snprintf(buf, len, "e%lld", job), len);
+}
+
+int push_events_uri(char *buf, size_t len, long long job)
+{
+	return fits(snprintf(buf, len, "/_events/e%lld", job), len);
 }
 
 int push_wait_uri(char *buf, size_t len, long secs, const char *channel, const char *path,

@@ -61,6 +61,19 @@ bool reply_wait(struct call *k, enum push_what w, const char *state, const char 
 	return true;
 }
 
+void reply_events(struct call *k, long long job_id)
+{
+	const char *accept = FCGX_GetParam("HTTP_ACCEPT", k->r->fcgx->envp);
+	char uri[PUSH_URI_MAX];
+
+	if (!accept || !strstr(accept, "text/event-stream")) {
+		http_send_msg(k->r, 406, NULL, "An event stream: ask with Accept: text/event-stream");
+		return;
+	}
+	push_events_uri(uri, sizeof uri, job_id);
+	http_send_accel(k->r, uri);
+}
+
 int reply_query_int(struct http_req *r, const char *name, int dflt, int *out, bool *given)
 {
 	char buf[QUERY_VALUE_MAX], msg[INT_MSG_MAX];

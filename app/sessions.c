@@ -276,6 +276,9 @@ static void one_session(struct call *k, const struct store_session *x)
 	} else if (k->n == 3 && !strcmp(what, "log")) {
 		if (method(k, "GET", "GET, HEAD") && allowed(k, x, false))
 			reply_log(k, x->id, x->driver_id, x->log_lines);
+	} else if (k->n == 3 && !strcmp(what, "events")) {
+		if (method(k, "GET", "GET, HEAD") && allowed(k, x, false))
+			reply_events(k, x->driver_id);
 	} else if (k->n == 3 && !strcmp(what, "statements")) {
 		statements(k, x);
 	} else if (k->n == 3 && (!strcmp(what, "stop") || !strcmp(what, "interrupt"))) {

@@ -307,3 +307,28 @@ enum store_rc store_session_delete(struct store *s, long long id, const char *re
 	PQclear(r);
 	return n ? STORE_OK : STORE_NOTFOUND;
 }
+
+enum store_rc store_push_job(struct store *s, long long job, struct store_push_job *out)
+{
+	char ids[STORE_NUM_MAX];
+	const char *p[1] = {ids};
+	enum store_rc rc = STORE_NOTFOUND;
+	PGresult *r;
+
+	memset(out, 0, sizeof *out);
+	snprintf(ids, sizeof ids, "%lld", job);
+	r = store_run(s, "push job", "SELECT s.id IS NOT NULL, coalesce(s.id, b.id), "
+		      "CASE WHEN s.id IS NULL THEN b.state ELSE " SESSION_STATE " END "
+		      "FROM batch b LEFT JOIN session s ON s.driver_id = b.id "
+		      "WHERE b.id = $1::bigint AND (b.id >= 0 OR s.id IS NOT NULL)", 1, p);
+	if (!r)
+		return STORE_ERROR;
+	if (PQntuples(r) == 1) {
+		out->session = PQgetvalue(r, 0, 0)[0] == 't';
+		out->id = atoll(PQgetvalue(r, 0, 1));
+		snprintf(out->state, sizeof out->state, "%s", PQgetvalue(r, 0, 2));
+		rc = STORE_OK;
+	}
+	PQclear(r);
+	return rc;
+}

@@ -2,10 +2,15 @@
  * holds in a wait (push.h).
  *
  * The module owns the publisher's loop: it LISTENs for tacitus_push (every change a
- * client may wait for is notified in the transaction that makes it:
- * sql/013_push.sql) and POSTs one wake-up per notification to the nchan publisher
- * location of its nginx, over that nginx's internal unix socket (given by
- * `tacitus serve --push-socket`).  Every instance's publisher wakes its own
+ * client may wait for, and every store of log lines, is notified in the transaction
+ * that makes it: sql/013_push.sql, 014_push_events.sql) and POSTs one wake-up per
+ * change to the nchan publisher location of its nginx, over that nginx's internal
+ * unix socket (given by `tacitus serve --push-socket`).  To a job's event stream, while
+ * a client follows it (nchan says how many do), it posts the job's state after each
+ * change ({"id", "state"}: a session's id and state for its driver) and the lines of
+ * each store ({"id", "from", "total", "lines"}, PUBLISH_LOG_LINES at most), read from
+ * PostgreSQL: a job's lines before its final state, since they are notified in that
+ * order.  Every instance's publisher wakes its own
  * nginx, so that a front door in front of any instance hears of every change; two
  * publishers posting to one nginx post the same wake-up twice, which costs a
  * look-up and wakes nobody twice (a version's channel ends with its first message).

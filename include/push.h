@@ -20,6 +20,11 @@
  * a version's channel gets one message, kept for late subscribers: a client that
  * reached nginx a moment after the change it waits for is answered at once.  The
  * messages say nothing but "look again": the answer always comes from a worker.
+ *
+ * GET /batches/{id}/events and /sessions/{id}/events (Accept: text/event-stream,
+ * the rights of /log) stream a job's changes: the worker checks the request, then
+ * hands the client to nginx's event stream of the job (push_events_uri), to which
+ * the publishers post each change of its state and its new log lines.
  */
 #ifndef TACITUS_PUSH_H
 #define TACITUS_PUSH_H
@@ -54,9 +59,35 @@ int push_job_channel(char *buf, size_t len, long long id, long seq);
 int push_statement_channel(char *buf, size_t len, long long session, int stmt,
 			   const char *state);
 
-/* The channel a tacitus_push notification wakes (sql/013_push.sql's payloads:
- * "j <id> <seq>" and "t <session> <statement> <state>").  -1 when malformed. */
-int push_note_channel(const char *payload, char *buf, size_t len);
+/* A tacitus_push notification (sql/013_push.sql's and 014_push_events.sql's payloads). */
+struct push_note {
+	enum push_note_kind {
+		PUSH_NOTE_JOB,          /* "j <job> <seq>": what the API shows of a job changed */
+		PUSH_NOTE_STATEMENT,    /* "t <session> <statement> <state>": a statement's state */
+		PUSH_NOTE_LOG,          /* "l <job> <from> <to>": log lines [from, to) stored */
+	} kind;
+	long long job;              /* j, l: a batch, or a session's driver */
+	long long session;          /* t */
+	int stmt;                   /* t */
+	long seq;                   /* j: push_seq before the change */
+	long from, to;              /* l */
+	char state[24];             /* t: the state before the change */
+};
+
+/* Read payload into *n: 0, or -1 when malformed. */
+int push_note_parse(const char *payload, struct push_note *n);
+
+/* The wait channel note n wakes (push_job_channel's or push_statement_channel's
+ * name); -1 when it wakes none (a log note) or buf is too small. */
+int push_note_channel(const struct push_note *n, char *buf, size_t len);
+
+/* A job's event stream ("e12", a session's driver "e-4"): its changes of state and
+ * its new log lines, as Server-Sent Events (publish.h says what each carries). */
+int push_events_channel(char *buf, size_t len, long long job);
+
+/* The X-Accel-Redirect target that streams a job's events to a client: "/_events/"
+ * and its channel. */
+int push_events_uri(char *buf, size_t len, long long job);
 
 /* The X-Accel-Redirect target that holds a client for secs (push_bucket's) on
  * channel and then gives the request back to a worker as path?query: path is the

@@ -110,4 +110,9 @@ void reply_log_tail(json_object *log, long log_lines, const char *tail);
  * log has n stored lines; "id" in the answer is shown_id. */
 void reply_log(struct call *k, long long shown_id, long long job_id, long n);
 
+/* Answer GET .../events (beyond Livy; the caller checked the rights of .../log): hand
+ * the client over to nginx's event stream of job job_id (push.h), or 406 when it
+ * does not ask for text/event-stream. */
+void reply_events(struct call *k, long long job_id);
+
 #endif

@@ -104,5 +104,5 @@ const Tac = (() => {
 
 	const FINAL = new Set(["success", "dead", "killed"]);
 
-	return {ApiError, get, el, time, duration, between, state, error, version, FINAL};
+	return {root, ApiError, get, el, time, duration, between, state, error, version, FINAL};
 })();

@@ -1,14 +1,18 @@
 /* job.js - one batch or session of the history (job.html?kind=batch&id=7): every field,
  * the state timeline with the reason of each change, the whole log in pages (and as one
- * file), a session's statements; a job that has not ended is followed every 2 s, and at
- * once when its state changes (the API's wait, beyond Livy). */
+ * file), a session's statements.  A job that has not ended is followed live: the page
+ * looks again as soon as the job's event stream (GET .../events, beyond Livy) tells of a
+ * new state or new log lines; without the stream (a user who may not read the log), every
+ * 2 s and at once when the state changes (the API's wait). */
 "use strict";
 
 (() => {
-	const {get, el, time, duration, between, state, error, version, FINAL} = Tac;
+	const {root, get, el, time, duration, between, state, error, version, FINAL} = Tac;
 	const LOG_PAGE = 500;           /* lines shown at once */
 	const DOWNLOAD_PAGE = 10000;    /* lines per request of a download (the API's most) */
 	const FOLLOW_MS = 2000;
+	const EVENT_LOOK_MS = 250;      /* a burst of events makes one look */
+	const STREAM_LOOK_MS = 30000;   /* with the stream: a look now and then all the same */
 	const params = new URLSearchParams(location.search);
 	const kind = params.get("kind") === "session" ? "session" : "batch";
 	const id = params.get("id") || "";
@@ -160,9 +164,11 @@
 
 	/* ---- the page ---- */
 
+	const livy = `/${kind === "session" ? "sessions" : "batches"}/${encodeURIComponent(id)}`;
+
 	/* FOLLOW_MS, cut short by a change of j's state: the API answers a wait at the change */
 	async function pause(j) {
-		const path = `/${kind === "session" ? "sessions" : "batches"}/${encodeURIComponent(id)}/state`;
+		const path = livy + "/state";
 		const t0 = Date.now();
 		try {
 			await get(path, {wait: FOLLOW_MS / 1000, since: j.state});
@@ -174,7 +180,45 @@
 			await new Promise(r => setTimeout(r, FOLLOW_MS - took));
 	}
 
+	/* The job's event stream: each event makes a look (at most one per EVENT_LOOK_MS).
+	 * false when there is none (refused: the page then follows with pause). */
+	let stream = null, streamRefused = !window.EventSource, soon = null, slow = null;
+	function follow() {
+		if (stream || streamRefused)
+			return !streamRefused;
+		stream = new EventSource(root + livy + "/events");
+		const look = () => {
+			if (!soon)
+				soon = setTimeout(() => { soon = null; load(); }, EVENT_LOOK_MS);
+		};
+		stream.addEventListener("state", look);
+		stream.addEventListener("log", look);
+		stream.onerror = () => {
+			if (stream && stream.readyState === EventSource.CLOSED) {
+				stream = null;
+				streamRefused = true;
+				load();
+			}
+		};
+		return true;
+	}
+
+	function unfollow() {
+		if (stream)
+			stream.close();
+		stream = null;
+	}
+
+	/* one look at a time; an event during a look makes another after it */
+	let looking = false, again = false;
 	async function load() {
+		if (looking) {
+			again = true;
+			return;
+		}
+		looking = true;
+		again = false;
+		clearTimeout(slow);
 		try {
 			job = await get(base);
 			error(null);
@@ -190,7 +234,14 @@
 				job = null;     /* nothing to follow */
 		}
 		document.body.dataset.loaded = String(Date.now());
-		if (job && !job.finished) {
+		looking = false;
+		if (again)
+			load();
+		else if (!job || job.finished)
+			unfollow();
+		else if (follow())
+			slow = setTimeout(load, STREAM_LOOK_MS);
+		else {
 			await pause(job);
 			load();
 		}

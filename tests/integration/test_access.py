@@ -120,6 +120,7 @@ def test_access_rules_between_users(cfg, users):
     seen = tl.json_body(b.get(f"/batches/{bid}"), 200)
     assert seen["state"] == "success" and seen["log"] == [], seen
     tl.error_msg(b.get(f"/batches/{bid}/log"), 403)
+    tl.error_msg(b.get(f"/batches/{bid}/events", headers={"Accept": "text/event-stream"}), 403)
     tl.error_msg(b.delete(f"/batches/{bid}", headers=CSRF), 403)
     # a header a client forges changes nothing: nginx's REMOTE_USER is the only source
     forged = {"Remote-User": "alice", "X-Remote-User": "alice", "REMOTE_USER": "alice"}

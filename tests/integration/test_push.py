@@ -1,12 +1,14 @@
 """Waiting clients (beyond Livy): GET .../state?wait=N&since=STATE and a statement's
 ?wait=N&since=STATE answer when the state changes, or after N seconds with the state then;
-nginx holds the waiting clients, so that no worker waits.
+nginx holds the waiting clients, so that no worker waits.  GET .../events streams a job's
+states and log lines as Server-Sent Events.
 
 integration.sh caps waits at WAIT_MAX seconds (tacitus.push.wait-max) and runs 3 instances
 of 2 workers each: 6 workers in all.
 """
 
 import concurrent.futures
+import json
 import time
 import uuid
 
@@ -31,6 +33,63 @@ def state_of(r, bid):
     body = tl.json_body(r, 200)
     assert list(body) == tl.STATE_KEYS and body["id"] == bid, body
     return body["state"]
+
+
+def sse(api, path):
+    """The open event stream of path (a requests response, streaming)."""
+    r = api.get(path, headers={"Accept": "text/event-stream"}, stream=True, timeout=(5, 60))
+    assert r.status_code == 200, tl.describe(r)
+    assert r.headers.get("Content-Type", "").startswith("text/event-stream"), r.headers
+    return r
+
+
+def sse_events(resp):
+    """(event, data) of each event of a text/event-stream response, as they come."""
+    event, data, line = "message", [], b""
+    for byte in resp.iter_content(chunk_size=1):
+        if byte != b"\n":
+            line += byte
+            continue
+        text, line = line.decode("utf-8"), b""
+        if text == "":
+            if data:
+                yield event, json.loads("\n".join(data))
+            event, data = "message", []
+        elif text.startswith("event:"):
+            event = text[6:].strip()
+        elif text.startswith("data:"):
+            data.append(text[5:].lstrip())
+
+
+def test_a_client_follows_a_batch_live(tac, cfg):
+    """Its log lines as they are stored, then its end: every line before the end."""
+    token = uuid.uuid4().hex[:8]
+    r, bid = tac.create_batch({"file": cfg.job("lines.py"), "args": ["utf8", token, "1"]})
+    assert r.status_code == 201, tl.describe(r)
+    stream = sse(tac.api, f"/batches/{bid}/events")
+    lines, states = {}, []
+    try:
+        for event, data in sse_events(stream):
+            assert data["id"] == bid, data
+            if event == "log":
+                assert not states or states[-1] not in tl.TERMINAL, "lines after the end"
+                assert data["total"] >= data["from"] + len(data["lines"]), data
+                lines.update(enumerate(data["lines"], data["from"]))
+            elif event == "state":
+                states.append(data["state"])
+                if data["state"] in tl.TERMINAL:
+                    break
+    finally:
+        stream.close()
+    assert states[-1] == "success", f"states heard: {states}"
+    stored = tac.db.query(f"SELECT line FROM batch_log WHERE batch_id = {bid} "
+                          "ORDER BY line_no").split("\n")
+    assert all(stored[i] == line for i, line in lines.items()), "a line heard is not the stored one"
+    heard = set(lines.values())
+    for i in range(10):
+        assert f"TACITUS-LINES {token} after {i}" in heard, f"line {i} not heard; heard {lines}"
+    # without Accept: text/event-stream, a clear 406
+    tl.error_msg(tac.api.get(f"/batches/{bid}/events"), 406, contains="text/event-stream")
 
 
 def test_a_waiting_client_hears_each_change_of_a_batch(tac, cfg):
@@ -146,6 +205,7 @@ def test_a_session_and_its_statements_can_be_waited_on(tac, sess):
         assert time.monotonic() < deadline, "the session did not get idle"
         r, _ = waited(tac.api, f"{path}/state", WAIT_MAX, st)
         st = tl.json_body(r, 200)["state"]
+    stream = sse(tac.api, f"{path}/events")
     r = sess.post("import time\ntime.sleep(3)\n6 * 7", "pyspark")
     n = tl.json_body(r, 201)["id"]
     stmt = tl.json_body(tac.api.get(f"{path}/statements/{n}"), 200)
@@ -163,3 +223,15 @@ def test_a_session_and_its_statements_can_be_waited_on(tac, sess):
     assert tl.json_body(r, 200)["state"] == "idle", f"after {took:.2f} s"
     tl.error_msg(tac.api.get(f"{path}/statements/{n}", params={"wait": 5, "since": "idle"}), 400,
                  contains="statement state")
+    # the session's stream told the same: busy, then idle again
+    states = []
+    try:
+        for event, data in sse_events(stream):
+            if event == "state":
+                assert data["id"] == sess.id, data
+                states.append(data["state"])
+                if states[-2:] == ["busy", "idle"]:
+                    break
+    finally:
+        stream.close()
+    assert states[-2:] == ["busy", "idle"], f"the session's stream said {states}"

@@ -218,17 +218,24 @@ def test_a_session_page_shows_its_statement_output(page, cfg, hist):
 
 
 def test_a_running_job_updates_by_itself(page, cfg, tac):
+    """The page follows a job through its event stream: lines printed while it is open
+    appear, and the end, without a reload."""
     token = "ui-live-" + uuid.uuid4().hex[:6]
-    bid = tac.sleeping_batch(cfg.job("sleep.py"), token, seconds=8)
+    r, bid = tac.create_batch({"file": cfg.job("lines.py"), "args": ["utf8", token, "4"]})
+    assert r.status_code == 201, tl.describe(r)
+    streams = []
+    page.on("request", lambda q: streams.append(q.url) if q.url.endswith(
+        f"/batches/{bid}/events") else None)
     try:
+        tl.wait_until(lambda: tac.state(bid) == "running", tl.JOB_TIMEOUT, f"batch {bid} to run")
         open_ui(page, cfg, f"/ui/job.html?kind=batch&id={bid}")
-        assert page.inner_text("#state") == "running"
         assert page.is_visible("#live")
-        assert f"token={token}" in page.inner_text("#log")
-        # no reload: the page follows the job to its end
+        # no reload: the page follows the job: its last line, then its end
+        page.wait_for_selector(f"#log >> text=TACITUS-LINES {token} after 9", timeout=120000)
         page.wait_for_selector("#state .state-success", timeout=120000)
         assert not page.is_visible("#live")
         assert "success" in page.locator("#events tr").last.inner_text()
+        assert streams, "the page did not open the job's event stream"
     finally:
         tac.delete_quietly(bid)
 

@@ -83,16 +83,20 @@ static void test_buckets(void)
 
 #define note(...) note_at(UNIT_HERE, __VA_ARGS__)
 
+/* A notification's channel (want), or -1 from parse or channel (want NULL). */
 static void note_at(struct unit_at at, const char *payload, const char *want)
 {
 	char ch[PUSH_CHANNEL_MAX] = "";
+	struct push_note n;
 
 	at.label = payload;
 	if (!want) {
-		CHECK_AT(at, push_note_channel(payload, ch, sizeof ch) == -1);
+		CHECK_AT(at, push_note_parse(payload, &n) == -1 ||
+			     push_note_channel(&n, ch, sizeof ch) == -1);
 		return;
 	}
-	CHECK_AT(at, push_note_channel(payload, ch, sizeof ch) == 0);
+	CHECK_AT(at, push_note_parse(payload, &n) == 0);
+	CHECK_AT(at, push_note_channel(&n, ch, sizeof ch) == 0);
 	CHECK_STR_AT(at, ch, want);
 }
 
@@ -124,6 +128,29 @@ static void test_channels(void)
 	note("t 4 0 sleeping", NULL);
 	note("t 4 0 running ", NULL);
 	note("t 4 99999999999 running", NULL);
+	note("l 12 0 5", NULL);                 /* new lines wake no wait */
+}
+
+static void test_log_notes(void)
+{
+	struct push_note n;
+	char ch[PUSH_CHANNEL_MAX], u[PUSH_URI_MAX];
+
+	CHECK(push_note_parse("l 12 100 250", &n) == 0);
+	CHECK(n.kind == PUSH_NOTE_LOG && n.job == 12 && n.from == 100 && n.to == 250);
+	CHECK(push_note_parse("l -3 0 1", &n) == 0 && n.job == -3);
+	CHECK(push_note_parse("l 12 5 4", &n) == -1);       /* fewer lines than before */
+	CHECK(push_note_parse("l 12 5", &n) == -1);
+	CHECK(push_note_parse("l 12 5 6 7", &n) == -1);
+	CHECK(push_note_parse("j 12 3", &n) == 0 && n.kind == PUSH_NOTE_JOB && n.seq == 3);
+	CHECK(push_note_parse("t 4 1 running", &n) == 0 && n.kind == PUSH_NOTE_STATEMENT &&
+	      n.session == 4 && n.stmt == 1 && !strcmp(n.state, "running"));
+	CHECK(push_events_channel(ch, sizeof ch, 12) == 0);
+	CHECK_STR(ch, "e12");
+	CHECK(push_events_channel(ch, sizeof ch, -4) == 0);
+	CHECK_STR(ch, "e-4");
+	CHECK(push_events_uri(u, sizeof u, -4) == 0);
+	CHECK_STR(u, "/_events/e-4");
 }
 
 static void test_uri(void)
@@ -145,5 +172,6 @@ void test_push(void)
 	test_wait_secs();
 	test_buckets();
 	test_channels();
+	test_log_notes();
 	test_uri();
 }
