@@ -3,6 +3,7 @@
 #include "push.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,12 @@ static int statement_state(const char *p, char *out, size_t len)
 	return 0;
 }
 
+/* A whole number at *p in [lo, hi], as number() reads it. */
+static int bounded(const char **p, long long lo, long long hi, long long *out)
+{
+	return number(p, out) < 0 || *out < lo || *out > hi ? -1 : 0;
+}
+
 int push_note_parse(const char *payload, struct push_note *n)
 {
 	const char *p = payload + (*payload ? 1 : 0);
@@ -122,26 +129,36 @@ int push_note_parse(const char *payload, struct push_note *n)
 	if (*p != ' ')
 		return -1;
 	p++;
-	if (number(&p, &a) < 0 || number(&p, &b) < 0 || b < 0 || b > 0x7fffffff)
+	if (number(&p, &a) < 0)
 		return -1;
 	switch (payload[0]) {
 	case 'j':
+		if (bounded(&p, 0, INT_MAX, &b) < 0 || *p)
+			return -1;
 		n->kind = PUSH_NOTE_JOB;
 		n->job = a;
 		n->seq = (long)b;
-		return *p ? -1 : 0;
+		return 0;
 	case 't':
+		if (bounded(&p, 0, INT_MAX, &b) < 0)
+			return -1;
 		n->kind = PUSH_NOTE_STATEMENT;
 		n->session = a;
 		n->stmt = (int)b;
 		return statement_state(p, n->state, sizeof n->state);
 	case 'l':
-		if (number(&p, &c) < 0 || *p || c < b || c > 0x7fffffff)
+		if (bounded(&p, 0, INT_MAX, &b) < 0 || bounded(&p, b, INT_MAX, &c) < 0 || *p)
 			return -1;
 		n->kind = PUSH_NOTE_LOG;
 		n->job = a;
 		n->from = (long)b;
 		n->to = (long)c;
+		return 0;
+	case 'c':
+		if (*p)
+			return -1;
+		n->kind = PUSH_NOTE_COMPLETION;
+		n->completion = a;
 		return 0;
 	default:
 		return -1;
@@ -154,7 +171,14 @@ int push_note_channel(const struct push_note *n, char *buf, size_t len)
 		return push_job_channel(buf, len, n->job, n->seq);
 	if (n->kind == PUSH_NOTE_STATEMENT)
 		return push_statement_channel(buf, len, n->session, n->stmt, n->state);
+	if (n->kind == PUSH_NOTE_COMPLETION)
+		return push_completion_channel(buf, len, n->completion);
 	return -1;
+}
+
+int push_completion_channel(char *buf, size_t len, long long completion)
+{
+	return fits(snprintf(buf, len, "c%lld", completion), len);
 }
 
 int push_events_channel(char *buf, size_t len, long long job)

@@ -375,8 +375,13 @@ nginx_start() {
 	# the waits' places (include/push.h's push_bucket): each second to 60, then every 30 s to 300
 	waits=""
 	for t in $(seq 1 60) $(seq 90 30 300); do
-		waits="$waits            location /_wait/$t/ { nchan_subscriber longpoll; nchan_subscriber_timeout $t; }\\n"
+		waits="$waits            location /_wait/$t/ { internal; proxy_pass http://unix:$VAR/run/push.sock; proxy_read_timeout ${t}s; }\\n"
 	done
+	# file descriptors: as many as the system lets nginx have, up to 65536 (three a
+	# waiting client); root raises its own limit first
+	is_root && ulimit -n 65536 2>/dev/null || true
+	nofile=$(ulimit -Hn)
+	[ "$nofile" = unlimited ] || [ "$nofile" -gt 65536 ] && nofile=65536
 	nginx_user=""
 	if sep; then
 		nginx_user="user tacitus-web tacitus-web;"
@@ -386,6 +391,7 @@ nginx_start() {
 	sed -e "s|@CERT@|$CERT|g" -e "s|@KEY@|$KEY|g" \
 	    -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$PORT|g" \
 	    -e "s|@USER@|$nginx_user|g" -e "s|@UPSTREAMS@|$upstreams|" -e "s|@WAITS@|$waits|" \
+	    -e "s|@NOFILE@|$nofile|g" \
 	    "$ROOT/nginx/nginx.conf.in" > "$VAR/nginx/conf/nginx.conf"
 	cp "$ROOT/nginx/fastcgi_params" "$VAR/nginx/conf/fastcgi_params"
 	if alive "$VAR/nginx/nginx.pid"; then

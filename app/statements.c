@@ -261,26 +261,28 @@ void stmt_cancel(struct call *k, const struct store_session *x, int n)
 	http_send_msg(k->r, 200, NULL, "canceled");
 }
 
-/* Ask x's driver for completions of code at cursor and answer what it says. */
-static void complete(struct call *k, const struct store_session *x, const char *code,
-		     const char *kind, int cursor)
+/* Hand the client of completion cid over to nginx until the driver answered it (or
+ * PUSH_COMPLETION_WAIT_S passed): stmt_completed answers it then.  false when waits
+ * are off. */
+static bool hand_over(struct call *k, const struct store_session *x, long long cid)
 {
-	char wake[WAKE_ADDR_MAX], *answer = NULL;
-	json_object *o;
-	long long cid;
-	enum store_rc rc = store_completion_create(k->s, x->id, code, kind, cursor, &cid, wake,
-						   sizeof wake);
+	char ch[PUSH_CHANNEL_MAX], path[PUSH_URI_MAX], uri[PUSH_URI_MAX];
 
-	if (!taken(k, x, rc))
-		return;
-	driver_wake(wake);
-	/* the driver answers through another worker; wait for it briefly */
-	for (int waited = 0; waited < COMPLETION_WAIT_MS; waited += COMPLETION_POLL_MS) {
-		rc = store_completion_result(k->s, cid, &answer);
-		if (rc != STORE_NOTFOUND)
-			break;
-		poll(NULL, 0, COMPLETION_POLL_MS);
-	}
+	if (k->c->push_wait_max_ms < 1000)
+		return false;
+	push_completion_channel(ch, sizeof ch, cid);
+	snprintf(path, sizeof path, "/sessions/%lld/completion/%lld", x->id, cid);
+	if (push_wait_uri(uri, sizeof uri, PUSH_COMPLETION_WAIT_S, ch, path, k->r->query) < 0)
+		return false;
+	http_send_accel(k->r, uri);
+	return true;
+}
+
+/* 200 {"candidates": [...]} from the driver's answer (NULL: none came, []), or 503. */
+static void answer_completion(struct call *k, enum store_rc rc, char *answer)
+{
+	json_object *o;
+
 	if (rc == STORE_ERROR) {
 		reply_unavailable(k->r);
 		return;
@@ -291,6 +293,38 @@ static void complete(struct call *k, const struct store_session *x, const char *
 	http_send_json(k->r, 200, o, NULL);
 	json_object_put(o);
 	free(answer);
+}
+
+/* Ask x's driver for completions of code at cursor and answer what it says. */
+static void complete(struct call *k, const struct store_session *x, const char *code,
+		     const char *kind, int cursor)
+{
+	char wake[WAKE_ADDR_MAX], *answer = NULL;
+	long long cid;
+	enum store_rc rc = store_completion_create(k->s, x->id, code, kind, cursor, &cid, wake,
+						   sizeof wake);
+
+	if (!taken(k, x, rc))
+		return;
+	driver_wake(wake);
+	/* the driver answers through another worker: nginx holds the client until it did
+	 * (push.h), or, with waits off, this worker waits for it briefly */
+	if (hand_over(k, x, cid))
+		return;
+	for (int waited = 0; waited < COMPLETION_WAIT_MS; waited += COMPLETION_POLL_MS) {
+		rc = store_completion_result(k->s, cid, &answer);
+		if (rc != STORE_NOTFOUND)
+			break;
+		poll(NULL, 0, COMPLETION_POLL_MS);
+	}
+	answer_completion(k, rc, answer);
+}
+
+void stmt_completed(struct call *k, long long cid)
+{
+	char *answer = NULL;
+
+	answer_completion(k, store_completion_result(k->s, cid, &answer), answer);
 }
 
 void stmt_complete(struct call *k, const struct store_session *x)

@@ -65,6 +65,7 @@ struct push_note {
 		PUSH_NOTE_JOB,          /* "j <job> <seq>": what the API shows of a job changed */
 		PUSH_NOTE_STATEMENT,    /* "t <session> <statement> <state>": a statement's state */
 		PUSH_NOTE_LOG,          /* "l <job> <from> <to>": log lines [from, to) stored */
+		PUSH_NOTE_COMPLETION,   /* "c <completion>": a driver answered a completion */
 	} kind;
 	long long job;              /* j, l: a batch, or a session's driver */
 	long long session;          /* t */
@@ -72,14 +73,21 @@ struct push_note {
 	long seq;                   /* j: push_seq before the change */
 	long from, to;              /* l */
 	char state[24];             /* t: the state before the change */
+	long long completion;       /* c */
 };
 
 /* Read payload into *n: 0, or -1 when malformed. */
 int push_note_parse(const char *payload, struct push_note *n);
 
-/* The wait channel note n wakes (push_job_channel's or push_statement_channel's
- * name); -1 when it wakes none (a log note) or buf is too small. */
+/* The wait channel note n wakes (push_job_channel's, push_statement_channel's or
+ * push_completion_channel's name); -1 when it wakes none (a log note) or buf is too
+ * small. */
 int push_note_channel(const struct push_note *n, char *buf, size_t len);
+
+/* A completion's channel ("c7"): POST /sessions/{id}/completion waits there for the
+ * driver's answer, PUSH_COMPLETION_WAIT_S at most. */
+#define PUSH_COMPLETION_WAIT_S 2
+int push_completion_channel(char *buf, size_t len, long long completion);
 
 /* A job's event stream ("e12", a session's driver "e-4"): its changes of state and
  * its new log lines, as Server-Sent Events (publish.h says what each carries). */

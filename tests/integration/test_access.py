@@ -475,7 +475,11 @@ def test_auth_request_asks_an_external_service(cfg, users):
     finally:
         good.close()
         bad.close()
+        # closed, not only stopped: an old nginx worker that still has the token rules
+        # for a moment after the reload is refused at once instead of waiting out its
+        # time-out, and settle below sees the new rules in time
         service.shutdown()
+        service.server_close()
         stack("start")
     tl.json_body(settle(users["root"], "/batches", 200), 200)
 
@@ -503,7 +507,11 @@ def test_auth_request_without_a_user_is_401(cfg, users):
     finally:
         good.close()
         nouser.close()
+        # closed, not only stopped: an old nginx worker that still has the token rules
+        # for a moment after the reload is refused at once instead of waiting out its
+        # time-out, and settle below sees the new rules in time
         service.shutdown()
+        service.server_close()
         stack("start")
     tl.json_body(settle(users["root"], "/batches", 200), 200)
 

@@ -223,6 +223,12 @@ def test_a_session_and_its_statements_can_be_waited_on(tac, sess):
     assert tl.json_body(r, 200)["state"] == "idle", f"after {took:.2f} s"
     tl.error_msg(tac.api.get(f"{path}/statements/{n}", params={"wait": 5, "since": "idle"}), 400,
                  contains="statement state")
+    # a completion waits in nginx for the driver's answer, not in a worker; the route it
+    # comes back by is nobody else's
+    r = tac.api.post(f"{path}/completion", json={"code": "spa", "kind": "pyspark", "cursor": 3})
+    assert "spark" in tl.json_body(r, 200)["candidates"], tl.describe(r)
+    tl.error_msg(tac.api.post(f"{path}/completion/1", json={"code": "spa", "kind": "pyspark"}),
+                 404)
     # the session's stream told the same: busy, then idle again
     states = []
     try:

@@ -129,6 +129,9 @@ static void test_channels(void)
 	note("t 4 0 running ", NULL);
 	note("t 4 99999999999 running", NULL);
 	note("l 12 0 5", NULL);                 /* new lines wake no wait */
+	note("c 7", "c7");                      /* a completion's answer */
+	note("c", NULL);
+	note("c 7 1", NULL);
 }
 
 static void test_log_notes(void)
