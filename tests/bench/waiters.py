@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import base64
 import os
+import resource
 import ssl
 import subprocess
 import sys
@@ -122,6 +123,8 @@ class Round:
         while not os.path.exists(a.go):
             await asyncio.sleep(0.05)
         self.go_at = time.time()
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        cpu0 = ru.ru_utime + ru.ru_stime
         # the change: t0 is PostgreSQL's clock just before the end of its transaction
         proc = await asyncio.create_subprocess_exec(
             *os.environ["TACITUS_PSQL"].split(), "-Atq", "-v", "ON_ERROR_STOP=1", "-c",
@@ -131,6 +134,8 @@ class Round:
         committed = time.time()
         t0 = float(out.decode().split()[-1])
         await asyncio.wait(tasks, timeout=a.timeout)
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        self.cpu_ms = (ru.ru_utime + ru.ru_stime - cpu0) * 1000
         return t0, committed
 
     def report(self, t0, committed):
@@ -156,7 +161,7 @@ class Round:
               f"statuses={','.join(f'{k}:{v}' for k, v in sorted(statuses.items()))} "
               f"commit_ms={(committed - t0) * 1000:.1f} first={first:.1f} "
               f"p50={pct(ms, 50):.1f} p90={pct(ms, 90):.1f} p99={pct(ms, 99):.1f} "
-              f"max={max(ms) if ms else float('nan'):.1f}")
+              f"max={max(ms) if ms else float('nan'):.1f} client_cpu_ms={self.cpu_ms:.0f}")
 
 
 def main():

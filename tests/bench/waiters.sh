@@ -79,17 +79,35 @@ rps() {     # rps PATH: wrk's req/s (and its non-2xx, if any, on stderr)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b / a}'; }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 errlines() { [ -f "$ERRLOG" ] && wc -l < "$ERRLOG" || echo 0; }
+# the CPU time (ms) of the stack's parts so far: "nginx publisher workers postgres"
+# (workers: every other process of the instances, the monitors' included)
+cpu_ms() {
+	pubs=$(q "SELECT string_agg(split_part(application_name, '/', 4), ' ') FROM pg_stat_activity
+		  WHERE application_name LIKE 'tacitus/%/publish/%'")
+	ng=$(pgrep -P "$(cat "$TACITUS_VAR/nginx/nginx.pid")" | tr '\n' ' ')
+	apps=$(for f in "$TACITUS_VAR"/run/app-*.pid; do pgrep -P "$(cat "$f")"; done | tr '\n' ' ')
+	pg=$(pgrep -P "$(head -n 1 "$TACITUS_VAR/pg/data/postmaster.pid")" | tr '\n' ' ')
+	for part in "$ng" "$pubs" "$apps" "$pg"; do
+		t=0
+		for p in $part; do
+			case " $pubs " in *" $p "*) [ "$part" = "$pubs" ] || continue ;; esac
+			t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0)))
+		done
+		printf '%s ' $((t * 1000 / $(getconf CLK_TCK)))
+	done
+}
 pushconns() { ss -xH state established 2>/dev/null | grep -c "$PUSHSOCK" || true; }
 
 # round SHAPE IDS [--unix]: park N waiters on IDS, measure, wake them; appends to the tables
 round() {
 	shape=$1 ids=$2
 	shift 2
+	direct=$#
 	rm -f "$BASE/round/parked" "$BASE/round/go"
 	where=$(echo "$ids" | sed 's/:[0-9]*//g')
 	e0=$(errlines)
 	s0="" v0=""
-	if [ $# = 0 ]; then
+	if [ "$direct" = 0 ]; then
 		s0=$(rps "/batches/$OTHER/state") v0=$(rps /version)
 	fi
 	"$PY" "$ROOT/tests/bench/waiters.py" --n "$N" --ids="$ids" --wait 300 --since running \
@@ -107,18 +125,21 @@ round() {
 	parked=$(cat "$BASE/round/parked")
 	conns=$(pushconns)
 	s1="" v1=""
-	if [ $# = 0 ]; then
+	if [ "$direct" = 0 ]; then
 		s1=$(rps "/batches/$OTHER/state") v1=$(rps /version)
 	fi
 	still=$(q "SELECT count(*) FROM batch WHERE id IN ($where) AND state = 'running'")
 	load=$(cut -d' ' -f1 /proc/loadavg)
+	c0=$(cpu_ms)
 	touch "$BASE/round/go"
 	wait "$CLIENT" || { echo "waiters: the client failed" >&2; exit 1; }
 	CLIENT=""
+	set -- $c0 $(cpu_ms)
+	cpu="CPU ms during the wake-up: nginx $(($5 - $1)), publishers $(($6 - $2)), instances $(($7 - $3)), PostgreSQL $(($8 - $4))"
 	r=$(cat "$BASE/round/result")
 	echo "  $shape: $parked; push.sock connections $conns; batches still running $still;" \
-		"load $load; $r" >&2
-	if [ $# = 0 ]; then
+		"load $load; $r; $cpu" >&2
+	if [ "$direct" = 0 ]; then
 		printf '| %s | %s / %s (%s) | %s / %s (%s) | %s |\n' "$shape" "$s0" "$s1" \
 			"$(ratio "$s0" "$s1")" "$v0" "$v1" "$(ratio "$v0" "$v1")" "$load" >> "$BASE/rate.md"
 	fi
