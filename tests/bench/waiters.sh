@@ -124,6 +124,9 @@ round() {
 	done
 	parked=$(cat "$BASE/round/parked")
 	conns=$(pushconns)
+	# each waiter holds three connections in nginx (nginx.conf.in): per worker, of 16384
+	nfds=$(for w in $(pgrep -P "$(cat "$TACITUS_VAR/nginx/nginx.pid")"); do
+		ls "/proc/$w/fd" | wc -l; done | tr '\n' ' ')
 	s1="" v1=""
 	if [ "$direct" = 0 ]; then
 		s1=$(rps "/batches/$OTHER/state") v1=$(rps /version)
@@ -137,7 +140,7 @@ round() {
 	set -- $c0 $(cpu_ms)
 	cpu="CPU ms during the wake-up: nginx $(($5 - $1)), publishers $(($6 - $2)), instances $(($7 - $3)), PostgreSQL $(($8 - $4))"
 	r=$(cat "$BASE/round/result")
-	echo "  $shape: $parked; push.sock connections $conns; batches still running $still;" \
+	echo "  $shape: $parked; push.sock connections $conns; nginx workers' open files ${nfds% }; batches still running $still;" \
 		"load $load; $r; $cpu" >&2
 	if [ "$direct" = 0 ]; then
 		printf '| %s | %s / %s (%s) | %s / %s (%s) | %s |\n' "$shape" "$s0" "$s1" \
