@@ -44,6 +44,7 @@ mkdir -p "$BASE/round" "$LIVY_CONF_DIR"
 chmod 755 "$BASE"
 echo "tacitus.push.wait-max = 300s" > "$LIVY_CONF_DIR/livy.conf"
 cleanup() {
+	[ -z "${RENEWER:-}" ] || kill "$RENEWER" 2>/dev/null || true
 	[ -z "${CLIENT:-}" ] || kill "$CLIENT" 2>/dev/null || true
 	sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true
 	sh "$ROOT/app/stack.sh" kill-jobs || true
@@ -64,6 +65,14 @@ q "INSERT INTO batch (owner, state, request, argv, host, lease_owner)
 q "INSERT INTO batch (owner, state, request, argv, finished_at, exit_code, lease_owner)
    VALUES ('bench', 'success', '{\"file\":\"/x.py\"}', '[\"/x.py\"]', now(), 0, 'seed')" >/dev/null
 q "VACUUM ANALYZE batch" >/dev/null
+# 'seed' renews its leases as a live monitor would (else the instances' lease watch ends
+# the batches dead after a few minutes); no column a waiter sees changes: nothing wakes
+while :; do
+	q "UPDATE batch SET lease_expires_at = clock_timestamp() + interval '60 seconds'
+	   WHERE lease_owner = 'seed' AND state = 'running'" >/dev/null 2>&1 || true
+	sleep 5
+done &
+RENEWER=$!
 ALL=$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM batch
 	 WHERE state = 'running' AND lease_owner = 'seed'")
 ONE=${ALL%%,*}
@@ -133,6 +142,8 @@ round() {
 	fi
 	still=$(q "SELECT count(*) FROM batch WHERE id IN ($where) AND state = 'running'")
 	load=$(cut -d' ' -f1 /proc/loadavg)
+	[ "$still" = "$(echo "$where" | tr ',' '\n' | wc -l)" ] ||
+		{ echo "waiters: the seeded batches changed state before the wake-up" >&2; exit 1; }
 	c0=$(cpu_ms)
 	touch "$BASE/round/go"
 	wait "$CLIENT" || { echo "waiters: the client failed" >&2; exit 1; }
