@@ -79,11 +79,15 @@ ONE=${ALL%%,*}
 OTHER=$(q "SELECT max(id) FROM batch WHERE state = 'success' AND lease_owner = 'seed'")
 AUTH="Authorization: Basic $(printf %s "$TACITUS_USER:$TACITUS_PASSWORD" | base64 -w0)"
 
-rps() {     # rps PATH: wrk's req/s (and its non-2xx, if any, on stderr)
-	out=$(wrk -t2 -c32 -d"${SECS}s" -H "$AUTH" "$TACITUS_URL$1")
+rps() {     # rps PATH: wrk's req/s and the stack's CPU per request, in us (non-2xx on stderr)
+	path=$1
+	w0=$(cpu_ms)
+	out=$(wrk -t2 -c32 -d"${SECS}s" -H "$AUTH" "$TACITUS_URL$path")
+	set -- $w0 $(cpu_ms)
 	bad=$(echo "$out" | awk '/Non-2xx|Socket errors/')
-	[ -z "$bad" ] || echo "waiters: wrk $1: $bad" >&2
-	echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}'
+	[ -z "$bad" ] || echo "waiters: wrk $path: $bad" >&2
+	n=$(echo "$out" | awk '/requests in/ {print $1}')
+	echo "$(echo "$out" | awk '/Requests\/sec/ {printf "%d", $2}') $(((($5 - $1) + ($7 - $3) + ($8 - $4)) * 1000 / n))"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b / a}'; }
 field() { echo "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
@@ -154,8 +158,10 @@ round() {
 	echo "  $shape: $parked; push.sock connections $conns; nginx workers' open files ${nfds% }; batches still running $still;" \
 		"load $load; $r; $cpu" >&2
 	if [ "$direct" = 0 ]; then
-		printf '| %s | %s / %s (%s) | %s / %s (%s) | %s |\n' "$shape" "$s0" "$s1" \
-			"$(ratio "$s0" "$s1")" "$v0" "$v1" "$(ratio "$v0" "$v1")" "$load" >> "$BASE/rate.md"
+		set -- $s0 $s1 $v0 $v1
+		printf '| %s | %s / %s (%s) | %s / %s | %s / %s (%s) | %s / %s | %s |\n' "$shape" \
+			"$1" "$3" "$(ratio "$1" "$3")" "$2" "$4" "$5" "$7" "$(ratio "$5" "$7")" "$6" "$8" \
+			"$load" >> "$BASE/rate.md"
 	fi
 	printf '| %s | %s | %s | %s | %s | %s | %s | %s / %s | %s |\n' "$shape" \
 		"$(field p50 "$r")" "$(field p90 "$r")" "$(field p99 "$r")" "$(field max "$r")" \
@@ -185,10 +191,11 @@ done
 round "100 batches, nchan alone" "$(seqs "$ALL")" --unix "$PUSHSOCK"
 round "1 batch, nchan alone" "$(seqs "$ONE")" --unix "$PUSHSOCK"
 echo
-echo "GET rate, req/s with no waiters / with $N waiting (ratio)"
+echo "GET rate with no waiters / with $N waiting: req/s (ratio), and the stack's CPU per"
+echo "request, us (nginx, the instances and PostgreSQL: what the waiters would add to)"
 echo
-echo "| round | GET /batches/{id}/state | GET /version | load |"
-echo "|---|---|---|---|"
+echo "| round | GET /batches/{id}/state | CPU | GET /version | CPU | load |"
+echo "|---|---|---|---|---|---|"
 cat "$BASE/rate.md"
 echo
 echo "Wake-up: from the change's commit (clock_timestamp() at its transaction's end) to each"
