@@ -8,11 +8,13 @@
 # counted), each round measures:
 #   GET rate    wrk -t2 -c32 -d10s on GET /batches/{id}/state of another batch and on
 #               GET /version, just before the waiters come (none) and while they wait,
-#               alternating; req/s both ways and their ratio
+#               alternating; req/s both ways, their ratio, and the stack's CPU per
+#               request (nginx, the instances, PostgreSQL: from /proc, over each run)
 #   wake-up     an UPDATE of the batches' state to success in PostgreSQL (the trigger
 #               notifies); per waiter, from clock_timestamp() at the end of that
 #               transaction to its whole answer read: p50/p90/p99/max, and how many say
-#               success (all must)
+#               success (all must); the CPU time of nginx, the publishers, the rest of
+#               the instances, PostgreSQL and the client meanwhile: where it goes
 # BENCH_ROUNDS (2) rounds of each shape, then the same wake-ups with plain-HTTP
 # subscribers straight on nginx's internal pub/sub socket (no worker, no TLS: the
 # publisher's and nchan's part alone), and nginx's error log of the run.
@@ -57,7 +59,7 @@ q() { $TACITUS_PSQL -Atc "$1"; }
 ERRLOG=$TACITUS_VAR/nginx/logs/error.log
 PUSHSOCK=$TACITUS_VAR/run/push.sock
 
-# 100 running batches of no monitor (lease_owner 'seed', another host: nobody adopts them)
+# 100 running batches of no monitor (lease_owner 'seed', another host: none is adopted)
 # for the waiters, and a finished one for wrk
 q "INSERT INTO batch (owner, state, request, argv, host, lease_owner)
    SELECT 'bench', 'running', '{\"file\":\"/x.py\"}', '[\"/x.py\"]', 'elsewhere', 'seed'
