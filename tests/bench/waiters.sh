@@ -18,8 +18,9 @@
 # BENCH_ROUNDS (2) rounds of each shape, then the same wake-ups with plain-HTTP
 # subscribers straight on nginx's internal pub/sub socket (no worker, no TLS: the
 # publisher's and nchan's part alone), and nginx's error log of the run.
-# BENCH_BIN runs another build.  Not part of make test (make bench).  A stack of its own:
-# TACITUS_VAR under /tmp/tacitus-bench-waiters, ports below.
+# BENCH_BIN runs another build, BENCH_NGINX_SED another nginx.conf (a sed script applied
+# to the stack's).  Not part of make test (make bench).  A stack of its own: TACITUS_VAR
+# under /tmp/tacitus-bench-waiters, ports below.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BASE=/tmp/tacitus-bench-waiters
@@ -55,6 +56,12 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
+# BENCH_NGINX_SED: a sed script for the stack's nginx.conf, to try a variant of it
+if [ -n "${BENCH_NGINX_SED:-}" ]; then
+	sed -i "$BENCH_NGINX_SED" "$TACITUS_VAR/nginx/conf/nginx.conf"
+	nginx -p "$TACITUS_VAR/nginx/" -c conf/nginx.conf -e pipes/error -s reload
+	sleep 1
+fi
 q() { $TACITUS_PSQL -Atc "$1"; }
 ERRLOG=$TACITUS_VAR/nginx/logs/error.log
 PUSHSOCK=$TACITUS_VAR/run/push.sock
