@@ -111,6 +111,7 @@ bench: deps all
 	@sh tests/bench/track.sh
 	@sh tests/bench/yarn_submit.sh
 	@sh tests/bench/sessions.sh
+	@sh tests/bench/waiters.sh
 	@sh tests/bench/livy.sh
 	@sh tests/bench/report.sh
 	@sh tests/bench/history.sh

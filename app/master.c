@@ -29,7 +29,11 @@
 
 #define LOCK_PATH_MAX 1100          /* the socket path + ".lock" */
 #define APP_NAME_MAX 128            /* PostgreSQL application_name */
-#define LISTEN_BACKLOG 1024         /* nginx waits there while every worker is busy */
+#define LISTEN_BACKLOG 4096         /* nginx waits there while every worker is busy: a
+				     * wake-up hands thousands of waiting clients back at
+				     * once (push.h); a full queue fails them (EAGAIN) and
+				     * takes the instance out of nginx for 2 s.  The
+				     * kernel caps it at net.core.somaxconn */
 #define MIGRATE_TRIES 30            /* seconds the master waits for PostgreSQL */
 #define NAME_WAIT 5                 /* seconds it waits for its name to be free */
 
