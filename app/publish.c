@@ -23,6 +23,8 @@
 #define APP_MAX 128
 #define ANSWER_MAX 4096
 #define PUBLISH_LOG_LINES 500       /* lines in one log event at most */
+#define HOST_MAX 256
+#define PUBLISH_SOCKET_MAX 1100
 
 static volatile sig_atomic_t stopping;
 
@@ -66,11 +68,15 @@ static bool followed(struct httpout *h, const char *ch)
 	bool yes = false;
 
 	snprintf(url, sizeof url, "http://nginx/pub-state?c=%s", ch);
+	/* in doubt (no answer, not understood), yes: a line posted for nobody costs less
+	 * than one missed */
 	if (httpout_call(h, "GET", url, NULL, "application/json", ANSWER_MAX, &a, err,
 			 sizeof err) < 0)
-		return false;
+		return true;
+	yes = a.status != 404;
 	if (a.status == 200 && (o = json_tokener_parse(a.body))) {
-		yes = json_object_object_get_ex(o, "subscribers", &n) && json_object_get_int(n) > 0;
+		yes = !json_object_object_get_ex(o, "subscribers", &n) ||
+		      json_object_get_int(n) > 0;
 		json_object_put(o);
 	}
 	httpout_answer_free(&a);
@@ -154,14 +160,16 @@ static void on_note(struct store *s, struct httpout *h, const char *payload, boo
 		publish_log(s, h, &n, failing);
 }
 
-/* Publish what was notified, until nothing is left; -1 when the connection failed. */
-static int publish_notes(struct store *s, struct httpout *h, bool *failing)
+/* Publish what was notified (unless another publisher posts to this nginx: then
+ * only consume it), until nothing is left; -1 when the connection failed. */
+static int publish_notes(struct store *s, struct httpout *h, bool mine, bool *failing)
 {
 	char note[NOTE_MAX];
 	int rc;
 
 	while ((rc = store_next_notify(s, note, sizeof note)) == 1)
-		on_note(s, h, note, failing);
+		if (mine)
+			on_note(s, h, note, failing);
 	return rc;
 }
 
@@ -171,7 +179,8 @@ int publish_main(const char *instance, const char *socket_path)
 	char app[APP_MAX];
 	struct store *s = NULL;
 	struct httpout *h;
-	bool failing = false;
+	bool failing = false, mine = false;
+	char host[HOST_MAX], key[HOST_MAX + PUBLISH_SOCKET_MAX];
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_term;
@@ -183,8 +192,13 @@ int publish_main(const char *instance, const char *socket_path)
 		return 1;
 	}
 	snprintf(app, sizeof app, "tacitus/%s/publish/%d", instance, (int)getpid());
+	if (gethostname(host, sizeof host) < 0)
+		snprintf(host, sizeof host, "?");
+	host[sizeof host - 1] = '\0';
+	snprintf(key, sizeof key, "%s:%s", host, socket_path);
 	while (!stopping) {
 		struct pollfd p = {.events = POLLIN};
+		enum store_rc held;
 
 		if (!s && (s = store_open(app)) && store_listen(s, STORE_PUSH) != STORE_OK) {
 			store_close(s);
@@ -196,8 +210,14 @@ int publish_main(const char *instance, const char *socket_path)
 		}
 		/* what libpq read already is published without waiting for more; a broken
 		 * connection is mended by store_ensure, which LISTENs again */
+		held = store_hold_publisher(s, key);
+		if (held == STORE_OK && !mine)
+			log_info("push: publishing to the nginx at %s", socket_path);
+		else if (held == STORE_DUPLICATE && mine)
+			log_info("push: another instance's publisher posts to this nginx");
+		mine = held == STORE_OK;
 		p.fd = store_socket(s);
-		if (publish_notes(s, h, &failing) == 0)
+		if (publish_notes(s, h, mine, &failing) == 0)
 			poll(&p, 1, IDLE_MS);
 	}
 	store_close(s);

@@ -32,6 +32,7 @@ struct store {
 	const char *prepared[STORE_MAX_PREPARED];   /* see store_run */
 	unsigned long session;      /* counts the server sessions: 1 once open, +1 per reconnect */
 	unsigned long name_session; /* the session that holds the instance's name, 0 = none */
+	unsigned long pub_session;  /* the session that holds a publisher's lock, 0 = none */
 	char owner[STORE_OWNER_MAX];    /* the monitor whose lock this connection keeps
 					   (store_hold_owner), "" = none */
 	unsigned long owner_session;    /* the session that holds that lock, 0 = none */

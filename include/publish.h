@@ -1,23 +1,26 @@
 /* publish.h - the publisher: one process per instance that wakes the clients nginx
- * holds in a wait (push.h).
+ * holds in a wait, and feeds the event streams it holds (push.h).
  *
  * The module owns the publisher's loop: it LISTENs for tacitus_push (every change a
  * client may wait for, and every store of log lines, is notified in the transaction
  * that makes it: sql/013_push.sql, 014_push_events.sql) and POSTs one wake-up per
  * change to the nchan publisher location of its nginx, over that nginx's internal
  * unix socket (given by `tacitus serve --push-socket`).  To a job's event stream, while
- * a client follows it (nchan says how many do), it posts the job's state after each
- * change ({"id", "state"}: a session's id and state for its driver) and the lines of
- * each store ({"id", "from", "total", "lines"}, PUBLISH_LOG_LINES at most), read from
- * PostgreSQL: a job's lines before its final state, since they are notified in that
- * order.  Every instance's publisher wakes its own
- * nginx, so that a front door in front of any instance hears of every change; two
- * publishers posting to one nginx post the same wake-up twice, which costs a
- * look-up and wakes nobody twice (a version's channel ends with its first message).
- * A notification missed (the publisher restarting, nginx away) is not sent again:
- * the clients of that version are answered when their wait runs out, with the state
- * then, as if nothing had been published.  Like a worker, it holds no capability
- * and no way to the keeper (master.c).
+ * a client follows it (nchan says how many do; in doubt it posts), it posts the job's
+ * state after each change ({"id", "state"}: a session's id and state for its driver)
+ * and the lines of each store ({"id", "from", "total", "lines"}, PUBLISH_LOG_LINES at
+ * most), read from PostgreSQL: a job's lines before its final state, since they are
+ * notified in that order.
+ *
+ * One publisher posts to an nginx, however many instances it fronts: the one that
+ * holds that nginx's lock (its host and socket: store_hold_publisher); the others
+ * consume their notifications and stand by, and one of them takes over within a
+ * second when the holder's connection dies.  Every instance runs one, so that an
+ * nginx in front of any instance hears of every change.  A notification missed (a
+ * publisher taking over, nginx away) is not sent again: the clients of that version
+ * are answered when their wait runs out, with the state then, as if nothing had been
+ * published.  Like a worker, it holds no capability and no way to the keeper
+ * (master.c).
  */
 #ifndef TACITUS_PUBLISH_H
 #define TACITUS_PUBLISH_H

@@ -457,6 +457,13 @@ struct store_push_job {
 };
 enum store_rc store_push_job(struct store *s, long long job, struct store_push_job *out);
 
+/* Hold the lock of the publisher of the nginx named key (its host and socket) on this
+ * connection, a session-level advisory lock: one publisher posts to an nginx however
+ * many instances it fronts, and another takes over when the holder's connection
+ * dies.  Call it every second or so.  STORE_OK while this connection holds it,
+ * STORE_DUPLICATE while another does, STORE_ERROR. */
+enum store_rc store_hold_publisher(struct store *s, const char *key);
+
 /* ---- statements and completions (store_statement.c) ---- */
 
 struct store_statement {

@@ -43,10 +43,14 @@ def sse(api, path):
     return r
 
 
-def sse_events(resp):
-    """(event, data) of each event of a text/event-stream response, as they come."""
+def sse_events(resp, within=tl.JOB_TIMEOUT):
+    """(event, data) of each event of a text/event-stream response, as they come; fails
+    the test after `within` seconds (nchan's pings keep a quiet stream open)."""
+    deadline = time.monotonic() + within
     event, data, line = "message", [], b""
     for byte in resp.iter_content(chunk_size=1):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the stream said nothing more after {within:.0f} s")
         if byte != b"\n":
             line += byte
             continue
@@ -67,7 +71,7 @@ def test_a_client_follows_a_batch_live(tac, cfg):
     r, bid = tac.create_batch({"file": cfg.job("lines.py"), "args": ["utf8", token, "1"]})
     assert r.status_code == 201, tl.describe(r)
     stream = sse(tac.api, f"/batches/{bid}/events")
-    lines, states = {}, []
+    lines, states, froms = {}, [], []
     try:
         for event, data in sse_events(stream):
             assert data["id"] == bid, data
@@ -75,6 +79,7 @@ def test_a_client_follows_a_batch_live(tac, cfg):
                 assert not states or states[-1] not in tl.TERMINAL, "lines after the end"
                 assert data["total"] >= data["from"] + len(data["lines"]), data
                 lines.update(enumerate(data["lines"], data["from"]))
+                froms.append(data["from"])
             elif event == "state":
                 states.append(data["state"])
                 if data["state"] in tl.TERMINAL:
@@ -82,6 +87,9 @@ def test_a_client_follows_a_batch_live(tac, cfg):
     finally:
         stream.close()
     assert states[-1] == "success", f"states heard: {states}"
+    # one publisher posts to an nginx, whatever the number of instances: no event twice
+    assert len(froms) == len(set(froms)) and len(states) == len(set(states)), \
+        f"events heard twice: lines from {froms}, states {states}"
     stored = tac.db.query(f"SELECT line FROM batch_log WHERE batch_id = {bid} "
                           "ORDER BY line_no").split("\n")
     assert all(stored[i] == line for i, line in lines.items()), "a line heard is not the stored one"
