@@ -106,6 +106,16 @@ void http_done(struct http_req *r)
 	r->body = NULL;
 }
 
+bool http_read_all(struct http_req *r)
+{
+	FCGX_Stream *in = r->fcgx->in;
+
+	/* one read: the end of stdin, or a byte of a body left unread */
+	if (!FCGX_HasSeenEOF(in) && strcmp(r->path, HTTP_DRIVER_PATH))
+		(void)FCGX_GetChar(in);
+	return FCGX_HasSeenEOF(in) && !FCGX_GetError(in);
+}
+
 static int hexval(int c)
 {
 	return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;

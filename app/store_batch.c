@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define IDEMPOTENCY_HOURS "24"      /* how long an Idempotency-Key is remembered */
+#define BATCH_LIST_SQL_MAX 1024     /* the list's statement, its retain time written in */
 
 /* The columns of a batch as the API shows it, in this order (enum bcol). */
 #define BATCH_HEAD "b.id, b.name, b.owner, b.proxy_user, b.state, b.app_id, " \
@@ -164,21 +165,41 @@ enum store_rc store_batch_get(struct store *s, const char *key, bool with_log,
 	return STORE_OK;
 }
 
+/* The list's statement with c's retain time written in (store_page_fixed), made at the
+ * first call: one configuration per process.  The visible set is found first (partial
+ * indexes: its cost is what is visible, not the history), then paged; the total rides
+ * on every row, and on a row of NULLs when the page is empty.  NULL if it does not fit. */
+static const char *batch_list_sql(const struct cfg *c)
+{
+	static char sql[BATCH_LIST_SQL_MAX];
+	int n;
+
+	if (sql[0])
+		return sql;
+	n = snprintf(sql, sizeof sql,
+		"WITH v AS MATERIALIZED (SELECT b.id FROM batch b WHERE b.id >= 0 AND "
+		STORE_VISIBLE("%ld") "), "
+		"page AS (SELECT id FROM v ORDER BY id OFFSET $1::bigint LIMIT $2::bigint) "
+		"SELECT " BATCH_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
+		"LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id",
+		c->state_retain_sec);
+	if (n < 0 || (size_t)n >= sizeof sql) {
+		sql[0] = '\0';
+		log_error("database: the batch list's statement is longer than %d bytes",
+			  BATCH_LIST_SQL_MAX);
+		return NULL;
+	}
+	return sql;
+}
+
 enum store_rc store_batch_list(struct store *s, long from, long size, const struct cfg *c,
 			       struct store_batches *out)
 {
+	const char *sql = batch_list_sql(c);
 	PGresult *r;
 
 	memset(out, 0, sizeof *out);
-	/* The visible set is found first (partial indexes: its cost is what is visible,
-	 * not the history), then paged; the total rides on every row, and on a row of
-	 * NULLs when the page is empty. */
-	r = store_page(s, "batch list",
-		"WITH v AS MATERIALIZED (SELECT b.id FROM batch b WHERE b.id >= 0 AND "
-		STORE_VISIBLE("$1") "), "
-		"page AS (SELECT id FROM v ORDER BY id OFFSET $2::bigint LIMIT $3::bigint) "
-		"SELECT " BATCH_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
-		"LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id", from, size, c);
+	r = sql ? store_page_fixed(s, "batch list", sql, from, size) : NULL;
 	if (!r)
 		return STORE_ERROR;
 	out->total = atol(PQgetvalue(r, 0, BC_TOTAL));

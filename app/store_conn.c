@@ -433,16 +433,33 @@ PGresult *store_by_key(struct store *s, const char *what, const char *key, const
 	return store_run(s, what, store_is_id(key) ? sql_id : sql_name, 2, p);
 }
 
+/* Livy's list window as the offset and limit of a page, as text. */
+static void page_window(long from, long size, char off[STORE_NUM_MAX], char lim[STORE_NUM_MAX])
+{
+	long first, count;
+
+	livy_list_window(LONG_MAX, from, size, &first, &count);
+	snprintf(off, STORE_NUM_MAX, "%ld", first);
+	snprintf(lim, STORE_NUM_MAX, "%ld", count);
+}
+
 PGresult *store_page(struct store *s, const char *what, const char *sql, long from, long size,
 		     const struct cfg *c)
 {
 	char retain[STORE_NUM_MAX], off[STORE_NUM_MAX], lim[STORE_NUM_MAX];
 	const char *p[3] = {retain, off, lim};
-	long first, count;
 
-	livy_list_window(LONG_MAX, from, size, &first, &count);
 	store_retain(c, retain);
-	snprintf(off, sizeof off, "%ld", first);
-	snprintf(lim, sizeof lim, "%ld", count);
+	page_window(from, size, off, lim);
 	return store_run(s, what, sql, 3, p);
+}
+
+PGresult *store_page_fixed(struct store *s, const char *what, const char *sql, long from,
+			   long size)
+{
+	char off[STORE_NUM_MAX], lim[STORE_NUM_MAX];
+	const char *p[2] = {off, lim};
+
+	page_window(from, size, off, lim);
+	return store_run(s, what, sql, 2, p);
 }

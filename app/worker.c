@@ -55,10 +55,15 @@ int worker_main(int listen_fd, const struct cfg *c, const struct argv_drivers *d
 		else
 			api_handle(&r, connected(&s, app), c, d);
 		metrics_request(r.path, r.status, now_s() - start);
+		/* a request read to its end closes at once: nothing more comes, so
+		 * nothing is lost and the worker takes the next request without waiting
+		 * for nginx's turn to close.  A body left unread (a refused
+		 * /driver/sync) costs nothing either: nginx keeps no connection to us,
+		 * so libfcgi shuts its side down and drains only until nginx, which has
+		 * the whole answer, closes its own */
+		if (http_read_all(&r))
+			FCGX_Detach(&f);
 		http_done(&r);
-		/* a body left unread (a refused /driver/sync) costs nothing here: nginx
-		 * keeps no connection to us, so libfcgi shuts its side down and drains
-		 * only until nginx, which has the whole answer, closes its own */
 		FCGX_Finish_r(&f);
 	}
 	store_close(s);

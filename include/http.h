@@ -57,6 +57,16 @@ void http_send_body_error(struct http_req *r, int rc, size_t max);
 
 void http_done(struct http_req *r);
 
+/* Whether nginx has sent all it will on r's connection, once r is answered: its
+ * stdin read to the end, without error.  Then the connection may close at once
+ * (FCGX_Detach before FCGX_Finish_r), instead of libfcgi's shutdown and drain that
+ * wait for nginx to close its side first.  Outside HTTP_DRIVER_PATH nginx sends a
+ * request whole (it spools bodies), so this reads what is left of a body that was
+ * read, the end of stdin, when it has not been seen yet; it never reads a
+ * /driver/sync body, which streams from its driver (false unless its end was
+ * read).  False too when a body was left unread: libfcgi's drain then reads it. */
+bool http_read_all(struct http_req *r);
+
 /* The decoded value of query parameter `name` into buf; NULL when absent.
  * When the parameter is repeated, the first one counts. */
 const char *http_query(const struct http_req *r, const char *name, char *buf, size_t len);

@@ -40,7 +40,10 @@ int logfile_write(struct logfile *f, const char *buf, size_t n);
 
 void logfile_close(struct logfile *f);
 
-/* Copy fd into f until end of file.  Returns 0 at end of file, -1 on a read error. */
+/* Copy fd into f until end of file, in batches: after a read that found the pipe
+ * nearly empty it waits 5 ms for more lines (they reach the file that much later at
+ * most), and it grows a pipe to 1 MiB when it may so that the writers do not wait
+ * meanwhile.  Returns 0 at end of file, -1 on a read error. */
 int logfile_pump(int fd, struct logfile *f);
 
 /* Give this process's stdout and stderr to a new writer process (`self`, the

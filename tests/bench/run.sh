@@ -4,7 +4,10 @@
 # batches.  Prints req/s and p50/p99 per endpoint; not part of make test.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-export TACITUS_VAR=/tmp/tacitus-bench TACITUS_PORT=${BENCH_PORT:-19998} TACITUS_PGPORT=55460
+# BENCH_VAR, BENCH_PORT, BENCH_PGPORT: another bench stack beside this one (say, of
+# another checkout, to compare the two builds in turns)
+export TACITUS_VAR=${BENCH_VAR:-/tmp/tacitus-bench} TACITUS_PORT=${BENCH_PORT:-19998}
+export TACITUS_PGPORT=${BENCH_PGPORT:-55460}
 export TACITUS_USER=bench TACITUS_PASSWORD=bench-$(openssl rand -hex 6)
 export TACITUS_BIN="$ROOT/build/tacitus" TACITUS_INSTANCES=${BENCH_INSTANCES:-2}
 export TACITUS_WORKERS=${BENCH_WORKERS:-3}
