@@ -22,7 +22,7 @@
 #define URL_MAX 160
 #define APP_MAX 128
 #define ANSWER_MAX 4096
-#define PUBLISH_LOG_LINES 500       /* lines in one log event at most */
+#define PUBLISH_LOG_LINES 200       /* lines in one log event at most */
 #define HOST_MAX 256
 #define PUBLISH_SOCKET_MAX 1100
 
@@ -59,30 +59,6 @@ static bool post(struct httpout *h, const char *where, const char *ch, const cha
 	return ok;
 }
 
-/* Whether a client follows event channel ch now (nchan's channel information). */
-static bool followed(struct httpout *h, const char *ch)
-{
-	char url[URL_MAX], err[256];
-	struct httpout_answer a;
-	json_object *o, *n;
-	bool yes = false;
-
-	snprintf(url, sizeof url, "http://nginx/pub-state?c=%s", ch);
-	/* in doubt (no answer, not understood), yes: a line posted for nobody costs less
-	 * than one missed */
-	if (httpout_call(h, "GET", url, NULL, "application/json", ANSWER_MAX, &a, err,
-			 sizeof err) < 0)
-		return true;
-	yes = a.status != 404;
-	if (a.status == 200 && (o = json_tokener_parse(a.body))) {
-		yes = !json_object_object_get_ex(o, "subscribers", &n) ||
-		      json_object_get_int(n) > 0;
-		json_object_put(o);
-	}
-	httpout_answer_free(&a);
-	return yes;
-}
-
 /* POST json to `where` for job's event channel; takes json. */
 static void post_event(struct httpout *h, const char *where, long long job, json_object *json,
 		       bool *failing)
@@ -99,12 +75,10 @@ static void post_event(struct httpout *h, const char *where, long long job, json
 /* The event of job's state now: {"id", "state"} (the session's, for a driver). */
 static void publish_state(struct store *s, struct httpout *h, long long job, bool *failing)
 {
-	char ch[PUSH_CHANNEL_MAX];
 	struct store_push_job j;
 	json_object *o;
 
-	push_events_channel(ch, sizeof ch, job);
-	if (!followed(h, ch) || store_push_job(s, job, &j) != STORE_OK)
+	if (store_push_job(s, job, &j) != STORE_OK)
 		return;
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(j.id));
@@ -118,14 +92,12 @@ static void publish_state(struct store *s, struct httpout *h, long long job, boo
 static void publish_log(struct store *s, struct httpout *h, const struct push_note *n,
 			bool *failing)
 {
-	char ch[PUSH_CHANNEL_MAX];
 	struct store_push_job j;
 	struct store_lines l;
 	json_object *o, *a;
 	long count = n->to - n->from;
 
-	push_events_channel(ch, sizeof ch, n->job);
-	if (!followed(h, ch) || store_push_job(s, n->job, &j) != STORE_OK)
+	if (store_push_job(s, n->job, &j) != STORE_OK)
 		return;
 	if (store_batch_log(s, n->job, n->from, count < PUBLISH_LOG_LINES ? count
 				: PUBLISH_LOG_LINES, &l) != STORE_OK)

@@ -323,8 +323,9 @@ static void complete(struct call *k, const struct store_session *x, const char *
 void stmt_completed(struct call *k, long long cid)
 {
 	char *answer = NULL;
+	enum store_rc rc = store_completion_result(k->s, cid, &answer);
 
-	answer_completion(k, store_completion_result(k->s, cid, &answer), answer);
+	answer_completion(k, rc, answer);
 }
 
 void stmt_complete(struct call *k, const struct store_session *x)

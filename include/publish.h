@@ -5,12 +5,13 @@
  * client may wait for, and every store of log lines, is notified in the transaction
  * that makes it: sql/013_push.sql, 014_push_events.sql) and POSTs one wake-up per
  * change to the nchan publisher location of its nginx, over that nginx's internal
- * unix socket (given by `tacitus serve --push-socket`).  To a job's event stream, while
- * a client follows it (nchan says how many do; in doubt it posts), it posts the job's
- * state after each change ({"id", "state"}: a session's id and state for its driver)
- * and the lines of each store ({"id", "from", "total", "lines"}, PUBLISH_LOG_LINES at
- * most), read from PostgreSQL: a job's lines before its final state, since they are
- * notified in that order.
+ * unix socket (given by `tacitus serve --push-socket`).  To a job's event stream it
+ * posts the job's state after each change ({"id", "state"}: a session's id and state
+ * for its driver) and the lines of each store ({"id", "from", "total", "lines"},
+ * PUBLISH_LOG_LINES at most), read from PostgreSQL: a job's lines before its final
+ * state, since they are notified in that order.  It posts whether or not a client
+ * follows the job: nchan's count of a channel's subscribers, asked from another
+ * nginx worker than the subscriber's, said 0 for a client that had just come.
  *
  * One publisher posts to an nginx, however many instances it fronts: the one that
  * holds that nginx's lock (its host and socket: store_hold_publisher); the others

@@ -32,8 +32,9 @@ void stmt_cancel(struct call *k, const struct store_session *x, int n);
  * seconds, [] when it did not. */
 void stmt_complete(struct call *k, const struct store_session *x);
 
-/* POST .../completion/{cid}, only as nginx hands a completion's client back after
- * its wait (push.h; no such route for anyone else): the answer of completion cid. */
+/* .../completion/{cid}, only as nginx hands a completion's client back after its
+ * wait (push.h; no such route for anyone else; nginx makes it a GET): the answer of
+ * completion cid. */
 void stmt_completed(struct call *k, long long cid);
 
 #endif
