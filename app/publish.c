@@ -34,10 +34,9 @@ static void on_term(int sig)
 	stopping = 1;
 }
 
-/* POST body to nginx's publisher location `where` for channel ch; true when nginx
- * took it.  The first failure of a run of them is logged, and the first success
- * after it. */
-static bool post(struct httpout *h, const char *where, const char *ch, const char *body,
+/* POST body to nginx's publisher location `where` for channel ch.  The first failure
+ * of a run of them is logged, and the first success after it. */
+static void post(struct httpout *h, const char *where, const char *ch, const char *body,
 		 bool *failing)
 {
 	char url[URL_MAX], err[256];
@@ -56,7 +55,6 @@ static bool post(struct httpout *h, const char *where, const char *ch, const cha
 		log_info("push: nginx takes messages again");
 	*failing = !ok;
 	httpout_answer_free(&a);
-	return ok;
 }
 
 /* POST json to `where` for job's event channel; takes json. */
@@ -180,14 +178,14 @@ int publish_main(const char *instance, const char *socket_path)
 			sleep(1);
 			continue;
 		}
-		/* what libpq read already is published without waiting for more; a broken
-		 * connection is mended by store_ensure, which LISTENs again */
 		held = store_hold_publisher(s, key);
 		if (held == STORE_OK && !mine)
 			log_info("push: publishing to the nginx at %s", socket_path);
 		else if (held == STORE_DUPLICATE && mine)
 			log_info("push: another instance's publisher posts to this nginx");
 		mine = held == STORE_OK;
+		/* what libpq read already is published without waiting for more; a broken
+		 * connection is mended by store_ensure, which LISTENs again */
 		p.fd = store_socket(s);
 		if (publish_notes(s, h, mine, &failing) == 0)
 			poll(&p, 1, IDLE_MS);

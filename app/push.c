@@ -188,7 +188,10 @@ int push_events_channel(char *buf, size_t len, long long job)
 
 int push_events_uri(char *buf, size_t len, long long job)
 {
-	return fits(snprintf(buf, len, "/_events/e%lld", job), len);
+	char ch[PUSH_CHANNEL_MAX];
+
+	return push_events_channel(ch, sizeof ch, job) < 0 ? -1
+	       : fits(snprintf(buf, len, "/_events/%s", ch), len);
 }
 
 int push_wait_uri(char *buf, size_t len, long secs, const char *channel, const char *path,

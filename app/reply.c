@@ -35,7 +35,7 @@ int reply_query(struct http_req *r, const char *name, char *buf, size_t len, con
 bool reply_wait(struct call *k, enum push_what w, const char *state, const char *channel,
 		const char *path)
 {
-	char wbuf[QUERY_VALUE_MAX], sbuf[QUERY_VALUE_MAX], msg[WAIT_MSG_MAX], uri[PUSH_URI_MAX];
+	char wbuf[QUERY_VALUE_MAX], sbuf[QUERY_VALUE_MAX], msg[WAIT_MSG_MAX];
 	const char *wait, *since;
 	long secs;
 
@@ -53,10 +53,17 @@ bool reply_wait(struct call *k, enum push_what w, const char *state, const char 
 	}
 	if (!secs)
 		return false;
-	if (push_wait_uri(uri, sizeof uri, secs, channel, path, k->r->query) < 0) {
+	if (!reply_hand_over(k, secs, channel, path))
 		http_send_msg(k->r, 400, NULL, "The query is too long to wait with");
-		return true;
-	}
+	return true;
+}
+
+bool reply_hand_over(struct call *k, long secs, const char *channel, const char *path)
+{
+	char uri[PUSH_URI_MAX];
+
+	if (push_wait_uri(uri, sizeof uri, secs, channel, path, k->r->query) < 0)
+		return false;
 	http_send_accel(k->r, uri);
 	return true;
 }

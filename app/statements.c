@@ -266,16 +266,13 @@ void stmt_cancel(struct call *k, const struct store_session *x, int n)
  * are off. */
 static bool hand_over(struct call *k, const struct store_session *x, long long cid)
 {
-	char ch[PUSH_CHANNEL_MAX], path[PUSH_URI_MAX], uri[PUSH_URI_MAX];
+	char ch[PUSH_CHANNEL_MAX], path[PUSH_URI_MAX];
 
 	if (k->c->push_wait_max_ms < 1000)
 		return false;
 	push_completion_channel(ch, sizeof ch, cid);
 	snprintf(path, sizeof path, "/sessions/%lld/completion/%lld", x->id, cid);
-	if (push_wait_uri(uri, sizeof uri, PUSH_COMPLETION_WAIT_S, ch, path, k->r->query) < 0)
-		return false;
-	http_send_accel(k->r, uri);
-	return true;
+	return reply_hand_over(k, PUSH_COMPLETION_WAIT_S, ch, path);
 }
 
 /* 200 {"candidates": [...]} from the driver's answer (NULL: none came, []), or 503. */

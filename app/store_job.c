@@ -103,29 +103,45 @@ static bool still_held(struct store *s, unsigned long held_session)
 	       (poll(&pf, 1, 0) <= 0 || PQconsumeInput(s->conn));
 }
 
-enum store_rc store_hold_name(struct store *s, const char *instance)
+/* The session-level advisory lock keyed by a hash of prefix || name, taken once per
+ * session (such locks stack) and noted in *held_session: STORE_OK while this session
+ * holds it, STORE_DUPLICATE while another does, STORE_ERROR.  The caller has checked
+ * the connection (store_ensure). */
+static enum store_rc hold_session_lock(struct store *s, const char *prefix, const char *name,
+				       unsigned long *held_session)
 {
-	const char *p[1] = {instance};
+	const char *p[2] = {prefix, name};
 	PGresult *r;
 	bool held;
 
-	if (still_held(s, s->name_session))
+	if (*held_session == s->session)
 		return STORE_OK;
-	if (store_ensure(s) != STORE_OK)
-		return STORE_ERROR;
-	if (s->name_session == s->session)
-		return STORE_OK;
-	r = store_run(s, "instance name lock",
-		      "SELECT pg_try_advisory_lock(hashtextextended('tacitus instance ' || $1, 0))",
-		      1, p);
+	r = store_run(s, "session lock",
+		      "SELECT pg_try_advisory_lock(hashtextextended($1 || $2, 0))", 2, p);
 	if (!r)
 		return STORE_ERROR;
 	held = !strcmp(PQgetvalue(r, 0, 0), "t");
 	PQclear(r);
 	if (!held)
 		return STORE_DUPLICATE;
-	s->name_session = s->session;
+	*held_session = s->session;
 	return STORE_OK;
+}
+
+enum store_rc store_hold_name(struct store *s, const char *instance)
+{
+	if (still_held(s, s->name_session))
+		return STORE_OK;
+	if (store_ensure(s) != STORE_OK)
+		return STORE_ERROR;
+	return hold_session_lock(s, "tacitus instance ", instance, &s->name_session);
+}
+
+enum store_rc store_hold_publisher(struct store *s, const char *key)
+{
+	if (store_ensure(s) != STORE_OK)
+		return STORE_ERROR;
+	return hold_session_lock(s, "tacitus publisher ", key, &s->pub_session);
 }
 
 enum store_rc store_hold_owner(struct store *s, const char *owner)

@@ -332,26 +332,3 @@ enum store_rc store_push_job(struct store *s, long long job, struct store_push_j
 	PQclear(r);
 	return rc;
 }
-
-enum store_rc store_hold_publisher(struct store *s, const char *key)
-{
-	const char *p[1] = {key};
-	PGresult *r;
-	bool held;
-
-	if (store_ensure(s) != STORE_OK)
-		return STORE_ERROR;
-	if (s->pub_session == s->session)
-		return STORE_OK;        /* taken once per session: such locks stack */
-	r = store_run(s, "publisher lock",
-		      "SELECT pg_try_advisory_lock(hashtextextended('tacitus publisher ' || $1, 0))",
-		      1, p);
-	if (!r)
-		return STORE_ERROR;
-	held = !strcmp(PQgetvalue(r, 0, 0), "t");
-	PQclear(r);
-	if (!held)
-		return STORE_DUPLICATE;
-	s->pub_session = s->session;
-	return STORE_OK;
-}

@@ -73,6 +73,11 @@ int reply_check_key(struct http_req *r, const char *key);
 bool reply_wait(struct call *k, enum push_what w, const char *state, const char *channel,
 		const char *path);
 
+/* Hand the client over to nginx to wait up to secs on channel, then come back to a
+ * worker as path with the request's own query (push_wait_uri).  false, with nothing
+ * sent, when that does not fit. */
+bool reply_hand_over(struct call *k, long secs, const char *channel, const char *path);
+
 /* A new JSON string, or NULL (JSON null) for NULL. */
 json_object *reply_str(const char *s);
 

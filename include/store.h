@@ -187,6 +187,13 @@ enum store_rc store_batch_delete(struct store *s, const char *key, const struct 
  * holds it; STORE_ERROR when the database cannot be reached. */
 enum store_rc store_hold_name(struct store *s, const char *instance);
 
+/* Hold the lock of the publisher of the nginx named key (its host and socket) on this
+ * connection, as store_hold_name holds a name (store_job.c): one publisher posts to an
+ * nginx however many instances it fronts, and another takes over when the holder's
+ * connection dies.  Call it every second or so.  STORE_OK while this connection holds
+ * it, STORE_DUPLICATE while another does, STORE_ERROR. */
+enum store_rc store_hold_publisher(struct store *s, const char *key);
+
 /* Hold the lock of `owner`'s monitor on this connection, for as long as the
  * connection lives: a session-level advisory lock keyed by a hash of the name (not
  * the instance name's key, which the master holds: store_hold_name).  It dies with
@@ -457,12 +464,6 @@ struct store_push_job {
 };
 enum store_rc store_push_job(struct store *s, long long job, struct store_push_job *out);
 
-/* Hold the lock of the publisher of the nginx named key (its host and socket) on this
- * connection, a session-level advisory lock: one publisher posts to an nginx however
- * many instances it fronts, and another takes over when the holder's connection
- * dies.  Call it every second or so.  STORE_OK while this connection holds it,
- * STORE_DUPLICATE while another does, STORE_ERROR. */
-enum store_rc store_hold_publisher(struct store *s, const char *key);
 
 /* ---- statements and completions (store_statement.c) ---- */
 
