@@ -395,13 +395,28 @@ nginx_start() {
 	    "$ROOT/nginx/nginx.conf.in" > "$VAR/nginx/conf/nginx.conf"
 	cp "$ROOT/nginx/fastcgi_params" "$VAR/nginx/conf/fastcgi_params"
 	if alive "$VAR/nginx/nginx.pid"; then
+		old_workers=$(pgrep -P "$(cat "$VAR/nginx/nginx.pid")" | tr '\n' ' ')
 		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e pipes/error -s reload
+		reloaded $old_workers
 	else
 		rm -f "$VAR/run/push.sock"      # a killed nginx's: it would refuse to bind
 		nginx_logs
 		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e pipes/error ||
 			die "nginx did not start: see $VAR/nginx/logs/error.log"
 	fi
+}
+
+# reloaded PID...: wait (10 s at most) until nginx's workers of before a reload take no
+# more requests (gone, or shutting down: they finish what they hold, a waiting client's
+# stream included), so that what comes after the start meets the new configuration
+reloaded() {
+	n=0
+	for w in "$@"; do
+		while [ $n -lt 100 ] && ps -o args= -p "$w" 2>/dev/null | grep -qv "shutting down"; do
+			sleep 0.1
+			n=$((n + 1))
+		done
+	done
 }
 
 # nginx's logs: nginx writes each to a pipe, read by a `tacitus log-writer` that
