@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -130,6 +131,48 @@ static void on_note(struct store *s, struct httpout *h, const char *payload, boo
 		publish_log(s, h, &n, failing);
 }
 
+/* What catch_up posts with. */
+struct catch_up {
+	struct httpout *h;
+	bool *failing;
+	int jobs, statements;
+};
+
+/* Wake the waits on what r has left behind (push.h's catch-up). */
+static void wake_left(const struct store_push_recent *r, void *arg)
+{
+	struct catch_up *c = arg;
+	char ch[PUSH_CHANNEL_MAX];
+	const char *left[4];
+
+	if (r->kind == 'j') {
+		for (long v = r->seq > PUSH_CATCHUP_VERSIONS ? r->seq - PUSH_CATCHUP_VERSIONS : 0;
+		     v < r->seq; v++)
+			if (push_job_channel(ch, sizeof ch, r->id, v) == 0)
+				post(c->h, "pub", ch, "{}", c->failing);
+		c->jobs++;
+		return;
+	}
+	for (int i = 0; i < push_statement_left(r->state, left); i++)
+		if (push_statement_channel(ch, sizeof ch, r->id, (int)r->seq, left[i]) == 0)
+			post(c->h, "pub", ch, "{}", c->failing);
+	c->statements++;
+}
+
+/* Wake the waits that may have missed a notification while this publisher did not
+ * post (push.h); false when the database could not say which. */
+static bool catch_up(struct store *s, struct httpout *h, bool *failing)
+{
+	struct catch_up c = {.h = h, .failing = failing};
+
+	if (store_push_recent(s, PUSH_WAIT_MAX_S, wake_left, &c) != STORE_OK)
+		return false;
+	if (!*failing)
+		log_info("push: woke the waits that may have missed a change (%d jobs, %d statements)",
+		 c.jobs, c.statements);
+	return true;
+}
+
 /* Publish what was notified (unless another publisher posts to this nginx: then
  * only consume it), until nothing is left; -1 when the connection failed. */
 static int publish_notes(struct store *s, struct httpout *h, bool mine, bool *failing)
@@ -149,7 +192,9 @@ int publish_main(const char *instance, const char *socket_path)
 	char app[APP_MAX];
 	struct store *s = NULL;
 	struct httpout *h;
-	bool failing = false, mine = false;
+	bool failing = false, mine = false, caught = false;
+	unsigned long session = 0;
+	time_t tried = 0;
 	char host[HOST_MAX], key[HOST_MAX + PUBLISH_SOCKET_MAX];
 
 	memset(&sa, 0, sizeof sa);
@@ -184,6 +229,16 @@ int publish_main(const char *instance, const char *socket_path)
 		else if (held == STORE_DUPLICATE && mine)
 			log_info("push: another instance's publisher posts to this nginx");
 		mine = held == STORE_OK;
+		/* from the lock on (LISTEN came first), every change is heard; what changed
+		 * before, while another held it, the connection was away or nginx refused,
+		 * may have been missed: those waits are woken once */
+		if (!mine || failing || store_session(s) != session)
+			caught = false;
+		if (mine && !caught && time(NULL) != tried) {      /* once a second at most */
+			tried = time(NULL);
+			session = store_session(s);
+			caught = catch_up(s, h, &failing) && !failing;
+		}
 		/* what libpq read already is published without waiting for more; a broken
 		 * connection is mended by store_ensure, which LISTENs again */
 		p.fd = store_socket(s);

@@ -176,6 +176,27 @@ int push_note_channel(const struct push_note *n, char *buf, size_t len)
 	return -1;
 }
 
+int push_statement_left(const char *state, const char *out[4])
+{
+	static const struct {
+		const char *state, *left[4];
+	} order[] = {
+		{"running", {"waiting", NULL}},
+		{"available", {"waiting", "running", NULL}},
+		{"error", {"waiting", "running", NULL}},
+		{"cancelling", {"waiting", "running", NULL}},
+		{"cancelled", {"waiting", "running", "cancelling", NULL}},
+	};
+	int n = 0;
+
+	out[0] = NULL;
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (!strcmp(order[i].state, state))
+			for (n = 0; (out[n] = order[i].left[n]); n++)
+				;
+	return n;
+}
+
 int push_completion_channel(char *buf, size_t len, long long completion)
 {
 	return fits(snprintf(buf, len, "c%lld", completion), len);

@@ -332,3 +332,38 @@ enum store_rc store_push_job(struct store *s, long long job, struct store_push_j
 	PQclear(r);
 	return rc;
 }
+
+enum store_rc store_push_recent(struct store *s, long window_s,
+				void (*fn)(const struct store_push_recent *r, void *arg), void *arg)
+{
+	char win[STORE_NUM_MAX];
+	const char *p[1] = {win};
+	PGresult *r;
+
+	snprintf(win, sizeof win, "%ld", window_s);
+	r = store_run(s, "push catch-up",
+		"SELECT 'j', b.id, b.push_seq, NULL FROM batch b WHERE b.push_seq > 0 AND "
+		"((b.finished_at IS NULL AND b.deleted_at IS NULL) "
+		"OR b.finished_at > now() - make_interval(secs => $1::int) "
+		"OR b.deleted_at > now() - make_interval(secs => $1::int)) "
+		"UNION ALL "
+		"SELECT 't', t.session_id, t.id, t.state FROM statement t "
+		"WHERE t.state <> 'waiting' AND t.session_id IN (SELECT id FROM session "
+		"WHERE deleted_at IS NULL OR deleted_at > now() - make_interval(secs => $1::int)) "
+		"AND (t.state IN ('running', 'cancelling') "
+		"OR t.created_at > now() - make_interval(secs => $1::int) "
+		"OR t.completed_ms > (extract(epoch FROM now()) - $1::int) * 1000)", 1, p);
+	if (!r)
+		return STORE_ERROR;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct store_push_recent x = {
+			.kind = PQgetvalue(r, i, 0)[0],
+			.id = atoll(PQgetvalue(r, i, 1)),
+			.seq = atol(PQgetvalue(r, i, 2)),
+			.state = PQgetvalue(r, i, 3),
+		};
+		fn(&x, arg);
+	}
+	PQclear(r);
+	return STORE_OK;
+}

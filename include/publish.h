@@ -17,10 +17,11 @@
  * holds that nginx's lock (its host and socket: store_hold_publisher); the others
  * consume their notifications and stand by, and one of them takes over within a
  * second when the holder's connection dies.  Every instance runs one, so that an
- * nginx in front of any instance hears of every change.  A notification missed (a
- * publisher taking over, nginx away) is not sent again: the clients of that version
- * are answered when their wait runs out, with the state then, as if nothing had been
- * published.  Like a worker, it holds no capability and no way to the keeper
+ * nginx in front of any instance hears of every change.  What a publisher may have
+ * missed (it took the lock from another, its connection came back, nginx refused its
+ * posts) it makes up for once it posts again: it wakes the waits on every version
+ * and state left behind lately (push.h's catch-up); an event of a stream missed
+ * then is not sent again.  Like a worker, it holds no capability and no way to the keeper
  * (master.c).
  */
 #ifndef TACITUS_PUBLISH_H

@@ -59,6 +59,20 @@ int push_job_channel(char *buf, size_t len, long long id, long seq);
 int push_statement_channel(char *buf, size_t len, long long session, int stmt,
 			   const char *state);
 
+/* A publisher that may have missed notifications (it took over from another, its
+ * connection to PostgreSQL came back, or nginx refused its posts for a while) wakes
+ * the waits that may have missed one: for each job unfinished or changed within
+ * PUSH_WAIT_MAX_S, the channels of its PUSH_CATCHUP_VERSIONS versions before the one
+ * it has now; for each statement, the channels of the states it has left.  A wait
+ * on a version or a state left behind is always due an answer, so these wake-ups
+ * wake no wait early; a wait older than that is answered when it runs out. */
+#define PUSH_CATCHUP_VERSIONS 4
+
+/* The states a statement now in `state` has left behind, in out (NULL-terminated, 3
+ * at most): its states never come back, so a wait since any of them is due.
+ * Returns how many ("waiting" and unknown states: 0). */
+int push_statement_left(const char *state, const char *out[4]);
+
 /* A tacitus_push notification (sql/013_push.sql's and 014_push_events.sql's payloads). */
 struct push_note {
 	enum push_note_kind {

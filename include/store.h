@@ -464,6 +464,21 @@ struct store_push_job {
 };
 enum store_rc store_push_job(struct store *s, long long job, struct store_push_job *out);
 
+/* What a publisher that may have missed notifications wakes (push.h's catch-up):
+ * each job (a batch or a session's driver) changed at least once and unfinished, or
+ * changed within the last window_s seconds, with its push_seq now ('j', id, seq);
+ * each statement that left "waiting" and is open, or was created or completed within
+ * window_s, with its state ('t', session, statement, state).  fn is called once for
+ * each.  STORE_ERROR when the database could not answer (fn may have been called). */
+struct store_push_recent {
+	char kind;                  /* 'j' or 't' */
+	long long id;               /* j: the job; t: the session */
+	long seq;                   /* j: push_seq; t: the statement */
+	const char *state;          /* t: its state */
+};
+enum store_rc store_push_recent(struct store *s, long window_s,
+				void (*fn)(const struct store_push_recent *r, void *arg), void *arg);
+
 
 /* ---- statements and completions (store_statement.c) ---- */
 

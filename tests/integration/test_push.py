@@ -9,6 +9,8 @@ of 2 workers each: 6 workers in all.
 
 import concurrent.futures
 import json
+import os
+import signal
 import time
 import uuid
 
@@ -193,6 +195,51 @@ def test_waiting_clients_hold_no_worker(tac, cfg):
         for a in apis:
             a.close()
         tac.delete_quietly(bid)
+
+
+def publisher_pid(db):
+    """The pid of the publisher that posts to nginx (the one holding its lock)."""
+    names = db.query("SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a "
+                     "ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted AND "
+                     "a.application_name LIKE 'tacitus/%/publish/%'").split()
+    assert len(names) == 1, f"publishers holding nginx's lock: {names}"
+    return int(names[0].rsplit("/", 1)[1])
+
+
+def test_a_publisher_taking_over_wakes_the_waits_its_predecessor_missed(tac, cfg):
+    """The publisher stalls (stopped, its lock held): a change then reaches no waiting
+    client; killed, another publisher takes the lock and wakes the waits on what the
+    job has left behind, long before they run out."""
+    bid = tac.sleeping_batch(cfg.job("sleep.py"), f"push-{uuid.uuid4().hex[:6]}")
+    pid = publisher_pid(tac.db)
+    api = tl.Api(cfg)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            os.kill(pid, signal.SIGSTOP)
+            try:
+                fut = pool.submit(waited, api, f"/batches/{bid}/state", WAIT_MAX, "running")
+                time.sleep(1.5)     # it reached nginx and waits there
+                assert not fut.done(), f"answered without a change: {fut.result()}"
+                assert tac.api.delete(f"/batches/{bid}").status_code == 200
+                time.sleep(1.5)
+                # the scene is set: the change's wake-up went nowhere
+                assert not fut.done(), "a stopped publisher's change was heard"
+            finally:
+                os.kill(pid, signal.SIGKILL)
+            t_kill = time.monotonic()
+            r, _ = fut.result(timeout=WAIT_MAX + 10)
+            tl.error_msg(r, 404)
+            late = time.monotonic() - t_kill
+            assert late < ANSWERED_SOON, \
+                f"the waiter heard of the DELETE {late:.2f} s after its publisher was replaced"
+    finally:
+        api.close()
+        tac.delete_quietly(bid)
+    tl.wait_until(lambda: len(tac.db.query(
+        "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE "
+        "l.locktype = 'advisory' AND l.granted AND "
+        "a.application_name LIKE 'tacitus/%/publish/%'").split()) == 1, 10,
+        "a publisher to hold nginx's lock again")
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@
 #include "unit.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define CAP 60000                   /* tacitus.push.wait-max 60s */
 
@@ -170,8 +171,38 @@ static void test_uri(void)
 	CHECK(push_wait_uri(small, sizeof small, 5, "j1.0", "/batches/1/state", "") == -1);
 }
 
+#define left(...) left_at(UNIT_HERE, __VA_ARGS__)
+
+/* push_statement_left(state), joined by spaces, is want. */
+static void left_at(struct unit_at at, const char *state, const char *want)
+{
+	const char *out[4] = {"x", "x", "x", "x"};
+	char got[64] = "";
+	int n = push_statement_left(state, out);
+
+	at.label = state;
+	for (int i = 0; i < n; i++)
+		snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", i ? " " : "", out[i]);
+	CHECK_AT(at, out[n] == NULL);
+	if (!CHECK_AT(at, !strcmp(got, want)))
+		unit_note(at, "got '%s', want '%s'", got, want);
+}
+
+/* A statement's states never come back: a wait since one it left is due. */
+static void test_statement_left(void)
+{
+	left("waiting", "");
+	left("running", "waiting");
+	left("available", "waiting running");
+	left("error", "waiting running");
+	left("cancelling", "waiting running");
+	left("cancelled", "waiting running cancelling");
+	left("nonsense", "");
+}
+
 void test_push(void)
 {
+	test_statement_left();
 	test_wait_secs();
 	test_buckets();
 	test_channels();
