@@ -35,7 +35,8 @@ static void on_term(int sig)
 	stopping = 1;
 }
 
-/* POST body to nginx's publisher location `where` for channel ch.  The first failure
+/* POST body (JSON; NULL: none, a "look again") to nginx's publisher location `where`
+ * for channel ch.  The first failure
  * of a run of them is logged, and the first success after it. */
 static void post(struct httpout *h, const char *where, const char *ch, const char *body,
 		 bool *failing)
@@ -71,18 +72,29 @@ static void post_event(struct httpout *h, const char *where, long long job, json
 	json_object_put(json);
 }
 
-/* The event of job's state now: {"id", "state"} (the session's, for a driver). */
-static void publish_state(struct store *s, struct httpout *h, long long job, bool *failing)
+/* A job's change (n): its waits get the answer of GET .../state now, {"id", "state"}
+ * (a session's, for a driver), the same for every user who may see the job; a job
+ * gone from the API, or one that cannot be read, gets a "look again" (no body) that
+ * hands its waits back to a worker.  Then the job's state event. */
+static void wake_job(struct store *s, struct httpout *h, const struct push_note *n,
+		     bool *failing)
 {
+	char ch[PUSH_CHANNEL_MAX];
 	struct store_push_job j;
 	json_object *o;
 
-	if (store_push_job(s, job, &j) != STORE_OK)
+	if (push_note_channel(n, ch, sizeof ch) < 0)
 		return;
+	if (store_push_job(s, n->job, &j) != STORE_OK) {
+		post(h, "pub", ch, NULL, failing);
+		return;
+	}
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(j.id));
 	json_object_object_add(o, "state", json_object_new_string(j.state));
-	post_event(h, "pub-state", job, o, failing);
+	post(h, "pub", ch, j.visible ? json_object_to_json_string_ext(
+		     o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL, failing);
+	post_event(h, "pub-state", n->job, o, failing);
 }
 
 /* The event of lines [from, to) of n's job: {"id", "from", "total", "lines"}, at most
@@ -123,11 +135,11 @@ static void on_note(struct store *s, struct httpout *h, const char *payload, boo
 		log_warn("push: a notification not understood: '%s'", payload);
 		return;
 	}
-	if (push_note_channel(&n, ch, sizeof ch) == 0)
-		post(h, "pub", ch, "{}", failing);
 	if (n.kind == PUSH_NOTE_JOB)
-		publish_state(s, h, n.job, failing);
-	else if (n.kind == PUSH_NOTE_LOG)
+		wake_job(s, h, &n, failing);
+	else if (push_note_channel(&n, ch, sizeof ch) == 0)
+		post(h, "pub", ch, NULL, failing);
+	if (n.kind == PUSH_NOTE_LOG)
 		publish_log(s, h, &n, failing);
 }
 
@@ -149,13 +161,13 @@ static void wake_left(const struct store_push_recent *r, void *arg)
 		for (long v = r->seq > PUSH_CATCHUP_VERSIONS ? r->seq - PUSH_CATCHUP_VERSIONS : 0;
 		     v < r->seq; v++)
 			if (push_job_channel(ch, sizeof ch, r->id, v) == 0)
-				post(c->h, "pub", ch, "{}", c->failing);
+				post(c->h, "pub", ch, NULL, c->failing);
 		c->jobs++;
 		return;
 	}
 	for (int i = 0; i < push_statement_left(r->state, left); i++)
 		if (push_statement_channel(ch, sizeof ch, r->id, (int)r->seq, left[i]) == 0)
-			post(c->h, "pub", ch, "{}", c->failing);
+			post(c->h, "pub", ch, NULL, c->failing);
 	c->statements++;
 }
 

@@ -318,7 +318,8 @@ enum store_rc store_push_job(struct store *s, long long job, struct store_push_j
 	memset(out, 0, sizeof *out);
 	snprintf(ids, sizeof ids, "%lld", job);
 	r = store_run(s, "push job", "SELECT s.id IS NOT NULL, coalesce(s.id, b.id), "
-		      "CASE WHEN s.id IS NULL THEN b.state ELSE " SESSION_STATE " END "
+		      "CASE WHEN s.id IS NULL THEN b.state ELSE " SESSION_STATE " END, "
+		      "CASE WHEN s.id IS NULL THEN b.deleted_at IS NULL ELSE s.deleted_at IS NULL END "
 		      "FROM batch b LEFT JOIN session s ON s.driver_id = b.id "
 		      "WHERE b.id = $1::bigint AND (b.id >= 0 OR s.id IS NOT NULL)", 1, p);
 	if (!r)
@@ -327,6 +328,7 @@ enum store_rc store_push_job(struct store *s, long long job, struct store_push_j
 		out->session = PQgetvalue(r, 0, 0)[0] == 't';
 		out->id = atoll(PQgetvalue(r, 0, 1));
 		snprintf(out->state, sizeof out->state, "%s", PQgetvalue(r, 0, 2));
+		out->visible = PQgetvalue(r, 0, 3)[0] == 't';
 		rc = STORE_OK;
 	}
 	PQclear(r);

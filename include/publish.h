@@ -5,7 +5,9 @@
  * client may wait for, and every store of log lines, is notified in the transaction
  * that makes it: sql/013_push.sql, 014_push_events.sql) and POSTs one wake-up per
  * change to the nchan publisher location of its nginx, over that nginx's internal
- * unix socket (given by `tacitus serve --push-socket`).  To a job's event stream it
+ * unix socket (given by `tacitus serve --push-socket`): for a job, the answer of its
+ * GET .../state read once (nginx gives it to every client waiting on that version),
+ * else an empty "look again" that hands the clients back to a worker.  To a job's event stream it
  * posts the job's state after each change ({"id", "state"}: a session's id and state
  * for its driver) and the lines of each store ({"id", "from", "total", "lines"},
  * PUBLISH_LOG_LINES at most), read from PostgreSQL: a job's lines before its final

@@ -18,8 +18,11 @@
  * GET.  Each change is notified in its own transaction (sql/013_push.sql); each
  * instance's publisher (publish.h) posts one wake-up per change to its nginx, so
  * a version's channel gets one message, kept for late subscribers: a client that
- * reached nginx a moment after the change it waits for is answered at once.  The
- * messages say nothing but "look again": the answer always comes from a worker.
+ * reached nginx a moment after the change it waits for is answered at once.  A
+ * job's wake-up is the answer itself (GET .../state's JSON, the same for everyone
+ * who may see the job: the access was checked when the wait began), which nginx
+ * gives to the client; any other message (a statement's, a DELETEd job's) says
+ * "look again", and hands the client back to a worker for its answer.
  *
  * GET /batches/{id}/events and /sessions/{id}/events (Accept: text/event-stream,
  * the rights of /log) stream a job's changes: the worker checks the request, then

@@ -454,13 +454,15 @@ enum store_rc store_session_activity(struct store *s, long long id);
 enum store_rc store_session_delete(struct store *s, long long id, const char *request,
 				   const char *actor, bool hide);
 
-/* What the API shows of job `job` now, for the publisher's events (push.h): a
- * session's id and state when it is a session's driver, else the batch's.
- * STORE_NOTFOUND when there is no such job, or it is a warm pool's driver (nobody's). */
+/* What the API shows of job `job` now, for the publisher's wake-ups and events
+ * (push.h): a session's id and state when it is a session's driver, else the
+ * batch's, and whether the API shows it at all (not deleted).  STORE_NOTFOUND when
+ * there is no such job, or it is a warm pool's driver (nobody's). */
 struct store_push_job {
 	bool session;
 	long long id;               /* the session's or the batch's */
 	char state[24];
+	bool visible;               /* false: GET says 404 (DELETEd) */
 };
 enum store_rc store_push_job(struct store *s, long long job, struct store_push_job *out);
 

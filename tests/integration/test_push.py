@@ -119,6 +119,11 @@ def test_a_waiting_client_hears_each_change_of_a_batch(tac, cfg):
             f"SELECT extract(epoch FROM max(at)) FROM batch_event WHERE batch_id = {bid}"))
         late = time.time() - changed_at
         assert late < ANSWERED_SOON, f"{since} -> {st} reached the client {late:.2f} s late"
+        # the wake-up's answer (nchan's, or a worker's) is the plain GET's, headers too
+        assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+        assert r.headers.get("X-Content-Type-Options") == "nosniff", r.headers
+        assert not {"Etag", "Last-Modified", "Vary", "X-Accel-Redirect"} & set(r.headers), \
+            r.headers
         seen.append(st)
         since = st
     assert seen[-2:] == ["running", "success"], f"states heard: {seen}"
