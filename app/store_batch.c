@@ -172,24 +172,13 @@ enum store_rc store_batch_get(struct store *s, const char *key, bool with_log,
 static const char *batch_list_sql(const struct cfg *c)
 {
 	static char sql[BATCH_LIST_SQL_MAX];
-	int n;
 
-	if (sql[0])
-		return sql;
-	n = snprintf(sql, sizeof sql,
+	return store_fixed_sql(sql, sizeof sql, "batch list",
 		"WITH v AS MATERIALIZED (SELECT b.id FROM batch b WHERE b.id >= 0 AND "
 		STORE_VISIBLE("%ld") "), "
 		"page AS (SELECT id FROM v ORDER BY id OFFSET $1::bigint LIMIT $2::bigint) "
 		"SELECT " BATCH_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
-		"LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id",
-		c->state_retain_sec);
-	if (n < 0 || (size_t)n >= sizeof sql) {
-		sql[0] = '\0';
-		log_error("database: the batch list's statement is longer than %d bytes",
-			  BATCH_LIST_SQL_MAX);
-		return NULL;
-	}
-	return sql;
+		"LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id", c);
 }
 
 enum store_rc store_batch_list(struct store *s, long from, long size, const struct cfg *c,

@@ -443,15 +443,20 @@ static void page_window(long from, long size, char off[STORE_NUM_MAX], char lim[
 	snprintf(lim, STORE_NUM_MAX, "%ld", count);
 }
 
-PGresult *store_page(struct store *s, const char *what, const char *sql, long from, long size,
-		     const struct cfg *c)
+const char *store_fixed_sql(char *buf, size_t len, const char *what, const char *fmt,
+			    const struct cfg *c)
 {
-	char retain[STORE_NUM_MAX], off[STORE_NUM_MAX], lim[STORE_NUM_MAX];
-	const char *p[3] = {retain, off, lim};
+	int n;
 
-	store_retain(c, retain);
-	page_window(from, size, off, lim);
-	return store_run(s, what, sql, 3, p);
+	if (buf[0])
+		return buf;
+	n = snprintf(buf, len, fmt, c->state_retain_sec);
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		log_error("database: the %s's statement is longer than %zu bytes", what, len);
+		return NULL;
+	}
+	return buf;
 }
 
 PGresult *store_page_fixed(struct store *s, const char *what, const char *sql, long from,

@@ -155,17 +155,18 @@ void store_retain(const struct cfg *c, char buf[STORE_NUM_MAX]);
 PGresult *store_by_key(struct store *s, const char *what, const char *key, const struct cfg *c,
 		       const char *sql_id, const char *sql_name);
 
-/* Livy's list window over what `sql` selects: $1 is the retain time, $2 and $3 the
- * offset and limit of the page.  NULL on error (logged). */
-PGresult *store_page(struct store *s, const char *what, const char *sql, long from, long size,
-		     const struct cfg *c);
-
-/* store_page for a statement with the retain time written into its text (a static text
- * made once per process, the configuration being fixed for its life): $1 and $2 are the
- * offset and limit.  With no parameter in its filter PostgreSQL plans the statement once
+/* A list's statement: fmt with c's retain time (seconds) written in at its one "%ld",
+ * into buf, at the first call only (buf starts empty; a static of the caller: the
+ * configuration is fixed for the process's life).  NULL when it does not fit (logged
+ * with what).  With no parameter in its filter PostgreSQL plans the statement once
  * for all calls (a generic plan) with as good an estimate of what is visible; with the
  * retain time a parameter it plans at every call (a custom plan), a third of the time
  * of a list's query (issue 25). */
+const char *store_fixed_sql(char *buf, size_t len, const char *what, const char *fmt,
+			    const struct cfg *c);
+
+/* Livy's list window over what `sql` (store_fixed_sql's) selects: $1 and $2 are the
+ * offset and limit of the page.  NULL on error (logged). */
 PGresult *store_page_fixed(struct store *s, const char *what, const char *sql, long from,
 			   long size);
 

@@ -10,6 +10,7 @@
 #define STOP_REASON_MAX 300
 
 /* The visible-session filter over session s joined with its driver b. */
+#define SESSION_LIST_SQL_MAX 2048  /* the list's statement, its retain time written in */
 #define SESSION_VISIBLE(R) "s.deleted_at IS NULL AND (b.finished_at IS NULL OR " \
 	"b.finished_at > now() - " R "::int * interval '1 second')"
 
@@ -234,19 +235,29 @@ enum store_rc store_session_get(struct store *s, const char *key, bool with_log,
 	return STORE_OK;
 }
 
+/* The list's statement (store_fixed_sql): the visible set first, then the page; the
+ * total rides on every row, and on a row of NULLs when the page is empty. */
+static const char *session_list_sql(const struct cfg *c)
+{
+	static char sql[SESSION_LIST_SQL_MAX];
+
+	return store_fixed_sql(sql, sizeof sql, "session list",
+		"WITH v AS MATERIALIZED (SELECT s.id FROM session s JOIN batch b ON b.id = s.driver_id "
+		"WHERE " SESSION_VISIBLE("%ld") "), "
+		"page AS (SELECT id FROM v ORDER BY id OFFSET $1::bigint LIMIT $2::bigint) "
+		"SELECT " SESSION_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
+		"LEFT JOIN (page JOIN session s USING (id) JOIN batch b ON b.id = s.driver_id) ON true "
+		"ORDER BY s.id", c);
+}
+
 enum store_rc store_session_list(struct store *s, long from, long size, const struct cfg *c,
 				 struct store_sessions *out)
 {
+	const char *sql = session_list_sql(c);
 	PGresult *r;
 
 	memset(out, 0, sizeof *out);
-	r = store_page(s, "session list",
-		"WITH v AS MATERIALIZED (SELECT s.id FROM session s JOIN batch b ON b.id = s.driver_id "
-		"WHERE " SESSION_VISIBLE("$1") "), "
-		"page AS (SELECT id FROM v ORDER BY id OFFSET $2::bigint LIMIT $3::bigint) "
-		"SELECT " SESSION_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
-		"LEFT JOIN (page JOIN session s USING (id) JOIN batch b ON b.id = s.driver_id) ON true "
-		"ORDER BY s.id", from, size, c);
+	r = sql ? store_page_fixed(s, "session list", sql, from, size) : NULL;
 	if (!r)
 		return STORE_ERROR;
 	out->total = atol(PQgetvalue(r, 0, SC_TOTAL));
