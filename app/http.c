@@ -223,7 +223,7 @@ static void send_answer(struct http_req *r, int status, const char *content_type
 
 void http_send_json_text(struct http_req *r, int status, const char *text, const char *headers)
 {
-	send_answer(r, status, "application/json; charset=UTF-8", text, headers);
+	send_answer(r, status, HTTP_JSON_TYPE, text, headers);
 }
 
 void http_send_text(struct http_req *r, int status, const char *content_type, const char *text)

@@ -14,6 +14,7 @@ struct httpout {
 	long connect_ms, total_ms;
 	char error[CURL_ERROR_SIZE];        /* libcurl's words, kept with its handle */
 	char unix_path[HTTPOUT_UNIX_PATH_MAX];   /* "" = TCP as the URL says */
+	char json_type[HTTPOUT_LOCATION_MAX];    /* "Content-Type: ..." of httpout_call's bodies */
 };
 
 /* What an answer collects while it arrives. */
@@ -34,7 +35,13 @@ struct httpout *httpout_new(long connect_ms, long total_ms)
 	}
 	h->connect_ms = connect_ms;
 	h->total_ms = total_ms;
+	httpout_set_json_type(h, "application/json");
 	return h;
+}
+
+void httpout_set_json_type(struct httpout *h, const char *type)
+{
+	snprintf(h->json_type, sizeof h->json_type, "Content-Type: %s", type);
 }
 
 int httpout_use_unix(struct httpout *h, const char *path)
@@ -136,7 +143,7 @@ int httpout_call(struct httpout *h, const char *method, const char *url, const c
 	snprintf(accept_header, sizeof accept_header, "Accept: %s", accept ? accept : "*/*");
 	headers = curl_slist_append(headers, accept_header);
 	if (json) {
-		headers = curl_slist_append(headers, "Content-Type: application/json");
+		headers = curl_slist_append(headers, h->json_type);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, json);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);

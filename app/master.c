@@ -144,7 +144,7 @@ static pid_t spawn_child(const struct cfg *c, const struct master_opts *o, int l
 	if (role == ROLE_PUBLISH) {
 		close(lfd);
 		log_init(o->instance, "publish");
-		_exit(publish_main(o->instance, o->push_socket));
+		_exit(publish_main(c, o->instance, o->push_socket));
 	}
 	log_init(o->instance, "worker");
 	_exit(worker_main(lfd, c, o->drivers, o->instance));

@@ -1,9 +1,11 @@
 /* publish.c - the publisher: tacitus_push notifications to nginx's waiting clients
  * (publish.h). */
 #include "publish.h"
+#include "http.h"
 #include "httpout.h"
 #include "log.h"
 #include "push.h"
+#include "config.h"
 #include "store.h"
 
 #include <poll.h>
@@ -35,49 +37,70 @@ static void on_term(int sig)
 	stopping = 1;
 }
 
+/* A publisher's state. */
+struct pub {
+	struct store *s;
+	struct httpout *h;
+	long retain_s;              /* livy.server.session.state-retain.sec: what GET shows */
+	bool failing;               /* the last post was refused (logged once) */
+	bool missed;                /* a wake-up was not posted: catch up once posts go */
+};
+
 /* POST body (JSON; NULL: none, a "look again") to nginx's publisher location `where`
- * for channel ch.  The first failure
- * of a run of them is logged, and the first success after it. */
-static void post(struct httpout *h, const char *where, const char *ch, const char *body,
-		 bool *failing)
+ * for channel ch; false when nginx did not take it.  The first failure of a run of
+ * them is logged, and the first success after it. */
+static bool post(struct pub *p, const char *where, const char *ch, const char *body)
 {
 	char url[URL_MAX], err[256];
 	struct httpout_answer a;
 	bool ok;
 
 	snprintf(url, sizeof url, "http://nginx/%s?c=%s", where, ch);
-	ok = httpout_call(h, "POST", url, body, NULL, ANSWER_MAX, &a, err, sizeof err) == 0 &&
+	ok = httpout_call(p->h, "POST", url, body, NULL, ANSWER_MAX, &a, err, sizeof err) == 0 &&
 	     a.status >= 200 && a.status < 300;
 	if (!ok && a.body)
 		snprintf(err, sizeof err, "status %ld", a.status);
-	if (!ok && !*failing)
-		log_warn("push: nginx did not take a message (%s); waiting clients are answered "
-			 "when their wait runs out", err);
-	else if (ok && *failing)
+	if (!ok && !p->failing)
+		log_warn("push: nginx did not take a message (%s); the waits it would have woken "
+			 "are woken once nginx takes messages again", err);
+	else if (ok && p->failing)
 		log_info("push: nginx takes messages again");
-	*failing = !ok;
+	p->failing = !ok;
 	httpout_answer_free(&a);
+	return ok;
+}
+
+/* A wake-up of the waits on channel ch: body is their answer, NULL a "look again". */
+static bool wake(struct pub *p, const char *ch, const char *body)
+{
+	if (post(p, "pub", ch, body))
+		return true;
+	p->missed = true;
+	return false;
+}
+
+static const char *json_text(json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
 /* POST json to `where` for job's event channel; takes json. */
-static void post_event(struct httpout *h, const char *where, long long job, json_object *json,
-		       bool *failing)
+static void post_event(struct pub *p, const char *where, long long job, json_object *json)
 {
 	char ch[PUSH_CHANNEL_MAX];
 
 	push_events_channel(ch, sizeof ch, job);
 	if (json)
-		post(h, where, ch, json_object_to_json_string_ext(
-			     json, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), failing);
+		post(p, where, ch, json_text(json));
 	json_object_put(json);
 }
 
 /* A job's change (n): its waits get the answer of GET .../state now, {"id", "state"}
  * (a session's, for a driver), the same for every user who may see the job; a job
- * gone from the API, or one that cannot be read, gets a "look again" (no body) that
- * hands its waits back to a worker.  Then the job's state event. */
-static void wake_job(struct store *s, struct httpout *h, const struct push_note *n,
-		     bool *failing)
+ * the API does not show, or one that cannot be read, gets a "look again" that hands
+ * its waits back to a worker.  Then the job's state event. */
+static void wake_job(struct pub *p, const struct push_note *n)
 {
 	char ch[PUSH_CHANNEL_MAX];
 	struct store_push_job j;
@@ -85,33 +108,31 @@ static void wake_job(struct store *s, struct httpout *h, const struct push_note 
 
 	if (push_note_channel(n, ch, sizeof ch) < 0)
 		return;
-	if (store_push_job(s, n->job, &j) != STORE_OK) {
-		post(h, "pub", ch, NULL, failing);
+	if (store_push_job(p->s, n->job, p->retain_s, &j) != STORE_OK) {
+		wake(p, ch, NULL);
 		return;
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(j.id));
 	json_object_object_add(o, "state", json_object_new_string(j.state));
-	post(h, "pub", ch, j.visible ? json_object_to_json_string_ext(
-		     o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : NULL, failing);
-	post_event(h, "pub-state", n->job, o, failing);
+	wake(p, ch, j.visible ? json_text(o) : NULL);
+	post_event(p, "pub-state", n->job, o);
 }
 
 /* The event of lines [from, to) of n's job: {"id", "from", "total", "lines"}, at most
  * PUBLISH_LOG_LINES of them (total says how many there are: the rest is read from
  * the API's /log). */
-static void publish_log(struct store *s, struct httpout *h, const struct push_note *n,
-			bool *failing)
+static void publish_log(struct pub *p, const struct push_note *n)
 {
 	struct store_push_job j;
 	struct store_lines l;
 	json_object *o, *a;
 	long count = n->to - n->from;
 
-	if (store_push_job(s, n->job, &j) != STORE_OK)
+	if (store_push_job(p->s, n->job, p->retain_s, &j) != STORE_OK)
 		return;
-	if (store_batch_log(s, n->job, n->from, count < PUBLISH_LOG_LINES ? count
-				: PUBLISH_LOG_LINES, &l) != STORE_OK)
+	if (store_batch_log(p->s, n->job, n->from, count < PUBLISH_LOG_LINES ? count
+			    : PUBLISH_LOG_LINES, &l) != STORE_OK)
 		return;
 	o = json_object_new_object();
 	a = json_object_new_array_ext(l.n);
@@ -122,11 +143,11 @@ static void publish_log(struct store *s, struct httpout *h, const struct push_no
 	json_object_object_add(o, "total", json_object_new_int64(n->to));
 	json_object_object_add(o, "lines", a);
 	store_lines_free(&l);
-	post_event(h, "pub-log", n->job, o, failing);
+	post_event(p, "pub-log", n->job, o);
 }
 
 /* One notification: the wake-up of its waits, then its job's event. */
-static void on_note(struct store *s, struct httpout *h, const char *payload, bool *failing)
+static void on_note(struct pub *p, const char *payload)
 {
 	char ch[PUSH_CHANNEL_MAX];
 	struct push_note n;
@@ -136,75 +157,89 @@ static void on_note(struct store *s, struct httpout *h, const char *payload, boo
 		return;
 	}
 	if (n.kind == PUSH_NOTE_JOB)
-		wake_job(s, h, &n, failing);
+		wake_job(p, &n);
 	else if (push_note_channel(&n, ch, sizeof ch) == 0)
-		post(h, "pub", ch, NULL, failing);
+		wake(p, ch, NULL);
 	if (n.kind == PUSH_NOTE_LOG)
-		publish_log(s, h, &n, failing);
+		publish_log(p, &n);
 }
 
-/* What catch_up posts with. */
+/* What catch_up counts. */
 struct catch_up {
-	struct httpout *h;
-	bool *failing;
+	struct pub *p;
 	int jobs, statements;
+	bool stopped;               /* a wake-up was refused: the rest waits for next time */
 };
 
-/* Wake the waits on what r has left behind (push.h's catch-up). */
+/* Wake the waits on what r has left behind (push.h's catch-up), with a "look again". */
 static void wake_left(const struct store_push_recent *r, void *arg)
 {
 	struct catch_up *c = arg;
 	char ch[PUSH_CHANNEL_MAX];
 	const char *left[4];
+	int n;
 
+	if (c->stopped)
+		return;
 	if (r->kind == 'j') {
 		for (long v = r->seq > PUSH_CATCHUP_VERSIONS ? r->seq - PUSH_CATCHUP_VERSIONS : 0;
-		     v < r->seq; v++)
+		     v < r->seq && !c->stopped; v++)
 			if (push_job_channel(ch, sizeof ch, r->id, v) == 0)
-				post(c->h, "pub", ch, NULL, c->failing);
+				c->stopped = !wake(c->p, ch, NULL);
 		c->jobs++;
 		return;
 	}
-	for (int i = 0; i < push_statement_left(r->state, left); i++)
+	n = push_statement_left(r->state, left);
+	for (int i = 0; i < n && !c->stopped; i++)
 		if (push_statement_channel(ch, sizeof ch, r->id, (int)r->seq, left[i]) == 0)
-			post(c->h, "pub", ch, NULL, c->failing);
+			c->stopped = !wake(c->p, ch, NULL);
 	c->statements++;
 }
 
 /* Wake the waits that may have missed a notification while this publisher did not
- * post (push.h); false when the database could not say which. */
-static bool catch_up(struct store *s, struct httpout *h, bool *failing)
+ * post (push.h); true when all of them were woken. */
+static bool catch_up(struct pub *p)
 {
-	struct catch_up c = {.h = h, .failing = failing};
+	struct catch_up c = {.p = p};
 
-	if (store_push_recent(s, PUSH_WAIT_MAX_S, wake_left, &c) != STORE_OK)
+	if (store_push_recent(p->s, PUSH_WAIT_MAX_S, wake_left, &c) != STORE_OK || c.stopped)
 		return false;
-	if (!*failing)
-		log_info("push: woke the waits that may have missed a change (%d jobs, %d statements)",
+	log_info("push: woke the waits that may have missed a change (%d jobs, %d statements)",
 		 c.jobs, c.statements);
 	return true;
 }
 
 /* Publish what was notified (unless another publisher posts to this nginx: then
  * only consume it), until nothing is left; -1 when the connection failed. */
-static int publish_notes(struct store *s, struct httpout *h, bool mine, bool *failing)
+static int publish_notes(struct pub *p, bool mine)
 {
 	char note[NOTE_MAX];
 	int rc;
 
-	while ((rc = store_next_notify(s, note, sizeof note)) == 1)
+	while ((rc = store_next_notify(p->s, note, sizeof note)) == 1)
 		if (mine)
-			on_note(s, h, note, failing);
+			on_note(p, note);
 	return rc;
 }
 
-int publish_main(const char *instance, const char *socket_path)
+/* Hold this nginx's publisher lock if it is free; true while held. */
+static bool hold(struct pub *p, const char *key, const char *socket_path, bool mine)
+{
+	enum store_rc held = store_hold_publisher(p->s, key);
+
+	if (held == STORE_OK && !mine)
+		log_info("push: publishing to the nginx at %s", socket_path);
+	else if (held == STORE_DUPLICATE && mine)
+		log_info("push: another instance's publisher posts to this nginx");
+	return held == STORE_OK;
+}
+
+int publish_main(const struct cfg *c, const char *instance, const char *socket_path)
 {
 	struct sigaction sa;
 	char app[APP_MAX];
-	struct store *s = NULL;
-	struct httpout *h;
-	bool failing = false, mine = false, caught = false;
+	struct pub p = {.retain_s = c->state_retain_sec, .missed = true};
+	bool mine = false;
 	unsigned long session = 0;
 	time_t tried = 0;
 	char host[HOST_MAX], key[HOST_MAX + PUBLISH_SOCKET_MAX];
@@ -214,51 +249,48 @@ int publish_main(const char *instance, const char *socket_path)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
-	    !(h = httpout_new(CONNECT_MS, TOTAL_MS)) || httpout_use_unix(h, socket_path) < 0) {
+	    !(p.h = httpout_new(CONNECT_MS, TOTAL_MS)) || httpout_use_unix(p.h, socket_path) < 0) {
 		log_error("push: cannot start the publisher (socket %s)", socket_path);
 		return 1;
 	}
+	/* the answers nginx passes on are typed as a worker's (nginx/nginx.conf.in) */
+	httpout_set_json_type(p.h, HTTP_JSON_TYPE);
 	snprintf(app, sizeof app, "tacitus/%s/publish/%d", instance, (int)getpid());
 	if (gethostname(host, sizeof host) < 0)
 		snprintf(host, sizeof host, "?");
 	host[sizeof host - 1] = '\0';
 	snprintf(key, sizeof key, "%s:%s", host, socket_path);
 	while (!stopping) {
-		struct pollfd p = {.events = POLLIN};
-		enum store_rc held;
+		struct pollfd pf = {.events = POLLIN};
 
-		if (!s && (s = store_open(app)) && store_listen(s, STORE_PUSH) != STORE_OK) {
-			store_close(s);
-			s = NULL;
+		if (!p.s && (p.s = store_open(app)) && store_listen(p.s, STORE_PUSH) != STORE_OK) {
+			store_close(p.s);
+			p.s = NULL;
 		}
-		if (!s || store_ensure(s) != STORE_OK) {
+		if (!p.s || store_ensure(p.s) != STORE_OK) {
 			sleep(1);
 			continue;
 		}
-		held = store_hold_publisher(s, key);
-		if (held == STORE_OK && !mine)
-			log_info("push: publishing to the nginx at %s", socket_path);
-		else if (held == STORE_DUPLICATE && mine)
-			log_info("push: another instance's publisher posts to this nginx");
-		mine = held == STORE_OK;
-		/* from the lock on (LISTEN came first), every change is heard; what changed
-		 * before, while another held it, the connection was away or nginx refused,
-		 * may have been missed: those waits are woken once */
-		if (!mine || failing || store_session(s) != session)
-			caught = false;
-		if (mine && !caught && time(NULL) != tried) {      /* once a second at most */
+		mine = hold(&p, key, socket_path, mine);
+		/* from the lock on (LISTEN came first) every change is heard; what changed
+		 * before (another held it, the connection was away) or was not posted
+		 * (nginx refused) may have been missed: those waits are woken once */
+		if (!mine || store_session(p.s) != session)
+			p.missed = true;
+		session = store_session(p.s);
+		if (mine && p.missed && time(NULL) != tried) {     /* once a second at most */
 			tried = time(NULL);
-			session = store_session(s);
-			caught = catch_up(s, h, &failing) && !failing;
+			p.missed = false;
+			p.missed = !catch_up(&p) || p.missed;
 		}
 		/* what libpq read already is published without waiting for more; a broken
 		 * connection is mended by store_ensure, which LISTENs again */
-		p.fd = store_socket(s);
-		if (publish_notes(s, h, mine, &failing) == 0)
-			poll(&p, 1, IDLE_MS);
+		pf.fd = store_socket(p.s);
+		if (publish_notes(&p, mine) == 0)
+			poll(&pf, 1, IDLE_MS);
 	}
-	store_close(s);
-	httpout_free(h);
+	store_close(p.s);
+	httpout_free(p.h);
 	curl_global_cleanup();
 	return 0;
 }

@@ -173,12 +173,13 @@ static const char *batch_list_sql(const struct cfg *c)
 {
 	static char sql[BATCH_LIST_SQL_MAX];
 
-	return store_fixed_sql(sql, sizeof sql, "batch list",
+	return sql[0] ? sql : store_fixed_sql(sql, sizeof sql, "batch list", snprintf(sql, sizeof sql,
 		"WITH v AS MATERIALIZED (SELECT b.id FROM batch b WHERE b.id >= 0 AND "
 		STORE_VISIBLE("%ld") "), "
 		"page AS (SELECT id FROM v ORDER BY id OFFSET $1::bigint LIMIT $2::bigint) "
 		"SELECT " BATCH_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
-		"LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id", c);
+		"LEFT JOIN (page JOIN batch b USING (id)) ON true ORDER BY b.id",
+		c->state_retain_sec));
 }
 
 enum store_rc store_batch_list(struct store *s, long from, long size, const struct cfg *c,

@@ -443,14 +443,8 @@ static void page_window(long from, long size, char off[STORE_NUM_MAX], char lim[
 	snprintf(lim, STORE_NUM_MAX, "%ld", count);
 }
 
-const char *store_fixed_sql(char *buf, size_t len, const char *what, const char *fmt,
-			    const struct cfg *c)
+const char *store_fixed_sql(char *buf, size_t len, const char *what, int n)
 {
-	int n;
-
-	if (buf[0])
-		return buf;
-	n = snprintf(buf, len, fmt, c->state_retain_sec);
 	if (n < 0 || (size_t)n >= len) {
 		buf[0] = '\0';
 		log_error("database: the %s's statement is longer than %zu bytes", what, len);

@@ -155,15 +155,16 @@ void store_retain(const struct cfg *c, char buf[STORE_NUM_MAX]);
 PGresult *store_by_key(struct store *s, const char *what, const char *key, const struct cfg *c,
 		       const char *sql_id, const char *sql_name);
 
-/* A list's statement: fmt with c's retain time (seconds) written in at its one "%ld",
- * into buf, at the first call only (buf starts empty; a static of the caller: the
- * configuration is fixed for the process's life).  NULL when it does not fit (logged
- * with what).  With no parameter in its filter PostgreSQL plans the statement once
- * for all calls (a generic plan) with as good an estimate of what is visible; with the
- * retain time a parameter it plans at every call (a custom plan), a third of the time
- * of a list's query (issue 25). */
-const char *store_fixed_sql(char *buf, size_t len, const char *what, const char *fmt,
-			    const struct cfg *c);
+/* A list's statement with the retain time written into its text, made once per
+ * process (the configuration is fixed for its life) into the caller's static buf:
+ *	return buf[0] ? buf : store_fixed_sql(buf, sizeof buf, "what",
+ *		snprintf(buf, sizeof buf, "... %ld ...", c->state_retain_sec));
+ * takes snprintf's n and returns buf, or NULL when it did not fit (logged with what;
+ * buf is emptied).  With no parameter in its filter PostgreSQL plans the statement
+ * once for all calls (a generic plan) with as good an estimate of what is visible;
+ * with the retain time a parameter it plans at every call (a custom plan), a third of
+ * the time of a list's query (issue 25). */
+const char *store_fixed_sql(char *buf, size_t len, const char *what, int n);
 
 /* Livy's list window over what `sql` (store_fixed_sql's) selects: $1 and $2 are the
  * offset and limit of the page.  NULL on error (logged). */

@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define SESSION_LIST_SQL_MAX 2048  /* the list's statement, its retain time written in */
+
 #define STOP_REASON_MAX 300
 
 /* The visible-session filter over session s joined with its driver b. */
-#define SESSION_LIST_SQL_MAX 2048  /* the list's statement, its retain time written in */
 #define SESSION_VISIBLE(R) "s.deleted_at IS NULL AND (b.finished_at IS NULL OR " \
 	"b.finished_at > now() - " R "::int * interval '1 second')"
 
@@ -241,13 +242,13 @@ static const char *session_list_sql(const struct cfg *c)
 {
 	static char sql[SESSION_LIST_SQL_MAX];
 
-	return store_fixed_sql(sql, sizeof sql, "session list",
-		"WITH v AS MATERIALIZED (SELECT s.id FROM session s JOIN batch b ON b.id = s.driver_id "
+	return sql[0] ? sql : store_fixed_sql(sql, sizeof sql, "session list", snprintf(sql,
+		sizeof sql, "WITH v AS MATERIALIZED (SELECT s.id FROM session s JOIN batch b ON b.id = s.driver_id "
 		"WHERE " SESSION_VISIBLE("%ld") "), "
 		"page AS (SELECT id FROM v ORDER BY id OFFSET $1::bigint LIMIT $2::bigint) "
 		"SELECT " SESSION_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM v) t "
 		"LEFT JOIN (page JOIN session s USING (id) JOIN batch b ON b.id = s.driver_id) ON true "
-		"ORDER BY s.id", c);
+		"ORDER BY s.id", c->state_retain_sec));
 }
 
 enum store_rc store_session_list(struct store *s, long from, long size, const struct cfg *c,
@@ -319,20 +320,23 @@ enum store_rc store_session_delete(struct store *s, long long id, const char *re
 	return n ? STORE_OK : STORE_NOTFOUND;
 }
 
-enum store_rc store_push_job(struct store *s, long long job, struct store_push_job *out)
+enum store_rc store_push_job(struct store *s, long long job, long retain_s,
+			     struct store_push_job *out)
 {
-	char ids[STORE_NUM_MAX];
-	const char *p[1] = {ids};
+	char ids[STORE_NUM_MAX], retain[STORE_NUM_MAX];
+	const char *p[2] = {ids, retain};
 	enum store_rc rc = STORE_NOTFOUND;
 	PGresult *r;
 
 	memset(out, 0, sizeof *out);
 	snprintf(ids, sizeof ids, "%lld", job);
+	snprintf(retain, sizeof retain, "%ld", retain_s);
 	r = store_run(s, "push job", "SELECT s.id IS NOT NULL, coalesce(s.id, b.id), "
 		      "CASE WHEN s.id IS NULL THEN b.state ELSE " SESSION_STATE " END, "
-		      "CASE WHEN s.id IS NULL THEN b.deleted_at IS NULL ELSE s.deleted_at IS NULL END "
+		      "CASE WHEN s.id IS NULL THEN " STORE_VISIBLE("$2") " ELSE "
+		      SESSION_VISIBLE("$2") " END "
 		      "FROM batch b LEFT JOIN session s ON s.driver_id = b.id "
-		      "WHERE b.id = $1::bigint AND (b.id >= 0 OR s.id IS NOT NULL)", 1, p);
+		      "WHERE b.id = $1::bigint AND (b.id >= 0 OR s.id IS NOT NULL)", 2, p);
 	if (!r)
 		return STORE_ERROR;
 	if (PQntuples(r) == 1) {
@@ -355,17 +359,13 @@ enum store_rc store_push_recent(struct store *s, long window_s,
 
 	snprintf(win, sizeof win, "%ld", window_s);
 	r = store_run(s, "push catch-up",
-		"SELECT 'j', b.id, b.push_seq, NULL FROM batch b WHERE b.push_seq > 0 AND "
-		"((b.finished_at IS NULL AND b.deleted_at IS NULL) "
-		"OR b.finished_at > now() - make_interval(secs => $1::int) "
-		"OR b.deleted_at > now() - make_interval(secs => $1::int)) "
+		"WITH j AS (SELECT id FROM batch WHERE finished_at IS NULL "
+		"UNION SELECT id FROM batch WHERE finished_at > now() - make_interval(secs => $1::int)) "
+		"SELECT 'j', b.id, b.push_seq, NULL FROM j JOIN batch b USING (id) "
+		"WHERE b.push_seq > 0 "
 		"UNION ALL "
-		"SELECT 't', t.session_id, t.id, t.state FROM statement t "
-		"WHERE t.state <> 'waiting' AND t.session_id IN (SELECT id FROM session "
-		"WHERE deleted_at IS NULL OR deleted_at > now() - make_interval(secs => $1::int)) "
-		"AND (t.state IN ('running', 'cancelling') "
-		"OR t.created_at > now() - make_interval(secs => $1::int) "
-		"OR t.completed_ms > (extract(epoch FROM now()) - $1::int) * 1000)", 1, p);
+		"SELECT 't', t.session_id, t.id, t.state FROM j JOIN session s ON s.driver_id = j.id "
+		"JOIN statement t ON t.session_id = s.id WHERE t.state <> 'waiting'", 1, p);
 	if (!r)
 		return STORE_ERROR;
 	for (int i = 0; i < PQntuples(r); i++) {

@@ -17,6 +17,7 @@
 
 #define HTTP_MAX_BODY (1024 * 1024)            /* the API's requests */
 #define HTTP_MAX_DRIVER_BODY (64 * 1024 * 1024)  /* /driver/sync: statement outputs */
+#define HTTP_JSON_TYPE "application/json; charset=UTF-8"  /* every JSON answer's type */
 #define HTTP_DRIVER_PATH "/driver/sync"           /* its body is not read by http_begin */
 #define HTTP_ACCEL_HEAD_MAX 4224                /* a hand-over: push.h's PUSH_URI_MAX and more */
 

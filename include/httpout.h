@@ -38,6 +38,10 @@ void httpout_free(struct httpout *h);
  * URL names (the publisher's way to its nginx: publish.h).  -1 when path is too long. */
 int httpout_use_unix(struct httpout *h, const char *path);
 
+/* The Content-Type of the bodies of h's next httpout_calls (application/json until
+ * then). */
+void httpout_set_json_type(struct httpout *h, const char *type);
+
 /* The time limit of h's next calls (milliseconds, > 0): a caller that tries
  * several servers within one budget gives each what is left of it. */
 void httpout_set_total_ms(struct httpout *h, long total_ms);

@@ -29,8 +29,11 @@
 #ifndef TACITUS_PUBLISH_H
 #define TACITUS_PUBLISH_H
 
-/* The publisher of instance `instance` towards the nginx listening at socket_path:
- * runs until SIGTERM; returns the exit code. */
-int publish_main(const char *instance, const char *socket_path);
+struct cfg;
+
+/* The publisher of instance `instance` towards the nginx listening at socket_path,
+ * answering waits as c's GET would (its retain time): runs until SIGTERM; returns
+ * the exit code. */
+int publish_main(const struct cfg *c, const char *instance, const char *socket_path);
 
 #endif

@@ -13,16 +13,16 @@
  * the state and, when the client is to wait, answers nginx with
  * X-Accel-Redirect to push_wait_uri: nginx holds the client on a channel of its
  * pub/sub module (nchan; nginx/nginx.conf.in) named after the version the worker
- * read (push_job_channel, push_statement_channel), then hands the request back to
- * a worker flagged as waited (it never waits twice), which answers it as a plain
- * GET.  Each change is notified in its own transaction (sql/013_push.sql); each
+ * read (push_job_channel, push_statement_channel) until a wake-up comes or the
+ * wait runs out.  Each change is notified in its own transaction (sql/013_push.sql); each
  * instance's publisher (publish.h) posts one wake-up per change to its nginx, so
  * a version's channel gets one message, kept for late subscribers: a client that
  * reached nginx a moment after the change it waits for is answered at once.  A
  * job's wake-up is the answer itself (GET .../state's JSON, the same for everyone
  * who may see the job: the access was checked when the wait began), which nginx
- * gives to the client; any other message (a statement's, a DELETEd job's) says
- * "look again", and hands the client back to a worker for its answer.
+ * gives to the client; any other message (a statement's, a job GET does not show)
+ * says "look again" and, like a wait that runs out, hands the request back to a
+ * worker flagged as waited (it never waits twice), which answers it as a plain GET.
  *
  * GET /batches/{id}/events and /sessions/{id}/events (Accept: text/event-stream,
  * the rights of /log) stream a job's changes: the worker checks the request, then
@@ -62,13 +62,15 @@ int push_job_channel(char *buf, size_t len, long long id, long seq);
 int push_statement_channel(char *buf, size_t len, long long session, int stmt,
 			   const char *state);
 
-/* A publisher that may have missed notifications (it took over from another, its
- * connection to PostgreSQL came back, or nginx refused its posts for a while) wakes
- * the waits that may have missed one: for each job unfinished or changed within
- * PUSH_WAIT_MAX_S, the channels of its PUSH_CATCHUP_VERSIONS versions before the one
- * it has now; for each statement, the channels of the states it has left.  A wait
- * on a version or a state left behind is always due an answer, so these wake-ups
- * wake no wait early; a wait older than that is answered when it runs out. */
+/* A publisher that may have missed notifications (it took the lock of another whose
+ * connection died, its own connection came back, or nginx refused a wake-up) wakes
+ * the waits that may have missed one, with a "look again": for each job unfinished
+ * or finished within PUSH_WAIT_MAX_S, the channels of its PUSH_CATCHUP_VERSIONS
+ * versions before the one it has now; for each statement of such a job's session,
+ * the channels of the states it has left.  A wait on a version or a state left
+ * behind is always due an answer, so these wake-ups wake no wait early.  Not woken:
+ * a wait on an older version, or on a job finished long before its DELETE; those
+ * are answered when they run out. */
 #define PUSH_CATCHUP_VERSIONS 4
 
 /* The states a statement now in `state` has left behind, in out (NULL-terminated, 3

@@ -456,22 +456,25 @@ enum store_rc store_session_delete(struct store *s, long long id, const char *re
 
 /* What the API shows of job `job` now, for the publisher's wake-ups and events
  * (push.h): a session's id and state when it is a session's driver, else the
- * batch's, and whether the API shows it at all (not deleted).  STORE_NOTFOUND when
- * there is no such job, or it is a warm pool's driver (nobody's). */
+ * batch's, and whether GET shows it at all (not deleted, and unfinished or finished
+ * within retain_s, livy.server.session.state-retain.sec).  STORE_NOTFOUND when there
+ * is no such job, or it is a warm pool's driver (nobody's). */
 struct store_push_job {
 	bool session;
 	long long id;               /* the session's or the batch's */
 	char state[24];
-	bool visible;               /* false: GET says 404 (DELETEd) */
+	bool visible;               /* false: GET says 404 */
 };
-enum store_rc store_push_job(struct store *s, long long job, struct store_push_job *out);
+enum store_rc store_push_job(struct store *s, long long job, long retain_s,
+			     struct store_push_job *out);
 
 /* What a publisher that may have missed notifications wakes (push.h's catch-up):
  * each job (a batch or a session's driver) changed at least once and unfinished, or
- * changed within the last window_s seconds, with its push_seq now ('j', id, seq);
- * each statement that left "waiting" and is open, or was created or completed within
- * window_s, with its state ('t', session, statement, state).  fn is called once for
- * each.  STORE_ERROR when the database could not answer (fn may have been called). */
+ * finished within the last window_s seconds, with its push_seq now ('j', id, seq);
+ * each statement that left "waiting", of a session whose driver is unfinished or
+ * finished within window_s, with its state ('t', session, statement, state).  Found
+ * through indexes, whatever the history's size.  fn is called once for each.
+ * STORE_ERROR when the database could not answer (fn may have been called). */
 struct store_push_recent {
 	char kind;                  /* 'j' or 't' */
 	long long id;               /* j: the job; t: the session */

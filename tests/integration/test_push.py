@@ -98,6 +98,14 @@ def test_a_client_follows_a_batch_live(tac, cfg):
     heard = set(lines.values())
     for i in range(10):
         assert f"TACITUS-LINES {token} after {i}" in heard, f"line {i} not heard; heard {lines}"
+    # a page of another site may not read a user's stream
+    r = tac.api.get(f"/batches/{bid}/events", stream=True, timeout=(5, 10),
+                    headers={"Accept": "text/event-stream", "Origin": "https://elsewhere.example"})
+    try:
+        grants = [h for h in r.headers if h.lower().startswith("access-control-")]
+        assert r.status_code != 200 or not grants, f"{r.status_code} {r.headers}"
+    finally:
+        r.close()
     # without Accept: text/event-stream, a clear 406
     tl.error_msg(tac.api.get(f"/batches/{bid}/events"), 406, contains="text/event-stream")
 
@@ -109,8 +117,11 @@ def test_a_waiting_client_hears_each_change_of_a_batch(tac, cfg):
     deadline = time.monotonic() + tl.JOB_TIMEOUT
     while since not in tl.TERMINAL:
         assert time.monotonic() < deadline, f"batch {bid} did not end; states {seen}"
-        r, took = waited(tac.api, f"/batches/{bid}/state", WAIT_MAX, since)
+        # a page of another site asking (Origin) gets no cross-origin grant
+        r, took = waited(tac.api, f"/batches/{bid}/state", WAIT_MAX, since,
+                         headers={"Origin": "https://elsewhere.example"})
         st = state_of(r, bid)
+        assert not [h for h in r.headers if h.lower().startswith("access-control-")], r.headers
         if st == since:     # the wait ran out: then it took the whole wait, not less
             assert took >= WAIT_MAX - 0.5, f"{since!r} again after {took:.2f} s, not {WAIT_MAX}"
             continue
@@ -120,7 +131,8 @@ def test_a_waiting_client_hears_each_change_of_a_batch(tac, cfg):
         late = time.time() - changed_at
         assert late < ANSWERED_SOON, f"{since} -> {st} reached the client {late:.2f} s late"
         # the wake-up's answer (nchan's, or a worker's) is the plain GET's, headers too
-        assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+        plain = tac.api.get(f"/batches/{bid}/state")
+        assert r.headers.get("Content-Type") == plain.headers["Content-Type"], r.headers
         assert r.headers.get("X-Content-Type-Options") == "nosniff", r.headers
         assert not {"Etag", "Last-Modified", "Vary", "X-Accel-Redirect"} & set(r.headers), \
             r.headers
@@ -211,6 +223,41 @@ def publisher_pid(db):
     return int(names[0].rsplit("/", 1)[1])
 
 
+def worker_pids(db):
+    """The pids of every instance's workers (each holds a connection from its start)."""
+    names = db.query("SELECT application_name FROM pg_stat_activity "
+                     "WHERE application_name LIKE 'tacitus/%/worker/%'").split()
+    return [int(n.rsplit("/", 1)[1]) for n in names]
+
+
+def test_a_batch_wake_up_needs_no_worker(tac, cfg):
+    """A job's wake-up carries its answer: a waiting client hears its batch end while
+    every worker of every instance is stopped."""
+    bid = tac.sleeping_batch(cfg.job("sleep.py"), f"push-{uuid.uuid4().hex[:6]}", seconds=3)
+    workers = worker_pids(tac.db)
+    assert len(workers) == WORKERS, f"workers connected: {workers}"
+    api = tl.Api(cfg)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            fut = pool.submit(waited, api, f"/batches/{bid}/state", WAIT_MAX, "running")
+            time.sleep(1.0)     # it reached nginx and waits there
+            for pid in workers:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                r, took = fut.result(timeout=WAIT_MAX + 5)
+            except concurrent.futures.TimeoutError:
+                pytest.fail("no answer while the workers were stopped: the wake-up went to "
+                            "a worker instead of carrying its answer")
+            finally:
+                for pid in workers:
+                    os.kill(pid, signal.SIGCONT)
+            assert state_of(r, bid) == "success", r.text
+            assert took < WAIT_MAX - 1, f"answered when the wait ran out ({took:.1f} s)"
+    finally:
+        api.close()
+        tac.delete_quietly(bid)
+
+
 def test_a_publisher_taking_over_wakes_the_waits_its_predecessor_missed(tac, cfg):
     """The publisher stalls (stopped, its lock held): a change then reaches no waiting
     client; killed, another publisher takes the lock and wakes the waits on what the
@@ -223,7 +270,7 @@ def test_a_publisher_taking_over_wakes_the_waits_its_predecessor_missed(tac, cfg
             os.kill(pid, signal.SIGSTOP)
             try:
                 fut = pool.submit(waited, api, f"/batches/{bid}/state", WAIT_MAX, "running")
-                time.sleep(1.5)     # it reached nginx and waits there
+                time.sleep(2.5)     # it reached nginx and waits there
                 assert not fut.done(), f"answered without a change: {fut.result()}"
                 assert tac.api.delete(f"/batches/{bid}").status_code == 200
                 time.sleep(1.5)
