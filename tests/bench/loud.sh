@@ -47,10 +47,14 @@ for i in $(seq "$RUNS"); do
 	total=$(api "$TACITUS_URL/batches/$id/log?from=0&size=1" | sed 's/.*"total":\([0-9]*\).*/\1/')
 	[ "$st" = success ] || { echo "batch $id ended $st" >&2; exit 1; }
 	n=$((total - 2))
-	last=$(api "$TACITUS_URL/batches/$id/log?from=$((total - 2))&size=1" |
-		sed 's/.*"log":\["\([^"]*\)".*/\1/')
-	case $last in "TACITUS-BULK-END loud$i "*) ;;
-	*) echo "batch $id: success before its last line was stored (last: $last)" >&2; exit 1 ;; esac
+	# the job's last line, and all it printed before, were stored (once caught up, the
+	# monitor stores spark-submit's last lines on stderr after it: not the log's last)
+	end=$($TACITUS_PSQL -Atc "SELECT count(*) FILTER (WHERE line LIKE 'TACITUS-BULK loud$i %')
+		|| ' ' || string_agg(line, '' ORDER BY line_no) FILTER (WHERE line LIKE
+		'TACITUS-BULK-END loud$i %') FROM batch_log WHERE batch_id = $id")
+	case $end in "$((${end##* })) TACITUS-BULK-END loud$i $((${end##* }))") ;;
+	*) echo "batch $id: success before its lines were stored (stored, last: $end)" >&2
+		exit 1 ;; esac
 	tac="$tac $((t1 - t0))"
 	# lines per second from the job's start (running) to the state's change
 	r=$($TACITUS_PSQL -Atc "SELECT round($n / extract(epoch FROM max(at) - min(at)))
