@@ -2,8 +2,10 @@
 # loud.sh - a loud job's log: tests/jobs/bulk.py printing BENCH_LOUD_MIB MiB (105: about
 # 1,000,000 lines of ~110 bytes) and exiting at once, run BENCH_RUNS times (3) bare
 # (spark-submit > /dev/null) and through Tacitus (POST -> success, then the log's total
-# checked complete); medians, the lines per second stored, and how many lines were
-# already stored when the state said success (all of them, or the test fails).
+# checked complete); medians, the lines per second stored, how many lines were already
+# stored when the state said success (all of them, or the test fails), and the CPU the
+# instance and PostgreSQL spent meanwhile (what storing a line costs, whatever else the
+# machine runs: lines per CPU second bounds what one instance can store).
 # One instance, release build, durable PostgreSQL.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -26,15 +28,25 @@ SPARK_HOME=$("$ROOT/.venv/bin/python" -c 'import os, pyspark; print(os.path.dirn
 api() { curl -fsS --cacert "$TACITUS_CA" -u "$TACITUS_USER:$TACITUS_PASSWORD" "$@"; }
 now_ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+# CPU time (clock ticks) the stack has used: the instance (its master and children) and
+# PostgreSQL (the postmaster's children); not the job's, nor this script's
+ticks() {
+	app=$(cat "$TACITUS_VAR/run/app-1.pid")
+	pm=$(pgrep -f "postgres -D $TACITUS_VAR/pg/data( |\$)" | head -1)
+	for p in $app $(pgrep -P "$app") $(pgrep -P "$pm"); do
+		cat "/proc/$p/stat" 2>/dev/null
+	done | sed 's/^.*) //' | awk '{s += $12 + $13} END {print s + 0}'
+}
+HZ=$(getconf CLK_TCK)
 
-bare="" tac="" rate="" n=0
+bare="" tac="" rate="" cpu="" n=0
 for i in $(seq "$RUNS"); do
 	t0=$(now_ms)
 	PYSPARK_PYTHON="$ROOT/.venv/bin/python" "$SPARK_HOME/bin/spark-submit" --master 'local[1]' \
 		"$JOB" bare "$MIB" > /dev/null 2>&1
 	bare="$bare $(($(now_ms) - t0))"
 
-	t0=$(now_ms)
+	t0=$(now_ms) c0=$(ticks)
 	id=$(api -H 'Content-Type: application/json' \
 		-d '{"file": "'"$JOB"'", "args": ["loud'"$i"'", "'"$MIB"'"]}' \
 		"$TACITUS_URL/batches" | sed 's/^{"id":\([0-9]*\).*/\1/')
@@ -43,7 +55,7 @@ for i in $(seq "$RUNS"); do
 		case $st in success | dead | killed) break ;; esac
 		sleep 0.02
 	done
-	t1=$(now_ms)
+	t1=$(now_ms) c1=$(ticks)
 	total=$(api "$TACITUS_URL/batches/$id/log?from=0&size=1" | sed 's/.*"total":\([0-9]*\).*/\1/')
 	[ "$st" = success ] || { echo "batch $id ended $st" >&2; exit 1; }
 	n=$((total - 2))
@@ -60,12 +72,14 @@ for i in $(seq "$RUNS"); do
 	r=$($TACITUS_PSQL -Atc "SELECT round($n / extract(epoch FROM max(at) - min(at)))
 		FROM batch_event WHERE batch_id = $id AND to_state IN ('running', 'success')")
 	rate="$rate $r"
+	cpu="$cpu $(((c1 - c0) * 1000 / HZ))"
 done
 
 b=$(echo $bare | tr ' ' '\n' | median)
 t=$(echo $tac | tr ' ' '\n' | median)
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%F)"
 echo "loud job: tests/jobs/bulk.py, $MIB MiB = $n lines, exits at once; median of $RUNS"
-echo "| bare spark-submit | Tacitus POST -> success (log complete) | gap | lines/s (running -> success) |"
-echo "|---|---|---|---|"
-echo "| $b ms | $t ms | $((t - b)) ms | $(echo $rate | tr ' ' '\n' | median) |"
+c=$(echo $cpu | tr ' ' '\n' | median)
+echo "| bare spark-submit | Tacitus POST -> success (log complete) | gap | lines/s (running -> success) | CPU of instance + PostgreSQL | lines per CPU second |"
+echo "|---|---|---|---|---|---|"
+echo "| $b ms | $t ms | $((t - b)) ms | $(echo $rate | tr ' ' '\n' | median) | $c ms | $((n * 1000 / (c > 0 ? c : 1))) |"
