@@ -1,5 +1,6 @@
 /* test_logchunk.c - log lines cut into chunks, and the chunks' COPY text: byte for
  * byte, whatever a line holds (empty, tabs, backslashes, carriage returns, UTF-8). */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "logchunk.h"
@@ -89,8 +90,93 @@ static void bounds(void)
 	free(v);
 }
 
+/* COPY's text format read back: field text[0..len) unescaped into out; its length. */
+static size_t unescape(const char *text, size_t len, char *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+
+		if (c == '\\' && i + 1 < len) {
+			c = text[++i];
+			c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t' : c;
+		}
+		out[n++] = c;
+	}
+	return n;
+}
+
+/* Random lines (any byte but a newline or a NUL; empty ones, long ones) encoded and read
+ * back as PostgreSQL would: the rows follow each other, and their lines, split on the
+ * newlines, are the lines given, byte for byte. */
+static void round_trip(void)
+{
+	static const char some[] = "\t\\\r x\xc3\xa9\\n";
+	enum { N = 6000 };
+	struct store_line *v = calloc(N, sizeof *v);
+	char *bytes = malloc((size_t)N * 300), *out = malloc((size_t)N * 300 + N);
+	unsigned seed = 7;
+	size_t at = 0, len;
+	long rows, next = 0, line = 0;
+	char *text;
+	bool same = true;
+
+	if (!CHECK(v && bytes && out))
+		goto done;
+	for (long i = 0; i < N; i++) {
+		size_t n = (seed = seed * 1103515245u + 12345u) >> 16 & 3 ? seed % 40 :
+			   seed % 300;
+
+		v[i] = (struct store_line){bytes + at, n};
+		for (size_t k = 0; k < n; k++) {
+			seed = seed * 1103515245u + 12345u;
+			bytes[at++] = seed >> 20 & 1 ? some[(seed >> 8) % (sizeof some - 1)] :
+				      (char)(1 + (seed >> 8) % 255);
+			if (bytes[at - 1] == '\n')
+				bytes[at - 1] = '\\';
+		}
+	}
+	text = logchunk_copy_text(3, 100, v, N, &len, &rows);
+	if (!CHECK(text != NULL))
+		goto done;
+	CHECK(len == strlen(text) && rows >= N / LOGCHUNK_MAX_LINES);
+	for (char *row = text; *row; row = strchr(row, '\n') + 1) {
+		char *field = strchr(strchr(strchr(row, '\t') + 1, '\t') + 1, '\t') + 1;
+		long id, first, count;
+		size_t flen = (size_t)(strchr(field, '\n') - field);
+		size_t n = unescape(field, flen, out);
+		size_t from = 0;
+
+		CHECK(sscanf(row, "%ld\t%ld\t%ld\t", &id, &first, &count) == 3);
+		CHECK(id == 3 && first == 100 + next && count >= 1 && count <= LOGCHUNK_MAX_LINES);
+		CHECK(n <= LOGCHUNK_MAX_BYTES || count == 1);
+		/* to PostgreSQL, a tab ends the column and a carriage return the row */
+		CHECK(!memchr(field, '\t', flen) && !memchr(field, '\r', flen));
+		for (long k = 0; k < count; k++, line++) {
+			size_t end = from;
+
+			while (end < n && out[end] != '\n')
+				end++;
+			same = same && line < N && end - from == v[line].len &&
+			       !memcmp(out + from, v[line].s, v[line].len);
+			from = end + 1;
+		}
+		CHECK(from == n + 1);       /* no line more than the row says */
+		next += count;
+	}
+	CHECK(same);
+	CHECK(next == N && line == N);
+	free(text);
+done:
+	free(v);
+	free(bytes);
+	free(out);
+}
+
 void test_logchunk(void)
 {
 	escaping();
 	bounds();
+	round_trip();
 }
