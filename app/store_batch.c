@@ -219,8 +219,18 @@ enum store_rc store_batch_log(struct store *s, long long id, long first, long co
 	snprintf(ids, sizeof ids, "%lld", id);
 	snprintf(lo, sizeof lo, "%ld", first);
 	snprintf(hi, sizeof hi, "%ld", first + count);
-	r = store_run(s, "batch log", "SELECT line FROM batch_log WHERE batch_id = $1::bigint "
-		      "AND line_no >= $2::int AND line_no < $3::int ORDER BY line_no", 3, p);
+	/* the chunks from the one holding line first (the last that starts at or before it)
+	 * to the last that starts before first + count, each split and cut to the window
+	 * (a slice outside an array's bounds is clamped to them) */
+	r = store_run(s, "batch log", "SELECT o.line FROM batch_log_chunk c, "
+		      "unnest((CASE WHEN c.line_count = 1 THEN ARRAY[c.lines] "
+		      "ELSE string_to_array(c.lines, E'\\n') END)"
+		      "[$2::int - c.first_line + 1 : $3::int - c.first_line]) "
+		      "WITH ORDINALITY o(line, i) "
+		      "WHERE c.batch_id = $1::bigint AND c.first_line < $3::int "
+		      "AND c.first_line >= coalesce((SELECT max(x.first_line) FROM batch_log_chunk x "
+		      "WHERE x.batch_id = $1::bigint AND x.first_line <= $2::int), 0) "
+		      "ORDER BY c.first_line, o.i", 3, p);
 	if (!r)
 		return STORE_ERROR;
 	out->res = r;

@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PURGE_LINES "50000"     /* log lines removed per step */
+#define PURGE_CHUNKS "100"      /* log chunks removed per step (logchunk.h: 200,000
+				   lines, 25 MiB at most) */
 #define PURGE_JOBS "100"        /* jobs removed per step, with all that hangs off them */
 
 /* Old: finished more than $1 days ago (batches, session drivers alike). */
@@ -30,12 +31,13 @@ enum store_rc store_purge_step(struct store *s, int keep_days, long *removed)
 
 	*removed = 0;
 	snprintf(days, sizeof days, "%d", keep_days);
-	/* the log lines of old jobs first, a bounded number at a time */
+	/* the log of old jobs first, a bounded number of chunks at a time */
 	rc = count_of(store_run(s, "purge log lines",
-		"WITH x AS (SELECT l.batch_id, l.line_no FROM batch b JOIN batch_log l "
-		"ON l.batch_id = b.id WHERE " OLD " LIMIT " PURGE_LINES "), "
-		"d AS (DELETE FROM batch_log l USING x WHERE l.batch_id = x.batch_id "
-		"AND l.line_no = x.line_no RETURNING 1) SELECT count(*) FROM d", 1, p), removed);
+		"WITH x AS (SELECT l.batch_id, l.first_line FROM batch b JOIN batch_log_chunk l "
+		"ON l.batch_id = b.id WHERE " OLD " LIMIT " PURGE_CHUNKS "), "
+		"d AS (DELETE FROM batch_log_chunk l USING x WHERE l.batch_id = x.batch_id "
+		"AND l.first_line = x.first_line RETURNING 1) SELECT count(*) FROM d", 1, p),
+		removed);
 	if (rc != STORE_OK || *removed > 0)
 		return rc;
 	/* the webhooks of old jobs' ends that are over (delivered or given up), with their
@@ -58,7 +60,7 @@ enum store_rc store_purge_step(struct store *s, int keep_days, long *removed)
 	 * are checked at its end) */
 	return count_of(store_run(s, "purge jobs",
 		"WITH old AS (SELECT b.id FROM batch b WHERE " OLD " AND NOT EXISTS "
-		"(SELECT 1 FROM batch_log l WHERE l.batch_id = b.id) ORDER BY b.finished_at "
+		"(SELECT 1 FROM batch_log_chunk l WHERE l.batch_id = b.id) ORDER BY b.finished_at "
 		"LIMIT " PURGE_JOBS " FOR UPDATE SKIP LOCKED), "
 		"ss AS (SELECT id FROM session WHERE driver_id IN (SELECT id FROM old)), "
 		"st AS (DELETE FROM statement WHERE session_id IN (SELECT id FROM ss) RETURNING 1), "

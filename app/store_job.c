@@ -3,6 +3,7 @@
 #include "store_int.h"
 #include "leasewatch.h"
 #include "log.h"
+#include "logchunk.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -490,39 +491,6 @@ enum store_rc store_transition(struct store *s, long long id, const char *owner,
 	return transition(s, id, owner, from, to, exit_code, reason, NULL);
 }
 
-/* The COPY text of lines v[0..n) of job id from line first: "id TAB no TAB line NL",
- * the line's backslashes, newlines, carriage returns and tabs escaped.  Sets *len;
- * NULL when memory ran out. */
-static char *copy_text(long long id, long first, const struct store_line *v, long n, size_t *len)
-{
-	size_t cap = 0, at = 0;
-	char *buf;
-
-	for (long i = 0; i < n; i++)
-		cap += 2 * v[i].len + 2 * STORE_NUM_MAX + 3;
-	buf = malloc(cap + 1);
-	if (!buf)
-		return NULL;
-	for (long i = 0; i < n; i++) {
-		at += (size_t)snprintf(buf + at, cap + 1 - at, "%lld\t%ld\t", id, first + i);
-		for (size_t k = 0; k < v[i].len; k++) {
-			char c = v[i].s[k];
-			const char *esc = c == '\\' ? "\\\\" : c == '\n' ? "\\n" :
-					  c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
-
-			if (esc) {
-				memcpy(buf + at, esc, 2);
-				at += 2;
-			} else {
-				buf[at++] = c;
-			}
-		}
-		buf[at++] = '\n';
-	}
-	*len = at;
-	return buf;
-}
-
 /* The last min(9, n) of lines v[0..n) joined by newlines into a malloc'd string
  * (what the guard turns into the new log_tail with the old one); NULL when memory
  * ran out. */
@@ -546,20 +514,20 @@ static char *tail_text(const struct store_line *v, long n)
 	return t;
 }
 
-/* The lines by COPY. */
+/* The lines by COPY, in chunks (logchunk.h). */
 static enum store_rc copy_lines(struct store *s, long long id, long first,
 				const struct store_line *v, long n)
 {
 	size_t len;
-	char *text = copy_text(id, first, v, n, &len);
+	char *text = logchunk_copy_text(id, first, v, n, &len, NULL);
 	int rc;
 
 	if (!text) {
 		log_error("database: log append: out of memory");
 		return STORE_ERROR;
 	}
-	rc = store_copy_in(s, "log lines", "COPY batch_log (batch_id, line_no, line) FROM STDIN",
-			   text, len);
+	rc = store_copy_in(s, "log lines", "COPY batch_log_chunk (batch_id, first_line, "
+			   "line_count, lines) FROM STDIN", text, len);
 	free(text);
 	if (rc < 0)
 		return store_refused(s) ? STORE_REFUSED : STORE_ERROR;

@@ -159,7 +159,8 @@ struct store_lines {
 };
 void store_lines_free(struct store_lines *l);
 
-/* Stored log lines [first, first+count) of job id (a batch, or a driver), in order. */
+/* Stored log lines [first, first+count) of job id (a batch, or a driver), in order
+ * (read from the chunks that hold them: the cost of a window, not of the log). */
 enum store_rc store_batch_log(struct store *s, long long id, long first, long count,
 			      struct store_lines *out);
 
@@ -372,8 +373,9 @@ struct store_line {
  * which must be its stored count) and move its stored output offsets to
  * out_offset/err_offset (spark-submit's, or when `am` those of its YARN
  * application master's stdout and stderr), in one transaction: the lines go by
- * COPY, so that a loud job's output is stored about as fast as PostgreSQL takes
- * it; the job's log_tail is then its last stored lines.  Optionally records app_id
+ * one COPY, in chunks of many lines a row (logchunk.h), so that a loud job's output
+ * costs PostgreSQL a row per chunk, not per line; the job's log_tail is then its
+ * last stored lines.  Optionally records app_id
  * (NULL = unchanged; the UI's address comes from the cluster manager only:
  * store_app_seen).  STORE_NOTFOUND when the lease was lost or another writer moved
  * on; STORE_REFUSED when PostgreSQL refused the lines themselves (e.g. text it

@@ -50,10 +50,11 @@ q "INSERT INTO statement (session_id, id, code, kind, state, output, started_ms,
 	  1000, 2000 FROM generate_series(1, $SESSIONS) s, generate_series(0, 9) n"
 per=$((LINES / BATCHES))
 [ "$per" -ge 1 ] || per=1
-q "INSERT INTO batch_log (batch_id, line_no, line)
-   SELECT b, n, '26/11/29 12:00:00 INFO SparkContext: a log line of a big history, number ' || n
-     FROM generate_series(1, $BATCHES) b, generate_series(0, $per - 1) n"
-q "VACUUM ANALYZE batch, batch_event, batch_log, session, statement"
+q "INSERT INTO batch_log_chunk (batch_id, first_line, line_count, lines)
+   SELECT b, min(n), count(*), string_agg('26/11/29 12:00:00 INFO SparkContext: a log line of ' ||
+					  'a big history, number ' || n, E'\\n' ORDER BY n)
+     FROM generate_series(1, $BATCHES) b, generate_series(0, $per - 1) n GROUP BY b, n / 2000"
+q "VACUUM ANALYZE batch, batch_event, batch_log_chunk, session, statement"
 t1=$(date +%s)
 echo "generated $BATCHES batches, $SESSIONS sessions, $((SESSIONS * 10)) statements," \
      "$((BATCHES * per)) log lines in $((t1 - t0)) s; database $(q "SELECT pg_size_pretty(pg_database_size('tacitus'))")"

@@ -29,12 +29,13 @@ FROM generate_series(1, 99000);
 INSERT INTO batch (owner, state, request, argv, finished_at, exit_code, lease_owner)
 SELECT 'bench', 'success', '{"file":"/x.py"}', '["/x.py"]', now(), 0, 'seed'
 FROM generate_series(1, 1000);
-INSERT INTO batch_log (batch_id, line_no, line)
-SELECT b.id, g, '26/11/25 12:00:00 INFO DAGScheduler: Job ' || g || ' finished: count at x.py:12'
-FROM batch b, generate_series(0, 19) g;
+INSERT INTO batch_log_chunk (batch_id, first_line, line_count, lines)
+SELECT b.id, 0, 20, string_agg('26/11/25 12:00:00 INFO DAGScheduler: Job ' || g ||
+                               ' finished: count at x.py:12', E'\n' ORDER BY g)
+FROM batch b, generate_series(0, 19) g GROUP BY b.id;
 UPDATE batch SET log_lines = 20, log_tail = (SELECT string_agg(line, E'\n' ORDER BY line_no)
   FROM batch_log WHERE batch_id = batch.id AND line_no >= 11);
-VACUUM ANALYZE batch, batch_log, batch_event;
+VACUUM ANALYZE batch, batch_log_chunk, batch_event;
 SQL
 ID=$($TACITUS_PSQL -Atc "SELECT max(id) - 500 FROM batch")
 AUTH="Authorization: Basic $(printf %s "$TACITUS_USER:$TACITUS_PASSWORD" | base64 -w0)"

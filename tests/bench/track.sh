@@ -54,7 +54,7 @@ echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'); server: 
 echo "*** the ResourceManager here is rm_standin.py, a STAND-IN with recorded-shape answers ***"
 for n in $SIZES; do
 	stop_rm
-	q "DELETE FROM batch_event; DELETE FROM batch_log; DELETE FROM batch" >/dev/null
+	q "DELETE FROM batch_event; DELETE FROM batch_log_chunk; DELETE FROM batch" >/dev/null
 	q "INSERT INTO batch (request, argv, state, tracker, yarn_tag, app_id, spark_ui_url,
 		lease_owner, lease_expires_at, host, boot_id, pid, pid_start, job_dir, launched_at)
 	   SELECT '{}', '[]', 'running', 'yarn',

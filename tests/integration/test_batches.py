@@ -15,6 +15,7 @@ DELETE test.  Every test also works alone (-k), because the fixture does all the
 The cap test at the end runs one more job of its own (ok.py with 10050 lines).
 """
 
+import importlib.util
 import os
 import re
 import time
@@ -437,3 +438,39 @@ def test_a_finished_job_leaves_no_folder(cfg, tac):
     tl.wait_until(lambda: tac.db.batch_state(sleeper) == "killed", 60,
                   f"batch {sleeper} to be killed")
     tl.wait_until(lambda: not os.path.exists(d), 10, f"the folder {d} of batch {sleeper} to go")
+
+
+def test_odd_lines_come_back_byte_for_byte_in_any_window(cfg, tac):
+    """Lines are stored in chunks of many lines (sql/015_log_chunks.sql): what the log shows
+    is still exactly what the job printed, an empty line alone, tabs, backslashes, a carriage
+    return inside a line and UTF-8 included, and a window starting anywhere (inside a chunk,
+    across chunks, at a chunk's first line) shows exactly those lines."""
+    spec = importlib.util.spec_from_file_location("odd", cfg.job("odd.py"))
+    odd = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(odd)
+    token = f"odd-{uuid.uuid4().hex[:8]}"
+    bid, st, _ = tac.run_batch({"file": cfg.job("odd.py"), "args": [token]})
+    assert st == "success", f"batch {bid} ended {st}: {tac.log_tail(bid)}"
+    full = tac.full_log(bid)
+    begin, end = f"TACITUS-ODD {token} begin", f"TACITUS-ODD {token} end"
+    assert begin in full and end in full, f"markers missing: {full[:5]} ... {full[-5:]}"
+    first, last = full.index(begin) + 1, full.index(end)
+    want = odd.odd_lines(token)
+    got = full[first:last]
+    assert got == want, \
+        f"{len(got)} lines between the markers, {len(want)} printed; first difference at " \
+        f"#{next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), min(len(got), len(want)))}"
+
+    def window(frm, size):
+        body = tl.json_body(tac.api.get(f"/batches/{bid}/log", params={"from": frm, "size": size}), 200)
+        return body["log"]
+
+    # the groups' edges, and those of the chunks of 2,000 lines the 4,500 numbered ones
+    # fill when stored at once (n - 4500, n - 2500, n - 500), a line either side
+    n = len(want)
+    starts = sorted({0, 1, 2, 8, 9, 10, 11, 12, n // 2, n - 1} |
+                    {n - k + d for k in (4500, 2500, 500) for d in (-1, 0, 1)})
+    for i in starts:
+        for size in (1, 2, 3, 7, 2001):
+            assert window(first + i, size) == full[first + i:first + i + size], \
+                f"the window from={first + i}&size={size} differs from the whole log's lines"

@@ -143,9 +143,10 @@ def test_a_past_job_keeps_its_details_log_and_statements(api, tac, hist):
     tag, sid = hist
     bid = int(tac.db.query(f"SELECT id FROM batch WHERE name = '{tag}-7'"))
     tac.db.query(
-        "WITH l AS (INSERT INTO batch_log (batch_id, line_no, line) "
-        f"SELECT {bid}, i, 'line ' || i FROM generate_series(0, 2) i RETURNING 1) "
-        f"UPDATE batch SET log_lines = (SELECT count(*) FROM l) WHERE id = {bid}")
+        "WITH l AS (INSERT INTO batch_log_chunk (batch_id, first_line, line_count, lines) "
+        f"SELECT {bid}, 0, count(*), string_agg('line ' || i, E'\\n' ORDER BY i) "
+        "FROM generate_series(0, 2) i RETURNING line_count) "
+        f"UPDATE batch SET log_lines = (SELECT line_count FROM l) WHERE id = {bid}")
     job = tl.json_body(api.get(f"/history/batches/{bid}"), 200)
     assert job["logLines"] == 3 and job["durationS"] == 1.0, job
     assert job["started"] == job["submitted"] and job["reason"] == "test history", job

@@ -1286,15 +1286,16 @@ POISON_REFUSED = "integration test: poisoned line refused"
 POISON_SQL = f"""
 CREATE FUNCTION it_poison() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NEW.line LIKE 'TACITUS-POISON%' THEN
+    IF NEW.lines ~ '(^|\\n)TACITUS-POISON' THEN    -- a line of the chunk starts so
         RAISE EXCEPTION '{POISON_REFUSED}';
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER it_poison BEFORE INSERT ON batch_log FOR EACH ROW EXECUTE FUNCTION it_poison();
+CREATE TRIGGER it_poison BEFORE INSERT ON batch_log_chunk FOR EACH ROW
+    EXECUTE FUNCTION it_poison();
 """
 UNPOISON_SQL = """
-DROP TRIGGER IF EXISTS it_poison ON batch_log;
+DROP TRIGGER IF EXISTS it_poison ON batch_log_chunk;
 DROP FUNCTION IF EXISTS it_poison();
 """
 
@@ -1495,16 +1496,16 @@ BULK_DELAY = 1.0           # s each append of its lines takes (a trigger sleeps)
 SLOW_SQL = f"""
 CREATE FUNCTION it_slow_log() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF EXISTS (SELECT 1 FROM added WHERE line LIKE 'TACITUS-BULK %') THEN
+    IF EXISTS (SELECT 1 FROM added WHERE lines ~ '(^|\\n)TACITUS-BULK ') THEN
         PERFORM pg_sleep({BULK_DELAY});
     END IF;
     RETURN NULL;
 END $$;
-CREATE TRIGGER it_slow_log AFTER INSERT ON batch_log REFERENCING NEW TABLE AS added
+CREATE TRIGGER it_slow_log AFTER INSERT ON batch_log_chunk REFERENCING NEW TABLE AS added
     FOR EACH STATEMENT EXECUTE FUNCTION it_slow_log();
 """
 UNSLOW_SQL = """
-DROP TRIGGER IF EXISTS it_slow_log ON batch_log;
+DROP TRIGGER IF EXISTS it_slow_log ON batch_log_chunk;
 DROP FUNCTION IF EXISTS it_slow_log();
 """
 

@@ -26,6 +26,7 @@ static const struct {
 	{"histquery", test_histquery},
 	{"hook", test_hook},
 	{"push", test_push},
+	{"logchunk", test_logchunk},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

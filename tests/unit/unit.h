@@ -57,5 +57,6 @@ void test_sparkjar(void);
 void test_histquery(void);
 void test_hook(void);
 void test_push(void);
+void test_logchunk(void);
 
 #endif
