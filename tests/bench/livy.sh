@@ -21,7 +21,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 RUNS=${BENCH_RUNS:-5}
 LISTED=${BENCH_LISTED:-100}
 WAVE=${BENCH_WAVE:-3}           # batches posted at once to each side while filling the lists
-WARMUP=${BENCH_WARMUP:-5}      # seconds of wrk on each path and side before the rounds (Livy's JIT)
+WARMUP=${BENCH_WARMUP:-10}      # seconds of wrk on each path and side before the rounds (Livy's JIT)
 LPORT=${BENCH_LIVY_PORT:-19990} # Livy's front door; Livy's Jetty itself is on 18999
 JOB="$ROOT/tests/jobs/quick.py"
 SPARK_HOME=$("$ROOT/.venv/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
@@ -149,7 +149,9 @@ AUTH="Authorization: Basic $(printf %s "$TACITUS_USER:$TACITUS_PASSWORD" | base6
 # the same client, certificate and credentials for both
 C="curl -fsS --cacert $TACITUS_CA -u $TACITUS_USER:$TACITUS_PASSWORD -H Content-Type:application/json"
 $C -o /dev/null "$LIVY_URL/version"
-url() { if [ "$1" = tacitus ]; then echo "$TACITUS_URL"; else echo "$LIVY_URL"; fi; }
+url() {         # url tacitus|livy|direct (direct: Livy's Jetty, plain HTTP, no front door)
+	case $1 in tacitus) echo "$TACITUS_URL" ;; livy) echo "$LIVY_URL" ;; direct) echo http://127.0.0.1:18999 ;; esac
+}
 ms() { date +%s%3N; }
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 post() {        # post tacitus|livy: the new batch's id
@@ -216,11 +218,11 @@ wrk_rate() {    # wrk_rate URL: "req/s p99 non-2xx"
 		/Requests\/sec/ {r = $2} $1 == "99%" {p = ms($2)} /Non-2xx/ {e = $NF}
 		END {printf "%d %.1f %d\n", r, p, e}'
 }
-rounds() {      # rounds NAME TACITUS-PATH [LIVY-PATH]: ROUNDS alternating; NAME.tacitus, NAME.livy
-	: > "$TMP/$1.tacitus"; : > "$TMP/$1.livy"
+rounds() {      # rounds NAME TACITUS-PATH [LIVY-PATH]: ROUNDS alternating; NAME.tacitus, NAME.livy, NAME.direct
+	: > "$TMP/$1.tacitus"; : > "$TMP/$1.livy"; : > "$TMP/$1.direct"
 	r=0
 	while [ $r -lt "$ROUNDS" ]; do
-		for s in tacitus livy; do
+		for s in tacitus livy direct; do
 			if [ $s = tacitus ]; then p=$2; else p=${3:-$2}; fi
 			out=$(wrk_rate "$(url $s)$p")
 			echo "$out" >> "$TMP/$1.$s"
@@ -228,11 +230,11 @@ rounds() {      # rounds NAME TACITUS-PATH [LIVY-PATH]: ROUNDS alternating; NAME
 		done
 		r=$((r + 1))
 	done
-	echo "   $2: Tacitus $(cut -d' ' -f1 "$TMP/$1.tacitus" | tr '\n' ' ')req/s; Livy $(cut -d' ' -f1 "$TMP/$1.livy" | tr '\n' ' ')req/s"
+	echo "   $2: Tacitus $(cut -d' ' -f1 "$TMP/$1.tacitus" | tr '\n' ' ')req/s; Livy $(cut -d' ' -f1 "$TMP/$1.livy" | tr '\n' ' ')req/s; Livy without its front door $(cut -d' ' -f1 "$TMP/$1.direct" | tr '\n' ' ')req/s"
 }
 LOADM=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "2-4. wrk -t2 -c$CONNS -d${DURATION}s, $ROUNDS rounds alternating Tacitus / Livy, after ${WARMUP}s on each to warm up"
-for x in "tacitus $TID" "livy $LID"; do
+echo "2-4. wrk -t2 -c$CONNS -d${DURATION}s, $ROUNDS rounds alternating Tacitus / Livy / Livy without its front door, after ${WARMUP}s on each to warm up"
+for x in "tacitus $TID" "livy $LID" "direct $LID"; do
 	for p in "/batches/${x#* }/state" "/batches?size=100" /version; do
 		wrk -t2 -c"$CONNS" -d"${WARMUP}s" -H "$AUTH" "$(url "${x% *}")$p" >/dev/null
 	done
@@ -240,12 +242,14 @@ done
 rounds state "/batches/$TID/state" "/batches/$LID/state"
 rounds list "/batches?size=100"
 rounds version /version
+# what the front door keeps open to Livy's Jetty once wrk is done (its keep-alive)
+KEPT=$(ss -Htn state established '( dport = :18999 )' | wc -l)
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 med() { cut -d' ' -f"$2" "$TMP/$1" | median; }  # med FILE FIELD
 row() {         # row LABEL NAME: req/s medians and the ratio (higher is better)
 	t=$(med "$2.tacitus" 1); l=$(med "$2.livy" 1)
-	echo "| $1 | $t req/s (p99 $(med "$2.tacitus" 2) ms) | $l req/s (p99 $(med "$2.livy" 2) ms) | $(awk "BEGIN {printf \"%.2f\", $t / $l}") (higher: Tacitus faster) |"
+	echo "| $1 | $t req/s (p99 $(med "$2.tacitus" 2) ms) | $l req/s (p99 $(med "$2.livy" 2) ms) | $(awk "BEGIN {printf \"%.2f\", $t / $l}") (higher: Tacitus faster) | $(med "$2.direct" 1) req/s (p99 $(med "$2.direct" 2) ms) |"
 }
 rss() { ps -o rss= -p "$1" | awk '{s += $1} END {printf "%d MB", s / 1024}'; }
 pss() { for p in $(echo "$1" | tr , ' '); do cat "/proc/$p/smaps_rollup" 2>/dev/null; done |
@@ -261,18 +265,18 @@ PGPIDS=$(echo "$PGPIDS" | tr -s , | sed 's/^,//; s/,$//')
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%F); load average (1, 5, 15 min) at the start $LOAD0, before the wrk rows $LOADM, at the end $LOAD1"
 echo "both behind nginx $(nginx -v 2>&1 | sed 's/.*\///'): TLS 1.2/1.3 (the stack's self-signed RSA 2048 certificate), basic auth ({SSHA} htpasswd); the same curl and wrk for both"
-echo "Tacitus: $TACITUS_INSTANCES instances x $TACITUS_WORKERS workers, PostgreSQL, nginx -> FastCGI; Livy 0.7.1: one JVM ($(java -version 2>&1 | head -1)), nginx -> HTTP keep-alive"
+echo "Tacitus: $TACITUS_INSTANCES instances x $TACITUS_WORKERS workers, PostgreSQL, nginx -> FastCGI (nginx's access log on); Livy 0.7.1: one JVM ($(java -version 2>&1 | head -1)), nginx -> HTTP keep-alive ($KEPT connections kept after the runs; no access log)"
 echo
-echo "| | Tacitus | Livy 0.7.1 | Tacitus / Livy |"
-echo "|---|---|---|---|"
-echo "| 1. quick.py POST -> \`success\`, median of $RUNS (bare spark-submit: $bare ms) | $tdone ms | $ldone ms | $(awk "BEGIN {printf \"%.2f\", $tdone / $ldone}") (lower: Tacitus faster) |"
-echo "| gap over the bare spark-submit | $((tdone - bare)) ms | $((ldone - bare)) ms | |"
-echo "| POST /batches answered (curl, new TLS connection), median of $RUNS | $tpost ms | $lpost ms | |"
+echo "| | Tacitus | Livy 0.7.1 | Tacitus / Livy | Livy without its front door (plain HTTP, no auth; for reference) |"
+echo "|---|---|---|---|---|"
+echo "| 1. quick.py POST -> \`success\`, median of $RUNS (bare spark-submit: $bare ms) | $tdone ms | $ldone ms | $(awk "BEGIN {printf \"%.2f\", $tdone / $ldone}") (lower: Tacitus faster) | |"
+echo "| gap over the bare spark-submit | $((tdone - bare)) ms | $((ldone - bare)) ms | | |"
+echo "| POST /batches answered (curl, new TLS connection), median of $RUNS | $tpost ms | $lpost ms | | |"
 row "2. \`GET /batches/{id}/state\`, median of $ROUNDS" state
 row "3. \`GET /batches?size=100\` ($TTOTAL / $LTOTAL batches held), median of $ROUNDS" list
 row "4. \`GET /version\`, median of $ROUNDS" version
-echo "| server memory after the runs (RSS) | $(rss "$TPIDS") ($(echo "$TPIDS" | tr , '\n' | grep -c .) tacitus processes) | $(rss "$LIVY_PID") (the JVM) | |"
-echo "| its front door (nginx, RSS) | $(rss "$NPIDS") | $(rss "$LNPIDS") | |"
-echo "| PostgreSQL (PSS: shared buffers counted once) | $(pss "$PGPIDS") | none (Livy keeps batches in its heap) | |"
+echo "| server memory after the runs (RSS) | $(rss "$TPIDS") ($(echo "$TPIDS" | tr , '\n' | grep -c .) tacitus processes) | $(rss "$LIVY_PID") (the JVM) | | |"
+echo "| its front door (nginx, RSS) | $(rss "$NPIDS") | $(rss "$LNPIDS") | | |"
+echo "| PostgreSQL (PSS: shared buffers counted once) | $(pss "$PGPIDS") | none (Livy keeps batches in its heap) | | |"
 echo
 echo "a 1,000,000-line log: tests/bench/loud.sh; kill -9 to adoption: tests/bench/adopt.sh (Livy has neither to compare)"
