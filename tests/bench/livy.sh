@@ -21,7 +21,7 @@ ROUNDS=${BENCH_ROUNDS:-3}
 RUNS=${BENCH_RUNS:-5}
 LISTED=${BENCH_LISTED:-100}
 WAVE=${BENCH_WAVE:-3}           # batches posted at once to each side while filling the lists
-WARMUP=${BENCH_WARMUP:-10}      # seconds of wrk on each path and side before the rounds (Livy's JIT)
+WARMUP=${BENCH_WARMUP:-20}      # seconds of wrk on each path and side before the rounds (Livy's JIT: 10 s left it warming up through the rounds)
 LPORT=${BENCH_LIVY_PORT:-19990} # Livy's front door; Livy's Jetty itself is on 18999
 JOB="$ROOT/tests/jobs/quick.py"
 SPARK_HOME=$("$ROOT/.venv/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')
@@ -81,7 +81,8 @@ unset TACITUS_TLS_CERT TACITUS_TLS_KEY TACITUS_AUTH   # the stack's own pair, ba
 sh "$ROOT/app/stack.sh" stop >/dev/null 2>&1 || true
 rm -rf "$TACITUS_VAR"
 mkdir -p "$LIVY_CONF_DIR"
-printf 'livy.file.local-dir-whitelist = %s\nlivy.server.session.max-creation = 100000\nlivy.server.session.state-retain.sec = %s\n' \
+# batches only, as on Livy's side: no warm session driver (a Spark JVM) beside the stack
+printf 'livy.file.local-dir-whitelist = %s\nlivy.server.session.max-creation = 100000\nlivy.server.session.state-retain.sec = %s\ntacitus.session.warm-pool = 0\n' \
 	"$ROOT/tests/jobs" "$RETAIN" > "$LIVY_CONF_DIR/livy.conf"
 sh "$ROOT/app/stack.sh" start >/dev/null
 eval "$(sh "$ROOT/app/stack.sh" env | sed 's/^\([A-Z_]*\)=\(.*\)$/export \1="\2"/')"
@@ -209,6 +210,8 @@ while [ "$have" -lt "$LISTED" ]; do
 done
 total() { $C "$(url "$1")/batches?size=100" | sed 's/.*"total":\([0-9]*\).*/\1/'; }
 TTOTAL=$(total tacitus); LTOTAL=$(total livy)
+size() { $C -o /dev/null -w '%{size_download}' "$(url "$1")/batches?size=100"; }
+TSIZE=$(size tacitus); LSIZE=$(size livy)
 [ "$TTOTAL" = "$LISTED" ] && [ "$LTOTAL" = "$LISTED" ] ||
 	echo "warning: the lists hold $TTOTAL (Tacitus) and $LTOTAL (Livy) batches, not $LISTED"
 
@@ -273,7 +276,7 @@ echo "| 1. quick.py POST -> \`success\`, median of $RUNS (bare spark-submit: $ba
 echo "| gap over the bare spark-submit | $((tdone - bare)) ms | $((ldone - bare)) ms | | |"
 echo "| POST /batches answered (curl, new TLS connection), median of $RUNS | $tpost ms | $lpost ms | | |"
 row "2. \`GET /batches/{id}/state\`, median of $ROUNDS" state
-row "3. \`GET /batches?size=100\` ($TTOTAL / $LTOTAL batches held), median of $ROUNDS" list
+row "3. \`GET /batches?size=100\` ($TTOTAL / $LTOTAL batches held; $TSIZE / $LSIZE bytes), median of $ROUNDS" list
 row "4. \`GET /version\`, median of $ROUNDS" version
 echo "| server memory after the runs (RSS) | $(rss "$TPIDS") ($(echo "$TPIDS" | tr , '\n' | grep -c .) tacitus processes) | $(rss "$LIVY_PID") (the JVM) | | |"
 echo "| its front door (nginx, RSS) | $(rss "$NPIDS") | $(rss "$LNPIDS") | | |"
