@@ -282,4 +282,4 @@ echo "| server memory after the runs (RSS) | $(rss "$TPIDS") ($(echo "$TPIDS" | 
 echo "| its front door (nginx, RSS) | $(rss "$NPIDS") | $(rss "$LNPIDS") | | |"
 echo "| PostgreSQL (PSS: shared buffers counted once) | $(pss "$PGPIDS") | none (Livy keeps batches in its heap) | | |"
 echo
-echo "a 1,000,000-line log: tests/bench/loud.sh; kill -9 to adoption: tests/bench/adopt.sh (Livy has neither to compare)"
+echo "not in this table (Tacitus alone): a 1,000,000-line log, tests/bench/loud.sh; kill -9 to adoption, tests/bench/adopt.sh"
