@@ -263,7 +263,9 @@ int jobuser_lock(const struct jobuser_pool *p, uid_t uid)
 	int fd;
 
 	jobuser_lock_path(p, uid, path, sizeof path);
-	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
+	/* read-only: a lock needs no more, and a lock file another server user left
+	 * (readable, not writable) still serves */
+	fd = open(path, O_RDONLY | O_CREAT | O_NOFOLLOW, 0600);
 	if (fd < 0) {
 		log_error("job account lock %s: %s", path, strerror(errno));
 		return -1;
@@ -288,20 +290,21 @@ int jobuser_take(struct jobuser_pool *p, struct jobuser *u)
 		u->gid = getgid();
 		return 1;
 	}
+	bool failed = false;
+
 	for (int k = 0; k < p->n; k++) {
 		int i = (p->next + k) % p->n, fd = jobuser_lock(p, p->uid[i]);
 
-		if (fd == -2)
-			continue;
+		failed |= fd == -1;
 		if (fd < 0)
-			return -1;
+			continue;       /* busy, or its lock unusable (logged): the next one */
 		p->next = (i + 1) % p->n;
 		u->uid = p->uid[i];
 		u->gid = p->gid[i];
 		u->lock_fd = fd;
 		return 1;
 	}
-	return 0;
+	return failed ? -1 : 0;
 }
 
 void jobuser_release(struct jobuser *u)

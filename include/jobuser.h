@@ -66,9 +66,10 @@ struct jobuser {
 int jobuser_pool_open(struct jobuser_pool *p, const char *spec, const char *lock_dir);
 
 /* Take a free account of pool p for a job: its lock taken (close-on-exec is
- * off: hand lock_fd to the shim, then jobuser_release it here).  Returns 1 and
- * fills *u; 0 when every account is busy (try again later); -1 on an error
- * (logged).  With no pool, returns 1 with the server's own ids and lock_fd -1.
+ * off: hand lock_fd to the shim, then jobuser_release it here).  An account whose
+ * lock file cannot be opened or locked (logged) is passed over for the next one.
+ * Returns 1 and fills *u; 0 when every account is busy (try again later); -1 when
+ * none was free and some could not be locked.  With no pool, returns 1 with the server's own ids and lock_fd -1.
  * What may still run as the account is the caller's to purge. */
 int jobuser_take(struct jobuser_pool *p, struct jobuser *u);
 

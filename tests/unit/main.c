@@ -27,6 +27,7 @@ static const struct {
 	{"hook", test_hook},
 	{"push", test_push},
 	{"logchunk", test_logchunk},
+	{"jobuser", test_jobuser},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

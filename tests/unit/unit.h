@@ -58,5 +58,6 @@ void test_histquery(void);
 void test_hook(void);
 void test_push(void);
 void test_logchunk(void);
+void test_jobuser(void);
 
 #endif
