@@ -195,10 +195,15 @@ void http_send_accel(struct http_req *r, const char *uri)
 		log_warn("%s %s: hand-over to nginx not sent", r->method, r->path);
 }
 
+const char *http_json_text(json_object *o)
+{
+	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
 void http_send_json(struct http_req *r, int status, json_object *body, const char *headers)
 {
-	http_send_json_text(r, status, json_object_to_json_string_ext(
-		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE), headers);
+	http_send_json_text(r, status, http_json_text(body), headers);
 }
 
 /* The one way an answer goes out. */

@@ -284,14 +284,14 @@ int jobuser_lock(const struct jobuser_pool *p, uid_t uid)
 
 int jobuser_take(struct jobuser_pool *p, struct jobuser *u)
 {
+	bool failed = false;
+
 	u->lock_fd = -1;
 	if (!p->n) {
 		u->uid = getuid();
 		u->gid = getgid();
 		return 1;
 	}
-	bool failed = false;
-
 	for (int k = 0; k < p->n; k++) {
 		int i = (p->next + k) % p->n, fd = jobuser_lock(p, p->uid[i]);
 

@@ -41,10 +41,9 @@ static void put_escaped(char *buf, size_t *at, const char *s, size_t len)
 }
 
 char *logchunk_copy_text(long long id, long first, const struct store_line *v, long n,
-			 size_t *len, long *chunks)
+			 size_t *len)
 {
 	size_t cap = 0, at = 0;
-	long rows = 0;
 	char *buf;
 
 	/* at worst every line its own chunk, every byte escaped, every separator \n */
@@ -53,7 +52,7 @@ char *logchunk_copy_text(long long id, long first, const struct store_line *v, l
 	buf = malloc(cap + 1);
 	if (!buf)
 		return NULL;
-	for (long i = 0, take; i < n; i += take, rows++) {
+	for (long i = 0, take; i < n; i += take) {
 		take = logchunk_take(v + i, n - i);
 		at += (size_t)snprintf(buf + at, cap + 1 - at, "%lld\t%ld\t%ld\t", id, first + i,
 				       take);
@@ -68,7 +67,5 @@ char *logchunk_copy_text(long long id, long first, const struct store_line *v, l
 	}
 	buf[at] = '\0';
 	*len = at;
-	if (chunks)
-		*chunks = rows;
 	return buf;
 }

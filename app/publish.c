@@ -79,12 +79,6 @@ static bool wake(struct pub *p, const char *ch, const char *body)
 	return false;
 }
 
-static const char *json_text(json_object *o)
-{
-	return json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-					      JSON_C_TO_STRING_NOSLASHESCAPE);
-}
-
 /* POST json to `where` for job's event channel; takes json. */
 static void post_event(struct pub *p, const char *where, long long job, json_object *json)
 {
@@ -92,7 +86,7 @@ static void post_event(struct pub *p, const char *where, long long job, json_obj
 
 	push_events_channel(ch, sizeof ch, job);
 	if (json)
-		post(p, where, ch, json_text(json));
+		post(p, where, ch, http_json_text(json));
 	json_object_put(json);
 }
 
@@ -112,10 +106,8 @@ static void wake_job(struct pub *p, const struct push_note *n)
 		wake(p, ch, NULL);
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "id", json_object_new_int64(j.id));
-	json_object_object_add(o, "state", json_object_new_string(j.state));
-	wake(p, ch, j.visible ? json_text(o) : NULL);
+	o = push_state_json(j.id, j.state);
+	wake(p, ch, j.visible ? http_json_text(o) : NULL);
 	post_event(p, "pub-state", n->job, o);
 }
 

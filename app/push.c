@@ -176,6 +176,15 @@ int push_note_channel(const struct push_note *n, char *buf, size_t len)
 	return -1;
 }
 
+json_object *push_state_json(long long id, const char *state)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	json_object_object_add(o, "state", json_object_new_string(state));
+	return o;
+}
+
 int push_statement_left(const char *state, const char *out[4])
 {
 	static const struct {

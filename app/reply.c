@@ -181,10 +181,8 @@ void reply_page(struct http_req *r, int from, long total, json_object *items)
 
 void reply_state(struct http_req *r, long long id, const char *state)
 {
-	json_object *o = json_object_new_object();
+	json_object *o = push_state_json(id, state);
 
-	json_object_object_add(o, "id", json_object_new_int64(id));
-	json_object_object_add(o, "state", json_object_new_string(state));
 	http_send_json(r, 200, o, NULL);
 	json_object_put(o);
 }

@@ -519,7 +519,7 @@ static enum store_rc copy_lines(struct store *s, long long id, long first,
 				const struct store_line *v, long n)
 {
 	size_t len;
-	char *text = logchunk_copy_text(id, first, v, n, &len, NULL);
+	char *text = logchunk_copy_text(id, first, v, n, &len);
 	int rc;
 
 	if (!text) {

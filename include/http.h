@@ -84,6 +84,10 @@ void http_send_accel(struct http_req *r, const char *uri);
  * ownership of body. */
 void http_send_json(struct http_req *r, int status, json_object *body, const char *headers);
 
+/* The text every JSON answer is sent as (owned by o): what a client reads byte for
+ * byte, whether a worker sends it or nginx passes on a wake-up carrying it (push.h). */
+const char *http_json_text(json_object *o);
+
 /* The same with a body that is JSON text already (e.g. built by PostgreSQL). */
 void http_send_json_text(struct http_req *r, int status, const char *text, const char *headers);
 

@@ -28,9 +28,9 @@ long logchunk_take(const struct store_line *v, long n);
  * first: one row "id TAB first_line TAB line_count TAB lines NL" per chunk, the lines
  * joined by a newline written \n, their backslashes, newlines, carriage returns and
  * tabs escaped.  Columns in the order of sql/015's batch_log_chunk (batch_id, first_line,
- * line_count, lines).  Sets *len (and *chunks, when not NULL, to the rows' count);
- * a malloc'd string, "" for n 0; NULL when memory ran out. */
+ * line_count, lines): a row per raw newline.  Sets *len; a malloc'd string, "" for
+ * n 0; NULL when memory ran out. */
 char *logchunk_copy_text(long long id, long first, const struct store_line *v, long n,
-			 size_t *len, long *chunks);
+			 size_t *len);
 
 #endif

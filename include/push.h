@@ -35,6 +35,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <json-c/json.h>
+
 #define PUSH_CHANNEL_MAX 64
 #define PUSH_WAIT_MAX_S 300         /* tacitus.push.wait-max at most */
 #define PUSH_URI_MAX 4096
@@ -61,6 +63,10 @@ int push_job_channel(char *buf, size_t len, long long id, long seq);
 /* A statement's channel: session id, statement id and the state read ("t4.0.running"). */
 int push_statement_channel(char *buf, size_t len, long long session, int stmt,
 			   const char *state);
+
+/* The answer of GET /batches/{id}/state and /sessions/{id}/state, {"id", "state"}: a
+ * worker's (reply_state) and the one a job's wake-up carries (publish.h) alike. */
+json_object *push_state_json(long long id, const char *state);
 
 /* A publisher that may have missed notifications (it took the lock of another whose
  * connection died, its own connection came back, or nginx refused a wake-up) wakes
