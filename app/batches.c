@@ -189,14 +189,16 @@ static void batch_create(struct call *k)
 	reqbody_free(&q);
 }
 
-/* GET /batches/{key}/state?wait=N&since=STATE: true when answered (push.h). */
+/* GET /batches/{key}/state?wait=N&since=STATE or ?until=end: true when answered
+ * (push.h). */
 static bool wait_state(struct call *k, const struct store_batch *b)
 {
-	char ch[PUSH_CHANNEL_MAX], path[PUSH_URI_MAX];
+	char ch[PUSH_CHANNEL_MAX], end[PUSH_CHANNEL_MAX], path[PUSH_URI_MAX];
 
 	push_job_channel(ch, sizeof ch, b->id, b->push_seq);
+	push_end_channel(end, sizeof end, b->id);
 	snprintf(path, sizeof path, "/batches/%lld/state", b->id);
-	return reply_wait(k, PUSH_BATCH, b->state, ch, path);
+	return reply_wait(k, PUSH_BATCH, b->state, ch, end, path);
 }
 
 /* GET /batches/{key} (state: only /state). */

@@ -120,6 +120,12 @@ void livy_list_window(long total, long from, long size, long *first, long *count
 	*count = hi > lo ? hi - lo : 0;
 }
 
+bool livy_state_ended(const char *state)
+{
+	return state && (!strcmp(state, "success") || !strcmp(state, "dead") ||
+			 !strcmp(state, "killed"));
+}
+
 bool livy_name_valid(const char *name)
 {
 	for (const char *p = name; *p; p++)

@@ -3,6 +3,7 @@
 #include "publish.h"
 #include "http.h"
 #include "httpout.h"
+#include "livy.h"
 #include "log.h"
 #include "push.h"
 #include "config.h"
@@ -44,6 +45,8 @@ struct pub {
 	long retain_s;              /* livy.server.session.state-retain.sec: what GET shows */
 	bool failing;               /* the last post was refused (logged once) */
 	bool missed;                /* a wake-up was not posted: catch up once posts go */
+	time_t posted_at;           /* when every change was last known posted (push.h's
+				       push_catchup_window) */
 };
 
 /* POST body (JSON; NULL: none, a "look again") to nginx's publisher location `where`
@@ -90,6 +93,20 @@ static void post_event(struct pub *p, const char *where, long long job, json_obj
 	json_object_put(json);
 }
 
+/* The waits for the end of job (j read now; answer its GET .../state's text): woken
+ * with the answer when its state is final, with a "look again" when GET no longer
+ * shows it (DELETEd: a worker says 404); else left waiting. */
+static void wake_end(struct pub *p, long long job, const struct store_push_job *j,
+		     const char *answer)
+{
+	char ch[PUSH_CHANNEL_MAX];
+
+	if ((j->visible && !livy_state_ended(j->state)) ||
+	    push_end_channel(ch, sizeof ch, job) < 0)
+		return;
+	wake(p, ch, j->visible ? answer : NULL);
+}
+
 /* A job's change (n): its waits get the answer of GET .../state now, {"id", "state"}
  * (a session's, for a driver), the same for every user who may see the job; a job
  * the API does not show, or one that cannot be read, gets a "look again" that hands
@@ -98,16 +115,21 @@ static void wake_job(struct pub *p, const struct push_note *n)
 {
 	char ch[PUSH_CHANNEL_MAX];
 	struct store_push_job j;
+	enum store_rc rc;
 	json_object *o;
 
 	if (push_note_channel(n, ch, sizeof ch) < 0)
 		return;
-	if (store_push_job(p->s, n->job, p->retain_s, &j) != STORE_OK) {
+	rc = store_push_job(p->s, n->job, p->retain_s, &j);
+	if (rc != STORE_OK) {
 		wake(p, ch, NULL);
+		/* an end not read: the catch-up wakes the end's waits once it can read */
+		p->missed = p->missed || rc == STORE_ERROR;
 		return;
 	}
 	o = push_state_json(j.id, j.state);
 	wake(p, ch, j.visible ? http_json_text(o) : NULL);
+	wake_end(p, n->job, &j, http_json_text(o));
 	post_event(p, "pub-state", n->job, o);
 }
 
@@ -178,6 +200,8 @@ static void wake_left(const struct store_push_recent *r, void *arg)
 		     v < r->seq && !c->stopped; v++)
 			if (push_job_channel(ch, sizeof ch, r->id, v) == 0)
 				c->stopped = !wake(c->p, ch, NULL);
+		if (r->finished && !c->stopped && push_end_channel(ch, sizeof ch, r->id) == 0)
+			c->stopped = !wake(c->p, ch, NULL);
 		c->jobs++;
 		return;
 	}
@@ -193,11 +217,12 @@ static void wake_left(const struct store_push_recent *r, void *arg)
 static bool catch_up(struct pub *p)
 {
 	struct catch_up c = {.p = p};
+	long window = push_catchup_window(time(NULL), p->posted_at);
 
-	if (store_push_recent(p->s, PUSH_WAIT_MAX_S, wake_left, &c) != STORE_OK || c.stopped)
+	if (store_push_recent(p->s, window, wake_left, &c) != STORE_OK || c.stopped)
 		return false;
-	log_info("push: woke the waits that may have missed a change (%d jobs, %d statements)",
-		 c.jobs, c.statements);
+	log_info("push: woke the waits that may have missed a change (%d jobs, %d statements; "
+		 "jobs finished in the last %ld s)", c.jobs, c.statements, window);
 	return true;
 }
 
@@ -214,7 +239,8 @@ static int publish_notes(struct pub *p, bool mine)
 	return rc;
 }
 
-/* Hold this nginx's publisher lock if it is free; true while held. */
+/* Hold this nginx's publisher lock if it is free; true while held.  Another
+ * publisher holding it posts every change now (p->posted_at). */
 static bool hold(struct pub *p, const char *key, const char *socket_path, bool mine)
 {
 	enum store_rc held = store_hold_publisher(p->s, key);
@@ -223,6 +249,8 @@ static bool hold(struct pub *p, const char *key, const char *socket_path, bool m
 		log_info("push: publishing to the nginx at %s", socket_path);
 	else if (held == STORE_DUPLICATE && mine)
 		log_info("push: another instance's publisher posts to this nginx");
+	if (held == STORE_DUPLICATE)
+		p->posted_at = time(NULL);
 	return held == STORE_OK;
 }
 
@@ -230,7 +258,7 @@ int publish_main(const struct cfg *c, const char *instance, const char *socket_p
 {
 	struct sigaction sa;
 	char app[APP_MAX];
-	struct pub p = {.retain_s = c->state_retain_sec, .missed = true};
+	struct pub p = {.retain_s = c->state_retain_sec, .missed = true, .posted_at = time(NULL)};
 	bool mine = false;
 	unsigned long session = 0;
 	time_t tried = 0;
@@ -275,6 +303,8 @@ int publish_main(const struct cfg *c, const char *instance, const char *socket_p
 			p.missed = false;
 			p.missed = !catch_up(&p) || p.missed;
 		}
+		if (mine && !p.missed)
+			p.posted_at = time(NULL);
 		/* what libpq read already is published without waiting for more; a broken
 		 * connection is mended by store_ensure, which LISTENs again */
 		pf.fd = store_socket(p.s);

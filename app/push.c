@@ -1,6 +1,7 @@
 /* push.c - waiting clients: the rules of a wait and the names it meets a change at
  * (push.h). */
 #include "push.h"
+#include "livy.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -9,8 +10,7 @@
 #include <string.h>
 
 #define WAIT_DIGITS 9               /* wait=999999999 at most is read (then capped) */
-#define BUCKET_EXACT 60             /* each second up to here, then every BUCKET_STEP */
-#define BUCKET_STEP 30
+#define CATCHUP_MIN_S 300           /* the catch-up's window at least (push.h) */
 
 /* Livy's SessionState names (batches and sessions) and statement states. */
 static const char *const job_states[] = {
@@ -64,14 +64,58 @@ int push_wait_secs(enum push_what w, const char *wait, const char *since, const 
 	return 0;
 }
 
+int push_end_secs(enum push_what w, const char *until, const char *wait, const char *since,
+		  const char *state, long long cap_ms, long *secs, char *msg, size_t len)
+{
+	long asked = cap_ms / 1000;
+
+	*secs = 0;
+	if (strcmp(until, "end")) {
+		snprintf(msg, len, "until takes one value, end (until=end), not '%.40s'", until);
+		return -1;
+	}
+	if (w == PUSH_STATEMENT) {
+		snprintf(msg, len, "until=end waits for a batch's or a session's end: "
+			 "a statement's state is waited for with wait and since");
+		return -1;
+	}
+	if (since) {
+		snprintf(msg, len, "until=end waits for the end, whatever the state: "
+			 "leave since out");
+		return -1;
+	}
+	if (wait && parse_wait(wait, &asked) < 0) {
+		snprintf(msg, len, "wait must be a whole number of seconds, e.g. wait=30, not '%.40s'",
+			 wait);
+		return -1;
+	}
+	if (!state || livy_state_ended(state) || cap_ms < 1000)
+		return 0;
+	*secs = asked < cap_ms / 1000 ? asked : (long)(cap_ms / 1000);
+	return 0;
+}
+
+/* The lengths nginx holds a wait for (app/stack.sh writes a place for each): up to
+ * `upto` seconds, every `step`. */
+static const struct {
+	long upto, step;
+} buckets[] = {{60, 1}, {300, 30}, {3600, 300}, {PUSH_WAIT_MAX_S, 3600}};
+
 long push_bucket(long secs)
 {
 	if (secs < 1)
 		return 1;
-	if (secs <= BUCKET_EXACT)
-		return secs;
-	secs -= secs % BUCKET_STEP;
-	return secs > PUSH_WAIT_MAX_S ? PUSH_WAIT_MAX_S : secs;
+	for (size_t i = 0; i < sizeof buckets / sizeof buckets[0]; i++)
+		if (secs <= buckets[i].upto)
+			return secs - secs % buckets[i].step;
+	return PUSH_WAIT_MAX_S;
+}
+
+long push_catchup_window(long long now, long long posted_at)
+{
+	long long w = (now > posted_at ? now - posted_at : 0) + CATCHUP_MIN_S;
+
+	return w > PUSH_WAIT_MAX_S ? PUSH_WAIT_MAX_S : (long)w;
 }
 
 static int fits(int n, size_t len)
@@ -82,6 +126,11 @@ static int fits(int n, size_t len)
 int push_job_channel(char *buf, size_t len, long long id, long seq)
 {
 	return fits(snprintf(buf, len, "j%lld.%ld", id, seq), len);
+}
+
+int push_end_channel(char *buf, size_t len, long long id)
+{
+	return fits(snprintf(buf, len, "j%lld.end", id), len);
 }
 
 int push_statement_channel(char *buf, size_t len, long long session, int stmt,

@@ -33,27 +33,33 @@ int reply_query(struct http_req *r, const char *name, char *buf, size_t len, con
 }
 
 bool reply_wait(struct call *k, enum push_what w, const char *state, const char *channel,
-		const char *path)
+		const char *end, const char *path)
 {
-	char wbuf[QUERY_VALUE_MAX], sbuf[QUERY_VALUE_MAX], msg[WAIT_MSG_MAX];
-	const char *wait, *since;
+	char wbuf[QUERY_VALUE_MAX], sbuf[QUERY_VALUE_MAX], ubuf[QUERY_VALUE_MAX];
+	char msg[WAIT_MSG_MAX];
+	const char *wait, *since, *until;
+	long long cap = k->c->push_wait_max_ms;
 	long secs;
+	int rc;
 
 	if (k->r->waited)
 		return false;
 	if (reply_query(k->r, "wait", wbuf, sizeof wbuf, &wait) < 0 ||
-	    reply_query(k->r, "since", sbuf, sizeof sbuf, &since) < 0)
+	    reply_query(k->r, "since", sbuf, sizeof sbuf, &since) < 0 ||
+	    reply_query(k->r, "until", ubuf, sizeof ubuf, &until) < 0)
 		return true;
-	if (!wait && !since)
+	if (!wait && !since && !until)
 		return false;
-	if (push_wait_secs(w, wait, since, state, k->c->push_wait_max_ms, &secs, msg,
-			   sizeof msg) < 0) {
+	rc = until ? push_end_secs(end ? w : PUSH_STATEMENT, until, wait, since, state, cap,
+				   &secs, msg, sizeof msg)
+		   : push_wait_secs(w, wait, since, state, cap, &secs, msg, sizeof msg);
+	if (rc < 0) {
 		http_send_msg(k->r, 400, NULL, "%s", msg);
 		return true;
 	}
 	if (!secs)
 		return false;
-	if (!reply_hand_over(k, secs, channel, path))
+	if (!reply_hand_over(k, secs, until ? end : channel, path))
 		http_send_msg(k->r, 400, NULL, "The query is too long to wait with");
 	return true;
 }

@@ -252,14 +252,16 @@ static void statements(struct call *k, const struct store_session *x)
 		(post ? stmt_create : stmt_list)(k, x);
 }
 
-/* GET /sessions/{id}/state?wait=N&since=STATE: true when answered (push.h). */
+/* GET /sessions/{id}/state?wait=N&since=STATE or ?until=end: true when answered
+ * (push.h). */
 static bool wait_state(struct call *k, const struct store_session *x)
 {
-	char ch[PUSH_CHANNEL_MAX], path[PUSH_URI_MAX];
+	char ch[PUSH_CHANNEL_MAX], end[PUSH_CHANNEL_MAX], path[PUSH_URI_MAX];
 
 	push_job_channel(ch, sizeof ch, x->driver_id, x->push_seq);
+	push_end_channel(end, sizeof end, x->driver_id);
 	snprintf(path, sizeof path, "/sessions/%lld/state", x->id);
-	return reply_wait(k, PUSH_SESSION, x->state, ch, path);
+	return reply_wait(k, PUSH_SESSION, x->state, ch, end, path);
 }
 
 /* /sessions/{id}/...: method and rights, then the handler. */

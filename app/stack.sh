@@ -372,9 +372,10 @@ nginx_start() {
 		upstreams="$upstreams    server unix:$VAR/run/app-$i.sock max_fails=1 fail_timeout=2s;\\n"
 		i=$((i + 1))
 	done
-	# the waits' places (include/push.h's push_bucket): each second to 60, then every 30 s to 300
+	# the waits' places (include/push.h's push_bucket): each second to 60, then every
+	# 30 s to 5 min, every 5 min to an hour, every hour to a day (102 places)
 	waits=""
-	for t in $(seq 1 60) $(seq 90 30 300); do
+	for t in $(seq 1 60) $(seq 90 30 300) $(seq 600 300 3600) $(seq 7200 3600 86400); do
 		waits="$waits            location /_wait/$t/ { internal; proxy_pass http://unix:$VAR/run/push.sock; proxy_read_timeout ${t}s; }\\n"
 	done
 	# file descriptors: as many as the system lets nginx have, up to 65536 (three a

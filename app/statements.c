@@ -219,7 +219,7 @@ static bool wait_statement(struct call *k, const struct store_session *x,
 
 	push_statement_channel(ch, sizeof ch, x->id, st->id, st->state);
 	snprintf(path, sizeof path, "/sessions/%lld/statements/%d", x->id, st->id);
-	return reply_wait(k, PUSH_STATEMENT, st->state, ch, path);
+	return reply_wait(k, PUSH_STATEMENT, st->state, ch, NULL, path);
 }
 
 void stmt_get(struct call *k, const struct store_session *x, int n)

@@ -361,10 +361,10 @@ enum store_rc store_push_recent(struct store *s, long window_s,
 	r = store_run(s, "push catch-up",
 		"WITH j AS (SELECT id FROM batch WHERE finished_at IS NULL "
 		"UNION SELECT id FROM batch WHERE finished_at > now() - make_interval(secs => $1::int)) "
-		"SELECT 'j', b.id, b.push_seq, NULL FROM j JOIN batch b USING (id) "
-		"WHERE b.push_seq > 0 "
+		"SELECT 'j', b.id, b.push_seq, NULL, b.finished_at IS NOT NULL "
+		"FROM j JOIN batch b USING (id) WHERE b.push_seq > 0 "
 		"UNION ALL "
-		"SELECT 't', t.session_id, t.id, t.state FROM j JOIN session s ON s.driver_id = j.id "
+		"SELECT 't', t.session_id, t.id, t.state, false FROM j JOIN session s ON s.driver_id = j.id "
 		"JOIN statement t ON t.session_id = s.id WHERE t.state <> 'waiting'", 1, p);
 	if (!r)
 		return STORE_ERROR;
@@ -374,6 +374,7 @@ enum store_rc store_push_recent(struct store *s, long window_s,
 			.id = atoll(PQgetvalue(r, i, 1)),
 			.seq = atol(PQgetvalue(r, i, 2)),
 			.state = PQgetvalue(r, i, 3),
+			.finished = PQgetvalue(r, i, 4)[0] == 't',
 		};
 		fn(&x, arg);
 	}

@@ -33,6 +33,12 @@ void livy_log_window(long total, bool has_from, long from, long size,
  * `total` items.  Sets *first and *count (count 0 when empty). */
 void livy_list_window(long total, long from, long size, long *first, long *count);
 
+/* A job's state that never changes again, as GET .../state shows it: a batch's
+ * success, dead or killed, a session's dead (its driver ended; a session in "error"
+ * still runs statements).  The same rule as the store's: a job is finished (its
+ * finished_at set) exactly when it takes one of these (app/store_job.c). */
+bool livy_state_ended(const char *state);
+
 /* A session or batch name is valid unless it is empty or all digits. */
 bool livy_name_valid(const char *name);
 

@@ -8,6 +8,11 @@
  * absent, when the state differs from since, when N is 0 or when waits are off;
  * else when the state changes; else after N seconds (at most wait-max), with the
  * state then.  A client that sends neither (every Livy client) sees no change.
+ * GET /batches/{id}/state and /sessions/{id}/state also take until=end: the answer
+ * comes when the job's state is final (livy_state_ended: a batch's success, dead or
+ * killed, a session's dead), at once when it is already, else when the job ends or
+ * after wait=N seconds (wait-max when wait is absent, at most wait-max) with the
+ * state then; so one request waits for a whole job of up to wait-max.
  *
  * How: the worker checks the request as for a plain GET (access included), reads
  * the state and, when the client is to wait, answers nginx with
@@ -23,6 +28,11 @@
  * gives to the client; any other message (a statement's, a job GET does not show)
  * says "look again" and, like a wait that runs out, hands the request back to a
  * worker flagged as waited (it never waits twice), which answers it as a plain GET.
+ * A wait for the end is held on the job's end channel (push_end_channel), to which
+ * the publisher posts the job's answer when it changes to a final state (and a "look
+ * again" when the job is DELETEd or no longer shown): kept for late subscribers as a
+ * version's wake-up is.  nginx answers the waits it holds when it reloads or stops
+ * (its old workers' waits go back to a worker, nginx/nginx.conf.in).
  *
  * GET /batches/{id}/events and /sessions/{id}/events (Accept: text/event-stream,
  * the rights of /log) stream a job's changes: the worker checks the request, then
@@ -38,7 +48,7 @@
 #include <json-c/json.h>
 
 #define PUSH_CHANNEL_MAX 64
-#define PUSH_WAIT_MAX_S 300         /* tacitus.push.wait-max at most */
+#define PUSH_WAIT_MAX_S 86400       /* tacitus.push.wait-max at most: a day */
 #define PUSH_URI_MAX 4096
 
 /* What a client waits on: its state names are Livy's. */
@@ -51,14 +61,28 @@ enum push_what { PUSH_BATCH, PUSH_SESSION, PUSH_STATEMENT };
 int push_wait_secs(enum push_what w, const char *wait, const char *since, const char *state,
 		   long long cap_ms, long *secs, char *msg, size_t len);
 
+/* The seconds a client that asks until=end is to wait, from the decoded query values
+ * until (not NULL), wait and since (NULL when absent), the state read now and the cap
+ * in ms (0: waits are off): sets *secs (0: answer at once, as when the state is final
+ * already, waits are off or wait is 0); without wait, the cap.  Returns -1 with a
+ * message for a 400 in msg when until is not "end", w is a statement, since is given
+ * too or wait is not a whole number of seconds. */
+int push_end_secs(enum push_what w, const char *until, const char *wait, const char *since,
+		  const char *state, long long cap_ms, long *secs, char *msg, size_t len);
+
 /* The seconds nginx holds a client asked to wait secs (1 .. PUSH_WAIT_MAX_S): nginx
- * has a place for each of 1 to 60 and for every 30 s after it up to
- * PUSH_WAIT_MAX_S (app/stack.sh writes them); a longer wait is cut to the one below. */
+ * has a place for each of 1 to 60 s, then every 30 s to 5 min, every 5 min to an
+ * hour, every hour to PUSH_WAIT_MAX_S (app/stack.sh writes the same 102); a wait in
+ * between is cut to the place below. */
 long push_bucket(long secs);
 
 /* A job's channel: its id (a batch, or a session's driver) and the push_seq read
  * with its state ("j12.3").  Returns 0, or -1 when buf is too small. */
 int push_job_channel(char *buf, size_t len, long long id, long seq);
+
+/* A job's end channel ("j12.end"; id as push_job_channel's): the waits for its end
+ * (until=end) are held there.  Returns 0, or -1 when buf is too small. */
+int push_end_channel(char *buf, size_t len, long long id);
 
 /* A statement's channel: session id, statement id and the state read ("t4.0.running"). */
 int push_statement_channel(char *buf, size_t len, long long session, int stmt,
@@ -71,13 +95,22 @@ json_object *push_state_json(long long id, const char *state);
 /* A publisher that may have missed notifications (it took the lock of another whose
  * connection died, its own connection came back, or nginx refused a wake-up) wakes
  * the waits that may have missed one, with a "look again": for each job unfinished
- * or finished within PUSH_WAIT_MAX_S, the channels of its PUSH_CATCHUP_VERSIONS
- * versions before the one it has now; for each statement of such a job's session,
- * the channels of the states it has left.  A wait on a version or a state left
- * behind is always due an answer, so these wake-ups wake no wait early.  Not woken:
- * a wait on an older version, or on a job finished long before its DELETE; those
- * are answered when they run out. */
+ * or finished within push_catchup_window, the channels of its PUSH_CATCHUP_VERSIONS
+ * versions before the one it has now, and a finished one's end channel; for each
+ * statement of such a job's session, the channels of the states it has left.  A wait
+ * on a version or a state left behind, or for the end of a finished job, is always
+ * due an answer, so these wake-ups wake no wait early.  Not woken: a wait on an older
+ * version, or on a job finished long before its DELETE; those are answered when they
+ * run out. */
 #define PUSH_CATCHUP_VERSIONS 4
+
+/* The catch-up's window in seconds: the jobs that finished within it are woken.  A
+ * job that finished while somebody posted had its waits woken then, so the window
+ * covers the time since posted_at, when this publisher last knew that every change
+ * was posted (its own posts went, or another publisher held the lock), and 5 minutes
+ * more (a holder that died unseen); at most PUSH_WAIT_MAX_S.  Times in seconds of the
+ * same clock.  A long wait-max thus costs the catch-up nothing while posts go. */
+long push_catchup_window(long long now, long long posted_at);
 
 /* The states a statement now in `state` has left behind, in out (NULL-terminated, 3
  * at most): its states never come back, so a wait since any of them is due.

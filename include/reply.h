@@ -64,14 +64,16 @@ int reply_query_size(struct http_req *r, int dflt, int max, bool neg_is_max, int
  * answering 400. */
 int reply_check_key(struct http_req *r, const char *key);
 
-/* A wait=N&since=STATE the request asks for (push.h), on what the handler read:
- * its state, the channel of the version read, and the route that answers it after
- * the wait (rebuilt from ids, e.g. "/batches/12/state").  Returns true when it
- * answered: a 400 for a bad wait or since, or the hand-over to nginx that holds the
- * client; false when the handler answers now (no wait asked, the state differs,
- * waits are off, or the request comes back from its wait). */
+/* A wait=N&since=STATE or until=end[&wait=N] the request asks for (push.h), on what
+ * the handler read: its state, the channel of the version read, the job's end channel
+ * (push_end_channel; NULL where until is not taken: a statement), and the route that
+ * answers it after the wait (rebuilt from ids, e.g. "/batches/12/state").  Returns
+ * true when it answered: a 400 for a bad wait, since or until, or the hand-over to
+ * nginx that holds the client; false when the handler answers now (no wait asked,
+ * the state differs or is final, waits are off, or the request comes back from its
+ * wait). */
 bool reply_wait(struct call *k, enum push_what w, const char *state, const char *channel,
-		const char *path);
+		const char *end, const char *path);
 
 /* Hand the client over to nginx to wait up to secs on channel, then come back to a
  * worker as path with the request's own query (push_wait_uri).  false, with nothing

@@ -472,7 +472,8 @@ enum store_rc store_push_job(struct store *s, long long job, long retain_s,
 
 /* What a publisher that may have missed notifications wakes (push.h's catch-up):
  * each job (a batch or a session's driver) changed at least once and unfinished, or
- * finished within the last window_s seconds, with its push_seq now ('j', id, seq);
+ * finished within the last window_s seconds, with its push_seq now and whether it
+ * is finished ('j', id, seq, finished);
  * each statement that left "waiting", of a session whose driver is unfinished or
  * finished within window_s, with its state ('t', session, statement, state).  Found
  * through indexes, whatever the history's size.  fn is called once for each.
@@ -482,6 +483,7 @@ struct store_push_recent {
 	long long id;               /* j: the job; t: the session */
 	long seq;                   /* j: push_seq; t: the statement */
 	const char *state;          /* t: its state */
+	bool finished;              /* j: its driver ended (finished_at set) */
 };
 enum store_rc store_push_recent(struct store *s, long window_s,
 				void (*fn)(const struct store_push_recent *r, void *arg), void *arg);

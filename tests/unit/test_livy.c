@@ -119,6 +119,13 @@ void test_livy(void)
 	CHECK(livy_parse_time_ms("-5s", &ms, msg, sizeof msg) == -1);
 	CHECK_STR(msg, "Invalid value: -5");
 
+	/* a job's final states: a session in error still runs statements */
+	CHECK(livy_state_ended("success") && livy_state_ended("dead") && livy_state_ended("killed"));
+	CHECK(!livy_state_ended("starting") && !livy_state_ended("running"));
+	CHECK(!livy_state_ended("idle") && !livy_state_ended("busy") && !livy_state_ended("error"));
+	CHECK(!livy_state_ended("shutting_down") && !livy_state_ended("") && !livy_state_ended(NULL));
+	CHECK(!livy_state_ended("Success"));
+
 	CHECK(livy_name_valid("nightly"));
 	CHECK(livy_name_valid("job1"));
 	CHECK(!livy_name_valid("123"));

@@ -68,8 +68,68 @@ static void test_wait_secs(void)
 	refused(PUSH_STATEMENT, NULL, "idle", "statement state");  /* checked even without wait */
 }
 
+#define ends(...) ends_at(UNIT_HERE, __VA_ARGS__)
+
+/* until=end (with wait when not NULL) on state: answered after want seconds (0: at once). */
+static void ends_at(struct unit_at at, enum push_what w, const char *wait, const char *state,
+		    long long cap, long want)
+{
+	char msg[200] = "";
+	long secs = -1;
+
+	at.label = state;
+	if (!CHECK_AT(at, push_end_secs(w, "end", wait, NULL, state, cap, &secs, msg, sizeof msg)
+		      == 0))
+		unit_note(at, "message: %s", msg);
+	if (!CHECK_AT(at, secs == want))
+		unit_note(at, "got %ld seconds, want %ld", secs, want);
+}
+
+#define end_refused(...) end_refused_at(UNIT_HERE, __VA_ARGS__)
+
+static void end_refused_at(struct unit_at at, enum push_what w, const char *until,
+			   const char *wait, const char *since, const char *words)
+{
+	char msg[200] = "";
+	long secs = -1;
+
+	at.label = until;
+	CHECK_AT(at, push_end_secs(w, until, wait, since, "running", CAP, &secs, msg, sizeof msg)
+		 == -1);
+	CHECK_AT(at, secs == 0);
+	if (!CHECK_AT(at, strstr(msg, words) != NULL))
+		unit_note(at, "message: %s", msg);
+}
+
+static void test_end_secs(void)
+{
+	ends(PUSH_BATCH, NULL, "starting", CAP, 60);        /* no wait: the cap */
+	ends(PUSH_BATCH, NULL, "running", 86400000LL, 86400);
+	ends(PUSH_BATCH, "30", "running", CAP, 30);
+	ends(PUSH_BATCH, "600", "running", CAP, 60);        /* capped */
+	ends(PUSH_BATCH, "0", "running", CAP, 0);
+	ends(PUSH_BATCH, NULL, "success", CAP, 0);          /* final already: at once */
+	ends(PUSH_BATCH, "30", "dead", CAP, 0);
+	ends(PUSH_BATCH, NULL, "killed", CAP, 0);
+	ends(PUSH_BATCH, NULL, "running", 0, 0);            /* waits off */
+	ends(PUSH_SESSION, NULL, "idle", CAP, 60);
+	ends(PUSH_SESSION, NULL, "error", CAP, 60);         /* a session in error still runs */
+	ends(PUSH_SESSION, NULL, "shutting_down", CAP, 60);
+	ends(PUSH_SESSION, NULL, "dead", CAP, 0);
+	end_refused(PUSH_BATCH, "End", NULL, NULL, "until takes one value, end");
+	end_refused(PUSH_BATCH, "", NULL, NULL, "until takes one value, end");
+	end_refused(PUSH_BATCH, "success", NULL, NULL, "not 'success'");
+	end_refused(PUSH_BATCH, "end", "1.5", NULL, "whole number");
+	end_refused(PUSH_BATCH, "end", "-1", NULL, "whole number");
+	end_refused(PUSH_BATCH, "end", NULL, "running", "leave since out");
+	end_refused(PUSH_SESSION, "end", "5", "idle", "leave since out");
+	end_refused(PUSH_STATEMENT, "end", NULL, NULL, "a statement's state");
+}
+
 static void test_buckets(void)
 {
+	long places = 0, bad = 0;
+
 	CHECK(push_bucket(1) == 1);
 	CHECK(push_bucket(0) == 1);
 	CHECK(push_bucket(59) == 59);
@@ -79,7 +139,35 @@ static void test_buckets(void)
 	CHECK(push_bucket(90) == 90);
 	CHECK(push_bucket(299) == 270);
 	CHECK(push_bucket(300) == 300);
+	CHECK(push_bucket(301) == 300);
+	CHECK(push_bucket(599) == 300);
+	CHECK(push_bucket(600) == 600);
+	CHECK(push_bucket(3599) == 3300);
+	CHECK(push_bucket(3600) == 3600);
+	CHECK(push_bucket(7199) == 3600);
+	CHECK(push_bucket(7200) == 7200);
+	CHECK(push_bucket(86399) == 82800);
+	CHECK(push_bucket(86400) == 86400);
 	CHECK(push_bucket(100000) == PUSH_WAIT_MAX_S);
+	/* a bucket is a place nginx has, never longer than asked: as many places as
+	 * app/stack.sh writes */
+	for (long t = 1; t <= PUSH_WAIT_MAX_S && !bad; t++) {
+		long b = push_bucket(t);
+
+		places += b == t;
+		bad = b > t || push_bucket(b) != b ? t : 0;
+	}
+	if (!CHECK(bad == 0))
+		unit_note(UNIT_HERE, "push_bucket(%ld) = %ld", bad, push_bucket(bad));
+	CHECK(places == 102);
+}
+
+static void test_catchup_window(void)
+{
+	CHECK(push_catchup_window(1000, 1000) == 300);      /* posts go: 5 minutes */
+	CHECK(push_catchup_window(1000, 1005) == 300);      /* a clock step back */
+	CHECK(push_catchup_window(5000, 1000) == 4300);     /* away for 4000 s */
+	CHECK(push_catchup_window(1000000, 0) == PUSH_WAIT_MAX_S);
 }
 
 #define note(...) note_at(UNIT_HERE, __VA_ARGS__)
@@ -112,6 +200,11 @@ static void test_channels(void)
 	CHECK(push_statement_channel(ch, sizeof ch, 4, 0, "running") == 0);
 	CHECK_STR(ch, "t4.0.running");
 	CHECK(push_job_channel(small, sizeof small, 123456, 7) == -1);
+	CHECK(push_end_channel(ch, sizeof ch, 12) == 0);
+	CHECK_STR(ch, "j12.end");
+	CHECK(push_end_channel(ch, sizeof ch, -4) == 0);
+	CHECK_STR(ch, "j-4.end");
+	CHECK(push_end_channel(small, sizeof small, 1234) == -1);
 	/* what a notification names is what a read of the version before it names */
 	note("j 12 3", "j12.3");
 	note("j -4 0", "j-4.0");
@@ -166,6 +259,8 @@ static void test_uri(void)
 	CHECK_STR(u, "/_wait/30/j12.3/batches/12/state?wait=30&since=running");
 	CHECK(push_wait_uri(u, sizeof u, 75, "t4.0.running", "/sessions/4/statements/0", "") == 0);
 	CHECK_STR(u, "/_wait/60/t4.0.running/sessions/4/statements/0");
+	CHECK(push_wait_uri(u, sizeof u, 7000, "j12.end", "/batches/12/state", "until=end") == 0);
+	CHECK_STR(u, "/_wait/3600/j12.end/batches/12/state?until=end");
 	CHECK(push_wait_uri(u, sizeof u, 5, "j1.0", "/batches/1/state", "a=b\r\nX: y") == -1);
 	CHECK(push_wait_uri(u, sizeof u, 5, "j1.0", "/batches/1/state", "a b") == -1);
 	CHECK(push_wait_uri(small, sizeof small, 5, "j1.0", "/batches/1/state", "") == -1);
@@ -204,7 +299,9 @@ void test_push(void)
 {
 	test_statement_left();
 	test_wait_secs();
+	test_end_secs();
 	test_buckets();
+	test_catchup_window();
 	test_channels();
 	test_log_notes();
 	test_uri();
