@@ -1,10 +1,12 @@
 """Waiting clients (beyond Livy): GET .../state?wait=N&since=STATE and a statement's
 ?wait=N&since=STATE answer when the state changes, or after N seconds with the state then;
-nginx holds the waiting clients, so that no worker waits.  GET .../events streams a job's
-states and log lines as Server-Sent Events.
+GET .../state?until=end when the job's state is final; nginx holds the waiting clients, so
+that no worker waits.  GET .../events streams a job's states and log lines as Server-Sent
+Events.
 
 integration.sh caps waits at WAIT_MAX seconds (tacitus.push.wait-max) and runs 3 instances
-of 2 workers each: 6 workers in all.
+of 2 workers each: 6 workers in all.  The last tests (long_waits) restart the stack with a
+cap of LONG_WAIT seconds, long enough for a whole Spark batch, and put it back at the end.
 """
 
 import concurrent.futures
@@ -14,12 +16,17 @@ import signal
 import time
 import uuid
 
+import shutil
+import subprocess
+
 import pytest
 
 import tacitus_testlib as tl
 from test_interactive import Sess, POOL_SQL, STARTUP_TIMEOUT
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 WAIT_MAX = 10
+LONG_WAIT = 150             # the cap long_waits sets: a batch of sleep.py ends well inside
 WORKERS = 6
 ANSWERED_SOON = 3.0         # a wake-up's answer: well inside a WAIT_MAX wait
 
@@ -29,6 +36,18 @@ def waited(api, path, wait, since, **kw):
     t0 = time.monotonic()
     r = api.get(path, params=dict({"wait": wait, "since": since}, **kw.pop("params", {})), **kw)
     return r, time.monotonic() - t0
+
+
+def ended(api, path, **params):
+    """GET path?until=end (plus params); returns (response, seconds it took)."""
+    t0 = time.monotonic()
+    r = api.get(path, params=dict({"until": "end"}, **params), timeout=(10, LONG_WAIT + 60))
+    return r, time.monotonic() - t0
+
+
+def stack(*args):
+    subprocess.run(["sh", os.path.join(ROOT, "app", "stack.sh"), *args], check=True,
+                   stdout=subprocess.DEVNULL)
 
 
 def state_of(r, bid):
@@ -348,3 +367,127 @@ def test_a_session_and_its_statements_can_be_waited_on(tac, sess):
     finally:
         stream.close()
     assert states[-2:] == ["busy", "idle"], f"the session's stream said {states}"
+
+
+def test_until_end_answers_a_finished_job_at_once_and_refuses_what_it_cannot_read(tac, cfg):
+    bid, st, _ = tac.run_batch({"file": cfg.job("ok.py")})
+    assert st == "success"
+    for params in ({}, {"wait": 30}, {"wait": 0}):
+        r, took = ended(tac.api, f"/batches/{bid}/state", **params)
+        assert state_of(r, bid) == "success", params
+        assert took < ANSWERED_SOON, f"{params}: a finished batch waited {took:.2f} s"
+    for params, words in (({"until": "End"}, "until takes one value, end"),
+                          ({"until": ""}, "until takes one value, end"),
+                          ({"until": "success"}, "not 'success'"),
+                          ({"wait": "soon"}, "whole number"),
+                          ({"wait": "-5"}, "whole number"),
+                          ({"since": "running"}, "leave since out")):
+        r = tac.api.get(f"/batches/{bid}/state", params=dict({"until": "end"}, **params))
+        tl.error_msg(r, 400, contains=words)
+    tl.error_msg(tac.api.get("/batches/999999999/state", params={"until": "end"}), 404)
+
+
+def test_until_end_runs_out_at_the_cap_and_a_delete_answers_it(tac, cfg):
+    """A batch that outlives the cap: the state then, after the cap; a DELETE wakes the
+    wait for the end at once, with the plain GET's 404."""
+    bid = tac.sleeping_batch(cfg.job("sleep.py"), f"push-{uuid.uuid4().hex[:6]}")
+    api = tl.Api(cfg)
+    try:
+        r, took = ended(tac.api, f"/batches/{bid}/state", wait=100000)
+        assert state_of(r, bid) == "running"
+        assert WAIT_MAX - 0.1 <= took < WAIT_MAX + ANSWERED_SOON, f"capped at {took:.2f} s"
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            fut = pool.submit(ended, api, f"/batches/{bid}/state")
+            time.sleep(1.5)     # it reached nginx and waits there
+            assert not fut.done(), f"answered before the end: {fut.result()}"
+            t_delete = time.monotonic()
+            assert tac.api.delete(f"/batches/{bid}").status_code == 200
+            r, _ = fut.result(timeout=WAIT_MAX + 10)
+            tl.error_msg(r, 404)
+            late = time.monotonic() - t_delete
+            assert late < ANSWERED_SOON, f"the wait for the end heard of the DELETE {late:.2f} s later"
+    finally:
+        api.close()
+        tac.delete_quietly(bid)
+
+
+def test_a_session_waits_for_its_end_too(tac, sess):
+    """A session is not ended while idle: until=end holds it (here for wait=2 s) and answers
+    the state then; a statement has no end to wait for."""
+    r, took = ended(tac.api, f"{sess.path}/state", wait=2)
+    assert tl.json_body(r, 200) == {"id": sess.id, "state": "idle"}
+    assert 1.9 <= took < 2 + ANSWERED_SOON, f"a 2 s wait for the end took {took:.2f} s"
+    tl.error_msg(tac.api.get(f"{sess.path}/statements/0", params={"until": "end"}), 400,
+                 contains="a statement's state")
+
+
+@pytest.fixture(scope="module")
+def long_waits(cfg):
+    """The stack restarted with tacitus.push.wait-max = LONG_WAIT s, put back at the end."""
+    conf = os.path.join(os.environ["LIVY_CONF_DIR"], "livy.conf")
+    shutil.copy(conf, conf + ".saved")
+    with open(conf, "a") as f:
+        f.write(f"tacitus.push.wait-max = {LONG_WAIT}s\n")
+    stack("stop")
+    stack("start")
+    yield
+    shutil.move(conf + ".saved", conf)
+    stack("stop")
+    stack("start")
+
+
+def test_one_request_waits_for_a_batch_from_starting_to_its_end(tac, cfg, long_waits):
+    r, bid = tac.create_batch({"file": cfg.job("sleep.py"), "args": ["push-end", "4"]})
+    assert tl.json_body(r, 201)["state"] == "starting", tl.describe(r)
+    r, took = ended(tac.api, f"/batches/{bid}/state")
+    answered = time.time()
+    assert state_of(r, bid) == "success", r.text
+    finished = float(tac.db.query(
+        f"SELECT extract(epoch FROM finished_at) FROM batch WHERE id = {bid}"))
+    # held until the end, and answered as it came
+    assert answered >= finished - 0.5, f"answered {finished - answered:.2f} s before the end"
+    assert answered - finished < ANSWERED_SOON, \
+        f"the end reached the client {answered - finished:.2f} s late"
+    assert took < LONG_WAIT - 5, f"answered when the wait ran out ({took:.1f} s)"
+    # the answer (nchan's) is the plain GET's, headers too
+    plain = tac.api.get(f"/batches/{bid}/state")
+    assert r.headers.get("Content-Type") == plain.headers["Content-Type"], r.headers
+    assert not {"Etag", "Last-Modified", "Vary", "X-Accel-Redirect"} & set(r.headers), r.headers
+
+
+def test_an_nginx_reload_answers_a_held_wait(tac, cfg, long_waits):
+    """nginx reloads (app/stack.sh start on a running stack): its old workers give the
+    waits they hold back to a worker, which answers the state then; a wait begun after
+    the reload still hears the end."""
+    bid = tac.sleeping_batch(cfg.job("sleep.py"), f"push-{uuid.uuid4().hex[:6]}")
+    api = tl.Api(cfg)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            fut = pool.submit(ended, api, f"/batches/{bid}/state")
+            time.sleep(1.5)     # it reached nginx and waits there
+            assert not fut.done(), f"answered before the end: {fut.result()}"
+            pid = open(os.path.join(cfg.var, "nginx", "nginx.pid")).read().strip()
+            old = subprocess.run(["pgrep", "-P", pid], capture_output=True,
+                                 text=True).stdout.split()
+            t_reload = time.monotonic()
+            stack("start")
+            try:
+                r, took = fut.result(timeout=30)
+            except concurrent.futures.TimeoutError:
+                pytest.fail("a wait held across an nginx reload was not answered")
+            # a requests.ConnectionError above would be a dropped connection
+            assert state_of(r, bid) == "running", r.text
+            late = time.monotonic() - t_reload
+            assert late < 15, f"answered {late:.1f} s after the reload began"
+            tl.wait_until(lambda: not any(os.path.exists(f"/proc/{w}") for w in old), 15,
+                          "nginx's old workers to exit")
+            fut = pool.submit(ended, api, f"/batches/{bid}/state")
+            time.sleep(1.5)
+            assert not fut.done(), f"answered before the end: {fut.result()}"
+            t_delete = time.monotonic()
+            assert tac.api.delete(f"/batches/{bid}").status_code == 200
+            tl.error_msg(fut.result(timeout=30)[0], 404)
+            assert time.monotonic() - t_delete < ANSWERED_SOON, "the new workers' wait was late"
+    finally:
+        api.close()
+        tac.delete_quietly(bid)
