@@ -29,6 +29,7 @@
 #define PUBLISH_LOG_LINES 200       /* lines in one log event at most */
 #define HOST_MAX 256
 #define PUBLISH_SOCKET_MAX 1100
+#define MARK_CHANNEL "mark"         /* nginx/nginx.conf.in's /pub-mark */
 
 static volatile sig_atomic_t stopping;
 
@@ -47,6 +48,7 @@ struct pub {
 	bool missed;                /* a wake-up was not posted: catch up once posts go */
 	time_t posted_at;           /* when every change was last known posted (push.h's
 				       push_catchup_window) */
+	time_t marked, tried;       /* the last look at nginx's mark, the last catch-up */
 };
 
 /* POST body (JSON; NULL: none, a "look again") to nginx's publisher location `where`
@@ -80,6 +82,26 @@ static bool wake(struct pub *p, const char *ch, const char *body)
 		return true;
 	p->missed = true;
 	return false;
+}
+
+/* Whether nginx forgot the messages it kept (a reload or a restart of nginx starts
+ * nchan's store anew, so a wake-up posted a moment before is lost to a client that
+ * reaches its channel after it): its mark, a message that never expires, is gone; it is
+ * posted again then.  false when nginx does not answer (the posts will say). */
+static bool nginx_forgot(struct pub *p)
+{
+	struct httpout_answer a;
+	char err[256];
+	bool gone;
+
+	if (httpout_call(p->h, "GET", "http://nginx/pub-mark?c=" MARK_CHANNEL, NULL, NULL,
+			 ANSWER_MAX, &a, err, sizeof err) < 0)
+		return false;
+	gone = a.status == 404;
+	httpout_answer_free(&a);
+	if (gone)
+		post(p, "pub-mark", MARK_CHANNEL, "{}");
+	return gone;
 }
 
 /* POST json to `where` for job's event channel; takes json. */
@@ -226,6 +248,30 @@ static bool catch_up(struct pub *p)
 	return true;
 }
 
+/* The holder's turn: once a second, whether nginx forgot the wake-ups it kept; then
+ * the catch-up when one may have been missed (once a second at most). */
+static void keep_up(struct pub *p)
+{
+	time_t now = time(NULL);
+
+	if (now != p->marked) {
+		p->marked = now;
+		if (nginx_forgot(p)) {
+			if (!p->missed)
+				log_info("push: nginx forgot the wake-ups it kept (reloaded or "
+					 "restarted): waking the waits that may have missed one");
+			p->missed = true;
+		}
+	}
+	if (p->missed && now != p->tried) {
+		p->tried = now;
+		p->missed = false;
+		p->missed = !catch_up(p) || p->missed;
+	}
+	if (!p->missed)
+		p->posted_at = now;
+}
+
 /* Publish what was notified (unless another publisher posts to this nginx: then
  * only consume it), until nothing is left; -1 when the connection failed. */
 static int publish_notes(struct pub *p, bool mine)
@@ -261,7 +307,7 @@ int publish_main(const struct cfg *c, const char *instance, const char *socket_p
 	struct pub p = {.retain_s = c->state_retain_sec, .missed = true, .posted_at = time(NULL)};
 	bool mine = false;
 	unsigned long session = 0;
-	time_t tried = 0;
+
 	char host[HOST_MAX], key[HOST_MAX + PUBLISH_SOCKET_MAX];
 
 	memset(&sa, 0, sizeof sa);
@@ -298,13 +344,8 @@ int publish_main(const struct cfg *c, const char *instance, const char *socket_p
 		if (!mine || store_session(p.s) != session)
 			p.missed = true;
 		session = store_session(p.s);
-		if (mine && p.missed && time(NULL) != tried) {     /* once a second at most */
-			tried = time(NULL);
-			p.missed = false;
-			p.missed = !catch_up(&p) || p.missed;
-		}
-		if (mine && !p.missed)
-			p.posted_at = time(NULL);
+		if (mine)
+			keep_up(&p);
 		/* what libpq read already is published without waiting for more; a broken
 		 * connection is mended by store_ensure, which LISTENs again */
 		pf.fd = store_socket(p.s);

@@ -394,17 +394,39 @@ nginx_start() {
 	    -e "s|@USER@|$nginx_user|g" -e "s|@UPSTREAMS@|$upstreams|" -e "s|@WAITS@|$waits|" \
 	    -e "s|@NOFILE@|$nofile|g" \
 	    "$ROOT/nginx/nginx.conf.in" > "$VAR/nginx/conf/nginx.conf"
+	sed -e "s|@VAR@|$VAR|g" -e "s|@USER@|$nginx_user|g" -e "s|@NOFILE@|$nofile|g" \
+	    "$ROOT/nginx/push.conf.in" > "$VAR/nginx/conf/push.conf.new"
 	cp "$ROOT/nginx/fastcgi_params" "$VAR/nginx/conf/fastcgi_params"
+	alive "$VAR/nginx/nginx.pid" || alive "$VAR/nginx/push.pid" || nginx_logs
+	push_start
 	if alive "$VAR/nginx/nginx.pid"; then
 		old_workers=$(pgrep -P "$(cat "$VAR/nginx/nginx.pid")" | tr '\n' ' ')
 		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e pipes/error -s reload
 		reloaded $old_workers
 	else
-		rm -f "$VAR/run/push.sock"      # a killed nginx's: it would refuse to bind
-		nginx_logs
 		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e pipes/error ||
 			die "nginx did not start: see $VAR/nginx/logs/error.log"
 	fi
+}
+
+# push_start: the waits' nginx (nginx/push.conf.in), started when it is not running,
+# reloaded only when its configuration changed: a reload answers every wait it holds
+# with a "look again" (the waits' nginx holds no time-out that would keep its old
+# workers) and forgets the wake-ups it kept, which the publishers notice
+push_start() {
+	conf=$VAR/nginx/conf
+	if alive "$VAR/nginx/push.pid"; then
+		if ! cmp -s "$conf/push.conf.new" "$conf/push.conf"; then
+			mv "$conf/push.conf.new" "$conf/push.conf"
+			nginx -p "$VAR/nginx/" -c conf/push.conf -e pipes/error -s reload
+		fi
+	else
+		mv "$conf/push.conf.new" "$conf/push.conf"
+		rm -f "$VAR/run/push.sock"      # a killed nginx's: it would refuse to bind
+		nginx -p "$VAR/nginx/" -c conf/push.conf -e pipes/error ||
+			die "the waits' nginx did not start: see $VAR/nginx/logs/error.log"
+	fi
+	rm -f "$conf/push.conf.new"
 }
 
 # reloaded PID...: wait (10 s at most) until nginx's workers of before a reload take no
@@ -577,6 +599,9 @@ stop_pid() {    # stop_pid FILE SIGNAL: signal, then wait up to 15 s
 }
 
 stop() {
+	# the waits' nginx first: it answers its waits (410), which the front door then
+	# hands to the instances, still up, and so has none left to hold it
+	stop_pid "$VAR/nginx/push.pid" QUIT
 	stop_pid "$VAR/nginx/nginx.pid" QUIT
 	for f in "$VAR"/run/app-*.pid; do
 		[ -e "$f" ] && stop_pid "$f" TERM

@@ -7,7 +7,9 @@
  * change to the nchan publisher location of its nginx, over that nginx's internal
  * unix socket (given by `tacitus serve --push-socket`): for a job, the answer of its
  * GET .../state read once (nginx gives it to every client waiting on that version),
- * else an empty "look again" that hands the clients back to a worker.  To a job's event stream it
+ * else an empty "look again" that hands the clients back to a worker; when that state
+ * is final (livy_state_ended) the same answer to the job's end channel (until=end),
+ * and a "look again" there when GET no longer shows the job.  To a job's event stream it
  * posts the job's state after each change ({"id", "state"}: a session's id and state
  * for its driver) and the lines of each store ({"id", "from", "total", "lines"},
  * PUBLISH_LOG_LINES at most), read from PostgreSQL: a job's lines before its final
@@ -21,9 +23,12 @@
  * second when the holder's connection dies.  Every instance runs one, so that an
  * nginx in front of any instance hears of every change.  What a publisher may have
  * missed (it took the lock from another, its connection came back, nginx refused its
- * posts) it makes up for once it posts again: it wakes the waits on every version
- * and state left behind lately (push.h's catch-up); an event of a stream missed
- * then is not sent again.  Like a worker, it holds no capability and no way to the keeper
+ * posts, nginx forgot the wake-ups it kept: it looks once a second for a mark it
+ * posted, which a reload or a restart of nginx loses) it makes up for once it posts
+ * again: it wakes the waits on every version and state left behind lately and for the
+ * end of the jobs finished lately (push.h's catch-up; "lately": push_catchup_window,
+ * from the last time it knew every change posted); an event of a stream missed then
+ * is not sent again.  Like a worker, it holds no capability and no way to the keeper
  * (master.c).
  */
 #ifndef TACITUS_PUBLISH_H

@@ -105,6 +105,12 @@ def test_access_rules_between_users(cfg, users):
     obj = tl.json_body(r, 201)
     bid = obj["id"]
     assert obj["owner"] == "alice" and obj["proxyUser"] == "alice", obj
+    # a wait for the end is checked as the GET it is, before it waits: mallory is refused
+    # at once while the batch runs on (not held until its end, then answered)
+    t0 = time.monotonic()
+    tl.error_msg(m.get(f"/batches/{bid}/state", params={"until": "end"}), 403,
+                 exact="User not authorised to use Livy.")
+    assert time.monotonic() - t0 < 3, "a refused client waited for the end"
     assert wait_done(a, bid) == "success"
     assert tl.json_body(a.get(f"/batches/{bid}"), 200)["log"], "the owner sees the log"
 
