@@ -31,8 +31,9 @@
  * A wait for the end is held on the job's end channel (push_end_channel), to which
  * the publisher posts the job's answer when it changes to a final state (and a "look
  * again" when the job is DELETEd or no longer shown): kept for late subscribers as a
- * version's wake-up is.  nginx answers the waits it holds when it reloads or stops
- * (its old workers' waits go back to a worker, nginx/nginx.conf.in).
+ * version's wake-up is.  nchan runs in an nginx of its own (nginx/push.conf.in), so
+ * that a reload of the front door leaves the waits it holds working; a restart of the
+ * waits' nginx hands its waits back to a worker (nchan's 410), as a "look again".
  *
  * GET /batches/{id}/events and /sessions/{id}/events (Accept: text/event-stream,
  * the rights of /log) stream a job's changes: the worker checks the request, then
