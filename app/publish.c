@@ -29,7 +29,7 @@
 #define PUBLISH_LOG_LINES 200       /* lines in one log event at most */
 #define HOST_MAX 256
 #define PUBLISH_SOCKET_MAX 1100
-#define MARK_CHANNEL "mark"         /* nginx/nginx.conf.in's /pub-mark */
+#define MARK_CHANNEL "mark"         /* nginx/push.conf.in's /pub-mark */
 
 static volatile sig_atomic_t stopping;
 

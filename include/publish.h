@@ -4,8 +4,9 @@
  * The module owns the publisher's loop: it LISTENs for tacitus_push (every change a
  * client may wait for, and every store of log lines, is notified in the transaction
  * that makes it: sql/013_push.sql, 014_push_events.sql) and POSTs one wake-up per
- * change to the nchan publisher location of its nginx, over that nginx's internal
- * unix socket (given by `tacitus serve --push-socket`): for a job, the answer of its
+ * change to the nchan publisher location of its nginx (the waits' nginx beside the
+ * front door, nginx/push.conf.in), over that nginx's unix socket (given by `tacitus
+ * serve --push-socket`): for a job, the answer of its
  * GET .../state read once (nginx gives it to every client waiting on that version),
  * else an empty "look again" that hands the clients back to a worker; when that state
  * is final (livy_state_ended) the same answer to the job's end channel (until=end),

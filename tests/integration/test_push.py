@@ -283,28 +283,32 @@ def test_a_publisher_taking_over_wakes_the_waits_its_predecessor_missed(tac, cfg
     job has left behind, long before they run out."""
     bid = tac.sleeping_batch(cfg.job("sleep.py"), f"push-{uuid.uuid4().hex[:6]}")
     pid = publisher_pid(tac.db)
-    api = tl.Api(cfg)
+    apis = [tl.Api(cfg), tl.Api(cfg)]
     try:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
             os.kill(pid, signal.SIGSTOP)
             try:
-                fut = pool.submit(waited, api, f"/batches/{bid}/state", WAIT_MAX, "running")
-                time.sleep(2.5)     # it reached nginx and waits there
-                assert not fut.done(), f"answered without a change: {fut.result()}"
+                futs = [pool.submit(waited, apis[0], f"/batches/{bid}/state", WAIT_MAX,
+                                    "running"),
+                        pool.submit(ended, apis[1], f"/batches/{bid}/state")]
+                time.sleep(2.5)     # they reached nginx and wait there
+                assert not any(f.done() for f in futs), "answered without a change"
                 assert tac.api.delete(f"/batches/{bid}").status_code == 200
                 time.sleep(1.5)
                 # the scene is set: the change's wake-up went nowhere
-                assert not fut.done(), "a stopped publisher's change was heard"
+                assert not any(f.done() for f in futs), "a stopped publisher's change was heard"
             finally:
                 os.kill(pid, signal.SIGKILL)
             t_kill = time.monotonic()
-            r, _ = fut.result(timeout=WAIT_MAX + 10)
-            tl.error_msg(r, 404)
+            for f in futs:      # the wait on the version, the wait for the end
+                r, _ = f.result(timeout=WAIT_MAX + 10)
+                tl.error_msg(r, 404)
             late = time.monotonic() - t_kill
             assert late < ANSWERED_SOON, \
-                f"the waiter heard of the DELETE {late:.2f} s after its publisher was replaced"
+                f"the waiters heard of the DELETE {late:.2f} s after its publisher was replaced"
     finally:
-        api.close()
+        for a in apis:
+            a.close()
         tac.delete_quietly(bid)
     tl.wait_until(lambda: len(tac.db.query(
         "SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE "
