@@ -415,14 +415,29 @@ def test_until_end_runs_out_at_the_cap_and_a_delete_answers_it(tac, cfg):
         tac.delete_quietly(bid)
 
 
-def test_a_session_waits_for_its_end_too(tac, sess):
+def test_a_session_waits_for_its_end_too(tac, cfg, sess):
     """A session is not ended while idle: until=end holds it (here for wait=2 s) and answers
-    the state then; a statement has no end to wait for."""
+    the state then; a statement has no end to wait for; the session's DELETE wakes a wait
+    for its end at once (the plain GET's 404).  The last test of the session."""
     r, took = ended(tac.api, f"{sess.path}/state", wait=2)
     assert tl.json_body(r, 200) == {"id": sess.id, "state": "idle"}
     assert 1.9 <= took < 2 + ANSWERED_SOON, f"a 2 s wait for the end took {took:.2f} s"
     tl.error_msg(tac.api.get(f"{sess.path}/statements/0", params={"until": "end"}), 400,
                  contains="a statement's state")
+    api = tl.Api(cfg)
+    try:
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            fut = pool.submit(ended, api, f"{sess.path}/state")
+            time.sleep(1.5)     # it reached nginx and waits there
+            assert not fut.done(), f"answered before the end: {fut.result()}"
+            t_delete = time.monotonic()
+            assert tac.api.delete(sess.path).status_code == 200
+            r, _ = fut.result(timeout=WAIT_MAX + 10)
+            tl.error_msg(r, 404)
+            late = time.monotonic() - t_delete
+            assert late < ANSWERED_SOON, f"the wait for the end heard of the DELETE {late:.2f} s later"
+    finally:
+        api.close()
 
 
 @pytest.fixture(scope="module")
