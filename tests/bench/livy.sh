@@ -212,8 +212,8 @@ run_wait() {    # run_wait: run_one's figures for Tacitus, the client waiting wi
 	t0=$(ms)
 	out=$($C -d "{\"file\": \"$JOB\"}" "$TACITUS_URL/batches")
 	t1=$(ms)
-	id=$(echo "$out" | sed 's/^{"id":\([0-9]*\).*/\1/')
-	st=$(echo "$out" | sed 's/.*"state":"\([a-z_]*\)".*/\1/')
+	id=$(printf "%s\n" "$out" | sed 's/^{"id":\([0-9]*\).*/\1/')
+	st=$(printf "%s\n" "$out" | sed 's/.*"state":"\([a-z_]*\)".*/\1/')
 	k=0
 	while [ "$st" != success ]; do
 		case $st in dead|killed|error) echo "tacitus batch $id ended $st" >&2; return 1 ;; esac
