@@ -82,8 +82,8 @@ trap 'exit 130' INT TERM HUP
 
 # this run's own folder: Livy's conf and log, the front door's, the figures
 TMP=$(mktemp -d /tmp/tacitus-bench-vs-nginx.XXXXXX)
-mkdir -p "$TMP/tmp" "$TMP/livy"
-cat > "$TMP/livy/livy.conf" <<CONF
+mkdir -p "$TMP/tmp" "$TMP/livy-conf"
+cat > "$TMP/livy-conf/livy.conf" <<CONF
 livy.server.host = 127.0.0.1
 livy.server.port = $JPORT
 livy.spark.master = local
@@ -92,16 +92,16 @@ livy.file.local-dir-whitelist = $ROOT/tests/jobs
 livy.server.session.max-creation = 100000
 livy.server.session.state-retain.sec = $RETAIN
 CONF
-start_livy() {  # its own process group (LIVY_PID), its output appended to $TMP/livy/livy.out
-	LIVY_HOME=$LIVY LIVY_CONF_DIR=$TMP/livy setsid java -cp "$LIVY/jars/*:$TMP/livy" \
-		org.apache.livy.server.LivyServer >> "$TMP/livy/livy.out" 2>&1 &
+start_livy() {  # its own process group (LIVY_PID), its output appended to $TMP/livy-conf/livy.out
+	LIVY_HOME=$LIVY LIVY_CONF_DIR=$TMP/livy-conf setsid java -cp "$LIVY/jars/*:$TMP/livy-conf" \
+		org.apache.livy.server.LivyServer >> "$TMP/livy-conf/livy.out" 2>&1 &
 	LIVY_PID=$!
 }
 livy_up() {     # until Livy's Jetty answers
 	n=0
 	until curl -fs -o /dev/null "http://127.0.0.1:$JPORT/version"; do
-		n=$((n + 1)); [ $n -lt 600 ] || { echo "Livy did not start: $TMP/livy/livy.out"; exit 1; }
-		kill -0 "$LIVY_PID" 2>/dev/null || { echo "Livy exited"; tail -20 "$TMP/livy/livy.out"; exit 1; }
+		n=$((n + 1)); [ $n -lt 600 ] || { echo "Livy did not start: $TMP/livy-conf/livy.out"; exit 1; }
+		kill -0 "$LIVY_PID" 2>/dev/null || { echo "Livy exited"; tail -20 "$TMP/livy-conf/livy.out"; exit 1; }
 		sleep 0.1
 	done
 }
@@ -253,19 +253,19 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "1. quick.py, a round to warm up, then $RUNS rounds of: bare spark-submit, Tacitus (polled), Tacitus (waiting), Livy (polled)"
 i=-1
 while [ $i -lt "$RUNS" ]; do
-	[ $i != 0 ] || { : > "$TMP/bare"; : > "$TMP/tacitus"; : > "$TMP/waited"; : > "$TMP/livy"; }
+	[ $i != 0 ] || { : > "$TMP/bare"; : > "$TMP/tacitus"; : > "$TMP/waited"; : > "$TMP/livy-conf"; }
 	bare "$JOB" >> "$TMP/bare"
 	run_one tacitus >> "$TMP/tacitus"
 	run_wait >> "$TMP/waited"
-	run_one livy >> "$TMP/livy"
+	run_one livy >> "$TMP/livy-conf"
 	i=$((i + 1))
 done
 bare=$(median < "$TMP/bare")
 tpost=$(cut -d' ' -f1 "$TMP/tacitus" | median); tdone=$(cut -d' ' -f2 "$TMP/tacitus" | median)
 wpost=$(cut -d' ' -f1 "$TMP/waited" | median); wdone=$(cut -d' ' -f2 "$TMP/waited" | median)
-lpost=$(cut -d' ' -f1 "$TMP/livy" | median); ldone=$(cut -d' ' -f2 "$TMP/livy" | median)
-TID=$(tail -n1 "$TMP/tacitus" | cut -d' ' -f3); LID=$(tail -n1 "$TMP/livy" | cut -d' ' -f3)
-echo "   bare $(tr '\n' ' ' < "$TMP/bare")ms; Tacitus $(cut -d' ' -f2 "$TMP/tacitus" | tr '\n' ' ')ms; waiting $(cut -d' ' -f2 "$TMP/waited" | tr '\n' ' ')ms; Livy $(cut -d' ' -f2 "$TMP/livy" | tr '\n' ' ')ms"
+lpost=$(cut -d' ' -f1 "$TMP/livy-conf" | median); ldone=$(cut -d' ' -f2 "$TMP/livy-conf" | median)
+TID=$(tail -n1 "$TMP/tacitus" | cut -d' ' -f3); LID=$(tail -n1 "$TMP/livy-conf" | cut -d' ' -f3)
+echo "   bare $(tr '\n' ' ' < "$TMP/bare")ms; Tacitus $(cut -d' ' -f2 "$TMP/tacitus" | tr '\n' ' ')ms; waiting $(cut -d' ' -f2 "$TMP/waited" | tr '\n' ' ')ms; Livy $(cut -d' ' -f2 "$TMP/livy-conf" | tr '\n' ' ')ms"
 breakdown "$TMP/tacitus" > "$TMP/tacitus.bd"
 breakdown "$TMP/waited" > "$TMP/waited.bd"
 bd() { echo "POST -> row $(med "$1.bd" 1), -> running $(med "$1.bd" 2), -> success $(med "$1.bd" 3), -> seen $(med "$1.bd" 4) ms"; }
