@@ -253,19 +253,19 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "1. quick.py, a round to warm up, then $RUNS rounds of: bare spark-submit, Tacitus (polled), Tacitus (waiting), Livy (polled)"
 i=-1
 while [ $i -lt "$RUNS" ]; do
-	[ $i != 0 ] || { : > "$TMP/bare"; : > "$TMP/tacitus"; : > "$TMP/waited"; : > "$TMP/livy-conf"; }
+	[ $i != 0 ] || { : > "$TMP/bare"; : > "$TMP/tacitus"; : > "$TMP/waited"; : > "$TMP/livy"; }
 	bare "$JOB" >> "$TMP/bare"
 	run_one tacitus >> "$TMP/tacitus"
 	run_wait >> "$TMP/waited"
-	run_one livy >> "$TMP/livy-conf"
+	run_one livy >> "$TMP/livy"
 	i=$((i + 1))
 done
 bare=$(median < "$TMP/bare")
 tpost=$(cut -d' ' -f1 "$TMP/tacitus" | median); tdone=$(cut -d' ' -f2 "$TMP/tacitus" | median)
 wpost=$(cut -d' ' -f1 "$TMP/waited" | median); wdone=$(cut -d' ' -f2 "$TMP/waited" | median)
-lpost=$(cut -d' ' -f1 "$TMP/livy-conf" | median); ldone=$(cut -d' ' -f2 "$TMP/livy-conf" | median)
-TID=$(tail -n1 "$TMP/tacitus" | cut -d' ' -f3); LID=$(tail -n1 "$TMP/livy-conf" | cut -d' ' -f3)
-echo "   bare $(tr '\n' ' ' < "$TMP/bare")ms; Tacitus $(cut -d' ' -f2 "$TMP/tacitus" | tr '\n' ' ')ms; waiting $(cut -d' ' -f2 "$TMP/waited" | tr '\n' ' ')ms; Livy $(cut -d' ' -f2 "$TMP/livy-conf" | tr '\n' ' ')ms"
+lpost=$(cut -d' ' -f1 "$TMP/livy" | median); ldone=$(cut -d' ' -f2 "$TMP/livy" | median)
+TID=$(tail -n1 "$TMP/tacitus" | cut -d' ' -f3); LID=$(tail -n1 "$TMP/livy" | cut -d' ' -f3)
+echo "   bare $(tr '\n' ' ' < "$TMP/bare")ms; Tacitus $(cut -d' ' -f2 "$TMP/tacitus" | tr '\n' ' ')ms; waiting $(cut -d' ' -f2 "$TMP/waited" | tr '\n' ' ')ms; Livy $(cut -d' ' -f2 "$TMP/livy" | tr '\n' ' ')ms"
 breakdown "$TMP/tacitus" > "$TMP/tacitus.bd"
 breakdown "$TMP/waited" > "$TMP/waited.bd"
 bd() { echo "POST -> row $(med "$1.bd" 1), -> running $(med "$1.bd" 2), -> success $(med "$1.bd" 3), -> seen $(med "$1.bd" 4) ms"; }
