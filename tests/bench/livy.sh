@@ -349,8 +349,9 @@ echo "5. bulk.py ($MIB MiB), $LOUD_RUNS round(s) of: bare spark-submit, Tacitus,
 : > "$TMP/loud.bare"; : > "$TMP/loud.tacitus"; : > "$TMP/loud.livy"
 i=1
 while [ $i -le "$LOUD_RUNS" ]; do
-	bare "$LOUD" "bare$i" "$MIB" >> "$TMP/loud.bare"
-	tok=tacitus$i
+	# tokens of one length: the same output, line for line, on each side
+	bare "$LOUD" "bar-$i" "$MIB" >> "$TMP/loud.bare"
+	tok=tac-$i
 	set -- $(run_one tacitus "$LOUD" "\"$tok\", \"$MIB\"")
 	# the log as a client reads it once it saw success: its total, the job's last line
 	# (TACITUS-BULK-END TOKEN N) among its last 100 (spark-submit's own last lines on
@@ -361,7 +362,7 @@ while [ $i -le "$LOUD_RUNS" ]; do
 	got=$(q "SELECT count(*) FROM batch_log WHERE batch_id = $3 AND line LIKE 'TACITUS-BULK $tok %'")
 	ok=no; [ -n "$n" ] && [ "$got" = "$n" ] && ok=yes
 	echo "$2 $tot ${n:-0} $got $ok" >> "$TMP/loud.tacitus"
-	tok=livy$i
+	tok=liv-$i
 	set -- $(run_one livy "$LOUD" "\"$tok\", \"$MIB\"")
 	$C "$LIVY_URL/batches/$3/log?from=0&size=100000" > "$TMP/loud.log"
 	tot=$(sed 's/.*"total":\([0-9]*\).*/\1/' "$TMP/loud.log")
@@ -397,9 +398,9 @@ while [ $i -le "$ADOPT_RUNS" ]; do
 	done
 	t1=$(ms)
 	by=$(q "SELECT coalesce(lease_owner, 'nobody') FROM batch WHERE id = $id")
-	[ "$by" != "$owner" ] || t1=""
-	echo "   run $i: batch $id of $owner held by $by after ${t1:+$((t1 - t0)) ms}${t1:-30 s (not adopted)}; its state then: $(state tacitus "$id")"
-	echo "${t1:+$((t1 - t0))}${t1:-999999}" >> "$TMP/adopt"
+	if [ "$by" != "$owner" ]; then took=$((t1 - t0)); else took=999999; fi   # 999999: not adopted in 30 s
+	echo "   run $i: batch $id of $owner held by $by after $took ms; its state then: $(state tacitus "$id")"
+	echo "$took" >> "$TMP/adopt"
 	rm -f "$TACITUS_VAR/run/$owner.pid"
 	sh "$ROOT/app/stack.sh" start >/dev/null
 	$C -X DELETE -o /dev/null "$TACITUS_URL/batches/$id"
@@ -454,7 +455,7 @@ echo "| POST /batches answered (curl, new TLS connection), median of $RUNS | $tp
 row "2. \`GET /batches/{id}/state\`, median of $ROUNDS" state
 row "3. \`GET /batches?size=100\` ($TTOTAL / $LTOTAL batches held; $TSIZE / $LSIZE bytes), median of $ROUNDS" list
 row "4. \`GET /version\`, median of $ROUNDS" version
-echo "| 5. bulk.py, $MIB MiB ($LINES lines), POST -> \`success\`, polled, median of $LOUD_RUNS (bare spark-submit: $lbare ms) | $tloud ms; log read at once: $(med loud.tacitus 2) lines, the job's last line there, $(med loud.tacitus 4) of its $LINES stored ($complete of $LOUD_RUNS runs complete) | $lloud ms; log read at once: $(med loud.livy 2) lines, $(med loud.livy 4) of its $LINES (livy.cache-log.size: the last 200 of stdout and of stderr) | $(ratio "$tloud" "$lloud") (lower: Tacitus faster) | | ≤ bare + 2 s, log complete | $(met "$tloud <= $lbare + 2000 && $complete == $LOUD_RUNS") |"
+echo "| 5. bulk.py, $MIB MiB ($LINES lines), POST -> \`success\`, polled, median of $LOUD_RUNS (bare spark-submit: $lbare ms) | $tloud ms; log read at once: $(med loud.tacitus 2) lines, the job's last line there, $(med loud.tacitus 4) of its $LINES stored ($complete of $LOUD_RUNS runs complete) | $lloud ms; log read at once: $(med loud.livy 2) lines, $(med loud.livy 4) of its $(med loud.livy 3) (livy.cache-log.size: the last 200 of stdout and of stderr) | $(ratio "$tloud" "$lloud") (lower: Tacitus faster) | | ≤ bare + 2 s, log complete | $(met "$tloud <= $lbare + 2000 && $complete == $LOUD_RUNS") |"
 echo "| 6. \`kill -9\` of the instance running a batch -> another holds it, median of $ADOPT_RUNS | $([ "$adopt" != 999999 ] && echo "$adopt ms ($(sort -n "$TMP/adopt" | tr '\n' ' ')ms)" || echo "not adopted in 30 s") | none: one JVM (recovery needs YARN); started again it answered after $LRESTART ms and GET /batches/{id} was $lcode ($lknown batches known)$([ "$orphans" = 0 ] || echo ", its spark-submit left running untracked ($orphans processes)") | | | < 1 s | $(met "$adopt < 1000") |"
 echo "| server memory after the wrk rows (RSS) | $TMEM | $LMEM (the JVM) | | | | |"
 echo "| its front door (nginx, RSS) | $NMEM | $LNMEM | | | | |"
