@@ -273,6 +273,7 @@ twritten=$(med tacitus.bd 5); wwritten=$(med waited.bd 5)
 echo "   where Tacitus's time went (medians; POST -> row: the request until its row's transaction began; -> running: claim and launch; -> success: spark-submit and the job's end; -> seen: until the client saw success):"
 echo "   polled: $(bd tacitus); per run (row, running, success, seen): $(cut -d' ' -f1-4 "$TMP/tacitus.bd" | tr ' \n' '/ ')"
 echo "   waiting: $(bd waited); per run: $(cut -d' ' -f1-4 "$TMP/waited.bd" | tr ' \n' '/ ')"
+echo "   outside spark-submit's run (POST -> row -> running, then success -> seen), median: polled $(awk '{print $1 + $2 + $4}' "$TMP/tacitus.bd" | median) ms, waiting $(awk '{print $1 + $2 + $4}' "$TMP/waited.bd" | median) ms; the rest, running -> success, against the bare run's $bare ms: $(med tacitus.bd 3) and $(med waited.bd 3) ms"
 # the Python jobs get (app/stack.sh: the system's when jobs run as job accounts)
 if [ -f "$TACITUS_VAR/run/job-users" ]; then jp="/usr/bin/python3, as a job account"; else jp=$PYSPARK_PYTHON; fi
 echo "   Tacitus ran spark-submit $(q "SELECT argv FROM batch WHERE id = $TID") with $jp; the bare run and Livy: --conf spark.master=local FILE with $PYSPARK_PYTHON"
@@ -399,7 +400,14 @@ while [ $i -le "$ADOPT_RUNS" ]; do
 	t1=$(ms)
 	by=$(q "SELECT coalesce(lease_owner, 'nobody') FROM batch WHERE id = $id")
 	if [ "$by" != "$owner" ]; then took=$((t1 - t0)); else took=999999; fi   # 999999: not adopted in 30 s
-	echo "   run $i: batch $id of $owner held by $by after $took ms; its state then: $(state tacitus "$id")"
+	# how the adopter knew (its log): the lock that died with the connection, or the
+	# lease; a monitor judges by the lock only an owner it saw hold it (include/leasewatch.h),
+	# and it looks every 250 ms at the owners of running batches: the kill's distance
+	# from the batch's start says whether it could have
+	after=$(($(q "SELECT round(extract(epoch FROM at) * 1000)::bigint FROM batch_event
+		WHERE batch_id = $id AND to_state = 'running'") - t0))
+	how=$(grep -h "batch $id: adopted from" "$TACITUS_VAR"/log/app-*.log | tail -n1 | sed 's/.*(\(.*\))$/\1/')
+	echo "   run $i: batch $id of $owner, killed $((-after)) ms after it was running: held by $by after $took ms ($how); its state then: $(state tacitus "$id")"
 	echo "$took" >> "$TMP/adopt"
 	rm -f "$TACITUS_VAR/run/$owner.pid"
 	sh "$ROOT/app/stack.sh" start >/dev/null
