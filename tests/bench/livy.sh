@@ -48,7 +48,7 @@ export SPARK_HOME PYSPARK_PYTHON="$ROOT/.venv/bin/python" PYSPARK_DRIVER_PYTHON=
 
 if [ ! -d "$LIVY/jars" ]; then
 	echo "fetching org.apache.livy:livy-server:0.7.1-incubating and its dependencies"
-	mkdir -p "$LIVY/conf" "$LIVY/logs"
+	mkdir -p "$LIVY"
 	cat > "$LIVY/pom.xml" <<'POM'
 <project xmlns="http://maven.apache.org/POM/4.0.0">
   <modelVersion>4.0.0</modelVersion>
