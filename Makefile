@@ -20,7 +20,7 @@ HDR     := $(wildcard include/*.h app/*.h)
 # the pure modules (no FastCGI, no PostgreSQL, no process started): what the unit
 # tests and the fuzzers link (the trackers with the HTTP layer they call, never
 # called there)
-PURE    := app/sweep.c app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c app/hadoopconf.c app/track_yarn.c app/track_standalone.c app/httpout.c app/respawn.c app/sparkjar.c app/histquery.c app/hook.c app/push.c app/logchunk.c app/jobuser.c
+PURE    := app/sweep.c app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c app/hadoopconf.c app/track_yarn.c app/track_standalone.c app/httpout.c app/respawn.c app/sparkjar.c app/histquery.c app/hook.c app/push.c app/logchunk.c app/jobuser.c app/jsonmemo.c
 PURELIBS := -ljson-c -lcurl -lxml2 -lz -lcrypto
 UNIT    := $(wildcard tests/unit/*.c)
 

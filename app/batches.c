@@ -16,7 +16,7 @@
 #define IDEMPOTENCY_KEY_MAX 255
 
 /* The batch object; its log is [] for a caller without view access (as Livy). */
-static json_object *batch_json(const struct call *k, const struct store_batch *b)
+static json_object *batch_json(const struct store_batch *b, bool view)
 {
 	json_object *o = json_object_new_object(), *info = json_object_new_object();
 	json_object *log = json_object_new_array();
@@ -32,16 +32,40 @@ static json_object *batch_json(const struct call *k, const struct store_batch *b
 	json_object_object_add(info, "executorLogUrls", NULL);
 	json_object_object_add(o, "appInfo", info);
 	json_object_object_add(o, "log", log);
-	if (acl_can_view(k->c, k->user, b->owner, b->proxy_user))
+	if (view)
 		reply_log_tail(log, b->log_lines, b->log_tail);
 	return o;
 }
 
+/* This worker's texts of batches (jsonmemo.h): jsonmemo_begin at the start of each
+ * answer that shows batches. */
+static struct jsonmemo batch_memo;
+
+/* The batch as the caller is shown it: batch_json's text, kept by the values it is
+ * made from (every value batch_json reads, the caller's view right too). */
+static json_object *batch_node(const struct call *k, const struct store_batch *b)
+{
+	bool view = acl_can_view(k->c, k->user, b->owner, b->proxy_user);
+	char lines[24];                 /* a long as text */
+	const char *v[] = {view ? "view" : "", b->name, b->owner, b->proxy_user, b->state,
+			   b->app_id, b->driver_log_url, b->spark_ui_url, lines,
+			   view ? b->log_tail : NULL};
+	int n = (int)(sizeof v / sizeof v[0]);
+	const char *text;
+
+	snprintf(lines, sizeof lines, "%ld", b->log_lines);
+	if ((text = jsonmemo_get(&batch_memo, b->id, v, n)))
+		return http_json_raw(text);
+	return reply_memo_keep(&batch_memo, b->id, v, n, batch_json(b, view));
+}
+
 static void send_batch(const struct call *k, const struct store_batch *b, int status)
 {
-	json_object *o = batch_json(k, b);
+	json_object *o;
 	char loc[LOCATION_MAX];
 
+	jsonmemo_begin(&batch_memo);
+	o = batch_node(k, b);
 	snprintf(loc, sizeof loc, "Location: /batches/%lld\r\n", b->id);
 	http_send_json(k->r, status, o, status == 201 ? loc : NULL);
 	json_object_put(o);
@@ -60,9 +84,10 @@ static void batch_list(struct call *k)
 		reply_unavailable(k->r);
 		return;
 	}
+	jsonmemo_begin(&batch_memo);
 	list = json_object_new_array_ext(bs.n);
 	for (int i = 0; i < bs.n; i++)
-		json_object_array_add(list, batch_json(k, &bs.v[i]));
+		json_object_array_add(list, batch_node(k, &bs.v[i]));
 	reply_page(k->r, from, bs.total, list);
 	store_batches_free(&bs);
 }

@@ -201,6 +201,16 @@ const char *http_json_text(json_object *o)
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
 }
 
+json_object *http_json_raw(const char *text)
+{
+	json_object *node = json_object_new_int(0);     /* the smallest node json-c makes */
+
+	if (node)
+		json_object_set_serializer(node, json_object_userdata_to_json_string,
+					   (void *)text, NULL);
+	return node;
+}
+
 void http_send_json(struct http_req *r, int status, json_object *body, const char *headers)
 {
 	http_send_json_text(r, status, http_json_text(body), headers);

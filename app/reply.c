@@ -193,6 +193,17 @@ void reply_state(struct http_req *r, long long id, const char *state)
 	json_object_put(o);
 }
 
+json_object *reply_memo_keep(struct jsonmemo *m, long long id, const char *const *v, int n,
+			     json_object *o)
+{
+	const char *text = o ? http_json_text(o) : NULL;
+
+	if (!text || !(text = jsonmemo_keep(m, id, v, n, text, strlen(text))))
+		return o;
+	json_object_put(o);
+	return http_json_raw(text);
+}
+
 void reply_log_tail(json_object *log, long log_lines, const char *tail)
 {
 	const char *p = tail;

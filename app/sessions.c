@@ -38,7 +38,7 @@ static void add_copy(json_object *o, const char *key, json_object *req, json_typ
 }
 
 /* The session object (23 keys in Livy's order); log [] and conf {} without view access. */
-static json_object *session_json(const struct call *k, const struct store_session *x)
+static json_object *session_json(const struct store_session *x, bool view)
 {
 	json_object *o = json_object_new_object(), *info = json_object_new_object();
 	json_object *log = json_object_new_array(), *req = json_tokener_parse(x->request);
@@ -54,8 +54,6 @@ static json_object *session_json(const struct call *k, const struct store_sessio
 	json_object_object_add(info, "sparkUiUrl", reply_str(x->spark_ui_url));
 	json_object_object_add(info, "executorLogUrls", NULL);
 	json_object_object_add(o, "appInfo", info);
-	bool view = acl_can_view(k->c, k->user, x->owner, x->proxy_user);
-
 	if (view)
 		reply_log_tail(log, x->log_lines, x->log_tail);
 	json_object_object_add(o, "log", log);
@@ -81,10 +79,35 @@ static json_object *session_json(const struct call *k, const struct store_sessio
 	return o;
 }
 
+/* This worker's texts of sessions (jsonmemo.h): jsonmemo_begin at the start of each
+ * answer that shows sessions. */
+static struct jsonmemo session_memo;
+
+/* The session as the caller is shown it: session_json's text, kept by the values it
+ * is made from (every value session_json reads, the caller's view right too). */
+static json_object *session_node(const struct call *k, const struct store_session *x)
+{
+	bool view = acl_can_view(k->c, k->user, x->owner, x->proxy_user);
+	char lines[24];                 /* a long as text */
+	const char *v[] = {view ? "view" : "", x->name, x->app_id, x->owner, x->proxy_user,
+			   x->state, x->kind, x->driver_log_url, x->spark_ui_url, lines,
+			   view ? x->log_tail : NULL, x->request};
+	int n = (int)(sizeof v / sizeof v[0]);
+	const char *text;
+
+	snprintf(lines, sizeof lines, "%ld", x->log_lines);
+	if ((text = jsonmemo_get(&session_memo, x->id, v, n)))
+		return http_json_raw(text);
+	return reply_memo_keep(&session_memo, x->id, v, n, session_json(x, view));
+}
+
 static void send_session(const struct call *k, const struct store_session *x, int status)
 {
-	json_object *o = session_json(k, x);
+	json_object *o;
 	char loc[LOCATION_MAX];
+
+	jsonmemo_begin(&session_memo);
+	o = session_node(k, x);
 
 	snprintf(loc, sizeof loc, "Location: /sessions/%lld\r\n", x->id);
 	http_send_json(k->r, status, o, status == 201 ? loc : NULL);
@@ -104,9 +127,10 @@ static void session_list(struct call *k)
 		reply_unavailable(k->r);
 		return;
 	}
+	jsonmemo_begin(&session_memo);
 	list = json_object_new_array_ext(ss.n);
 	for (int i = 0; i < ss.n; i++)
-		json_object_array_add(list, session_json(k, &ss.v[i]));
+		json_object_array_add(list, session_node(k, &ss.v[i]));
 	reply_page(k->r, from, ss.total, list);
 	store_sessions_free(&ss);
 }

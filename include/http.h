@@ -91,6 +91,11 @@ const char *http_json_text(json_object *o);
 /* The same with a body that is JSON text already (e.g. built by PostgreSQL). */
 void http_send_json_text(struct http_req *r, int status, const char *text, const char *headers);
 
+/* A node of an answer that http_json_text writes as text, byte for byte: text is JSON
+ * that http_json_text wrote (its flags write a value the same bytes at any depth), and
+ * must outlive the node's writing.  NULL when memory ran out. */
+json_object *http_json_raw(const char *text);
+
 /* Answer status with Livy's error body {"msg": "..."}. */
 void http_send_msg(struct http_req *r, int status, const char *headers, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

@@ -18,6 +18,7 @@
 #include "argv.h"
 #include "config.h"
 #include "http.h"
+#include "jsonmemo.h"
 #include "push.h"
 #include "store.h"
 
@@ -107,6 +108,13 @@ void reply_page(struct http_req *r, int from, long total, json_object *items);
 
 /* 200 {"id": id, "state": state}. */
 void reply_state(struct http_req *r, long long id, const char *state);
+
+/* The node of an item of an answer whose text o makes: o's text kept in m for item id
+ * made from values v[0..n) (jsonmemo.h: every value o's text depends on), for the next
+ * answers to find with jsonmemo_get and http_json_raw; o is put then.  When the memo
+ * does not keep it, o itself.  Either way the caller owns what it gets. */
+json_object *reply_memo_keep(struct jsonmemo *m, long long id, const char *const *v, int n,
+			     json_object *o);
 
 /* Append the last 10 presented lines of a log of log_lines stored lines whose
  * last min(9, log_lines) are `tail` (joined by newlines) to the array log:

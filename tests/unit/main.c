@@ -28,6 +28,7 @@ static const struct {
 	{"push", test_push},
 	{"logchunk", test_logchunk},
 	{"jobuser", test_jobuser},
+	{"jsonmemo", test_jsonmemo},
 };
 
 #define N_SUITES (sizeof suites / sizeof suites[0])

@@ -59,5 +59,6 @@ void test_hook(void);
 void test_push(void);
 void test_logchunk(void);
 void test_jobuser(void);
+void test_jsonmemo(void);
 
 #endif
