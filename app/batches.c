@@ -41,22 +41,46 @@ static json_object *batch_json(const struct store_batch *b, bool view)
  * answer that shows batches. */
 static struct jsonmemo batch_memo;
 
-/* The batch as the caller is shown it: batch_json's text, kept by the values it is
- * made from (every value batch_json reads, the caller's view right too). */
-static json_object *batch_node(const struct call *k, const struct store_batch *b)
+#define BATCH_KEY_VALUES 9
+
+/* The values batch_json's text is made from, in v (BATCH_KEY_VALUES): every one it
+ * reads, the caller's view right too, but the log tail, which log_lines stands for
+ * (a batch's tail is the same for the same log_lines: store.h).  lines holds the
+ * number's text (24 bytes).  Returns the view right. */
+static bool batch_key(const struct call *k, const struct store_batch *b, const char **v,
+		      char *lines)
 {
 	bool view = acl_can_view(k->c, k->user, b->owner, b->proxy_user);
-	char lines[24];                 /* a long as text */
-	const char *v[] = {view ? "view" : "", b->name, b->owner, b->proxy_user, b->state,
-			   b->app_id, b->driver_log_url, b->spark_ui_url, lines,
-			   view ? b->log_tail : NULL};
-	int n = (int)(sizeof v / sizeof v[0]);
-	const char *text;
+	const char *x[BATCH_KEY_VALUES] = {view ? "view" : "", b->name, b->owner, b->proxy_user,
+					   b->state, b->app_id, b->driver_log_url,
+					   b->spark_ui_url, lines};
 
-	snprintf(lines, sizeof lines, "%ld", b->log_lines);
-	if ((text = jsonmemo_get(&batch_memo, b->id, v, n)))
+	snprintf(lines, 24, "%ld", b->log_lines);
+	memcpy(v, x, sizeof x);
+	return view;
+}
+
+/* The text this worker keeps for b as the caller is shown it, or NULL. */
+static const char *batch_kept(const struct call *k, const struct store_batch *b)
+{
+	const char *v[BATCH_KEY_VALUES];
+	char lines[24];
+
+	batch_key(k, b, v, lines);
+	return jsonmemo_get(&batch_memo, b->id, v, BATCH_KEY_VALUES);
+}
+
+/* The batch as the caller is shown it (b with its log tail): the text kept, else
+ * batch_json's, kept for the next answers. */
+static json_object *batch_node(const struct call *k, const struct store_batch *b)
+{
+	const char *v[BATCH_KEY_VALUES], *text;
+	char lines[24];
+	bool view = batch_key(k, b, v, lines);
+
+	if ((text = jsonmemo_get(&batch_memo, b->id, v, BATCH_KEY_VALUES)))
 		return http_json_raw(text);
-	return reply_memo_keep(&batch_memo, b->id, v, n, batch_json(b, view));
+	return reply_memo_keep(&batch_memo, b->id, v, BATCH_KEY_VALUES, batch_json(b, view));
 }
 
 static void send_batch(const struct call *k, const struct store_batch *b, int status)
@@ -69,6 +93,34 @@ static void send_batch(const struct call *k, const struct store_batch *b, int st
 	snprintf(loc, sizeof loc, "Location: /batches/%lld\r\n", b->id);
 	http_send_json(k->r, status, o, status == 201 ? loc : NULL);
 	json_object_put(o);
+}
+
+/* The page's batches as the caller is shown them into list: the texts this worker
+ * keeps, and the others made once their log tails are read.  -1 when the database
+ * failed (nothing answered yet). */
+static int batch_items(struct call *k, struct store_batches *bs, json_object *list)
+{
+	const char **kept = calloc((size_t)bs->n + 1, sizeof *kept);
+	bool *want = calloc((size_t)bs->n + 1, sizeof *want), missing = false;
+	int rc = 0;
+
+	if (!kept || !want) {
+		log_error("batch list: out of memory");
+		rc = -1;
+	}
+	for (int i = 0; rc == 0 && i < bs->n; i++) {
+		kept[i] = batch_kept(k, &bs->v[i]);
+		want[i] = !kept[i];
+		missing |= want[i];
+	}
+	if (rc == 0 && missing && store_batch_tails(k->s, bs, want) != STORE_OK)
+		rc = -1;
+	for (int i = 0; rc == 0 && i < bs->n; i++)
+		json_object_array_add(list, kept[i] ? http_json_raw(kept[i])
+						    : batch_node(k, &bs->v[i]));
+	free(kept);
+	free(want);
+	return rc;
 }
 
 static void batch_list(struct call *k)
@@ -86,9 +138,12 @@ static void batch_list(struct call *k)
 	}
 	jsonmemo_begin(&batch_memo);
 	list = json_object_new_array_ext(bs.n);
-	for (int i = 0; i < bs.n; i++)
-		json_object_array_add(list, batch_node(k, &bs.v[i]));
-	reply_page(k->r, from, bs.total, list);
+	if (batch_items(k, &bs, list) < 0) {
+		json_object_put(list);
+		reply_unavailable(k->r);
+	} else {
+		reply_page(k->r, from, bs.total, list);
+	}
 	store_batches_free(&bs);
 }
 

@@ -47,6 +47,7 @@ static void fill_batches(PGresult *r, struct store_batches *out)
 void store_batches_free(struct store_batches *b)
 {
 	PQclear(b->res);
+	PQclear(b->tails);
 	free(b->v);
 	memset(b, 0, sizeof *b);
 }
@@ -166,27 +167,23 @@ enum store_rc store_batch_get(struct store *s, const char *key, bool with_log,
 }
 
 /* The list's statement with c's retain time written in (store_page_fixed), made at the
- * first call: one configuration per process.  The ids shown (STORE_VISIBLE, cut into its
- * two halves, each an index-only scan: sql/016_list_visible.sql) are counted and paged
- * first; then the page's rows are read by id, in no order (store_batch_list sorts
- * them).  The total rides on every row, and on a row of NULLs when the page is empty.
- * NULL if it does not fit. */
-#define SHOWN_IDS(R) \
-	"SELECT x.id FROM batch x WHERE x.deleted_at IS NULL AND x.finished_at IS NULL " \
-	"AND x.id >= 0 UNION ALL SELECT x.id FROM batch x WHERE x.deleted_at IS NULL " \
-	"AND x.id >= 0 AND x.finished_at > now() - " R "::int * interval '1 second'"
-
+ * first call: one configuration per process.  The ids shown (STORE_VISIBLE_IDS: two
+ * index-only scans) are counted and paged first; then the page's rows are read by
+ * id, in no order (store_batch_list sorts them), without their log tails
+ * (store_batch_tails).  The total rides on every row, and on a row of NULLs when the
+ * page is empty.  NULL if it does not fit. */
 static const char *batch_list_sql(const struct cfg *c)
 {
 	static char sql[BATCH_LIST_SQL_MAX];
 
 	return sql[0] ? sql : store_fixed_sql(sql, sizeof sql, "batch list", snprintf(sql, sizeof sql,
-		"SELECT " BATCH_COLUMNS ", t.total FROM (SELECT count(*) AS total FROM ("
-		SHOWN_IDS("%ld") ") v) t LEFT JOIN batch b ON b.id = ANY (ARRAY(SELECT v.id FROM ("
-		SHOWN_IDS("%ld") ") v ORDER BY v.id OFFSET $1::bigint LIMIT $2::bigint))",
+		"SELECT " BATCH_COLUMNS_NO_LOG ", t.total FROM (SELECT count(*) AS total FROM ("
+		STORE_VISIBLE_IDS("%ld") ") v) t LEFT JOIN batch b ON b.id = ANY (ARRAY(SELECT v.id FROM ("
+		STORE_VISIBLE_IDS("%ld") ") v ORDER BY v.id OFFSET $1::bigint LIMIT $2::bigint))",
 		c->state_retain_sec, c->state_retain_sec));
 }
 
+/* qsort's and bsearch's order of batches: by id. */
 static int by_id(const void *a, const void *b)
 {
 	long long x = ((const struct store_batch *)a)->id, y = ((const struct store_batch *)b)->id;
@@ -212,6 +209,72 @@ enum store_rc store_batch_list(struct store *s, long from, long size, const stru
 	fill_batches(r, out);
 	if (out->n > 1)
 		qsort(out->v, (size_t)out->n, sizeof *out->v, by_id);
+	return STORE_OK;
+}
+
+/* ids[0..n) as a bigint[] literal: {1,2,3}.  A malloc'd string, or NULL. */
+static char *id_array(const long long *ids, int n)
+{
+	size_t len = 3 + (size_t)n * 21;
+	char *buf = malloc(len), *p = buf;
+
+	if (!buf)
+		return NULL;
+	*p++ = '{';
+	for (int i = 0; i < n; i++)
+		p += snprintf(p, len - (size_t)(p - buf), "%s%lld", i ? "," : "", ids[i]);
+	snprintf(p, len - (size_t)(p - buf), "}");
+	return buf;
+}
+
+/* The batch of b (in id order) with this id, or NULL. */
+static struct store_batch *batch_by_id(struct store_batches *b, long long id)
+{
+	struct store_batch key = {.id = id};
+
+	return b->n ? bsearch(&key, b->v, (size_t)b->n, sizeof *b->v, by_id) : NULL;
+}
+
+enum store_rc store_batch_tails(struct store *s, struct store_batches *b, const bool *want)
+{
+	long long *ids = calloc((size_t)b->n + 1, sizeof *ids);
+	const char *p[1] = {NULL};
+	PGresult *r;
+	int n = 0;
+
+	if (!ids) {
+		log_error("batch tails: out of memory");
+		return STORE_ERROR;
+	}
+	for (int i = 0; i < b->n; i++)
+		if (want[i]) {
+			ids[n++] = b->v[i].id;
+			b->v[i].log_lines = 0;
+		}
+	if (n)
+		p[0] = id_array(ids, n);
+	free(ids);
+	if (!n)
+		return STORE_OK;
+	if (!p[0]) {
+		log_error("batch tails: out of memory");
+		return STORE_ERROR;
+	}
+	r = store_run(s, "batch tails", "SELECT id, log_lines, log_tail FROM batch "
+		      "WHERE id = ANY ($1::bigint[])", 1, p);
+	free((char *)p[0]);
+	if (!r)
+		return STORE_ERROR;
+	for (int i = 0; i < PQntuples(r); i++) {
+		struct store_batch *x = batch_by_id(b, atoll(PQgetvalue(r, i, 0)));
+
+		if (x) {
+			x->log_lines = atol(PQgetvalue(r, i, 1));
+			x->log_tail = PQgetvalue(r, i, 2);
+		}
+	}
+	PQclear(b->tails);
+	b->tails = r;
 	return STORE_OK;
 }
 

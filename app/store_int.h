@@ -44,6 +44,15 @@ struct store {
 #define STORE_VISIBLE(R) "b.deleted_at IS NULL AND (b.finished_at IS NULL OR " \
 	"b.finished_at > now() - " R "::int * interval '1 second')"
 
+/* The ids of the batches STORE_VISIBLE(R) shows with id >= 0 (sessions' drivers have
+ * ids below 0), as a query: the rule cut into its two disjoint halves, each an
+ * index-only scan (unfinished: batch_active; finished within the retain time:
+ * batch_recent, sql/016_list_visible.sql).  Keep it in step with STORE_VISIBLE. */
+#define STORE_VISIBLE_IDS(R) \
+	"SELECT x.id FROM batch x WHERE x.deleted_at IS NULL AND x.finished_at IS NULL " \
+	"AND x.id >= 0 UNION ALL SELECT x.id FROM batch x WHERE x.deleted_at IS NULL " \
+	"AND x.id >= 0 AND x.finished_at > now() - " R "::int * interval '1 second'"
+
 /* Take lease owner s->owner's lock on this session, if s has one and does not hold it
  * yet (store_hold_owner): STORE_OK when held, STORE_DUPLICATE when another session holds
  * it, STORE_ERROR.  Sends no statement through store_run (store_ensure calls it). */

@@ -118,6 +118,7 @@ struct store_batch {
 
 struct store_batches {
 	void *res;                  /* PGresult the strings point into */
+	void *tails;                /* and the one of store_batch_tails */
 	long total;                 /* visible batches (lists only) */
 	int n;
 	struct store_batch *v;
@@ -148,9 +149,17 @@ enum store_rc store_batch_get(struct store *s, const char *key, bool with_log,
 			      const struct cfg *c, struct store_batches *out);
 
 /* Visible batches in id order: sets out->total, then the rows [from, from+size)
- * of Livy's list window. */
+ * of Livy's list window, each with log_tail "" (store_batch_tails reads those a
+ * caller needs: a batch's tail is the same for the same log_lines, since its log only
+ * grows, each append setting both under a guard on log_lines). */
 enum store_rc store_batch_list(struct store *s, long from, long size, const struct cfg *c,
 			       struct store_batches *out);
+
+/* The log tails of the batches b->v[i] (in id order, as store_batch_list gives them)
+ * for which want[i]: sets their log_tail and log_lines as they are now (log_lines may
+ * have grown since b was read; a batch no longer there gets log_lines 0).  The
+ * strings live until store_batches_free(b). */
+enum store_rc store_batch_tails(struct store *s, struct store_batches *b, const bool *want);
 
 struct store_lines {
 	void *res;

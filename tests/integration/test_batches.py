@@ -282,6 +282,46 @@ def test_log_from_size_semantics(tac, launched):
     assert log(**{"from": total + 7, "size": 100}) == (total + 7, []), "from past the end: empty, from echoed"
 
 
+def list_item(tac, bid):
+    """Batch bid as GET /batches shows it (the last page: bid is among the newest)."""
+    total = tac.list_total()
+    page = tac.list_batches(**{"from": max(0, total - 100), "size": 100})["sessions"]
+    items = [s for s in page if s["id"] == bid]
+    assert items, f"batch {bid} is not on the list's last page: {[s['id'] for s in page]}"
+    return items[0]
+
+
+def test_list_follows_a_growing_log(tac, cfg):
+    """A worker keeps each listed batch's JSON by the values it was made from (its log by
+    its line count): the list shows a running job's log as it grows, a text too long
+    to keep (a line of 16 KiB) as well, and each item is what the batch's own GET says."""
+    token = uuid.uuid4().hex[:12]
+    r, bid = tac.create_batch({"file": cfg.job("lines.py"), "args": ["utf8", token, "60"]})
+    assert bid is not None, f"POST /batches lines.py: {r.status_code} {r.text[:300]}"
+    last = f"TACITUS-LINES {token} after 9"
+    tails, item = set(), None
+    try:
+        deadline = time.monotonic() + tl.JOB_TIMEOUT
+        while time.monotonic() < deadline:
+            item = list_item(tac, bid)
+            tails.add(tuple(item["log"]))
+            if last in item["log"]:
+                break
+            time.sleep(0.3)
+        assert item is not None and last in item["log"], \
+            f"the list never showed {last!r}; its last log of batch {bid}: {item and item['log']!r}"
+        assert len(tails) >= 3, \
+            f"the list showed {len(tails)} logs of batch {bid} while it printed a line each 0.5 s: {tails!r}"
+        # lines.py's long line is stored cut to the monitor's 16 KiB: a text too long to keep
+        assert any(any(len(line.encode()) > 10000 for line in t) for t in tails), \
+            "the list never showed the long line among the last lines (lines.py prints it first)"
+        # the job sleeps after its last line: its log no longer changes
+        assert list_item(tac, bid) == get_batch(tac, bid), \
+            f"batch {bid}: the list's item differs from GET /batches/{bid}"
+    finally:
+        tac.delete_quietly(bid)
+
+
 def test_log_rejects_non_numeric_params(tac, launched):
     j = launched.job("ok")
     for params in ({"from": "abc"}, {"size": "abc"}, {"from": "abc", "size": "10"}):
