@@ -96,7 +96,7 @@ const char *jsonmemo_keep(struct jsonmemo *m, long long id, const char *const *v
 	size_t klen = key_len(v, n);
 	char *block;
 
-	if (len > JSONMEMO_TEXT_MAX)
+	if (len > JSONMEMO_ITEM_MAX || klen > JSONMEMO_ITEM_MAX - len)
 		return NULL;
 	if (!m->slot && !(m->slot = calloc(JSONMEMO_SLOTS, sizeof *m->slot)))
 		return NULL;

@@ -108,7 +108,6 @@ static void send_session(const struct call *k, const struct store_session *x, in
 
 	jsonmemo_begin(&session_memo);
 	o = session_node(k, x);
-
 	snprintf(loc, sizeof loc, "Location: /sessions/%lld\r\n", x->id);
 	http_send_json(k->r, status, o, status == 201 ? loc : NULL);
 	json_object_put(o);

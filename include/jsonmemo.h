@@ -14,7 +14,7 @@
  *
  * One memo per process (a worker), no locks.  A memo holds JSONMEMO_SLOTS items at
  * most, one per slot (an id's slot is fixed: a newer id in the same slot replaces
- * it), each text at most JSONMEMO_TEXT_MAX bytes.  A text handed out stays valid
+ * it), each with its values at most JSONMEMO_ITEM_MAX bytes: 16 MiB a memo at most.  A text handed out stays valid
  * until the memo's next answer begins (jsonmemo_begin): within one answer no text is
  * replaced, so an answer may hold on to all of its items' texts until it is sent.
  */
@@ -23,8 +23,8 @@
 
 #include <stddef.h>
 
-#define JSONMEMO_SLOTS 2048
-#define JSONMEMO_TEXT_MAX (16 * 1024)
+#define JSONMEMO_SLOTS 1024             /* a list page holds 1,000 items at most */
+#define JSONMEMO_ITEM_MAX (16 * 1024)   /* a text and its values' key, bytes */
 
 struct jsonmemo_slot;
 
@@ -44,9 +44,9 @@ const char *jsonmemo_get(struct jsonmemo *m, long long id, const char *const *v,
 
 /* Keep text (NUL-terminated, len bytes) for item id made from values v[0..n) in
  * place of what id's slot held.  Returns the memo's copy, valid until the next
- * jsonmemo_begin; NULL when it is not kept (memory ran out, len exceeds
- * JSONMEMO_TEXT_MAX, or the slot holds a text handed out in this answer): the caller
- * then sends its own text. */
+ * jsonmemo_begin; NULL when it is not kept (memory ran out, the text and the
+ * values' key exceed JSONMEMO_ITEM_MAX together, or the slot holds a text handed out
+ * in this answer): the caller then sends its own text. */
 const char *jsonmemo_keep(struct jsonmemo *m, long long id, const char *const *v, int n,
 			  const char *text, size_t len);
 

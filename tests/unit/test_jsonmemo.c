@@ -77,19 +77,24 @@ static void one_answer(void)
 static void too_long(void)
 {
 	struct jsonmemo m = {0};
-	const char *v[] = {"x"};
-	char *big = malloc(JSONMEMO_TEXT_MAX + 2);
+	const char *v[] = {"x"};                /* a key of 3 bytes: tag, x, NUL */
+	const char *long_value[1];
+	char *big = malloc(JSONMEMO_ITEM_MAX + 1);
 
 	if (!CHECK(big != NULL))
 		return;
-	memset(big, 'a', JSONMEMO_TEXT_MAX + 1);
-	big[JSONMEMO_TEXT_MAX + 1] = '\0';
+	memset(big, 'a', JSONMEMO_ITEM_MAX);
+	big[JSONMEMO_ITEM_MAX - 2] = '\0';
 	jsonmemo_begin(&m);
-	CHECK(jsonmemo_keep(&m, 1, v, 1, big, JSONMEMO_TEXT_MAX + 1) == NULL);
+	CHECK(jsonmemo_keep(&m, 1, v, 1, big, JSONMEMO_ITEM_MAX - 2) == NULL);
 	CHECK(jsonmemo_get(&m, 1, v, 1) == NULL);
-	big[JSONMEMO_TEXT_MAX] = '\0';
-	CHECK(jsonmemo_keep(&m, 1, v, 1, big, JSONMEMO_TEXT_MAX) != NULL);
-	CHECK(strlen(jsonmemo_get(&m, 1, v, 1)) == JSONMEMO_TEXT_MAX);
+	big[JSONMEMO_ITEM_MAX - 3] = '\0';
+	CHECK(jsonmemo_keep(&m, 1, v, 1, big, JSONMEMO_ITEM_MAX - 3) != NULL);
+	CHECK(strlen(jsonmemo_get(&m, 1, v, 1)) == JSONMEMO_ITEM_MAX - 3);
+	/* a long value (a session's request) with a short text: not kept either */
+	long_value[0] = big;
+	CHECK(jsonmemo_keep(&m, 2, long_value, 1, "{}", 2) == NULL);
+	CHECK(jsonmemo_get(&m, 2, long_value, 1) == NULL);
 	jsonmemo_free(&m);
 	free(big);
 }
