@@ -48,6 +48,7 @@ struct pub {
 	bool missed;                /* a wake-up was not posted: catch up once posts go */
 	time_t posted_at;           /* when every change was last known posted (push.h's
 				       push_catchup_window) */
+	long cap_s;                 /* tacitus.push.wait-max, seconds */
 	time_t marked, tried;       /* the last look at nginx's mark, the last catch-up */
 };
 
@@ -239,7 +240,7 @@ static void wake_left(const struct store_push_recent *r, void *arg)
 static bool catch_up(struct pub *p)
 {
 	struct catch_up c = {.p = p};
-	long window = push_catchup_window(time(NULL), p->posted_at);
+	long window = push_catchup_window(time(NULL), p->posted_at, p->cap_s);
 
 	if (store_push_recent(p->s, window, wake_left, &c) != STORE_OK || c.stopped)
 		return false;
@@ -304,10 +305,11 @@ int publish_main(const struct cfg *c, const char *instance, const char *socket_p
 {
 	struct sigaction sa;
 	char app[APP_MAX];
-	struct pub p = {.retain_s = c->state_retain_sec, .missed = true, .posted_at = time(NULL)};
+	/* posted_at 0: what was posted before this publisher began is unknown */
+	struct pub p = {.retain_s = c->state_retain_sec, .missed = true, .posted_at = 0,
+			.cap_s = (long)(c->push_wait_max_ms / 1000)};
 	bool mine = false;
 	unsigned long session = 0;
-
 	char host[HOST_MAX], key[HOST_MAX + PUBLISH_SOCKET_MAX];
 
 	memset(&sa, 0, sizeof sa);

@@ -111,11 +111,12 @@ long push_bucket(long secs)
 	return PUSH_WAIT_MAX_S;
 }
 
-long push_catchup_window(long long now, long long posted_at)
+long push_catchup_window(long long now, long long posted_at, long cap_s)
 {
-	long long w = (now > posted_at ? now - posted_at : 0) + CATCHUP_MIN_S;
+	long long away = now > posted_at ? now - posted_at : 0;
+	long long most = cap_s > 0 ? cap_s : 0;
 
-	return w > PUSH_WAIT_MAX_S ? PUSH_WAIT_MAX_S : (long)w;
+	return (long)((away < most ? away : most) + CATCHUP_MIN_S);
 }
 
 static int fits(int n, size_t len)

@@ -108,10 +108,13 @@ json_object *push_state_json(long long id, const char *state);
 /* The catch-up's window in seconds: the jobs that finished within it are woken.  A
  * job that finished while somebody posted had its waits woken then, so the window
  * covers the time since posted_at, when this publisher last knew that every change
- * was posted (its own posts went, or another publisher held the lock), and 5 minutes
- * more (a holder that died unseen); at most PUSH_WAIT_MAX_S.  Times in seconds of the
- * same clock.  A long wait-max thus costs the catch-up nothing while posts go. */
-long push_catchup_window(long long now, long long posted_at);
+ * was posted (its own posts went, or another publisher held the lock; 0 when it
+ * never knew, as at its start), and 5 minutes more (a holder that died unseen).  A
+ * wait lasts cap_s (tacitus.push.wait-max) at most and one for a job already ended
+ * is answered at once, so a job that ended longer ago than that has no waiter left:
+ * the window is at most cap_s and the 5 minutes.  Times in seconds of the same
+ * clock.  A long wait-max thus costs the catch-up nothing while posts go. */
+long push_catchup_window(long long now, long long posted_at, long cap_s);
 
 /* The states a statement now in `state` has left behind, in out (NULL-terminated, 3
  * at most): its states never come back, so a wait since any of them is due.

@@ -164,10 +164,14 @@ static void test_buckets(void)
 
 static void test_catchup_window(void)
 {
-	CHECK(push_catchup_window(1000, 1000) == 300);      /* posts go: 5 minutes */
-	CHECK(push_catchup_window(1000, 1005) == 300);      /* a clock step back */
-	CHECK(push_catchup_window(5000, 1000) == 4300);     /* away for 4000 s */
-	CHECK(push_catchup_window(1000000, 0) == PUSH_WAIT_MAX_S);
+	CHECK(push_catchup_window(1000, 1000, 60) == 300);      /* posts go: 5 minutes */
+	CHECK(push_catchup_window(1000, 1005, 60) == 300);      /* a clock step back */
+	CHECK(push_catchup_window(5000, 1000, 86400) == 4300);  /* away for 4000 s */
+	/* no waiter outlives the cap: away longer, the cap and 5 minutes */
+	CHECK(push_catchup_window(5000, 1000, 60) == 360);
+	CHECK(push_catchup_window(1100, 1000, 60) == 360);
+	CHECK(push_catchup_window(1000000, 0, PUSH_WAIT_MAX_S) == PUSH_WAIT_MAX_S + 300);
+	CHECK(push_catchup_window(1000000, 0, 0) == 300);      /* waits off */
 }
 
 #define note(...) note_at(UNIT_HERE, __VA_ARGS__)
