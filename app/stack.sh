@@ -397,8 +397,9 @@ nginx_start() {
 	sed -e "s|@VAR@|$VAR|g" -e "s|@USER@|$nginx_user|g" -e "s|@NOFILE@|$nofile|g" \
 	    "$ROOT/nginx/push.conf.in" > "$VAR/nginx/conf/push.conf.new"
 	cp "$ROOT/nginx/fastcgi_params" "$VAR/nginx/conf/fastcgi_params"
-	alive "$VAR/nginx/nginx.pid" || alive "$VAR/nginx/push.pid" || nginx_logs
-	push_start
+	nginx_logs
+	# the front door first: a front of an earlier build listened on push.sock itself,
+	# and its reload unlinks that path, the waits' nginx's socket once it is there
 	if alive "$VAR/nginx/nginx.pid"; then
 		old_workers=$(pgrep -P "$(cat "$VAR/nginx/nginx.pid")" | tr '\n' ' ')
 		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e pipes/error -s reload
@@ -407,6 +408,7 @@ nginx_start() {
 		nginx -p "$VAR/nginx/" -c conf/nginx.conf -e pipes/error ||
 			die "nginx did not start: see $VAR/nginx/logs/error.log"
 	fi
+	push_start
 }
 
 # push_start: the waits' nginx (nginx/push.conf.in), started when it is not running,
@@ -452,11 +454,22 @@ nginx_logs() {
 	chmod 700 "$VAR/nginx/pipes"
 	for name in error access; do
 		pipe=$VAR/nginx/pipes/$name
+		# a pipe's writer runs as long as one nginx holds the pipe open: one is
+		# started for each pipe that has none (the front door and the waits' nginx
+		# share the error pipe; only the front writes the access pipe)
+		writer_alive "$pipe" && continue
 		[ -p "$pipe" ] || { rm -f "$pipe"; mkfifo -m 0600 "$pipe"; }
 		# the shell opens the pipe (as root), then the writer drops to tacitus-web
 		setsid $as_web "$BIN" log-writer "$VAR/nginx/logs/$name.log" "$LOG_MAX" "$LOG_KEEP" \
 			<"$pipe" >/dev/null 2>&1 &
+		echo $! > "$pipe.writer"
 	done
+}
+
+# writer_alive PIPE: the log writer started for PIPE runs
+writer_alive() {
+	alive "$1.writer" &&
+		tr '\0' ' ' < "/proc/$(cat "$1.writer")/cmdline" 2>/dev/null | grep -q "log-writer"
 }
 
 # alive PIDFILE: the process runs (a killed one waiting to be reaped does not count)
