@@ -8,8 +8,9 @@ These tests break the stack on purpose and put it back together afterwards:
     adoption      kill -9 the instance holding a running batch: another adopts it, reads its
                   exit status, and the batch succeeds with its whole log; it does so at once
                   (well inside the lease) because the dead monitor's lock in PostgreSQL went
-                  with its connection, while an instance stopped (SIGSTOP) but connected keeps
-                  its lock and loses its batch only by its lease; a live monitor whose
+                  with its connection (also when it is killed a few ms after it claimed and
+                  launched its only batch), while an instance stopped (SIGSTOP) but connected
+                  keeps its lock and loses its batch only by its lease; a live monitor whose
                   connection the server ends runs nothing twice and takes its lock again
     restart       stack.sh stop + start: states kept, a job running across it succeeds, ids go on
     postgres      PostgreSQL stopped and started under light read load: 503 + Retry-After
