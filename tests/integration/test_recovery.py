@@ -677,7 +677,8 @@ def race_round(cfg, tac, token):
     db = tac.db
     wait_db_terminal(db, [int(i) for (i,) in db_rows(
         db, "select id from batch where id >= 0 and state in ('starting','running')")])
-    r, bid = tac.create_batch(quick(cfg, token, 4))
+    # it outlives the lease: adopted by the lease instead, it is still running then
+    r, bid = tac.create_batch(quick(cfg, token, 8))
     assert bid is not None, f"batch not created: {tl.describe(r)}"
     killed = None
     try:
