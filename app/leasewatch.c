@@ -84,11 +84,11 @@ static struct leasewatch_lock *find_lock(const struct leasewatch_locks *w, const
 	return NULL;
 }
 
-void leasewatch_locks_see(struct leasewatch_locks *w, const char *owner, bool held)
+void leasewatch_locks_see(struct leasewatch_locks *w, const char *owner, bool held, bool jobs)
 {
 	struct leasewatch_lock *o = find_lock(w, owner);
 
-	if (strlen(owner) >= LEASEWATCH_OWNER_MAX)
+	if (strlen(owner) >= LEASEWATCH_OWNER_MAX || (!held && !jobs))
 		return;
 	if (!o) {
 		if (w->n == LEASEWATCH_OWNERS_MAX)

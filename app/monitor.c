@@ -1624,7 +1624,7 @@ static bool look_for_orphans(struct mon *m)
 	/* the session the look was made in (a reconnect inside it starts a new history) */
 	leasewatch_locks_begin(&m->locks, store_session(m->s));
 	for (int i = 0; i < locks.n; i++)
-		leasewatch_locks_see(&m->locks, locks.owner[i], locks.held[i]);
+		leasewatch_locks_see(&m->locks, locks.owner[i], locks.held[i], locks.jobs[i]);
 	leasewatch_locks_end(&m->locks);
 	for (int i = 0; i < m->locks.n; i++)
 		if (m->locks.v[i].gone)
@@ -1747,14 +1747,15 @@ static int until_due(const struct mon *m, long long last_maintenance)
 /* Hold this monitor's own lock (store_hold_owner), saying when that changes. */
 static void hold_own_lock(struct mon *m)
 {
-	enum store_rc rc = store_hold_owner(m->s, m->o->instance);
+	enum store_rc rc = store_hold_owner(m->s, m->o->instance, m->host, m->boot_id);
 
 	if (rc == STORE_OK && !m->held)
 		log_info("monitor: holds its lock in the database");
 	else if (rc != STORE_OK && m->held)
 		log_warn("monitor: its lock in the database is not held (%s); it claims and adopts "
 			 "nothing until it is (tried again every %d ms)",
-			 rc == STORE_DUPLICATE ? "another session holds it" : "the database is away",
+			 rc == STORE_DUPLICATE ? "another session holds it"
+			 : "the database is away or refused it",
 			 ORPHAN_LOOK_MS);
 	m->held = rc == STORE_OK;
 }

@@ -17,6 +17,8 @@
  * answers 503 then, instead of stalling behind whoever holds it */
 #define LOCK_TIMEOUT "-c lock_timeout=5000"     /* milliseconds */
 #define PREPARED_NAME_MAX 16
+/* A registered monitor whose lock is free is forgotten this long after its registration */
+#define MONITOR_PRUNE "1 hour"
 
 /* Server notices ("already exists, skipping") are not events worth a line. */
 static void quiet_notice(void *arg, const char *message)
@@ -52,14 +54,13 @@ void store_close(struct store *s)
 	free(s);
 }
 
-enum store_rc store_take_owner_lock(struct store *s)
+/* s->owner's lock on this session: STORE_OK, STORE_DUPLICATE, STORE_ERROR (logged). */
+static enum store_rc try_owner_lock(struct store *s)
 {
 	const char *p[1] = {s->owner};
 	PGresult *r;
 	bool held;
 
-	if (!s->owner[0] || s->owner_session == s->session)
-		return STORE_OK;
 	r = PQexecParams(s->conn, "SELECT pg_try_advisory_lock(" STORE_OWNER_KEY("$1") ")", 1, NULL,
 			 p, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -70,10 +71,44 @@ enum store_rc store_take_owner_lock(struct store *s)
 	}
 	held = !strcmp(PQgetvalue(r, 0, 0), "t");
 	PQclear(r);
-	if (!held)
-		return STORE_DUPLICATE;
-	s->owner_session = s->session;
-	return STORE_OK;
+	return held ? STORE_OK : STORE_DUPLICATE;
+}
+
+/* Register s->owner's monitor (table monitor, sql/017_monitors.sql), and remove the rows
+ * of monitors whose lock is free and that registered MONITOR_PRUNE ago or more: such a
+ * monitor is dead, or between two sessions and registers again before it claims.  The
+ * same row whatever runs it twice.  STORE_OK or STORE_ERROR (logged). */
+static enum store_rc register_owner(struct store *s)
+{
+	const char *p[3] = {s->owner, s->host, s->boot_id};
+	PGresult *r = PQexecParams(s->conn,
+		"WITH pruned AS (DELETE FROM monitor WHERE owner <> $1 AND registered_at < now() - "
+		"interval '" MONITOR_PRUNE "' AND pg_try_advisory_xact_lock_shared("
+		STORE_OWNER_KEY("owner") ")) "
+		"INSERT INTO monitor (owner, host, boot_id) VALUES ($1, $2, $3) ON CONFLICT (owner) "
+		"DO UPDATE SET host = excluded.host, boot_id = excluded.boot_id, registered_at = now()",
+		3, NULL, p, NULL, NULL, 0);
+	enum store_rc rc = PQresultStatus(r) == PGRES_COMMAND_OK ? STORE_OK : STORE_ERROR;
+
+	if (rc != STORE_OK)
+		log_error("database: monitor %s could not be registered: %s", s->owner,
+			  PQerrorMessage(s->conn));
+	PQclear(r);
+	return rc;
+}
+
+enum store_rc store_take_owner_lock(struct store *s)
+{
+	enum store_rc rc;
+
+	if (!s->owner[0] || s->owner_session == s->session)
+		return STORE_OK;
+	rc = try_owner_lock(s);
+	if (rc == STORE_OK)
+		rc = register_owner(s);
+	if (rc == STORE_OK)
+		s->owner_session = s->session;
+	return rc;
 }
 
 /* What a new server session needs: the monitor's lock taken again first (a monitor

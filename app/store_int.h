@@ -18,6 +18,8 @@
 
 #define STORE_ERROR_TEXT_MAX 256    /* the primary message of the last failure */
 #define STORE_OWNER_MAX 128         /* a lease owner's name (an instance's) */
+#define STORE_HOST_MAX 256          /* a host name, as the monitor registers it */
+#define STORE_BOOT_ID_MAX 64        /* a boot id, likewise */
 
 /* The advisory lock key of lease owner O's monitor (store_hold_owner), O being SQL text
  * (a parameter or a column).  Not the instance name's key (store_hold_name), which the
@@ -35,7 +37,10 @@ struct store {
 	unsigned long pub_session;  /* the session that holds a publisher's lock, 0 = none */
 	char owner[STORE_OWNER_MAX];    /* the monitor whose lock this connection keeps
 					   (store_hold_owner), "" = none */
-	unsigned long owner_session;    /* the session that holds that lock, 0 = none */
+	char host[STORE_HOST_MAX];      /* ... and where that monitor runs (its registration: */
+	char boot_id[STORE_BOOT_ID_MAX];        /* table monitor) */
+	unsigned long owner_session;    /* the session that holds that lock and registered
+					   the monitor, 0 = none */
 	char err_state[6];          /* SQLSTATE of the last failed statement, "" = none known */
 	char err_text[STORE_ERROR_TEXT_MAX];
 };
@@ -54,8 +59,11 @@ struct store {
 	"AND x.id >= 0 AND x.finished_at > now() - " R "::int * interval '1 second'"
 
 /* Take lease owner s->owner's lock on this session, if s has one and does not hold it
- * yet (store_hold_owner): STORE_OK when held, STORE_DUPLICATE when another session holds
- * it, STORE_ERROR.  Sends no statement through store_run (store_ensure calls it). */
+ * yet (store_hold_owner), then register the monitor (table monitor: s->host, s->boot_id),
+ * so that other monitors look at its lock from then on: STORE_OK when both are done,
+ * STORE_DUPLICATE when another session holds the lock, STORE_ERROR (logged; a lock
+ * taken without its registration is taken again, stacked, and registered at the next
+ * call).  Sends no statement through store_run (store_ensure calls it). */
 enum store_rc store_take_owner_lock(struct store *s);
 
 /* Run one statement with n text parameters (n = 0: no parameters, several

@@ -145,14 +145,18 @@ enum store_rc store_hold_publisher(struct store *s, const char *key)
 	return hold_session_lock(s, "tacitus publisher ", key, &s->pub_session);
 }
 
-enum store_rc store_hold_owner(struct store *s, const char *owner)
+enum store_rc store_hold_owner(struct store *s, const char *owner, const char *host,
+			       const char *boot_id)
 {
-	if (strlen(owner) >= sizeof s->owner) {
-		log_error("monitor %s: the name is too long for its lock", owner);
+	if (strlen(owner) >= sizeof s->owner || strlen(host) >= sizeof s->host ||
+	    strlen(boot_id) >= sizeof s->boot_id) {
+		log_error("monitor %s: the name, host or boot id is too long for its lock", owner);
 		return STORE_ERROR;
 	}
-	if (strcmp(s->owner, owner)) {
+	if (strcmp(s->owner, owner) || strcmp(s->host, host) || strcmp(s->boot_id, boot_id)) {
 		snprintf(s->owner, sizeof s->owner, "%s", owner);
+		snprintf(s->host, sizeof s->host, "%s", host);
+		snprintf(s->boot_id, sizeof s->boot_id, "%s", boot_id);
 		s->owner_session = 0;
 	}
 	/* no look at the socket here (as still_held does): what it holds is the
@@ -248,12 +252,15 @@ enum store_rc store_owner_locks(struct store *s, const char *me, const char *hos
 {
 	const char *p[3] = {me, host, boot_id};
 	/* a shared lock for the statement's transaction is refused while the owner holds
-	 * its lock, and given (then let go at once) when nobody does */
+	 * its lock, and given (then let go at once) when nobody does; the owners of jobs
+	 * first, should there be more owners than a look watches */
 	PGresult *r = store_run(s, "owners' locks",
-		"SELECT o, NOT pg_try_advisory_xact_lock_shared(" STORE_OWNER_KEY("o") ") FROM "
-		"(SELECT DISTINCT lease_owner AS o FROM batch WHERE state IN ('starting', 'running') "
-		"AND lease_owner <> $1 AND ((host = $2 AND boot_id = $3) OR tracker <> 'local')) w",
-		3, p);
+		"SELECT o, NOT pg_try_advisory_xact_lock_shared(" STORE_OWNER_KEY("o") "), j FROM "
+		"(SELECT o, bool_or(j) AS j FROM (SELECT lease_owner AS o, true AS j FROM batch "
+		"WHERE state IN ('starting', 'running') AND lease_owner <> $1 "
+		"AND ((host = $2 AND boot_id = $3) OR tracker <> 'local') "
+		"UNION ALL SELECT owner, false FROM monitor WHERE owner <> $1) u GROUP BY o) w "
+		"ORDER BY j DESC, o", 3, p);
 
 	memset(out, 0, sizeof *out);
 	if (!r)
@@ -262,13 +269,16 @@ enum store_rc store_owner_locks(struct store *s, const char *me, const char *hos
 	out->n = PQntuples(r);
 	out->owner = store_col_array(r, 0);
 	out->held = calloc((size_t)out->n + 1, sizeof *out->held);
-	if (!out->owner || !out->held) {
+	out->jobs = calloc((size_t)out->n + 1, sizeof *out->jobs);
+	if (!out->owner || !out->held || !out->jobs) {
 		log_error("owners' locks: out of memory");
 		store_locks_free(out);
 		return STORE_ERROR;
 	}
-	for (int i = 0; i < out->n; i++)
+	for (int i = 0; i < out->n; i++) {
 		out->held[i] = !strcmp(PQgetvalue(r, i, 1), "t");
+		out->jobs[i] = !strcmp(PQgetvalue(r, i, 2), "t");
+	}
 	return STORE_OK;
 }
 
@@ -277,6 +287,7 @@ void store_locks_free(struct store_locks *l)
 	PQclear(l->res);
 	free(l->owner);
 	free(l->held);
+	free(l->jobs);
 	memset(l, 0, sizeof *l);
 }
 

@@ -19,15 +19,22 @@
  * database connection, which PostgreSQL frees the moment that connection drops (a
  * killed process's socket is closed by the kernel).  An owner is gone by its lock
  * when this monitor saw its lock held at a look and free at a later look, both
- * made in the same database session of this monitor.  Freed without having been
- * seen held proves nothing: after PostgreSQL restarted (or this monitor's own
- * connection broke) every lock is free until its holder reconnects and takes it
- * again, so a new session of the observer starts from "not seen".  An owner never
- * seen holding its lock (an instance of an earlier version, which takes none, or one
- * that died before this monitor first looked) is left to its lease.  An owner
- * stalled but connected (SIGSTOP, a hung host whose TCP connection stands) keeps
- * its lock and is caught by its lease alone.  What may be taken from an owner gone
- * by its lock is store_take_orphans' rule (store.h).
+ * made in the same database session of this monitor, and it held jobs this monitor
+ * may adopt at that later look.  Freed without having been seen held proves
+ * nothing: after PostgreSQL restarted (or this monitor's own connection broke) every
+ * lock is free until its holder reconnects and takes it again, so a new session of
+ * the observer starts from "not seen".  A look covers the owners of such jobs and
+ * every monitor registered with its lock (store_hold_owner registers it before it
+ * claims anything; store_owner_locks), so a monitor killed within one look of its
+ * first claim was seen holding its lock already, unless it died within one look of
+ * its registration.  An owner seen with its lock free and no such jobs is forgotten
+ * (it died with nothing to adopt, or is between two connections): the history of a
+ * name starts again, and an instance of an earlier version started later under it
+ * takes no lock and is never seen holding one.  An owner never seen holding its lock
+ * (such an instance, or one that died before this monitor first looked) is left to
+ * its lease.  An owner stalled but connected (SIGSTOP, a hung host whose TCP
+ * connection stands) keeps its lock and is caught by its lease alone.  What may be
+ * taken from an owner gone by its lock is store_take_orphans' rule (store.h).
  */
 #ifndef TACITUS_LEASEWATCH_H
 #define TACITUS_LEASEWATCH_H
@@ -89,11 +96,13 @@ struct leasewatch_locks {
  * every owner's history. */
 void leasewatch_locks_begin(struct leasewatch_locks *w, unsigned long session);
 
-/* One owner's lock in the current look.  Held: not gone.  Free: gone when the
- * previous look of this session saw it held, or it was gone already; an owner not
- * seen before starts as not gone.  Owners past LEASEWATCH_OWNERS_MAX, or whose name
- * does not fit, are not watched (never judged gone). */
-void leasewatch_locks_see(struct leasewatch_locks *w, const char *owner, bool held);
+/* One owner's lock in the current look, and whether the owner holds jobs this
+ * monitor may adopt.  Held: not gone.  Free with such jobs: gone when the previous
+ * look of this session saw it held, or it was gone already; an owner not seen before
+ * starts as not gone.  Free without such jobs: not seen in this look (so forgotten at
+ * its end).  Owners past LEASEWATCH_OWNERS_MAX, or whose name does not fit, are not
+ * watched (never judged gone). */
+void leasewatch_locks_see(struct leasewatch_locks *w, const char *owner, bool held, bool jobs);
 
 /* End the look: owners not seen in it are forgotten. */
 void leasewatch_locks_end(struct leasewatch_locks *w);

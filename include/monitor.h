@@ -30,11 +30,13 @@
  * A monitor that died is noticed by something that dies with it: each monitor
  * holds a lock of its own on its connection (store_hold_owner), which PostgreSQL
  * frees the moment the connection drops, as it does at once when the process is
- * killed (its socket is closed by the kernel).  Every ORPHAN_LOOK_MS (250 ms) each
- * monitor looks at the other owners' locks (one cheap statement) and takes, without
- * waiting for their leases, the launched jobs of those whose lock it saw held and
- * then free (leasewatch.h): kill -9 of an instance, or of its monitor, hands its
- * running jobs over in well under a second.  The lease remains the rule for the
+ * killed (its socket is closed by the kernel), and registers itself with it before
+ * it claims anything.  Every ORPHAN_LOOK_MS (250 ms) each monitor looks at the
+ * locks of the other registered monitors and owners of jobs (one cheap statement)
+ * and takes, without waiting for their leases, the launched jobs of those whose
+ * lock it saw held and then free (leasewatch.h): kill -9 of an instance, or of its
+ * monitor, hands its running jobs over in well under a second, even one killed
+ * right after it claimed its first job.  The lease remains the rule for the
  * rest: a monitor stalled but connected (SIGSTOP, a loop stuck in a statement, a
  * host gone whose TCP connection still stands) keeps its lock and loses its jobs
  * when its lease lapses, and a job claimed but not launched yet moves only then.

@@ -209,14 +209,19 @@ enum store_rc store_hold_publisher(struct store *s, const char *key);
  * the instance name's key, which the master holds: store_hold_name).  It dies with
  * the monitor's connection, and so at once with a monitor killed on any host whose
  * kernel closes its socket; other monitors take that for the monitor's death
- * (leasewatch.h, store_take_orphans).  A reconnect takes it again first thing
- * (store_ensure), before any statement of the monitor's; the monitor calls this
- * before each cycle and claims and adopts nothing while it returns anything but
- * STORE_OK.  STORE_DUPLICATE when another session holds it (a peer looking at it,
- * for the length of one statement; the server's side of a connection of ours that
- * broke without its noticing yet); STORE_ERROR when the database cannot be
- * reached. */
-enum store_rc store_hold_owner(struct store *s, const char *owner);
+ * (leasewatch.h, store_take_orphans).  Once the lock is taken, in each session, the
+ * monitor is registered (table monitor: owner, host, boot_id), so that the others
+ * look at its lock from then on (store_owner_locks), before it claims anything;
+ * registrations older than an hour whose lock is free are removed then.  A reconnect
+ * takes the lock and registers again first thing (store_ensure), before any
+ * statement of the monitor's; the monitor calls this before each cycle and claims and
+ * adopts nothing while it returns anything but STORE_OK.  STORE_DUPLICATE when
+ * another session holds it (a peer looking at it, for the length of one statement;
+ * the server's side of a connection of ours that broke without its noticing yet);
+ * STORE_ERROR when the database cannot be reached, the registration failed, or a
+ * name does not fit. */
+enum store_rc store_hold_owner(struct store *s, const char *owner, const char *host,
+			       const char *boot_id);
 
 /* Extend the leases of every job `owner` holds. */
 enum store_rc store_renew_leases(struct store *s, const char *owner, int ttl_sec);
@@ -295,16 +300,18 @@ enum store_rc store_take_over(struct store *s, const char *owner, const char *ho
 			      int n_end, struct store_jobs *out);
 
 /* Every other owner holding jobs starting or running that this monitor may adopt
- * (on this host and boot, or cluster jobs) and whether its monitor's lock
- * (store_hold_owner) is held now.  One statement, cheap enough to run every few
- * hundred milliseconds; it must not run inside a transaction (it holds each free
- * lock, shared, until its transaction ends).  Fills out->owner[i] and out->held[i]
- * (valid until store_locks_free). */
+ * (on this host and boot, or cluster jobs), and every other registered monitor
+ * (store_hold_owner; of any host: any may claim cluster jobs), whether its monitor's
+ * lock is held now, and whether it holds such jobs.  Owners of such jobs come first.
+ * One statement, cheap enough to run every few hundred milliseconds; it must not run
+ * inside a transaction (it holds each free lock, shared, until its transaction ends).
+ * Fills out->owner[i], out->held[i] and out->jobs[i] (valid until store_locks_free). */
 struct store_locks {
 	void *res;
 	int n;
 	const char **owner;
 	bool *held;
+	bool *jobs;
 };
 enum store_rc store_owner_locks(struct store *s, const char *me, const char *host,
 				const char *boot_id, struct store_locks *out);

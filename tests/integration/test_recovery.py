@@ -8,8 +8,9 @@ These tests break the stack on purpose and put it back together afterwards:
     adoption      kill -9 the instance holding a running batch: another adopts it, reads its
                   exit status, and the batch succeeds with its whole log; it does so at once
                   (well inside the lease) because the dead monitor's lock in PostgreSQL went
-                  with its connection, while an instance stopped (SIGSTOP) but connected keeps
-                  its lock and loses its batch only by its lease; a live monitor whose
+                  with its connection (also when it is killed a few ms after it claimed and
+                  launched its only batch), while an instance stopped (SIGSTOP) but connected
+                  keeps its lock and loses its batch only by its lease; a live monitor whose
                   connection the server ends runs nothing twice and takes its lock again
     restart       stack.sh stop + start: states kept, a job running across it succeeds, ids go on
     postgres      PostgreSQL stopped and started under light read load: 503 + Retry-After
@@ -63,6 +64,8 @@ ACTIVE = ("starting", "running")
 LEASE_TAKEOVER = 15.0      # s from kill -9 until another instance holds the lease (6 s lease)
 LOCK_TAKEOVER = 3.0        # s from kill -9 until another instance holds the lease, its lock gone
                            # (looked at every 250 ms; the lease would take 6 s)
+RACE_TAKEOVER = 2.5        # s from kill -9 a few ms after the launch until adoption (lease 6 s)
+RACE_ROUNDS = 6            # ... in that many rounds where the killed instance held nothing else
 LEASE_SILENCE = 4.0        # s a stalled owner's lease stands at least (6 s on the observer's clock)
 GONE_BY_LOCK = "its monitor's connection to the database is gone"
 GONE_BY_LEASE = "its monitor stopped renewing its lease"
@@ -629,6 +632,75 @@ def test_kill_9_is_adopted_at_once_by_its_lost_connection(cfg, tac, run_id):
         if killed is not None:
             ensure_instances(cfg)
     check_adopted_run(tac, bid, token, new_owner)
+
+
+def launched_owner(db, bid):
+    """Wait, inside PostgreSQL (a look every 2 ms), until batch bid is running, i.e.
+    launched; then its owner and how many other jobs (batches or session drivers) that
+    owner holds starting or running: (owner, others).  Returns a few ms after the launch."""
+    wait = (f"DO $$ BEGIN WHILE NOT EXISTS (SELECT 1 FROM batch WHERE id = {int(bid)} AND "
+            f"state <> 'starting') LOOP PERFORM pg_sleep(0.002); END LOOP; END $$")
+    p = subprocess.run(list(db.argv) + ["-Atq", "-c", wait, "-c",
+                       "SELECT b.state, b.lease_owner, (SELECT count(*) FROM batch o WHERE "
+                       "o.lease_owner = b.lease_owner AND o.state IN ('starting', 'running') "
+                       f"AND o.id <> b.id) FROM batch b WHERE b.id = {int(bid)}"],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, f"psql failed ({p.returncode}): {p.stderr.strip()}"
+    st, owner, others = p.stdout.strip().split("|")
+    assert st == "running", f"batch {bid} became {st!r}, not running"
+    return owner, int(others)
+
+
+def test_kill_9_right_after_the_claim_is_adopted_by_the_lost_connection(cfg, tac, run_id):
+    """An instance killed a few ms after it claimed and launched its only job was never
+    seen holding its lock by a look at the owners of running jobs (every 250 ms), yet its
+    batch is adopted within RACE_TAKEOVER, by the lost connection, not the lease (6 s):
+    every monitor's lock is looked at before it claims anything.  RACE_ROUNDS rounds in
+    which the killed instance held nothing else (no warm pool here; each round's batch
+    ends before the next round), each batch run once with its whole log."""
+    def no_pool(text):
+        return text + "\ntacitus.session.warm-pool = 0\n"
+
+    with livy_conf_changed(cfg, no_pool):
+        alone, rounds = 0, 0
+        while alone < RACE_ROUNDS:
+            assert rounds < 2 * RACE_ROUNDS, \
+                f"in {rounds} rounds only {alone} claimer(s) held nothing else"
+            rounds += 1
+            alone += race_round(cfg, tac, f"race-{run_id}-{rounds}") == 0
+
+
+def race_round(cfg, tac, token):
+    """One round: once no batch is active, a batch, its claimer killed a few ms after the
+    launch, adopted within RACE_TAKEOVER and run once.  Returns how many other jobs the
+    killed instance held."""
+    db = tac.db
+    wait_db_terminal(db, [int(i) for (i,) in db_rows(
+        db, "select id from batch where id >= 0 and state in ('starting','running')")])
+    # it outlives the lease: adopted by the lease instead, it is still running then
+    r, bid = tac.create_batch(quick(cfg, token, 8))
+    assert bid is not None, f"batch not created: {tl.describe(r)}"
+    killed = None
+    try:
+        owner, others = launched_owner(db, bid)
+        victim = int(re.fullmatch(r"app-(\d+)", owner).group(1))
+        t_kill = time.monotonic()
+        os.killpg(master_pid(cfg, victim), signal.SIGKILL)
+        killed = victim
+        new_owner = tl.wait_until(lambda: new_owner_of(db, bid, owner), LEASE_TAKEOVER,
+                                  f"another instance to take batch {bid} from {owner}",
+                                  interval=0.02)
+        took = time.monotonic() - t_kill
+        print(f"{token}: batch {bid} of {owner} (holding {others} other jobs) taken by "
+              f"{new_owner} {took:.2f} s after kill -9 right after its launch")
+        assert took < RACE_TAKEOVER, \
+            f"batch {bid} of {owner}, killed right after it claimed it, was adopted after " \
+            f"{took:.1f} s (want < {RACE_TAKEOVER} s): the lease, not the lost connection, told"
+    finally:
+        if killed is not None:
+            ensure_instances(cfg)
+    check_adopted_run(tac, bid, token, new_owner)
+    return others
 
 
 def test_a_stopped_but_connected_instance_is_adopted_by_its_lease(cfg, tac, run_id):

@@ -83,13 +83,15 @@ void test_leasewatch(void)
 	}
 }
 
-/* one look at the owners' locks in session: "owner", "held"/"free" pairs, NULL-ended */
+/* one look at the owners' locks in session: "owner", "held"/"free" pairs, NULL-ended;
+ * "held-idle"/"free-idle": an owner holding no job we may adopt (a registered monitor) */
 static void look_locks(struct leasewatch_locks *w, unsigned long session,
 		       const char *const *pairs)
 {
 	leasewatch_locks_begin(w, session);
 	for (int i = 0; pairs[i]; i += 2)
-		leasewatch_locks_see(w, pairs[i], !strcmp(pairs[i + 1], "held"));
+		leasewatch_locks_see(w, pairs[i], !strncmp(pairs[i + 1], "held", 4),
+				     !strstr(pairs[i + 1], "-idle"));
 	leasewatch_locks_end(w);
 }
 
@@ -134,6 +136,41 @@ void test_leasewatch_locks(void)
 	LOCKS(&w, 2, "app-3", "held");
 	LOCKS(&w, 3, "app-3", "free");
 	CHECK(!leasewatch_lock_gone(&w, "app-3"));
+
+	/* a registered monitor holding nothing yet is watched by its lock: killed within one
+	 * look of its first claim and launch, it is gone at the next look */
+	LOCKS(&w, 3, "app-5", "held-idle");
+	LOCKS(&w, 3, "app-5", "held-idle");
+	CHECK(!leasewatch_lock_gone(&w, "app-5"));
+	LOCKS(&w, 3, "app-5", "free");
+	CHECK(leasewatch_lock_gone(&w, "app-5"));
+	LOCKS(&w, 3, "app-5", "free");
+	CHECK(leasewatch_lock_gone(&w, "app-5"));
+	/* its jobs adopted, its lock still free: forgotten, not gone for ever */
+	LOCKS(&w, 3, "app-5", "free-idle");
+	CHECK(w.n == 0 && !leasewatch_lock_gone(&w, "app-5"));
+
+	/* one whose lock went while it held nothing (died idle, or between two connections)
+	 * is forgotten: an instance of an earlier version, which takes no lock, started
+	 * later under its name and holding jobs is left to its lease */
+	LOCKS(&w, 3, "app-6", "held-idle");
+	LOCKS(&w, 3, "app-6", "free-idle");
+	CHECK(w.n == 0);
+	LOCKS(&w, 3, "app-6", "free");
+	LOCKS(&w, 3, "app-6", "free");
+	CHECK(!leasewatch_lock_gone(&w, "app-6"));
+	/* ... and one that takes its lock again is watched again */
+	LOCKS(&w, 3, "app-6", "held-idle");
+	LOCKS(&w, 3, "app-6", "free");
+	CHECK(leasewatch_lock_gone(&w, "app-6"));
+
+	/* PostgreSQL restarted: idle monitors' locks free until they reconnect prove
+	 * nothing either; one seen holding its lock again in the new session is watched */
+	LOCKS(&w, 4, "app-5", "free-idle", "app-6", "free");
+	CHECK(!leasewatch_lock_gone(&w, "app-6") && w.n == 1);
+	LOCKS(&w, 4, "app-5", "held-idle", "app-6", "free");
+	LOCKS(&w, 4, "app-5", "free", "app-6", "free");
+	CHECK(leasewatch_lock_gone(&w, "app-5") && !leasewatch_lock_gone(&w, "app-6"));
 
 	/* owners that left the look (their jobs moved or ended) are forgotten; never-seen
 	 * and unfit names are never gone */
