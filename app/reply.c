@@ -50,8 +50,7 @@ bool reply_wait(struct call *k, enum push_what w, const char *state, const char 
 		return true;
 	if (!wait && !since && !until)
 		return false;
-	rc = until ? push_end_secs(end ? w : PUSH_STATEMENT, until, wait, since, state, cap,
-				   &secs, msg, sizeof msg)
+	rc = until ? push_end_secs(w, until, wait, since, state, cap, &secs, msg, sizeof msg)
 		   : push_wait_secs(w, wait, since, state, cap, &secs, msg, sizeof msg);
 	if (rc < 0) {
 		http_send_msg(k->r, 400, NULL, "%s", msg);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json-c/json.h>
+
 #define IDEMPOTENCY_HOURS "24"      /* how long an Idempotency-Key is remembered */
 #define BATCH_LIST_SQL_MAX 2048     /* the list's statement, its retain time written in */
 
@@ -212,21 +214,6 @@ enum store_rc store_batch_list(struct store *s, long from, long size, const stru
 	return STORE_OK;
 }
 
-/* ids[0..n) as a bigint[] literal: {1,2,3}.  A malloc'd string, or NULL. */
-static char *id_array(const long long *ids, int n)
-{
-	size_t len = 3 + (size_t)n * 21;
-	char *buf = malloc(len), *p = buf;
-
-	if (!buf)
-		return NULL;
-	*p++ = '{';
-	for (int i = 0; i < n; i++)
-		p += snprintf(p, len - (size_t)(p - buf), "%s%lld", i ? "," : "", ids[i]);
-	snprintf(p, len - (size_t)(p - buf), "}");
-	return buf;
-}
-
 /* The batch of b (in id order) with this id, or NULL. */
 static struct store_batch *batch_by_id(struct store_batches *b, long long id)
 {
@@ -237,35 +224,29 @@ static struct store_batch *batch_by_id(struct store_batches *b, long long id)
 
 enum store_rc store_batch_tails(struct store *s, struct store_batches *b, const bool *want)
 {
-	long long *ids = calloc((size_t)b->n + 1, sizeof *ids);
-	const char *p[1] = {NULL};
-	PGresult *r;
-	int n = 0;
+	/* the ids as a JSON array, the way a list reaches a query here */
+	json_object *ids = json_object_new_array();
+	const char *p[1];
+	PGresult *r = NULL;
+	size_t n;
 
+	for (int i = 0; ids && i < b->n; i++)
+		if (want[i]) {
+			json_object_array_add(ids, json_object_new_int64(b->v[i].id));
+			b->v[i].log_lines = 0;
+		}
 	if (!ids) {
 		log_error("batch tails: out of memory");
 		return STORE_ERROR;
 	}
-	for (int i = 0; i < b->n; i++)
-		if (want[i]) {
-			ids[n++] = b->v[i].id;
-			b->v[i].log_lines = 0;
-		}
-	if (n)
-		p[0] = id_array(ids, n);
-	free(ids);
-	if (!n)
-		return STORE_OK;
-	if (!p[0]) {
-		log_error("batch tails: out of memory");
+	p[0] = json_object_to_json_string_ext(ids, JSON_C_TO_STRING_PLAIN);
+	if ((n = json_object_array_length(ids)))
+		r = store_run(s, "batch tails", "SELECT id, log_lines, log_tail FROM batch WHERE "
+			      "id IN (SELECT jsonb_array_elements_text($1::jsonb)::bigint)", 1, p);
+	json_object_put(ids);
+	if (n && !r)
 		return STORE_ERROR;
-	}
-	r = store_run(s, "batch tails", "SELECT id, log_lines, log_tail FROM batch "
-		      "WHERE id = ANY ($1::bigint[])", 1, p);
-	free((char *)p[0]);
-	if (!r)
-		return STORE_ERROR;
-	for (int i = 0; i < PQntuples(r); i++) {
+	for (int i = 0; r && i < PQntuples(r); i++) {
 		struct store_batch *x = batch_by_id(b, atoll(PQgetvalue(r, i, 0)));
 
 		if (x) {

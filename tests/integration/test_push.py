@@ -391,27 +391,36 @@ def test_until_end_answers_a_finished_job_at_once_and_refuses_what_it_cannot_rea
     tl.error_msg(tac.api.get("/batches/999999999/state", params={"until": "end"}), 404)
 
 
-def test_until_end_runs_out_at_the_cap_and_a_delete_answers_it(tac, cfg):
-    """A batch that outlives the cap: the state then, after the cap; a DELETE wakes the
-    wait for the end at once, with the plain GET's 404."""
-    bid = tac.sleeping_batch(cfg.job("sleep.py"), f"push-{uuid.uuid4().hex[:6]}")
+def delete_wakes_its_end_wait(tac, cfg, job):
+    """A wait for the end of the running job at path job (/batches/7, /sessions/3), held
+    by nginx, is answered with the plain GET's 404 within ANSWERED_SOON of the job's
+    DELETE, and not before it."""
     api = tl.Api(cfg)
     try:
-        r, took = ended(tac.api, f"/batches/{bid}/state", wait=100000)
-        assert state_of(r, bid) == "running"
-        assert WAIT_MAX - 0.1 <= took < WAIT_MAX + ANSWERED_SOON, f"capped at {took:.2f} s"
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            fut = pool.submit(ended, api, f"/batches/{bid}/state")
+            fut = pool.submit(ended, api, f"{job}/state")
             time.sleep(1.5)     # it reached nginx and waits there
             assert not fut.done(), f"answered before the end: {fut.result()}"
             t_delete = time.monotonic()
-            assert tac.api.delete(f"/batches/{bid}").status_code == 200
+            assert tac.api.delete(job).status_code == 200
             r, _ = fut.result(timeout=WAIT_MAX + 10)
             tl.error_msg(r, 404)
             late = time.monotonic() - t_delete
             assert late < ANSWERED_SOON, f"the wait for the end heard of the DELETE {late:.2f} s later"
     finally:
         api.close()
+
+
+def test_until_end_runs_out_at_the_cap_and_a_delete_answers_it(tac, cfg):
+    """A batch that outlives the cap: the state then, after the cap; a DELETE wakes the
+    wait for the end at once, with the plain GET's 404."""
+    bid = tac.sleeping_batch(cfg.job("sleep.py"), f"push-{uuid.uuid4().hex[:6]}")
+    try:
+        r, took = ended(tac.api, f"/batches/{bid}/state", wait=100000)
+        assert state_of(r, bid) == "running"
+        assert WAIT_MAX - 0.1 <= took < WAIT_MAX + ANSWERED_SOON, f"capped at {took:.2f} s"
+        delete_wakes_its_end_wait(tac, cfg, f"/batches/{bid}")
+    finally:
         tac.delete_quietly(bid)
 
 
@@ -424,20 +433,7 @@ def test_a_session_waits_for_its_end_too(tac, cfg, sess):
     assert 1.9 <= took < 2 + ANSWERED_SOON, f"a 2 s wait for the end took {took:.2f} s"
     tl.error_msg(tac.api.get(f"{sess.path}/statements/0", params={"until": "end"}), 400,
                  contains="a statement's state")
-    api = tl.Api(cfg)
-    try:
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            fut = pool.submit(ended, api, f"{sess.path}/state")
-            time.sleep(1.5)     # it reached nginx and waits there
-            assert not fut.done(), f"answered before the end: {fut.result()}"
-            t_delete = time.monotonic()
-            assert tac.api.delete(sess.path).status_code == 200
-            r, _ = fut.result(timeout=WAIT_MAX + 10)
-            tl.error_msg(r, 404)
-            late = time.monotonic() - t_delete
-            assert late < ANSWERED_SOON, f"the wait for the end heard of the DELETE {late:.2f} s later"
-    finally:
-        api.close()
+    delete_wakes_its_end_wait(tac, cfg, sess.path)
 
 
 @pytest.fixture(scope="module")

@@ -599,6 +599,18 @@ def new_owner_of(db, bid, owner):
     return o if o and o != owner else None
 
 
+def kill_9_until_adopted(cfg, db, bid, owner, victim, interval):
+    """kill -9 the whole instance victim (owner, running batch bid), then wait (a look
+    every interval s) until another instance holds the batch: (its owner, seconds from
+    the kill).  Not kill_instance: the clock runs from the kill, not from the group's end."""
+    t_kill = time.monotonic()
+    os.killpg(master_pid(cfg, victim), signal.SIGKILL)
+    new_owner = tl.wait_until(lambda: new_owner_of(db, bid, owner), LEASE_TAKEOVER,
+                              f"another instance to take batch {bid} from {owner}",
+                              interval=interval)
+    return new_owner, time.monotonic() - t_kill
+
+
 def test_kill_9_is_adopted_at_once_by_its_lost_connection(cfg, tac, run_id):
     """The monitor of a killed instance loses its connection with it, and the lock it held
     on that connection with it: another instance adopts its running batch within
@@ -612,14 +624,8 @@ def test_kill_9_is_adopted_at_once_by_its_lost_connection(cfg, tac, run_id):
     try:
         owner, victim = running_with_marker(db, bid, token)
         offsets = log_offsets(cfg)
-        t_kill = time.monotonic()
-        # not kill_instance: the clock runs from the kill, not from the group's end
-        os.killpg(master_pid(cfg, victim), signal.SIGKILL)
         killed = victim
-        new_owner = tl.wait_until(lambda: new_owner_of(db, bid, owner), LEASE_TAKEOVER,
-                                  f"another instance to take batch {bid} from {owner}",
-                                  interval=0.05)
-        took = time.monotonic() - t_kill
+        new_owner, took = kill_9_until_adopted(cfg, db, bid, owner, victim, 0.05)
         print(f"adoption: batch {bid} of {owner} taken by {new_owner} {took:.2f} s after kill -9")
         assert took < LOCK_TAKEOVER, \
             f"batch {bid} of the killed {owner} was adopted after {took:.1f} s (want < " \
@@ -684,13 +690,8 @@ def race_round(cfg, tac, token):
     try:
         owner, others = launched_owner(db, bid)
         victim = int(re.fullmatch(r"app-(\d+)", owner).group(1))
-        t_kill = time.monotonic()
-        os.killpg(master_pid(cfg, victim), signal.SIGKILL)
         killed = victim
-        new_owner = tl.wait_until(lambda: new_owner_of(db, bid, owner), LEASE_TAKEOVER,
-                                  f"another instance to take batch {bid} from {owner}",
-                                  interval=0.02)
-        took = time.monotonic() - t_kill
+        new_owner, took = kill_9_until_adopted(cfg, db, bid, owner, victim, 0.02)
         print(f"{token}: batch {bid} of {owner} (holding {others} other jobs) taken by "
               f"{new_owner} {took:.2f} s after kill -9 right after its launch")
         assert took < RACE_TAKEOVER, \
