@@ -1,5 +1,6 @@
 /* http.c - FastCGI request in, JSON response out. */
 #include "http.h"
+#include "jsontext.h"
 #include "log.h"
 
 #include <ctype.h>
@@ -248,13 +249,14 @@ void http_send_text(struct http_req *r, int status, const char *content_type, co
 
 void http_send_msg(struct http_req *r, int status, const char *headers, const char *fmt, ...)
 {
-	char msg[8192];
+	char raw[HTTP_MSG_MAX], msg[HTTP_MSG_MAX];
 	json_object *o = json_object_new_object();
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	jsontext_utf8_copy(msg, sizeof msg, raw);  /* a client's bytes, echoed, may be cut */
 	json_object_object_add(o, "msg", json_object_new_string(msg));
 	http_send_json(r, status, o, headers);
 	json_object_put(o);

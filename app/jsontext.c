@@ -72,6 +72,30 @@ bool jsontext_utf8(const char *s)
 	return true;
 }
 
+#define REPLACEMENT "\xef\xbf\xbd"     /* U+FFFD */
+
+size_t jsontext_utf8_copy(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src), o = 0, step;
+
+	for (size_t i = 0; i < n; i += step) {
+		const char *from = src + i;
+		size_t w = step = utf8_len((const unsigned char *)from, n - i);
+
+		if (!step) {
+			step = 1;
+			from = REPLACEMENT;
+			w = sizeof REPLACEMENT - 1;
+		}
+		if (o + w >= size)
+			break;
+		memcpy(dst + o, from, w);
+		o += w;
+	}
+	dst[o] = '\0';
+	return o;
+}
+
 static unsigned hex4(const char *s)
 {
 	unsigned v = 0;

@@ -19,6 +19,7 @@
 #define HTTP_MAX_DRIVER_BODY (64 * 1024 * 1024)  /* /driver/sync: statement outputs */
 #define HTTP_JSON_TYPE "application/json; charset=UTF-8"  /* every JSON answer's type */
 #define HTTP_DRIVER_PATH "/driver/sync"           /* its body is not read by http_begin */
+#define HTTP_MSG_MAX 8192                       /* an error's msg, in bytes */
 #define HTTP_ACCEL_HEAD_MAX 4224                /* a hand-over: push.h's PUSH_URI_MAX and more */
 
 struct http_req {
@@ -96,7 +97,9 @@ void http_send_json_text(struct http_req *r, int status, const char *text, const
  * must outlive the node's writing.  NULL when memory ran out. */
 json_object *http_json_raw(const char *text);
 
-/* Answer status with Livy's error body {"msg": "..."}. */
+/* Answer status with Livy's error body {"msg": "..."}: the formatted text, at most
+ * HTTP_MSG_MAX - 1 bytes, made well-formed UTF-8 (jsontext_utf8_copy), since it may
+ * echo a client's bytes. */
 void http_send_msg(struct http_req *r, int status, const char *headers, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 

@@ -26,6 +26,14 @@ bool jsontext_media_type(const char *content_type);
  * before it reaches a query. */
 bool jsontext_utf8(const char *s);
 
+/* Copy src into dst (size > 0 bytes, NUL included) as well-formed UTF-8: each byte
+ * that begins no well-formed sequence (a stray continuation byte, a sequence cut
+ * short, as a "%.40s" of a user's value may leave) becomes U+FFFD; a character that
+ * would not fit whole is left out, with everything after it.  What an answer that
+ * echoes a client's bytes must do before json-c writes them (it writes bytes as
+ * they are).  Returns the bytes written, the NUL not counted. */
+size_t jsontext_utf8_copy(char *dst, size_t size, const char *src);
+
 /* The JSON object in `len` bytes of `text` (NUL-terminated), or NULL with a message
  * naming what is wrong and its offset in msg ("Malformed JSON: ... at offset N",
  * "The request body must be a JSON object").  The caller puts the object. */

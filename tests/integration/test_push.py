@@ -389,6 +389,16 @@ def test_until_end_answers_a_finished_job_at_once_and_refuses_what_it_cannot_rea
         r = tac.api.get(f"/batches/{bid}/state", params=dict({"until": "end"}, **params))
         tl.error_msg(r, 400, contains=words)
     tl.error_msg(tac.api.get("/batches/999999999/state", params={"until": "end"}), 404)
+    # the msg echoes the value cut to 40 bytes, here inside a 4-byte character, and a
+    # byte that is no UTF-8 at all: the body stays well-formed UTF-8 (U+FFFD for each)
+    for until in ("a" + "\U0001D4E3" * 12, b"\xffend"):
+        r = tac.api.get(f"/batches/{bid}/state", params={"until": until})
+        try:
+            r.content.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise AssertionError(f"until={until!r}: the 400's body is not UTF-8 ({e}): "
+                                 f"{r.content!r}") from None
+        tl.error_msg(r, 400, contains=["until takes one value, end", "\ufffd"])
 
 
 def delete_wakes_its_end_wait(tac, cfg, job):

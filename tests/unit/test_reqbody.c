@@ -316,6 +316,24 @@ void test_reqbody(void)
 	CHECK(!jsontext_media_type("application/jsonx") && !jsontext_media_type("application/json-seq"));
 	CHECK(!jsontext_media_type(" application/json"));
 
+	/* an echoed client's bytes made well-formed UTF-8 for an error's msg */
+	{
+		char out[16];
+
+		CHECK(jsontext_utf8_copy(out, sizeof out, "caf\xc3\xa9 ok") == 8 &&
+		      !strcmp(out, "caf\xc3\xa9 ok"));
+		jsontext_utf8_copy(out, sizeof out, "'\xf0\x9d\x93'");   /* cut by a %.Ns */
+		CHECK_STR(out, "'\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd'");
+		jsontext_utf8_copy(out, sizeof out, "a\xff" "b\xc0\xaf");      /* stray, overlong */
+		CHECK_STR(out, "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
+		jsontext_utf8_copy(out, sizeof out, "\xed\xa0\x80");       /* a surrogate */
+		CHECK(jsontext_utf8(out) && strlen(out) == 9);
+		/* a character that does not fit whole is left out, with what follows */
+		CHECK(jsontext_utf8_copy(out, 6, "abcd\xc3\xa9z") == 4 && !strcmp(out, "abcd"));
+		CHECK(jsontext_utf8_copy(out, 7, "abcd\xc3\xa9z") == 6 && jsontext_utf8(out));
+		CHECK(jsontext_utf8_copy(out, 1, "abc") == 0 && !*out);
+	}
+
 	/* JSON: strict, and only what PostgreSQL's jsonb takes as well (the body is stored) */
 	refused("{'file': '/jobs/a.py'}", REQBODY_INVALID, "Malformed JSON");
 	refused("{\"file\": \"/jobs/a.py\",}", REQBODY_INVALID, "Malformed JSON");
