@@ -23,6 +23,9 @@ HDR     := $(wildcard include/*.h app/*.h)
 PURE    := app/sweep.c app/leasewatch.c app/metrics.c app/livy.c app/config.c app/jobenv.c app/jsontext.c app/reqbody.c app/argv.c app/access.c app/track.c app/log.c app/hadoopconf.c app/track_yarn.c app/track_standalone.c app/httpout.c app/respawn.c app/sparkjar.c app/histquery.c app/hook.c app/push.c app/logchunk.c app/jobuser.c app/jsonmemo.c
 PURELIBS := -ljson-c -lcurl -lxml2 -lz -lcrypto
 UNIT    := $(wildcard tests/unit/*.c)
+# the job shim, a program of its own (include/shim.h): what it needs and no more, so
+# that each launch loads a small program rather than the server
+SHIM    := app/shim.c app/launcher.c app/jobuser.c app/sweep.c app/log.c
 
 export TACITUS_PORT ?= 8998
 
@@ -32,14 +35,21 @@ FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -g -O1 \
 	      -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 
 .PHONY: all deps run stop test unit integration test-cluster bench clean fuzz fuzz-smoke
-all: build/tacitus build/asan/tacitus
+all: build/tacitus build/tacitus-shim build/asan/tacitus build/asan/tacitus-shim
 
 build/tacitus: $(SRC) $(HDR) | build
 	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -o $@ $(SRC) $(LDLIBS)
 
+build/tacitus-shim: $(SHIM) $(HDR) | build
+	$(CC) $(WARN) $(CFLAGS) $(CPPFLAGS) -DTACITUS_SHIM_MAIN -o $@ $(SHIM) -ljson-c
+
 build/asan/tacitus: $(SRC) $(HDR) | build
 	@mkdir -p build/asan
 	$(CC) $(WARN) $(SAN) $(CPPFLAGS) -o $@ $(SRC) $(LDLIBS)
+
+build/asan/tacitus-shim: $(SHIM) $(HDR) | build
+	@mkdir -p build/asan
+	$(CC) $(WARN) $(SAN) $(CPPFLAGS) -DTACITUS_SHIM_MAIN -o $@ $(SHIM) -ljson-c
 
 # test-only: an LD_PRELOAD library that makes fork() fail on demand (tests/integration)
 build/failfork.so: tests/inject/failfork.c | build
@@ -91,12 +101,12 @@ unit: build/unit build/asan/unit
 	build/asan/unit $(SUITE)
 	valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite build/unit $(SUITE)
 
-integration: build/asan/tacitus build/failfork.so
+integration: build/asan/tacitus build/asan/tacitus-shim build/failfork.so
 	@sh tests/integration.sh
 	@sh tests/integration.sh yarn
 	@sh tests/integration.sh standalone
 
-test-cluster: deps build/asan/tacitus
+test-cluster: deps build/asan/tacitus build/asan/tacitus-shim
 	@sh tests/integration.sh yarn
 	@sh tests/integration.sh standalone
 

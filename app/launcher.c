@@ -19,7 +19,7 @@
 #define PROC_PATH_MAX 64            /* "/proc/<pid>/environ" */
 #define PROC_STAT_MAX 1024          /* /proc/<pid>/stat up to field 22 and more */
 #define LOG_PATH_MAX 4200           /* DIR (a path) + "/shim.log" */
-#define SHIM_ARGS 6                 /* tacitus job-shim DIR UID GID PROGRAM */
+#define SHIM_ARGS 5                 /* tacitus-shim DIR UID GID PROGRAM */
 #define ID_MAX 16                   /* a uid or gid in decimal */
 
 int launch_boot_id(char *buf, size_t len)
@@ -288,7 +288,7 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 {
 	size_t n = json_object_array_length(args);
 	const char **argv = calloc(n + SHIM_ARGS + 1, sizeof *argv);
-	char log_path[LOG_PATH_MAX], uid[ID_MAX] = "-", gid[ID_MAX] = "-";
+	char log_path[LOG_PATH_MAX], shim[LOG_PATH_MAX], uid[ID_MAX] = "-", gid[ID_MAX] = "-";
 	struct stat st;
 	size_t k = 0;
 	int rc, log_fd = -1;
@@ -297,8 +297,12 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 		log_error("%s: out of memory building argv", what);
 		return -1;
 	}
-	argv[k++] = self;
-	argv[k++] = "job-shim";
+	if (snprintf(shim, sizeof shim, "%s" LAUNCH_SHIM_SUFFIX, self) >= (int)sizeof shim) {
+		log_error("%s: the path of %s is too long", what, self);
+		free(argv);
+		return -1;
+	}
+	argv[k++] = shim;
 	argv[k++] = dir;
 	if (u->lock_fd >= 0) {
 		snprintf(uid, sizeof uid, "%d", (int)u->uid);
@@ -322,7 +326,7 @@ int launch_spawn(const char *self, const char *dir, const char *spark_submit,
 		close(log_fd);
 	free(argv);
 	if (rc != 0) {
-		log_error("%s: cannot start the job shim %s: %s", what, self, strerror(rc));
+		log_error("%s: cannot start the job shim %s: %s", what, shim, strerror(rc));
 		return -1;
 	}
 	p->start_ticks = launch_start_ticks(p->pid, NULL);

@@ -1,11 +1,10 @@
-/* main.c - the tacitus command: serve an instance, or run as a job shim. */
+/* main.c - the tacitus command: serve an instance, check the configuration, write a log. */
 #include "argv.h"
 #include "config.h"
 #include "jobuser.h"
 #include "log.h"
 #include "logfile.h"
 #include "master.h"
-#include "shim.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -30,7 +29,7 @@ static void usage(void)
 		"                     (FILE rotated at N bytes, 64 MiB, keeping K old files, 4)\n"
 		"       tacitus check-config\n"
 		"       tacitus log-writer FILE [MAX_BYTES [KEEP]]   (stdin to a rotated FILE)\n"
-		"       tacitus job-shim DIR UID|- GID|- PROGRAM [ARGS...]\n"
+		"(jobs run under tacitus-shim, built beside this binary: make all)\n"
 		"Database: libpq's PGHOST, PGPORT, PGDATABASE, PGUSER.  livy.conf: $LIVY_CONF_DIR.\n");
 }
 
@@ -117,8 +116,6 @@ int main(int argc, char **argv)
 {
 	static struct cfg c;
 
-	if (argc >= 2 && !strcmp(argv[1], "job-shim"))
-		return shim_main(argc - 2, argv + 2);
 	/* it needs no capability, and its own user may not trace it (keeper.h) */
 	if (argc >= 2 && !strcmp(argv[1], "log-writer"))
 		return jobuser_drop_caps() < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ? 1

@@ -73,7 +73,7 @@ static int set_places(const char *work)
 static void lock_out(const char *dir)
 {
 	if (chmod(dir, 0700) < 0)
-		fprintf(stderr, "job-shim: cannot keep %s from the job's account: %s\n", dir,
+		fprintf(stderr, "tacitus-shim: cannot keep %s from the job's account: %s\n", dir,
 			strerror(errno));
 }
 
@@ -106,12 +106,12 @@ int shim_main(int argc, char **argv)
 	uid = argc >= 4 ? parse_id(argv[1]) : -2;
 	gid = argc >= 4 ? parse_id(argv[2]) : -2;
 	if (uid == -2 || gid == -2 || (uid < 0) != (gid < 0)) {
-		fprintf(stderr, "usage: tacitus job-shim DIR UID|- GID|- PROGRAM [ARGS...]\n");
+		fprintf(stderr, "usage: tacitus-shim DIR UID|- GID|- PROGRAM [ARGS...]\n");
 		return 1;
 	}
 	snprintf(status, sizeof status, "%d %lld %ld %ld\n", (int)getpid(), start, uid, gid);
 	if (write_file(argv[0], "shim.pid", status) < 0) {
-		perror("job-shim: shim.pid");
+		perror("tacitus-shim: shim.pid");
 		return 1;
 	}
 	memset(&sa, 0, sizeof sa);
@@ -144,7 +144,7 @@ int shim_main(int argc, char **argv)
 	else
 		rc = launch_exec(argv + 3, environ, out_path, err_path, work, false, -1, &pid);
 	if (!caps || jobuser_drop_caps() < 0) {
-		fprintf(stderr, "job-shim: cannot give up its capabilities: %s\n", strerror(errno));
+		fprintf(stderr, "tacitus-shim: cannot give up its capabilities: %s\n", strerror(errno));
 		if (rc == 0)
 			kill(pid, SIGKILL);
 		rc = EPERM;
@@ -229,3 +229,11 @@ int shim_read_status(const char *dir, int *code, int *signaled)
 	*code = *signaled ? 128 + n : n;
 	return 0;
 }
+
+#ifdef TACITUS_SHIM_MAIN
+/* The program tacitus-shim (the Makefile builds it from the modules shim.h names). */
+int main(int argc, char **argv)
+{
+	return shim_main(argc - 1, argv + 1);
+}
+#endif

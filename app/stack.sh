@@ -76,7 +76,7 @@ decide_separation() {
 	make_user tacitus-web
 	i=1
 	while [ "$i" -le "$JOB_USERS" ]; do make_user "tacitus-job-$i"; i=$((i + 1)); done
-	if runuser -u tacitus -- test -x "$BIN" -a -r "$ROOT/sql" -a -x "$VAR" &&
+	if runuser -u tacitus -- test -x "$BIN" -a -x "$BIN-shim" -a -r "$ROOT/sql" -a -x "$VAR" &&
 	   runuser -u tacitus-web -- test -r "$ROOT/nginx/fastcgi_params" -a -x "$VAR" &&
 	   runuser -u tacitus-job-1 -- test -x /usr/bin/python3 -a -r "$ROOT/app/repl.py" \
 		-a -r "$(spark_home)/bin/spark-submit" -a -x "$VAR"; then
@@ -575,6 +575,8 @@ wait_https() {
 
 start() {
 	[ -x "$BIN" ] || die "$BIN is not built (make all)"
+	# the jobs' shim: the binary's path with -shim after it (include/launcher.h)
+	[ -x "$BIN-shim" ] || die "$BIN-shim is not built (make all)"
 	mkdir -p "$VAR"
 	decide_separation
 	own_layout
@@ -631,7 +633,7 @@ stop() {
 # kill_jobs: kill every job and session driver of this stack (their process groups), for
 # a stack that will not be started again (tests, benchmarks): `stop` leaves them running
 kill_jobs() {
-	for shim in $(pgrep -f "job-shim $VAR/jobs/" || true); do
+	for shim in $(pgrep -f -- "-shim $VAR/jobs/" || true); do
 		kill -KILL "-$shim" 2>/dev/null || true
 	done
 }

@@ -1,7 +1,8 @@
 /* shim.h - the job shim: parent of one spark-submit, writer of its exit status.
  *
- * The monitor starts `tacitus job-shim DIR UID GID PROGRAM ARGS...` in a session
- * of its own.  The shim, which stays the server's user, starts PROGRAM in DIR/work
+ * The monitor starts `tacitus-shim DIR UID GID PROGRAM ARGS...` in a session of
+ * its own: a program of its own (this module, launcher.c, jobuser.c, sweep.c and
+ * log.c, built with TACITUS_SHIM_MAIN), which loads in a sixth of the server's time.  The shim, which stays the server's user, starts PROGRAM in DIR/work
  * as the job's account, in the same process group, with stdin from
  * /dev/null, stdout and stderr appended to DIR/stdout and DIR/stderr (two files:
  * a line of one stream is never cut by a line of the other), waits for it, and
@@ -14,7 +15,7 @@
 
 #include <sys/types.h>
 
-/* Entry point of the job-shim mode: argv is DIR UID GID PROGRAM [ARGS...], UID and
+/* The shim's work (its main passes its arguments): argv is DIR UID GID PROGRAM [ARGS...], UID and
  * GID the job's account (jobuser.h) or "-" to run PROGRAM as the shim's own user;
  * the account's lock, when there is one, is the inherited fd LAUNCH_PASSED_FD,
  * held until the shim ends, after every process of the account is killed.  Before anything else the

@@ -1303,6 +1303,9 @@ def test_master_forks_again_after_a_failed_fork(cfg, tac, tmp_path):
                        'ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" '
                        f'exec {shlex.quote(real)} "$@"\n')
     wrapper.chmod(0o755)
+    # the stack looks for the shim beside the binary it is given; the instance launches
+    # the one beside the binary it runs (the real one)
+    (shared / "tacitus-shim").symlink_to(real + "-shim")
     try:
         stop_instance(cfg, n)
         stack("start", env={"TACITUS_BIN": str(wrapper)})
