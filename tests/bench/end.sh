@@ -8,8 +8,8 @@
 #   tacitus  POST /batches of the same file to a throwaway stack (2 instances, job
 #            accounts when run as root): from just before the POST (the client's clock)
 #            to the state change to success (batch_event.at, the same clock), from
-#            which on every GET says success (end_post.py: its poller looks every 100
-#            ms; one that looks every few ms slows the job itself on 2 cores)
+#            which on every GET says success (end_post.py waits with one request,
+#            GET .../state?until=end: a poller slows the job itself on 2 cores)
 # and the median gap.  For each Tacitus run the state events (batch_event.at) show
 # where the time went: POST -> running (claim, launch), running -> success (spark-submit,
 # then the monitor's end of the job), and which instance ran it.
