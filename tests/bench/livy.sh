@@ -228,28 +228,26 @@ run_wait() {    # run_wait: run_one's figures for Tacitus, the client waiting fo
 }
 # the Python the jobs get (app/stack.sh: the system's when jobs run as job accounts)
 if [ -f "$TACITUS_VAR/run/job-users" ]; then JP=/usr/bin/python3; jp="/usr/bin/python3, as a job account"; else JP=$PYSPARK_PYTHON; jp=$PYSPARK_PYTHON; fi
-bare_same() {   # bare_same: ms a spark-submit took with the arguments in $TMP/argv (one a line, as Tacitus gave them), the jobs' Python, a bare environment (its own group)
-	mkdir -p "$TMP/bare-run"
-	tr '\n' '\0' < "$TMP/argv" > "$TMP/bare-run/argv0"
-	cd "$TMP/bare-run"
+timed() {       # timed OUT CMD [ARG...]: ms CMD took in a group of its own (cleanup ends it), its output to OUT; a failure ends the run
+	tout=$1; shift
 	t0=$(ms)
-	setsid env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME="$TMP/bare-run" \
+	setsid "$@" > "$tout" 2>&1 &
+	BARE_PID=$!
+	wait "$BARE_PID" || { echo "bare run $* failed" >&2; [ "$tout" = /dev/null ] || tail -20 "$tout" >&2; exit 1; }
+	BARE_PID=""
+	echo $(($(ms) - t0))
+}
+bare_same() {   # bare_same: ms a spark-submit took with the arguments in $TMP/argv0 (NUL-separated, as Tacitus gave them), the jobs' Python, a bare environment, in a folder of its own
+	mkdir -p "$TMP/bare-run"
+	cd "$TMP/bare-run"
+	timed "$TMP/bare-run/out" env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME="$TMP/bare-run" \
 		${JAVA_HOME:+JAVA_HOME="$JAVA_HOME"} SPARK_HOME="$SPARK_HOME" \
 		PYSPARK_PYTHON="$JP" PYSPARK_DRIVER_PYTHON="$JP" \
-		xargs -0 -a "$TMP/bare-run/argv0" "$SPARK_HOME/bin/spark-submit" > "$TMP/bare-run/out" 2>&1 &
-	BARE_PID=$!
-	wait "$BARE_PID" || { echo "bare spark-submit $(tr '\n' ' ' < "$TMP/argv") failed:" >&2; tail -20 "$TMP/bare-run/out" >&2; exit 1; }
-	BARE_PID=""
-	echo $(($(ms) - t0))
+		xargs -0 -a "$TMP/argv0" "$SPARK_HOME/bin/spark-submit"
 	cd "$ROOT"
 }
-bare() {        # bare FILE [ARG...]: ms a bare spark-submit of FILE took (its own group: cleanup ends it)
-	t0=$(ms)
-	setsid "$SPARK_HOME/bin/spark-submit" --conf spark.master=local "$@" >/dev/null 2>&1 &
-	BARE_PID=$!
-	wait "$BARE_PID" || { echo "bare spark-submit $* failed" >&2; exit 1; }
-	BARE_PID=""
-	echo $(($(ms) - t0))
+bare() {        # bare FILE [ARG...]: ms a bare spark-submit of FILE took (Livy's command)
+	timed /dev/null "$SPARK_HOME/bin/spark-submit" --conf spark.master=local "$@"
 }
 q() { $TACITUS_PSQL -Atc "$1"; }
 # where a Tacitus batch's time went, from the client's clock (t0, just before the POST;
@@ -276,8 +274,8 @@ i=-1
 while [ $i -lt "$RUNS" ]; do
 	[ $i != 0 ] || { : > "$TMP/bare"; : > "$TMP/pbare"; : > "$TMP/tacitus"; : > "$TMP/waited"; : > "$TMP/livy"; }
 	run_one tacitus >> "$TMP/tacitus"
-	[ -s "$TMP/argv" ] || q "SELECT argv FROM batch WHERE id = $(tail -n1 "$TMP/tacitus" | cut -d' ' -f3)" |
-		"$ROOT/.venv/bin/python" -c 'import json, sys; print("\n".join(json.load(sys.stdin)))' > "$TMP/argv"
+	[ -s "$TMP/argv0" ] || q "SELECT argv FROM batch WHERE id = $(tail -n1 "$TMP/tacitus" | cut -d' ' -f3)" |
+		"$ROOT/.venv/bin/python" -c 'import json, sys; print("\0".join(json.load(sys.stdin)), end="")' > "$TMP/argv0"
 	bare_same >> "$TMP/bare"
 	run_wait >> "$TMP/waited"
 	bare "$JOB" >> "$TMP/pbare"
